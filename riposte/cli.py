@@ -1,0 +1,42 @@
+"""The `riposte` command line: one entry point, one module per sub-command.
+
+Each module listed in COMMAND_MODULES exposes ``register(subparsers)``, which adds its parser
+and sets ``func`` (a callable taking the parsed arguments and returning an exit status).
+Modules are imported lazily so that `riposte --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "riposte.serve",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="riposte",
+        description="Riposte : assistant pour les médecins victimes de cyberharcèlement.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    return int(func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

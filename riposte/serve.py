@@ -1,0 +1,303 @@
+"""`riposte serve`: start the action server, the Rasa server and the web page, and stop them.
+
+One supervisor process owns the three services: it starts them in order, waits until each
+answers, prints progress in French, and on Ctrl-C (or SIGTERM) stops every child cleanly.
+If one child dies unexpectedly, the others are stopped too and the exit status is 1, so that
+nothing is left half-running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from riposte.settings import ROOT, Settings, SettingsError
+
+log = logging.getLogger("riposte.serve")
+
+WEB_DIR = ROOT / "webchat"
+STOP_GRACE_SECONDS = 15.0
+
+# Headers sent with every page and asset: nothing third-party can load, nothing leaks in
+# referrers, the page cannot be framed by another site.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def rasa_command(settings: Settings, python: str = sys.executable) -> list[str]:
+    """The Rasa server's command line. The HTTP API is enabled only with a token."""
+    cmd = [
+        python,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(settings.model_path),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        "--interface",
+        settings.host,
+        "--port",
+        str(settings.rasa_port),
+        "--cors",
+        *settings.cors_origins,
+    ]
+    if settings.api_token:
+        cmd += ["--enable-api", "--auth-token", settings.api_token]
+    return cmd
+
+
+def actions_command(settings: Settings, python: str = sys.executable) -> list[str]:
+    return [
+        python,
+        "-m",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(settings.actions_port),
+    ]
+
+
+def child_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SANIC_HOST": settings.host,
+            "TRACKER_STORE_URL": settings.tracker_store_url,
+            "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    # The token is passed on the command line to Rasa only; the action server never needs it.
+    env.pop("RIPOSTE_API_TOKEN", None)
+    return env
+
+
+class _PageHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files from webchat/ plus /config.json; quiet, with security headers."""
+
+    config_body: bytes = b"{}"
+
+    def end_headers(self) -> None:
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        if self.path.split("?", 1)[0] == "/config.json":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(self.config_body)))
+            self.end_headers()
+            self.wfile.write(self.config_body)
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("web: " + format, *args)
+
+
+def make_web_server(settings: Settings, directory: Path = WEB_DIR) -> http.server.HTTPServer:
+    config = {"rasaPort": settings.rasa_port, "socketPath": "/socket.io/"}
+    handler = type(
+        "PageHandler",
+        (_PageHandler,),
+        {"config_body": json.dumps(config).encode("utf-8")},
+    )
+    factory = functools.partial(handler, directory=str(directory))
+    return http.server.ThreadingHTTPServer((settings.host, settings.web_port), factory)
+
+
+def wait_until_up(
+    url: str, timeout: float, alive: Callable[[], bool], interval: float = 0.5
+) -> bool:
+    """Poll `url` until it answers 200, the child dies, or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(interval)
+    return False
+
+
+@dataclass
+class Child:
+    name: str
+    cmd: list[str]
+    health_url: str
+    timeout: float
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, env: dict[str, str], log_dir: Path) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        logfile = open(log_dir / f"{self.name}.log", "ab")  # noqa: SIM115 (lives with child)
+        self.process = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: Ctrl-C is ours to forward
+        )
+        logfile.close()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, out: Callable[[str], None] = print) -> None:
+        self.settings = settings
+        self.out = out
+        self.children: list[Child] = []
+        self.web: http.server.HTTPServer | None = None
+        self._stopping = threading.Event()
+
+    def _children(self) -> list[Child]:
+        s = self.settings
+        return [
+            Child(
+                "actions",
+                actions_command(s),
+                f"http://{s.host}:{s.actions_port}/health",
+                timeout=120,
+            ),
+            Child("rasa", rasa_command(s), f"http://{s.host}:{s.rasa_port}/", timeout=300),
+        ]
+
+    def start(self) -> bool:
+        s = self.settings
+        if not s.model_path.is_file():
+            self.out(
+                f"Modèle introuvable : {s.model_path}. Lancez d'abord « make train » "
+                "(ou simplement « make run », qui entraîne le modèle si besoin)."
+            )
+            return False
+        s.var_dir.mkdir(parents=True, exist_ok=True)
+        env = child_environment(s)
+        log_dir = s.var_dir / "log"
+        total = 3
+        for index, child in enumerate(self._children(), start=1):
+            self.out(f"[{index}/{total}] Démarrage : {child.name} (journal : {log_dir}/…)")
+            started = time.monotonic()
+            child.start(env, log_dir)
+            self.children.append(child)
+            if not wait_until_up(child.health_url, child.timeout, child.alive):
+                self.out(
+                    f"Échec du démarrage de « {child.name} ». Consultez "
+                    f"{log_dir / (child.name + '.log')}."
+                )
+                return False
+            self.out(f"      prêt en {time.monotonic() - started:.0f} s")
+        self.out(f"[3/3] Démarrage : page web sur http://localhost:{s.web_port}/")
+        self.web = make_web_server(s)
+        threading.Thread(target=self.web.serve_forever, name="web", daemon=True).start()
+        api = "activée (jeton requis)" if s.api_token else "désactivée (RIPOSTE_API_TOKEN absent)"
+        self.out(
+            "Riposte est prêt.\n"
+            f"  Page web      : http://localhost:{s.web_port}/\n"
+            f"  Rasa (REST)   : http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
+            f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
+            f"  API HTTP Rasa : {api}\n"
+            "Ctrl-C pour tout arrêter."
+        )
+        return True
+
+    def watch(self) -> int:
+        """Block until a stop is requested (0) or a child dies (1)."""
+        while not self._stopping.wait(1.0):
+            for child in self.children:
+                if not child.alive():
+                    self.out(f"Le service « {child.name} » s'est arrêté de façon inattendue.")
+                    return 1
+        return 0
+
+    def request_stop(self, *_: object) -> None:
+        self._stopping.set()
+
+    def stop(self) -> None:
+        self.out("Arrêt de Riposte…")
+        if self.web is not None:
+            self.web.shutdown()
+            self.web.server_close()
+        for child in reversed(self.children):
+            child.stop()
+        self.out("Tous les services sont arrêtés.")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"Configuration invalide : {error}", file=sys.stderr)
+        return 2
+    supervisor = Supervisor(settings, out=functools.partial(print, flush=True))
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    try:
+        status = supervisor.watch() if supervisor.start() else 1
+    finally:
+        supervisor.stop()
+    return status
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="démarre le serveur d'actions, le serveur Rasa et la page web",
+        description=(
+            "Démarre les trois services de Riposte et les arrête tous avec Ctrl-C. "
+            "Configuration par variables d'environnement (voir .env.example)."
+        ),
+    )
+    parser.add_argument("--verbose", action="store_true", help="journal détaillé")
+    parser.set_defaults(func=run)
+

@@ -1,0 +1,93 @@
+"""The one module that reads the environment for the processes `riposte serve` starts.
+
+Every variable is documented in `.env.example`. Values are validated here so that a typo
+gives a clear French error at start-up instead of a stack trace later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid (message in French, for the operator)."""
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} doit être un numéro de port (reçu : {raw!r}).") from None
+    if not 1 <= value <= 65535:
+        raise SettingsError(f"{name} doit être compris entre 1 et 65535 (reçu : {value}).")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    rasa_port: int
+    actions_port: int
+    web_port: int
+    api_token: str | None
+    cors_origins: tuple[str, ...]
+    tracker_store_url: str
+    action_endpoint_url: str
+    model_path: Path
+    var_dir: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("RIPOSTE_VAR_DIR", "").strip() or ROOT / "var").resolve()
+        host = env.get("RIPOSTE_HOST", "").strip() or "127.0.0.1"
+        rasa_port = _port(env, "RIPOSTE_RASA_PORT", 5005)
+        actions_port = _port(env, "RIPOSTE_ACTIONS_PORT", 5055)
+        web_port = _port(env, "RIPOSTE_WEB_PORT", 8080)
+        if len({rasa_port, actions_port, web_port}) != 3:
+            raise SettingsError(
+                "Les ports de Rasa, du serveur d'actions et de la page web doivent être "
+                f"différents (reçus : {rasa_port}, {actions_port}, {web_port})."
+            )
+        token = env.get("RIPOSTE_API_TOKEN", "").strip() or None
+        if token is not None and len(token) < 16:
+            raise SettingsError(
+                "RIPOSTE_API_TOKEN est trop court : utilisez au moins 16 caractères aléatoires "
+                "(par exemple : python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+            )
+        origins_raw = env.get("RIPOSTE_CORS_ORIGINS", "").strip()
+        if origins_raw:
+            origins = tuple(o.strip() for o in origins_raw.split(",") if o.strip())
+        else:
+            origins = (f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}")
+        if "*" in origins:
+            raise SettingsError(
+                "RIPOSTE_CORS_ORIGINS ne doit pas contenir « * » : indiquez l'origine exacte "
+                "de la page (par exemple https://riposte.example.org)."
+            )
+        tracker = env.get("TRACKER_STORE_URL", "").strip() or f"sqlite:///{var_dir}/tracker.db"
+        action_url = (
+            env.get("ACTION_ENDPOINT_URL", "").strip()
+            or f"http://127.0.0.1:{actions_port}/webhook"
+        )
+        model = Path(env.get("RIPOSTE_MODEL", "").strip() or ROOT / "models" / "riposte.tar.gz")
+        return cls(
+            host=host,
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            web_port=web_port,
+            api_token=token,
+            cors_origins=origins,
+            tracker_store_url=tracker,
+            action_endpoint_url=action_url,
+            model_path=model,
+            var_dir=var_dir,
+        )

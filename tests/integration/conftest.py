@@ -1,0 +1,138 @@
+"""Start the real stack (`riposte serve`: action server, Rasa server, web page) for tests.
+
+These tests need the trained model (`make test` trains it first). They use their own ports
+and a temporary var/ folder so that they never touch a developer's running instance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "riposte.tar.gz"
+RIPOSTE = Path(sys.executable).parent / "riposte"
+START_TIMEOUT = 400
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    rasa_port: int
+    actions_port: int
+    web_port: int
+    var_dir: Path
+    token: str | None
+
+    def url(self, path: str, port: int | None = None) -> str:
+        return f"http://127.0.0.1:{port or self.rasa_port}{path}"
+
+    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            self.url("/webhooks/rest/webhook"),
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def output(self) -> str:
+        return (self.var_dir / "serve.out").read_text(errors="replace")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return int(self.process.returncode)
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def start_stack(tmp: Path, token: str | None) -> Stack:
+    """Launch `riposte serve` on free ports; `wait_ready` waits for it."""
+    if not MODEL.is_file():
+        pytest.fail(f"Trained model missing ({MODEL}): run `make test`, which trains it first.")
+    ports = free_port(), free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "RIPOSTE_RASA_PORT": str(ports[0]),
+            "RIPOSTE_ACTIONS_PORT": str(ports[1]),
+            "RIPOSTE_WEB_PORT": str(ports[2]),
+            "RIPOSTE_VAR_DIR": str(tmp),
+            "RIPOSTE_API_TOKEN": token or "",
+            "TRACKER_STORE_URL": "",
+            "ACTION_ENDPOINT_URL": "",
+        }
+    )
+    out = open(tmp / "serve.out", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(RIPOSTE), "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    out.close()
+    return Stack(process, *ports, var_dir=tmp, token=token)
+
+
+def wait_ready(stack: Stack) -> Stack:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if "Riposte est prêt" in stack.output():
+            return stack
+        if stack.process.poll() is not None:
+            pytest.fail(f"`riposte serve` exited early:\n{stack.output()}")
+        time.sleep(1)
+    stack.stop()
+    pytest.fail(f"`riposte serve` not ready after {START_TIMEOUT} s:\n{stack.output()}")
+
+
+@pytest.fixture(scope="session")
+def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Stack]]:
+    """Two stacks at once (they start in parallel): without and with an API token."""
+    plain = start_stack(tmp_path_factory.mktemp("plain"), token=None)
+    token = "test-token-" + os.urandom(12).hex()
+    with_token = start_stack(tmp_path_factory.mktemp("token"), token=token)
+    wait_ready(plain)
+    wait_ready(with_token)
+    yield {"plain": plain, "token": with_token}
+    plain.stop()
+    with_token.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(stacks: dict[str, Stack]) -> Stack:
+    return stacks["plain"]

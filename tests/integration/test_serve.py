@@ -1,0 +1,80 @@
+"""The foundation's acceptance, against the real processes started by `riposte serve`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+
+from tests.integration.conftest import Stack, http_status
+
+
+def test_rest_channel_greets_in_french_and_says_it_is_not_a_lawyer(stack: Stack) -> None:
+    replies = stack.say("t1", "Bonjour")
+    text = " ".join(r.get("text", "") for r in replies)
+    assert "Riposte" in text
+    assert "pas avocat" in text
+    assert replies[0]["recipient_id"] == "t1"
+
+
+def test_fallback_offers_the_main_choices_as_buttons(stack: Stack) -> None:
+    replies = stack.say("t-fallback", "xqzv wplk brr")
+    buttons = [b for r in replies for b in r.get("buttons", [])]
+    assert buttons, replies
+    assert all(b["payload"].startswith("/") for b in buttons)
+
+
+def test_web_page_is_served_with_security_headers(stack: Stack) -> None:
+    with urllib.request.urlopen(stack.url("/", stack.web_port), timeout=10) as response:
+        body = response.read().decode()
+        assert response.status == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert '<html lang="fr">' in body
+    assert "Votre message" in body
+    with urllib.request.urlopen(stack.url("/config.json", stack.web_port), timeout=10) as r:
+        assert json.loads(r.read()) == {"rasaPort": stack.rasa_port, "socketPath": "/socket.io/"}
+
+
+def test_http_api_is_off_without_a_token(stack: Stack) -> None:
+    stack.say("t1", "Bonjour")
+    assert http_status(stack.url("/conversations/t1/tracker")) == 404
+    assert "désactivée" in stack.output()
+
+
+def test_http_api_requires_the_configured_token(stacks: dict[str, Stack]) -> None:
+    stack = stacks["token"]
+    stack.say("t2", "Bonjour")
+    assert http_status(stack.url("/conversations/t2/tracker")) == 401
+    assert http_status(stack.url("/conversations/t2/tracker?token=wrong-token-123456")) == 401
+    url = stack.url(f"/conversations/t2/tracker?token={stack.token}")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        tracker = json.loads(response.read())
+    assert tracker["sender_id"] == "t2"
+    assert any(e.get("text") == "Bonjour" for e in tracker["events"] if e["event"] == "user")
+
+
+def test_conversation_is_kept_in_the_sqlite_tracker_store(stack: Stack) -> None:
+    stack.say("t-store", "Bonjour")
+    db = stack.var_dir / "tracker.db"
+    assert db.is_file() and db.stat().st_size > 0
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_ctrl_c_stops_every_service(stacks: dict[str, Stack]) -> None:
+    # Runs last in this module (pytest keeps file order): the token stack is no longer needed.
+    stack = stacks["token"]
+    ports = (stack.rasa_port, stack.actions_port, stack.web_port)
+    assert all(_port_open(p) for p in ports)
+    assert stack.stop() == 0
+    deadline = time.monotonic() + 10
+    while any(_port_open(p) for p in ports) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_port_open(p) for p in ports)
+    assert "Tous les services sont arrêtés." in stack.output()

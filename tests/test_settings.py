@@ -1,0 +1,66 @@
+"""Configuration from the environment and the command lines built from it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from riposte.serve import actions_command, child_environment, rasa_command
+from riposte.settings import Settings, SettingsError
+
+
+def test_defaults_bind_to_loopback_on_the_documented_ports() -> None:
+    s = Settings.from_env({})
+    assert (s.host, s.rasa_port, s.actions_port, s.web_port) == ("127.0.0.1", 5005, 5055, 8080)
+    assert s.api_token is None
+    assert s.cors_origins == ("http://localhost:8080", "http://127.0.0.1:8080")
+    assert s.tracker_store_url.startswith("sqlite:///") and s.tracker_store_url.endswith(
+        "var/tracker.db"
+    )
+    assert s.action_endpoint_url == "http://127.0.0.1:5055/webhook"
+
+
+def test_rasa_http_api_is_never_enabled_without_a_token() -> None:
+    cmd = rasa_command(Settings.from_env({}))
+    assert "--enable-api" not in cmd and "--auth-token" not in cmd
+
+
+def test_rasa_http_api_is_enabled_with_the_token() -> None:
+    token = "a-long-enough-secret-token"
+    cmd = rasa_command(Settings.from_env({"RIPOSTE_API_TOKEN": token}))
+    assert "--enable-api" in cmd
+    assert cmd[cmd.index("--auth-token") + 1] == token
+
+
+def test_cors_origins_are_passed_to_rasa() -> None:
+    env = {"RIPOSTE_CORS_ORIGINS": "https://a.example, https://b.example"}
+    cmd = rasa_command(Settings.from_env(env))
+    i = cmd.index("--cors")
+    assert cmd[i + 1 : i + 3] == ["https://a.example", "https://b.example"]
+
+
+def test_action_server_port_and_child_environment() -> None:
+    s = Settings.from_env({"RIPOSTE_ACTIONS_PORT": "6000", "RIPOSTE_API_TOKEN": "x" * 20})
+    cmd = actions_command(s)
+    assert cmd[cmd.index("--port") + 1] == "6000"
+    env = child_environment(s, base={"RIPOSTE_API_TOKEN": "x" * 20, "PATH": "/bin"})
+    assert env["ACTION_ENDPOINT_URL"] == "http://127.0.0.1:6000/webhook"
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert env["SANIC_HOST"] == "127.0.0.1"
+    assert "RIPOSTE_API_TOKEN" not in env
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"RIPOSTE_RASA_PORT": "cinq"}, "RIPOSTE_RASA_PORT doit être un numéro de port"),
+        ({"RIPOSTE_WEB_PORT": "70000"}, "entre 1 et 65535"),
+        ({"RIPOSTE_WEB_PORT": "5005"}, "doivent être différents"),
+        ({"RIPOSTE_API_TOKEN": "court"}, "trop court"),
+        ({"RIPOSTE_CORS_ORIGINS": "*"}, "ne doit pas contenir « * »"),
+    ],
+)
+def test_bad_configuration_gives_a_clear_french_error(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env(env)
