@@ -28,8 +28,12 @@ def _readme_paths() -> set[str]:
     }
 
 
+# Created at run time (by `make run` or the tests), not committed.
+RUNTIME_PATHS = ("var/log", "var/tracker.db", ".venv", "models")
+
+
 def test_every_path_named_in_the_readme_exists() -> None:
-    paths = _readme_paths()
+    paths = _readme_paths() - set(RUNTIME_PATHS)
     assert "riposte/serve.py" in paths and ".ci/run" in paths  # the parser still works
     missing = sorted(p for p in paths if not (ROOT / p).exists())
     assert not missing, f"README names paths that do not exist: {missing}"
