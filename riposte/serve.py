@@ -300,4 +300,3 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--verbose", action="store_true", help="journal détaillé")
     parser.set_defaults(func=run)
-

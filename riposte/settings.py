@@ -75,8 +75,7 @@ class Settings:
             )
         tracker = env.get("TRACKER_STORE_URL", "").strip() or f"sqlite:///{var_dir}/tracker.db"
         action_url = (
-            env.get("ACTION_ENDPOINT_URL", "").strip()
-            or f"http://127.0.0.1:{actions_port}/webhook"
+            env.get("ACTION_ENDPOINT_URL", "").strip() or f"http://127.0.0.1:{actions_port}/webhook"
         )
         model = Path(env.get("RIPOSTE_MODEL", "").strip() or ROOT / "models" / "riposte.tar.gz")
         return cls(

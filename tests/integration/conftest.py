@@ -56,6 +56,15 @@ class Stack:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
 
+    def tracker(self, sender: str) -> dict[str, Any]:
+        assert self.token, "the tracker API needs the stack started with a token"
+        url = self.url(f"/conversations/{sender}/tracker?token={self.token}")
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def slots(self, sender: str) -> dict[str, Any]:
+        return self.tracker(sender)["slots"]  # type: ignore[no-any-return]
+
     def output(self) -> str:
         return (self.var_dir / "serve.out").read_text(errors="replace")
 

@@ -1,0 +1,130 @@
+"""Advice actions: the recommended rung, the steps as a checklist, and « pourquoi ? »."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import fact_slots, today
+from riposte import triage
+
+log = logging.getLogger(__name__)
+
+
+def _utter_step(dispatcher: CollectingDispatcher, step: Any) -> None:
+    dispatcher.utter_message(
+        response="utter_next_step", label=step.label, what=step.what, how=step.how
+    )
+
+
+class ActionGiveAdvice(Action):
+    def name(self) -> str:
+        return "action_give_advice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = fact_slots(tracker)
+        prevention = tracker.get_intent_of_latest_message() == "request_prevention"
+        if not triage.has_facts(slots) and not prevention:
+            dispatcher.utter_message(response="utter_no_advice_yet")
+            return []
+        if triage.has_facts(slots) and triage.missing_slots(slots):
+            return [FollowupAction("triage_form")]
+        advice = triage.advice_for(slots, today())
+        dispatcher.utter_message(response="utter_advice", advice=triage.render_advice(advice))
+        step = triage.next_step(advice)
+        events: list[EventType] = [
+            SlotSet("strategy_level", advice.strategy.level),
+            SlotSet("urgent", advice.urgent),
+            SlotSet("advice_given", True),
+            SlotSet("triage_complete", True),
+            # « Pourquoi ? » then refers to the last thing shown: the step, or the strategy.
+            SlotSet("last_explained", f"step:{step.key}" if step else "strategy"),
+            SlotSet("current_step", step.key if step else None),
+        ]
+        if step is not None:
+            _utter_step(dispatcher, step)
+        log.info("advice given: level=%s", advice.strategy.level)
+        return events
+
+
+class ActionNextStep(Action):
+    def name(self) -> str:
+        return "action_next_step"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = fact_slots(tracker)
+        if not tracker.get_slot("advice_given"):
+            return [FollowupAction("action_give_advice")]
+        advice = triage.advice_for(slots, today())
+        step = triage.next_step(advice, after=slots.get("current_step"))
+        if step is None:
+            dispatcher.utter_message(response="utter_all_steps_done")
+            return [SlotSet("current_step", None)]
+        _utter_step(dispatcher, step)
+        return [SlotSet("current_step", step.key), SlotSet("last_explained", f"step:{step.key}")]
+
+
+class ActionMarkStepDone(Action):
+    def name(self) -> str:
+        return "action_mark_step_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = fact_slots(tracker)
+        current = slots.get("current_step")
+        if not tracker.get_slot("advice_given") or not current:
+            return [FollowupAction("action_give_advice")]
+        done = list(slots.get("steps_done") or [])
+        if current not in done:
+            done.append(current)
+        slots["steps_done"] = done
+        advice = triage.advice_for(slots, today())
+        ticked = next((s for s in advice.steps if s.key == current), None)
+        if ticked is not None:
+            dispatcher.utter_message(response="utter_step_ticked", label=ticked.label)
+        step = triage.next_step(advice)
+        events: list[EventType] = [SlotSet("steps_done", done)]
+        if step is None:
+            dispatcher.utter_message(response="utter_all_steps_done")
+            return [*events, SlotSet("current_step", None)]
+        _utter_step(dispatcher, step)
+        return [
+            *events,
+            SlotSet("current_step", step.key),
+            SlotSet("last_explained", f"step:{step.key}"),
+        ]
+
+
+class ActionExplainWhy(Action):
+    """« Pourquoi ? »: why this question, this rung or this step, with the sources."""
+
+    def name(self) -> str:
+        return "action_explain_why"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        if tracker.active_loop_name == "triage_form" and requested in triage.REQUIRED_SLOTS:
+            dispatcher.utter_message(
+                response="utter_why_question", reason=triage.why_question(requested)
+            )
+            return []
+        slots = fact_slots(tracker)
+        if not tracker.get_slot("advice_given"):
+            dispatcher.utter_message(response="utter_no_advice_yet")
+            return []
+        advice = triage.advice_for(slots, today())
+        subject = tracker.get_slot("last_explained")
+        dispatcher.utter_message(response="utter_why", why=triage.explain(advice, subject))
+        return []

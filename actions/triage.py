@@ -1,0 +1,147 @@
+"""Triage actions: read what the doctor says, ask only what is missing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import fact_slots, latest_choice, latest_text, today
+from riposte import triage
+
+log = logging.getLogger(__name__)
+
+# Intents whose text describes the situation or answers a question.
+READ_INTENTS = frozenset(
+    {"describe_situation", "inform", "report_emergency", "affirm", "deny", "nlu_fallback"}
+)
+
+
+def _slot_events(updates: dict[str, Any]) -> list[EventType]:
+    return [SlotSet(name, value) for name, value in updates.items()]
+
+
+def _action_before_form(tracker: Tracker) -> str | None:
+    """The action that ran before this form run (Rasa appends the form's own event first)."""
+    form = tracker.active_loop_name
+    names = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    while names and names[-1] == form:
+        names.pop()
+    return names[-1] if names else None
+
+
+class ActionAnalyzeSituation(Action):
+    """On a description: fill every slot the message gives, warn first if it is urgent."""
+
+    def name(self) -> str:
+        return "action_analyze_situation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        current = fact_slots(tracker)
+        updates = triage.facts_from_text(latest_text(tracker), current, today())
+        if tracker.get_intent_of_latest_message() == "report_emergency":
+            updates["urgent"] = True
+        slots = {**current, **updates}
+        if slots.get("urgent") and not current.get("urgent"):
+            dispatcher.utter_message(response="utter_emergency")
+        lines = triage.summary_lines(slots)
+        if lines and updates:
+            dispatcher.utter_message(response="utter_facts_noted", facts="\n".join(lines))
+        complete = not triage.missing_slots(slots)
+        if not complete and tracker.get_slot("triage_complete") is None:
+            dispatcher.utter_message(response="utter_triage_start")
+        log.info("triage: %d facts found, complete=%s", len(updates), complete)
+        return [*_slot_events(updates), SlotSet("triage_complete", complete)]
+
+
+class ValidateTriageForm(FormValidationAction):
+    """Each answer may hold several facts: keep them all, not only the one asked for."""
+
+    def name(self) -> str:
+        return "validate_triage_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # rasa_sdk returns only the form's own slots; facts found on the way (urgency, the
+        # last date, handles…) and the miss counter must be kept too.
+        extracted = await self.get_extraction_events(dispatcher, tracker, domain)
+        tracker.add_slots(extracted)
+        validated = await self._extract_validation_events(dispatcher, tracker, domain)
+        names = {event["name"] for event in validated if event.get("event") == "slot"}
+        return [e for e in extracted if e["name"] not in names] + validated
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # After a digression (a FAQ, « pourquoi ? »), the form runs again without a new answer.
+        if _action_before_form(tracker) != "action_listen":
+            return []
+        if tracker.get_intent_of_latest_message() not in READ_INTENTS:
+            return []
+        current = fact_slots(tracker)
+        choice = latest_choice(tracker)
+        if choice is not None:
+            try:
+                updates = triage.parse_choice(choice)
+            except ValueError:
+                log.warning("ignored an unknown button choice")
+                updates = {}
+            updates.update(triage.derive({**current, **updates}))
+        else:
+            requested = tracker.get_slot("requested_slot")
+            updates = triage.answer_requested(requested, latest_text(tracker), current, today())
+        if not updates:
+            # Not understood: say so and count it (the form then asks the question again);
+            # from the second miss on, explain why the question matters.
+            misses = int(tracker.get_slot("unanswered") or 0) + 1
+            dispatcher.utter_message(response="utter_not_understood_answer")
+            requested = tracker.get_slot("requested_slot")
+            if misses >= 2 and requested in triage.REQUIRED_SLOTS:
+                dispatcher.utter_message(
+                    response="utter_why_question", reason=triage.why_question(requested)
+                )
+            return [SlotSet("unanswered", float(misses))]
+        return [*_slot_events(updates), SlotSet("unanswered", 0.0)]
+
+    def validate_first_published(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value in (None, triage.UNKNOWN):
+            return {"first_published": slot_value}
+        if str(slot_value) > today().isoformat():
+            dispatcher.utter_message(response="utter_date_in_future", date=slot_value)
+            return {"first_published": None}
+        return {"first_published": slot_value}
+
+
+class ActionRestartTriage(Action):
+    """« Recommencer »: forget the facts of the situation, keep nothing half-done."""
+
+    def name(self) -> str:
+        return "action_restart_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_triage_restart")
+        reset = [SlotSet(name, None) for name in triage.FACT_SLOTS]
+        return [
+            *reset,
+            SlotSet("steps_done", None),
+            SlotSet("current_step", None),
+            SlotSet("strategy_level", None),
+            SlotSet("last_explained", None),
+            SlotSet("advice_given", None),
+            SlotSet("triage_complete", False),
+        ]

@@ -1,0 +1,363 @@
+"""The triage conversation's pure logic: from slot values to the shared case, and back.
+
+The Rasa actions (actions/triage.py, actions/advice.py) are thin wrappers over these
+functions: they pass the slots and the latest message, and send what comes back. Nothing
+here imports rasa or rasa_sdk, so every rule is tested with plain pytest.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from riposte import knowledge
+from riposte.nlp.dates import parse_french_date
+from riposte.nlp.extract import extract_facts
+
+# The questions of the triage form, in the order they are asked (domain.yml, triage_form).
+REQUIRED_SLOTS: tuple[str, ...] = (
+    "platforms",
+    "offenses",
+    "first_published",
+    "author_relation",
+    "volume",
+    "public",
+    "practice",
+)
+# Every slot that holds a fact of the situation (reset by "recommencer").
+FACT_SLOTS: tuple[str, ...] = (
+    *REQUIRED_SLOTS,
+    "urgent",
+    "physical_danger",
+    "lawful_criticism",
+    "discriminatory",
+    "last_seen",
+    "author_known",
+    "author_handles",
+)
+LIST_SLOTS = frozenset({"platforms", "offenses", "author_handles"})
+UNKNOWN = "unknown"
+CATEGORIES: Mapping[str, tuple[str, ...]] = {
+    "author_relation": ("unknown", "patient", "colleague", "other"),
+    "volume": ("single", "repeated", "raid"),
+    "practice": ("liberal", "hospital", "salaried", "other"),
+}
+# Slots for which "je ne sais pas" is an acceptable answer, and the value it stands for.
+DONT_KNOW_VALUES: Mapping[str, Any] = {
+    "platforms": ["other"],
+    "first_published": UNKNOWN,
+    "author_relation": "unknown",
+    "practice": "other",
+}
+# Platforms whose content is private by nature.
+PRIVATE_PLATFORMS = frozenset({"email", "sms", "whatsapp"})
+
+_CONVERSATION_FILE = Path(__file__).parent / "knowledge" / "conversation.yml"
+
+
+@functools.lru_cache(maxsize=1)
+def texts() -> Mapping[str, Any]:
+    """The conversation's French texts (riposte/knowledge/conversation.yml)."""
+    with _CONVERSATION_FILE.open(encoding="utf-8") as handle:
+        data: Mapping[str, Any] = yaml.safe_load(handle)
+    return data
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def is_dont_know(text: str) -> bool:
+    folded = _fold(text).strip(" .!?")
+    return any(folded == p or folded.startswith(p + " ") for p in texts()["dont_know"])
+
+
+def merge(current: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]:
+    """Slot updates from newly found facts: lists grow, other values are replaced.
+
+    A fact the doctor states again, or corrects, wins over the older value; a list fact
+    (platforms, offenses, handles) is the union, in the order first mentioned.
+    """
+    updates: dict[str, Any] = {}
+    for name, value in found.items():
+        if value is None:
+            continue
+        if name in LIST_SLOTS:
+            old = list(current.get(name) or [])
+            merged = old + [v for v in value if v not in old]
+            if merged != old or current.get(name) is None:
+                updates[name] = merged
+        elif current.get(name) != value:
+            updates[name] = value
+    # Naming an offense means the content is not a mere criticism, and the reverse.
+    if updates.get("offenses"):
+        updates["lawful_criticism"] = False
+    elif found.get("lawful_criticism") and not (current.get("offenses") or []):
+        updates["offenses"] = []
+    return updates
+
+
+def derive(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """Values that follow from others, so that the doctor is not asked them."""
+    updates: dict[str, Any] = {}
+    platforms = list(slots.get("platforms") or [])
+    if slots.get("public") is None and platforms:
+        if all(p in PRIVATE_PLATFORMS for p in platforms):
+            updates["public"] = False
+        else:
+            catalogue = knowledge.load().platforms
+            if all(catalogue[p].public for p in platforms if p in catalogue):
+                updates["public"] = True
+    if slots.get("volume") == "raid" and slots.get("author_relation") is None:
+        updates["author_relation"] = "unknown"
+    # A single message is published once: its only date is the first publication.
+    if slots.get("volume") == "single" and slots.get("first_published") is None:
+        if slots.get("last_seen"):
+            updates["first_published"] = slots["last_seen"]
+    if slots.get("physical_danger") and not slots.get("urgent"):
+        updates["urgent"] = True
+    return updates
+
+
+def facts_from_text(text: str, current: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Slot updates for everything the message says (plus what follows from it)."""
+    found = extract_facts(text, today).to_slots()
+    updates = merge(current, found)
+    updates.update(derive({**current, **updates}))
+    return updates
+
+
+def answer_requested(
+    requested: str | None, text: str, current: Mapping[str, Any], today: date
+) -> dict[str, Any]:
+    """Slot updates from an answer to the question about `requested`.
+
+    Everything the text says is kept (a doctor may answer more than asked); when the text
+    says nothing about the requested slot, a date or "je ne sais pas" is tried for it.
+    """
+    updates = facts_from_text(text, current, today)
+    if requested is None or requested in updates:
+        return updates
+    if requested == "first_published":
+        found = parse_french_date(text, today)
+        if found is not None:
+            updates["first_published"] = found.isoformat()
+            return updates
+    if requested in DONT_KNOW_VALUES and is_dont_know(text):
+        updates[requested] = DONT_KNOW_VALUES[requested]
+        updates.update(derive({**current, **updates}))
+    return updates
+
+
+def parse_choice(choice: str) -> dict[str, Any]:
+    """Slot updates for a button payload's choice, e.g. "practice=hospital".
+
+    Raises ValueError for a choice that names no known slot or value (a forged payload).
+    """
+    name, sep, value = choice.partition("=")
+    if not sep:
+        raise ValueError(f"malformed choice {choice!r}")
+    catalogue = knowledge.load()
+    if name == "platforms" and value in catalogue.platforms:
+        return {"platforms": [value]}
+    if name == "offenses":
+        if value == "none":
+            return {"offenses": [], "lawful_criticism": True}
+        if value in catalogue.offenses:
+            return {"offenses": [value], "lawful_criticism": False}
+    if name == "public" and value in ("true", "false"):
+        return {"public": value == "true"}
+    if name == "first_published" and value == UNKNOWN:
+        return {"first_published": UNKNOWN}
+    if name in CATEGORIES and value in CATEGORIES[name]:
+        return {name: value}
+    raise ValueError(f"unknown choice {choice!r}")
+
+
+def missing_slots(slots: Mapping[str, Any]) -> list[str]:
+    return [name for name in REQUIRED_SLOTS if slots.get(name) is None]
+
+
+def has_facts(slots: Mapping[str, Any]) -> bool:
+    return any(slots.get(name) not in (None, []) for name in FACT_SLOTS) or bool(
+        slots.get("lawful_criticism")
+    )
+
+
+def _iso_or_none(value: Any) -> str | None:
+    if isinstance(value, str) and value != UNKNOWN:
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def case_from_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """The shared JSON case format (riposte/schemas/case.schema.json) from the slots."""
+    case: dict[str, Any] = {"steps_done": list(slots.get("steps_done") or [])}
+    if slots.get("practice"):
+        case["victim"] = {"practice": slots["practice"]}
+    if not has_facts({k: v for k, v in slots.items() if k != "practice"}):
+        return case
+    incident: dict[str, Any] = {
+        "platforms": list(slots.get("platforms") or []),
+        "offenses": list(slots.get("offenses") or []),
+    }
+    for name in ("discriminatory", "public", "volume"):
+        if slots.get(name) is not None:
+            incident[name] = slots[name]
+    if slots.get("physical_danger") or slots.get("urgent"):
+        incident["physical_danger"] = True
+    for name in ("first_published", "last_seen"):
+        value = _iso_or_none(slots.get(name))
+        if value:
+            incident[name] = value
+    author: dict[str, Any] = {}
+    if slots.get("author_relation"):
+        author["relation"] = slots["author_relation"]
+    if slots.get("author_known") is not None:
+        author["known"] = slots["author_known"]
+    if slots.get("author_handles"):
+        author["handles"] = list(slots["author_handles"])
+    if author:
+        incident["author"] = author
+    case["incident"] = incident
+    return case
+
+
+def summary_lines(slots: Mapping[str, Any]) -> list[str]:
+    """ "Voici ce que j'ai compris" lines, in French, for the facts known so far."""
+    t = texts()
+    catalogue = knowledge.load()
+    lines: list[str] = []
+    if slots.get("urgent"):
+        lines.append(t["summary"]["urgent"])
+    platforms = [catalogue.platforms[p].label for p in slots.get("platforms") or []]
+    if platforms:
+        lines.append(t["summary"]["platforms"].format(value=", ".join(platforms)))
+    offenses = [catalogue.offenses[o].label for o in slots.get("offenses") or []]
+    if offenses:
+        lines.append(t["summary"]["offenses"].format(value=", ".join(offenses)))
+    elif slots.get("lawful_criticism"):
+        lines.append(t["summary"]["lawful_criticism"])
+    published = slots.get("first_published")
+    if published:
+        shown = t["values"]["first_published"].get(published) or _french_date(published)
+        lines.append(t["summary"]["first_published"].format(value=shown))
+    for name in ("author_relation", "volume", "public", "practice"):
+        value = slots.get(name)
+        if value is None:
+            continue
+        key = str(value).lower() if isinstance(value, bool) else value
+        lines.append(t["summary"][name].format(value=t["values"][name][key]))
+    return lines
+
+
+def _french_date(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
+
+
+def why_question(slot: str) -> str:
+    return str(texts()["why_question"][slot])
+
+
+# --------------------------------------------------------------------------- chat rendering
+
+
+def advice_for(slots: Mapping[str, Any], today: date) -> Any:
+    """Run the advice engine on the case the slots describe."""
+    from riposte.advice import advise
+    from riposte.case import load_case
+
+    return advise(load_case(case_from_slots(slots), today=today), today)
+
+
+def render_advice(advice: Any) -> str:
+    """The advice, short enough for a chat message (the full version is `riposte advise`)."""
+    chat = texts()["chat"]
+    lines = [chat["strategy"].format(label=advice.strategy.label)]
+    lines += [f"- {reason}" for reason in advice.strategy.why]
+    lines += ["", chat["ladder_heading"]]
+    for index, rung in enumerate(advice.ladder, start=1):
+        mark = chat["rung_recommended"] if rung.recommended else ""
+        lines.append(chat["rung"].format(index=index, label=rung.label, mark=mark))
+    if advice.qualifications:
+        lines += ["", chat["deadlines_heading"]]
+        for q in advice.qualifications:
+            p = q.prescription
+            if p.deadline is None:
+                lines.append(chat["deadline_unknown"].format(label=q.label, rule=p.rule))
+            elif p.expired:
+                lines.append(
+                    chat["deadline_expired"].format(label=q.label, deadline=_fr(p.deadline))
+                )
+            elif p.days_left == 0:
+                lines.append(chat["deadline_today"].format(label=q.label, deadline=_fr(p.deadline)))
+            else:
+                lines.append(
+                    chat["deadline_open"].format(
+                        label=q.label, deadline=_fr(p.deadline), days=p.days_left
+                    )
+                )
+    lines += ["", chat["steps_heading"]]
+    for index, step in enumerate(advice.steps, start=1):
+        box = chat["box_done"] if step.done else chat["box_todo"]
+        lines.append(chat["step"].format(box=box, index=index, label=step.label))
+    if advice.warnings:
+        lines += ["", chat["warnings_heading"]]
+        lines += [f"- {warning}" for warning in advice.warnings]
+    return "\n".join(lines)
+
+
+def _fr(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def next_step(advice: Any, after: str | None = None) -> Any | None:
+    """The first step not done; with `after`, the first not-done step that follows it."""
+    steps = list(advice.steps)
+    keys = [s.key for s in steps]
+    start = keys.index(after) + 1 if after in keys else 0
+    for step in steps[start:] + steps[:start]:
+        if not step.done and step.key != after:
+            return step
+    return None
+
+
+def explain(advice: Any, subject: str | None) -> str:
+    """Answer to « pourquoi ? »: the reasons for the strategy or a step, with sources."""
+    chat = texts()["chat"]
+    kb = knowledge.load()
+    if subject and subject.startswith("step:") and subject[5:] in kb.steps:
+        step = kb.steps[subject[5:]]
+        lines = [chat["why_step"].format(label=step.label), step.why]
+        source_ids: list[str] = list(step.sources)
+        uncertain = step.certainty != "sur"
+    else:
+        lines = [chat["why_strategy"], *(f"- {r}" for r in advice.strategy.why)]
+        source_ids = [s.id for s in advice.sources]
+        uncertain = any(q.certainty != "sur" for q in advice.qualifications) or any(
+            kb.ladder[r.level].certainty != "sur" for r in advice.ladder if r.recommended
+        )
+    sources = [kb.sources[i] for i in dict.fromkeys(source_ids) if i in kb.sources]
+    if sources:
+        lines += ["", chat["sources_heading"]]
+        lines += [
+            chat["source"].format(title=s.title, url=s.url, checked=_fr(s.last_checked))
+            for s in sources[:6]
+        ]
+    if uncertain:
+        lines += ["", chat["uncertain"]]
+    lines.append(chat["not_lawyer"])
+    return "\n".join(lines)

@@ -1,0 +1,228 @@
+"""The custom actions, run with rasa-sdk's Tracker and CollectingDispatcher on the real domain."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.common
+from actions.advice import ActionExplainWhy, ActionGiveAdvice, ActionMarkStepDone
+from actions.triage import ActionAnalyzeSituation, ActionRestartTriage, ValidateTriageForm
+from riposte import triage
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = datetime.date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict[str, Any]:
+    return Domain.load(str(ROOT / "domain.yml")).as_dict()
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("actions.triage", "actions.advice"):
+        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
+    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
+
+
+def make_tracker(
+    text: str,
+    intent: str = "describe_situation",
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    active_loop: str | None = None,
+) -> Tracker:
+    ranking = [{"name": intent, "confidence": 1.0}]
+    message = {"text": text, "intent": ranking[0], "intent_ranking": ranking}
+    message["entities"] = entities or []
+    if events is None:
+        events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": text}]
+    return Tracker(
+        sender_id="test",
+        slots=dict(slots or {}),
+        latest_message=message,
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+async def test_urgent_description_sends_17_112_before_anything(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("il menace de me tuer et a publié mon adresse sur Facebook")
+    events = await ActionAnalyzeSituation().run(dispatcher, tracker, domain)
+    assert responses(dispatcher)[0] == "utter_emergency"
+    slots = slot_events(events)
+    assert slots["urgent"] is True
+    assert slots["platforms"] == ["facebook"]
+    assert slots["triage_complete"] is False
+
+
+async def test_report_emergency_intent_alone_is_urgent(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("au secours", intent="report_emergency")
+    events = await ActionAnalyzeSituation().run(dispatcher, tracker, domain)
+    assert responses(dispatcher)[0] == "utter_emergency"
+    assert slot_events(events)["urgent"] is True
+
+
+async def test_form_keeps_facts_outside_its_questions(domain: dict[str, Any]) -> None:
+    """Urgency said while answering the date question is not lost (rasa-sdk drops it)."""
+    dispatcher = CollectingDispatcher()
+    slots = {"platforms": ["x"], "offenses": ["insult"], "requested_slot": "first_published"}
+    tracker = make_tracker(
+        "depuis hier, et maintenant il menace de venir me tuer",
+        intent="inform",
+        slots=slots,
+        active_loop="triage_form",
+    )
+    events = await ValidateTriageForm().run(dispatcher, tracker, domain)
+    found = slot_events(events)
+    assert found["first_published"] == "2026-11-23"
+    assert found["urgent"] is True
+    assert "threat" in found["offenses"]
+
+
+async def test_button_choice_fills_its_slot(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        '/inform{"choice": "practice=hospital"}',
+        intent="inform",
+        slots={"requested_slot": "practice"},
+        entities=[{"entity": "choice", "value": "practice=hospital"}],
+        active_loop="triage_form",
+    )
+    events = await ValidateTriageForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["practice"] == "hospital"
+
+
+async def test_forged_choice_is_not_understood_and_explained_on_second_miss(
+    domain: dict[str, Any],
+) -> None:
+    entities = [{"entity": "choice", "value": "requested_slot=practice"}]
+    args = {"intent": "inform", "entities": entities, "active_loop": "triage_form"}
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("/inform", slots={"requested_slot": "volume"}, **args)
+    events = await ValidateTriageForm().run(dispatcher, tracker, domain)
+    assert slot_events(events) == {"unanswered": 1.0}
+    assert responses(dispatcher) == ["utter_not_understood_answer"]
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("/inform", slots={"requested_slot": "volume", "unanswered": 1.0}, **args)
+    await ValidateTriageForm().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_not_understood_answer", "utter_why_question"]
+    assert dispatcher.messages[1]["reason"] == triage.why_question("volume")
+
+
+async def test_no_extraction_after_a_digression(domain: dict[str, Any]) -> None:
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "c'est quoi pharos"},
+        {"event": "action", "name": "utter_faq"},
+        {"event": "action", "name": "triage_form"},
+    ]
+    tracker = make_tracker(
+        "c'est quoi pharos sur twitter",
+        intent="inform",
+        slots={"requested_slot": "platforms"},
+        events=events,
+        active_loop="triage_form",
+    )
+    dispatcher = CollectingDispatcher()
+    assert await ValidateTriageForm().run(dispatcher, tracker, domain) == []
+
+
+async def test_a_future_date_is_refused(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    result = ValidateTriageForm().validate_first_published(
+        "2027-01-01", dispatcher, make_tracker("x"), domain
+    )
+    assert result == {"first_published": None}
+    assert responses(dispatcher) == ["utter_date_in_future"]
+
+
+FULL = {
+    "platforms": ["x"],
+    "offenses": ["insult"],
+    "first_published": "2026-11-01",
+    "author_relation": "unknown",
+    "volume": "raid",
+    "public": True,
+    "practice": "liberal",
+}
+
+
+async def test_advice_sets_the_level_and_offers_the_first_step(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionGiveAdvice().run(dispatcher, make_tracker("", slots=FULL), domain)
+    slots = slot_events(events)
+    assert slots["strategy_level"] == "offensive"
+    assert slots["current_step"] == "preserve_evidence"
+    assert responses(dispatcher) == ["utter_advice", "utter_next_step"]
+    assert "Injure publique" in dispatcher.messages[0]["advice"]
+
+
+async def test_advice_with_missing_facts_goes_back_to_the_questions(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {"platforms": ["x"], "offenses": ["insult"]}
+    events = await ActionGiveAdvice().run(dispatcher, make_tracker("", slots=slots), domain)
+    assert events == [{"event": "followup", "name": "triage_form", "timestamp": None}]
+
+
+async def test_ticking_a_step_moves_to_the_next(domain: dict[str, Any]) -> None:
+    slots = {**FULL, "advice_given": True, "current_step": "preserve_evidence"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionMarkStepDone().run(dispatcher, make_tracker("fait", slots=slots), domain)
+    found = slot_events(events)
+    assert found["steps_done"] == ["preserve_evidence"]
+    assert found["current_step"] not in (None, "preserve_evidence")
+    assert responses(dispatcher) == ["utter_step_ticked", "utter_next_step"]
+
+
+async def test_why_during_the_questions_explains_the_question(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        "pourquoi ?",
+        intent="ask_why",
+        slots={"requested_slot": "first_published"},
+        active_loop="triage_form",
+    )
+    await ActionExplainWhy().run(dispatcher, tracker, domain)
+    assert "trois mois" in dispatcher.messages[0]["reason"]
+
+
+async def test_restart_forgets_every_fact(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionRestartTriage().run(dispatcher, make_tracker("", slots=FULL), domain)
+    reset = slot_events(events)
+    assert all(reset[name] is None for name in triage.FACT_SLOTS)
+    assert reset["triage_complete"] is False
+
+
+def test_every_response_an_action_sends_exists_in_the_domain(domain: dict[str, Any]) -> None:
+    import re
+
+    sent = set()
+    for path in (ROOT / "actions").glob("*.py"):
+        sent |= set(re.findall(r'response="(utter_[a-z_]+)"', path.read_text()))
+    assert sent and sent <= set(domain["responses"]), sorted(sent - set(domain["responses"]))

@@ -1,0 +1,149 @@
+"""The triage glue: slots from answers and buttons, the case built from slots, chat text."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from riposte import triage
+from riposte.case import load_case
+
+TODAY = date(2026, 11, 24)
+
+
+def test_one_message_fills_platforms_offenses_and_urgency() -> None:
+    text = "Depuis hier je reçois des menaces de mort sur Instagram, il a publié mon adresse"
+    slots = triage.facts_from_text(text, {}, TODAY)
+    assert slots["platforms"] == ["instagram"]
+    assert "threat" in slots["offenses"] and "doxxing" in slots["offenses"]
+    assert slots["urgent"] is True
+    assert slots["public"] is True  # derived from the platform: not asked again
+
+
+def test_a_lawful_review_is_known_as_such_and_fills_the_nature_question() -> None:
+    slots = triage.facts_from_text(
+        "un avis négatif sur Google, il dit que j'étais en retard", {}, TODAY
+    )
+    assert slots["platforms"] == ["google_reviews"]
+    assert slots["offenses"] == []
+    assert slots["lawful_criticism"] is True
+    assert "offenses" not in triage.missing_slots(slots)
+
+
+def test_new_facts_extend_lists_and_keep_older_ones() -> None:
+    current = {"platforms": ["x"], "offenses": ["insult"]}
+    updates = triage.merge(current, {"platforms": ["facebook", "x"], "offenses": ["threat"]})
+    assert updates["platforms"] == ["x", "facebook"]
+    assert updates["offenses"] == ["insult", "threat"]
+    assert updates["lawful_criticism"] is False
+
+
+@pytest.mark.parametrize(
+    ("requested", "text", "expected"),
+    [
+        ("first_published", "il y a deux semaines", {"first_published": "2026-11-10"}),
+        ("first_published", "je ne sais pas", {"first_published": "unknown"}),
+        ("author_relation", "aucune idée", {"author_relation": "unknown"}),
+        ("platforms", "je sais pas", {"platforms": ["other"]}),
+        ("practice", "je suis praticien hospitalier", {"practice": "hospital"}),
+    ],
+)
+def test_an_answer_fills_the_requested_slot(
+    requested: str, text: str, expected: dict[str, object]
+) -> None:
+    updates = triage.answer_requested(requested, text, {}, TODAY)
+    for name, value in expected.items():
+        assert updates[name] == value
+
+
+def test_dont_know_is_not_accepted_for_the_nature_of_the_facts() -> None:
+    assert "offenses" not in triage.answer_requested("offenses", "je ne sais pas", {}, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        ("platforms=x", {"platforms": ["x"]}),
+        ("offenses=none", {"offenses": [], "lawful_criticism": True}),
+        ("offenses=threat", {"offenses": ["threat"], "lawful_criticism": False}),
+        ("public=false", {"public": False}),
+        ("practice=hospital", {"practice": "hospital"}),
+        ("first_published=unknown", {"first_published": "unknown"}),
+    ],
+)
+def test_button_choices(choice: str, expected: dict[str, object]) -> None:
+    assert triage.parse_choice(choice) == expected
+
+
+@pytest.mark.parametrize(
+    "choice", ["platforms=myspace", "practice=pirate", "nothing", "requested_slot=x", "public=1"]
+)
+def test_forged_button_choices_are_refused(choice: str) -> None:
+    with pytest.raises(ValueError):
+        triage.parse_choice(choice)
+
+
+def test_derived_values() -> None:
+    assert triage.derive({"platforms": ["email"]}) == {"public": False}
+    assert triage.derive({"platforms": ["x", "email"]}) == {}
+    assert triage.derive({"volume": "raid"}) == {"author_relation": "unknown"}
+    single = {"volume": "single", "last_seen": "2026-11-10"}
+    assert triage.derive(single) == {"first_published": "2026-11-10"}
+    assert triage.derive({**single, "volume": "repeated"}) == {}
+
+
+FULL = {
+    "platforms": ["x"],
+    "offenses": ["insult"],
+    "first_published": "2026-11-01",
+    "author_relation": "unknown",
+    "volume": "raid",
+    "public": True,
+    "practice": "hospital",
+    "author_handles": ["@troll"],
+    "steps_done": ["preserve_evidence"],
+}
+
+
+def test_case_from_slots_is_a_valid_shared_case() -> None:
+    case = triage.case_from_slots(FULL)
+    assert case["victim"] == {"practice": "hospital"}
+    assert case["incident"]["platforms"] == ["x"]
+    assert case["incident"]["author"] == {"relation": "unknown", "handles": ["@troll"]}
+    assert case["steps_done"] == ["preserve_evidence"]
+    load_case(case, today=TODAY)  # raises if the shared schema is not respected
+
+
+def test_unknown_date_is_left_out_of_the_case() -> None:
+    case = triage.case_from_slots({**FULL, "first_published": "unknown"})
+    assert "first_published" not in case["incident"]
+
+
+def test_no_facts_means_no_incident() -> None:
+    assert "incident" not in triage.case_from_slots({"practice": "liberal"})
+
+
+def test_chat_advice_names_the_rung_the_deadline_and_ticks_done_steps() -> None:
+    advice = triage.advice_for(FULL, TODAY)
+    text = triage.render_advice(advice)
+    assert advice.strategy.label in text
+    assert "← recommandé" in text
+    assert "☑" in text and "☐" in text
+    assert "jours restants" in text
+    step = triage.next_step(advice)
+    assert step is not None and step.key != "preserve_evidence"
+
+
+def test_why_cites_sources_for_a_step() -> None:
+    advice = triage.advice_for(FULL, TODAY)
+    text = triage.explain(advice, "step:preserve_evidence")
+    assert "Sources :" in text and "http" in text
+    assert "pas avocat" in text
+
+
+def test_summary_lines_in_french() -> None:
+    lines = triage.summary_lines({**FULL, "urgent": True})
+    assert lines[0] == "- **danger signalé**"
+    assert "- où : X (ex-Twitter)" in lines
+    assert "- exercice : hôpital public" in lines

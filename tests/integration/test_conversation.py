@@ -1,0 +1,150 @@
+"""The triage conversation through the REST channel, with the real Rasa and action servers.
+
+Runs before test_serve.py (file order), whose last test stops the token stack.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Stack
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def buttons(replies: list[dict[str, Any]]) -> list[str]:
+    return [b["payload"] for r in replies for b in r.get("buttons", [])]
+
+
+@pytest.fixture(scope="module")
+def bot(stacks: dict[str, Stack]) -> Stack:
+    return stacks["token"]
+
+
+def test_urgent_situation_gets_17_and_112_in_the_first_reply(bot: Stack) -> None:
+    replies = bot.say(
+        "urgent-1", "il a publié mon adresse et dit qu'il va venir me tuer au cabinet"
+    )
+    first = replies[0]["text"]
+    assert "17" in first and "112" in first
+    slots = bot.slots("urgent-1")
+    assert slots["urgent"] is True
+    assert set(slots["offenses"]) >= {"threat", "doxxing"}
+
+
+def test_one_message_fills_the_slots_and_only_the_missing_question_is_asked(bot: Stack) -> None:
+    message = (
+        "Depuis hier des centaines de comptes m'insultent sur Twitter après mon tweet sur "
+        "les vaccins"
+    )
+    replies = bot.say("one-msg", message)
+    slots = bot.slots("one-msg")
+    assert slots["platforms"] == ["x"]
+    assert "insult" in slots["offenses"]
+    assert slots["urgent"] in (None, False)
+    assert slots["first_published"] == (date.today() - timedelta(days=1)).isoformat()
+    # Already said: where, what, when, who, how many. Only the practice is asked.
+    assert slots["requested_slot"] == "practice"
+    assert all("practice=" in payload for payload in buttons(replies))
+    assert "X (ex-Twitter)" in texts(replies)  # the summary of what was understood
+
+    replies = bot.say("one-msg", '/inform{"choice": "practice=hospital"}')
+    slots = bot.slots("one-msg")
+    assert slots["strategy_level"] == "offensive"
+    assert slots["practice"] == "hospital"
+    text = texts(replies)
+    assert "Réaction offensive" in text and "protection fonctionnelle" in text
+    assert re.search(r"Injure publique.*jusqu'au \d\d/\d\d/\d{4} \(\d+ jours restants\)", text)
+    assert "/mark_step_done" in buttons(replies)
+
+    first_step = slots["current_step"]
+    replies = bot.say("one-msg", "voilà qui est fait")
+    slots = bot.slots("one-msg")
+    assert slots["steps_done"] == [first_step]
+    assert "est fait" in texts(replies)
+    assert slots["current_step"] != first_step
+
+    replies = bot.say("one-msg", "pourquoi ?")
+    text = texts(replies)
+    assert "Sources :" in text and "https://" in text
+    assert "pas avocat" in text
+
+
+def test_step_by_step_answers_in_free_text(bot: Stack) -> None:
+    bot.say("steps", "j'ai un problème avec des messages désagréables")
+    assert bot.slots("steps")["requested_slot"] == "platforms"
+    bot.say("steps", "c'est sur Facebook")
+    slots = bot.slots("steps")
+    assert slots["platforms"] == ["facebook"]
+    assert slots["requested_slot"] == "offenses"
+    bot.say("steps", "il m'accuse d'avoir falsifié le dossier de sa mère")
+    assert bot.slots("steps")["offenses"] == ["defamation"]
+    bot.say("steps", "il y a deux semaines")
+    slots = bot.slots("steps")
+    assert slots["first_published"] == (date.today() - timedelta(days=14)).isoformat()
+    assert slots["requested_slot"] == "author_relation"
+    # « pourquoi ? » during a question: why it is asked (with its text of law), then the
+    # same question again.
+    replies = bot.say("steps", "pourquoi ?")
+    assert "R.4127-56" in texts(replies)
+    assert replies[-1]["text"] == "Savez-vous qui en est l'auteur ?"
+    assert bot.slots("steps")["requested_slot"] == "author_relation"
+
+
+@pytest.mark.parametrize(
+    ("sender", "messages", "level"),
+    [
+        ("rung-prev", ["je ne suis pas victime, je veux juste m'y préparer"], "preventive"),
+        (
+            "rung-neutre",
+            [
+                "un patient a laissé un avis négatif sur Google, il trouve que je suis toujours "
+                "en retard, c'était le 10 novembre, je suis en libéral"
+            ],
+            "neutre",
+        ),
+        (
+            "rung-defensive",
+            [
+                "un confrère me dénigre sur LinkedIn en disant que je vole ses patients, "
+                "c'était la semaine dernière, une seule publication, je suis en libéral"
+            ],
+            "defensive",
+        ),
+        (
+            "rung-offensive",
+            [
+                "on m'envoie des menaces de mort par mail depuis hier, un anonyme, plusieurs "
+                "messages",
+                '/inform{"choice": "practice=liberal"}',
+            ],
+            "offensive",
+        ),
+    ],
+)
+def test_each_rung_is_recommended_for_its_situation(
+    bot: Stack, sender: str, messages: list[str], level: str
+) -> None:
+    for message in messages:
+        bot.say(sender, message)
+    assert bot.slots(sender)["strategy_level"] == level
+
+
+def test_a_forged_button_choice_changes_nothing(bot: Stack) -> None:
+    bot.say("forged", "on m'insulte sur instagram")
+    before = bot.slots("forged")
+    replies = bot.say("forged", '/inform{"choice": "requested_slot=practice"}')
+    after = bot.slots("forged")
+    assert after["requested_slot"] == before["requested_slot"]
+    assert "pas compris" in texts(replies)
+
+
+def test_faq_answers_with_its_source(bot: Stack) -> None:
+    text = texts(bot.say("faq", "quelle différence entre une injure et une diffamation ?"))
+    assert "Source" in text and "1881" in text
