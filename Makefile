@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TQDM_DISABLE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu lock clean
+.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu bench lock clean
 
 help: ## Affiche cette aide
 	@echo "Riposte — commandes disponibles :"
@@ -65,6 +65,15 @@ test-conversations: $(MODEL) ## Tests de conversation (tests/test_*.yml)
 	  --fail-on-prediction-errors --out var/results
 
 test: validate test-unit test-conversations ## Installe ce qu'il faut et passe tous les tests
+
+eval-nlu: $(STAMP) ## Validation croisée du NLU (3 plis) : F1 par intention
+	@rm -rf var/nlu-eval
+	$(BIN)/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 \
+	  --out var/nlu-eval
+	$(BIN)/python scripts/nlu_report.py var/nlu-eval
+
+bench: $(MODEL) ## Mesures : démarrage, mémoire, latence par tour (bench/results/)
+	@for script in bench/bench_*.py; do echo "==> $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP) ## ruff, black --check, mypy sur le paquet riposte
 	$(BIN)/ruff check riposte actions tests

@@ -53,8 +53,10 @@ class ActionAnalyzeSituation(Action):
         lines = triage.summary_lines(slots)
         if lines and updates:
             dispatcher.utter_message(response="utter_facts_noted", facts="\n".join(lines))
-        complete = not triage.missing_slots(slots)
-        if not complete and tracker.get_slot("triage_complete") is None:
+        missing = triage.missing_slots(slots)
+        complete = not missing
+        # Announce the questions once, and only when there is more than one to ask.
+        if len(missing) > 1 and tracker.get_slot("triage_complete") is None:
             dispatcher.utter_message(response="utter_triage_start")
         log.info("triage: %d facts found, complete=%s", len(updates), complete)
         return [*_slot_events(updates), SlotSet("triage_complete", complete)]

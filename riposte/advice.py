@@ -650,6 +650,9 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         level = "offensive"
     elif facts.colleague:
         level = "defensive"
+    elif facts.lawful and public_reply and incident.wants_reply:
+        level = "pacifique"
+        b.reason("strategy.lawful_reply")
     elif facts.lawful:
         level = "neutre"
     elif penal_open:

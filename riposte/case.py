@@ -75,6 +75,7 @@ class Incident:
     public: bool | None = None
     physical_danger: bool = False
     summary: str | None = None
+    wants_reply: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Case:
                     "public": inc.public,
                     "physical_danger": inc.physical_danger,
                     "summary": inc.summary,
+                    "wants_reply": inc.wants_reply or None,
                 }
             )
         if self.evidence:
@@ -386,6 +388,7 @@ def _build_incident(
         public=raw.get("public"),
         physical_danger=bool(raw.get("physical_danger")),
         summary=raw.get("summary"),
+        wants_reply=bool(raw.get("wants_reply")),
     )
 
 

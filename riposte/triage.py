@@ -40,6 +40,7 @@ FACT_SLOTS: tuple[str, ...] = (
     "last_seen",
     "author_known",
     "author_handles",
+    "wants_reply",
 )
 LIST_SLOTS = frozenset({"platforms", "offenses", "author_handles"})
 UNKNOWN = "unknown"
@@ -211,7 +212,7 @@ def case_from_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
         "platforms": list(slots.get("platforms") or []),
         "offenses": list(slots.get("offenses") or []),
     }
-    for name in ("discriminatory", "public", "volume"):
+    for name in ("discriminatory", "public", "volume", "wants_reply"):
         if slots.get(name) is not None:
             incident[name] = slots[name]
     if slots.get("physical_danger") or slots.get("urgent"):

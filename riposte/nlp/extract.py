@@ -106,6 +106,7 @@ SLOT_NAMES: tuple[str, ...] = (
     "first_published",
     "last_seen",
     "lawful_criticism",
+    "wants_reply",
 )
 
 #: The groups of lexicon.yml and the keys each may use.
@@ -119,6 +120,7 @@ LEXICON_KEYS: Mapping[str, frozenset[str]] = {
     "author_identity": frozenset({"known"}),
     "practice": frozenset(PRACTICES),
     "discrimination": frozenset({"slur", "motive"}),
+    "wishes": frozenset({"reply"}),
     "date_cues": frozenset({"first_published", "last_seen", "published", "discovered", "ignore"}),
     "negation": frozenset({"negator", "negator_with_ne", "transparent", "ignore"}),
     "platform_aliases": frozenset(PLATFORM_KEYS),
@@ -440,6 +442,7 @@ class Facts:
     first_published: dt.date | None = None
     last_seen: dt.date | None = None
     lawful_criticism: bool | None = None
+    wants_reply: bool | None = None
     #: "group.key" -> the words of the message that led to it (for logs and explanations).
     evidence: dict[str, list[str]] = field(default_factory=dict)
 
@@ -460,6 +463,7 @@ class Facts:
             "first_published": self.first_published.isoformat() if self.first_published else None,
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "lawful_criticism": self.lawful_criticism,
+            "wants_reply": self.wants_reply,
         }
         return {name: value for name, value in values.items() if value not in (None, [])}
 
@@ -718,6 +722,8 @@ def _extract(norm: NormalizedText, today: dt.date, lexicon: Lexicon) -> Facts:
         offenses.add("insult")
     if slur or motive:
         facts.discriminatory = True
+    if reader.found("wishes", "reply"):
+        facts.wants_reply = True
 
     volume: str | None = None
     if reader.found("volume", "raid"):

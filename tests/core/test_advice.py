@@ -660,6 +660,39 @@ def test_lawful_review_never_leads_to_a_complaint() -> None:
     assert "ne permet pas de porter plainte" in all_warnings(advice)
 
 
+@pytest.mark.parametrize(
+    ("fields", "level"),
+    [
+        ({"platforms": ["google_reviews"], "wants_reply": True}, "pacifique"),
+        ({"platforms": ["google_reviews"]}, "neutre"),
+        ({"platforms": ["google_reviews"], "wants_reply": False}, "neutre"),
+        # Nowhere to reply in place: the wish alone does not make a public reply possible.
+        ({"platforms": ["blog"], "wants_reply": True}, "neutre"),
+        # A colleague: conciliation first, never a public riposte.
+        (
+            {
+                "platforms": ["google_reviews"],
+                "wants_reply": True,
+                "author": {"relation": "colleague"},
+            },
+            "defensive",
+        ),
+    ],
+)
+def test_a_wish_to_reply_to_a_lawful_review_is_the_pacific_rung(
+    fields: dict[str, Any], level: str
+) -> None:
+    advice = incident(offenses=[], **fields)
+    assert advice.strategy.level == level
+    if level == "pacifique":
+        assert any("R.4127-4" in r for r in advice.strategy.why)
+        assert "public_reply" in keys(advice)
+
+
+def test_a_wish_to_reply_does_not_soften_an_offense() -> None:
+    assert incident(wants_reply=True).strategy.level == "offensive"
+
+
 def test_lawful_content_where_one_cannot_reply_gets_no_public_reply() -> None:
     advice = incident(offenses=[], platforms=["blog"])
     assert "public_reply" not in keys(advice)

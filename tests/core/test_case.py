@@ -279,6 +279,7 @@ def test_schema_has_exactly_the_contract_keys() -> None:
         "public",
         "physical_danger",
         "summary",
+        "wants_reply",  # extension: the doctor wishes to reply (pacifique rung)
     }
     assert set(props["incident"]["properties"]["author"]["properties"]) == {
         "known",

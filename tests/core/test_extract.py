@@ -792,6 +792,7 @@ def test_to_slots_uses_only_the_documented_names() -> None:
         first_published=date(2024, 1, 3),
         last_seen=date(2024, 2, 29),
         lawful_criticism=False,
+        wants_reply=True,
         evidence={"offenses.insult": ["connard"]},
     )
     slots = full.to_slots()
@@ -864,3 +865,18 @@ def test_long_messages_cost_stays_linear() -> None:
     assert "insult" in found.offenses
     # generous bound for shared CI machines; measured ≈ 0.2 s
     assert elapsed < 3.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("je voudrais lui répondre sur Google", True),
+        ("j'ai préparé une réponse à son avis", True),
+        ("j'ai envie de leur repondre", True),
+        ("j'aimerais lui répondre poliment", True),
+        ("faut-il répondre à un avis négatif ?", None),
+        ("je ne veux pas lui répondre", None),
+    ],
+)
+def test_wish_to_reply(text: str, expected: bool | None) -> None:
+    assert extract_facts(text, TODAY).to_slots().get("wants_reply") is expected

@@ -110,6 +110,14 @@ def test_step_by_step_answers_in_free_text(bot: Stack) -> None:
             "neutre",
         ),
         (
+            "rung-pacifique",
+            [
+                "une patiente a laissé un seul avis sur Google hier, elle me trouve expéditif, "
+                "j'aimerais lui répondre, je suis installée en libéral"
+            ],
+            "pacifique",
+        ),
+        (
             "rung-defensive",
             [
                 "un confrère me dénigre sur LinkedIn en disant que je vole ses patients, "
