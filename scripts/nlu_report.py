@@ -45,16 +45,14 @@ def main(results: Path) -> int:
         )
     for avg in ("weighted avg", "macro avg"):
         if avg in report:
-            print(
-                f"{avg:<28} {sum(counts.values()):>8} {'':>9} {'':>7} {report[avg]['f1-score']:>6.3f}"
-            )
+            f1 = report[avg]["f1-score"]
+            print(f"{avg:<28} {sum(counts.values()):>8} {'':>9} {'':>7} {f1:>6.3f}")
     selector = results / "response_selection_report.json"
     if selector.is_file():
         rs = json.loads(selector.read_text())
         if "weighted avg" in rs:
-            print(
-                f"{'faq (sélecteur de réponses)':<28} {'':>8} {'':>9} {'':>7} {rs['weighted avg']['f1-score']:>6.3f}"
-            )
+            f1 = rs["weighted avg"]["f1-score"]
+            print(f"{'faq (sélecteur de réponses)':<28} {'':>8} {'':>9} {'':>7} {f1:>6.3f}")
     entities = results / "DIETClassifier_report.json"
     print(
         "Entités : aucune entité n'est annotée dans les données (les faits sont extraits par "
