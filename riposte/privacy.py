@@ -1,0 +1,150 @@
+"""The master secret key and the pseudonyms derived from it.
+
+Key format: 32 random bytes in URL-safe base64 (44 characters, the trailing `=` optional),
+given in `RIPOSTE_SECRET_KEY` or kept in the key file (`var/secret.key`, mode 0600). Create one
+with the command `key_command()` returns (a `cryptography` Fernet key has the same format):
+
+    python3 -c "import base64, secrets; \
+        print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"
+
+Every other key is derived from it with HKDF-SHA256 and a purpose label: the field and file
+encryption keys of the store, and the HMAC-SHA256 key of the pseudonyms. Losing the master key
+loses every encrypted case: there is no recovery.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from riposte.store.errors import StoreConfigError, message
+
+if TYPE_CHECKING:
+    from riposte.store.config import StoreConfig
+
+KEY_BYTES = 32
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, repr=False)
+class MasterKey:
+    """The master key; `derive(purpose)` gives an independent 32-byte key per purpose."""
+
+    raw: bytes
+
+    def derive(self, purpose: str) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        hkdf = HKDF(
+            algorithm=hashes.SHA256(),
+            length=KEY_BYTES,
+            salt=None,
+            info=f"riposte/{purpose}/v1".encode(),
+        )
+        return hkdf.derive(self.raw)
+
+    @property
+    def key_id(self) -> str:
+        """A short public identifier of the key (to tell two keys apart in error messages)."""
+        return self.derive("key-id")[:4].hex()
+
+    def __repr__(self) -> str:
+        return f"MasterKey(id={self.key_id})"
+
+
+def generate_key_text() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
+
+
+def decode_key(text: str) -> bytes | None:
+    """The 32 key bytes encoded in `text`, or None when it is not a valid key."""
+    text = text.strip()
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == KEY_BYTES else None
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        text = path.read_bytes().decode("ascii", errors="replace")
+    except OSError:
+        raise StoreConfigError(message("keys.file_unreadable", path=path)) from None
+    raw = decode_key(text)
+    if raw is None:
+        raise StoreConfigError(message("keys.file_invalid", path=path))
+    if path.stat().st_mode & 0o077:
+        _LOG.warning(message("keys.file_too_open", path=path))
+    return raw
+
+
+def _create_key_file(path: Path) -> bytes:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    text = generate_key_text()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # created by a concurrent process: use that one
+        return _read_key_file(path)
+    except OSError:
+        raise StoreConfigError(message("keys.file_not_created", path=path)) from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text + "\n")
+    _LOG.warning(message("keys.created", path=path))
+    return decode_key(text) or b""
+
+
+def load_master_key(config: StoreConfig, *, create: bool) -> MasterKey:
+    """The key from `RIPOSTE_SECRET_KEY`, else from the key file.
+
+    The key file is created only when `create` is true (the store passes false as soon as
+    encrypted data exists, so a lost key is never silently replaced).
+    """
+    if config.secret_key is not None:
+        raw = decode_key(config.secret_key)
+        if raw is None:
+            raise StoreConfigError(message("keys.env_invalid", command=key_command()))
+        return MasterKey(raw)
+    if config.key_file.exists():
+        return MasterKey(_read_key_file(config.key_file))
+    if not create:
+        raise StoreConfigError(message("keys.missing", path=config.key_file))
+    return MasterKey(_create_key_file(config.key_file))
+
+
+def key_command() -> str:
+    return (
+        'python3 -c "import base64, secrets; '
+        'print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"'
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _configured_key(config: StoreConfig) -> MasterKey:
+    return load_master_key(config, create=False)
+
+
+def pseudonymise(channel: str, user_id: str, key: MasterKey | None = None) -> str:
+    """A stable pseudonym for a channel user id: HMAC-SHA256, 128 bits as 32 hex characters.
+
+    The same (channel, user id) always gives the same pseudonym under the same master key;
+    without the key the pseudonym cannot be linked back to the id. When `key` is None it is
+    read from the configuration (never created: the store creates it on first use).
+    """
+    if key is None:
+        from riposte.store.config import StoreConfig
+
+        key = _configured_key(StoreConfig.from_env())
+    mac = hmac.new(key.derive("pseudonym"), digestmod=hashlib.sha256)
+    mac.update(channel.encode("utf-8") + b"\x00" + user_id.encode("utf-8"))
+    return mac.hexdigest()[:32]

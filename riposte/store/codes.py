@@ -1,0 +1,122 @@
+"""Case codes, passphrases and their slow salted hashes.
+
+* A case code looks like `RIP-7KQ2-M9`: 6 random characters of Crockford's base 32 (no I, L,
+  O or U), 30 bits, drawn with `secrets`; it is an address, not a secret. Typing is forgiving:
+  case, spaces and hyphens are ignored, O reads as 0 and I or L as 1.
+* The secret is a passphrase of `PASSPHRASE_WORDS` words drawn with `secrets` from the
+  reviewed French word list `wordlist_fr.txt` (1 202 words): 5 × log2(1202) ≈ 51.2 bits.
+  Typing is forgiving too: case, accents and separators are ignored.
+* Only a scrypt hash is stored (n=2^15, r=8, p=1, 16-byte salt, 32 MiB, about 0.1 s); it is
+  compared in constant time. With at most 5 attempts per 15 minutes and per code, an online
+  guess succeeds with probability about 2^-51 per attempt.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import math
+import re
+import secrets
+import unicodedata
+from pathlib import Path
+
+CODE_PREFIX = "RIP"
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 6
+PASSPHRASE_WORDS = 5
+WORDLIST_PATH = Path(__file__).resolve().parent / "wordlist_fr.txt"
+
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+SCRYPT_SALT_BYTES = 16
+SCRYPT_KEY_BYTES = 32
+_SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+_TYPO = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_CODE_RE = re.compile(rf"^{CODE_PREFIX}-[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{2}}$")
+
+
+def generate_code() -> str:
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{CODE_PREFIX}-{chars[:4]}-{chars[4:]}"
+
+
+def normalise_code(text: str) -> str | None:
+    """The canonical form of a typed code (`rip 7kq2 m9` → `RIP-7KQ2-M9`), or None."""
+    compact = re.sub(r"[\s\-_.]", "", text.upper())
+    if compact.startswith(CODE_PREFIX) and len(compact) == len(CODE_PREFIX) + CODE_LENGTH:
+        compact = compact[len(CODE_PREFIX) :]
+    compact = compact.translate(_TYPO)
+    if len(compact) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in compact):
+        return None
+    code = f"{CODE_PREFIX}-{compact[:4]}-{compact[4:]}"
+    return code if _CODE_RE.match(code) else None
+
+
+@functools.lru_cache(maxsize=1)
+def wordlist() -> tuple[str, ...]:
+    lines = WORDLIST_PATH.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def passphrase_entropy_bits(words: int = PASSPHRASE_WORDS) -> float:
+    return words * math.log2(len(wordlist()))
+
+
+def generate_passphrase(words: int = PASSPHRASE_WORDS) -> str:
+    vocabulary = wordlist()
+    return "-".join(secrets.choice(vocabulary) for _ in range(words))
+
+
+def normalise_secret(text: str) -> str:
+    """Lower case, no accents, words joined by single hyphens."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return "-".join(re.findall(r"[a-z0-9]+", plain))
+
+
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        normalise_secret(secret).encode("utf-8"),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        maxmem=_SCRYPT_MAXMEM,
+        dklen=SCRYPT_KEY_BYTES,
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_secret(secret: str) -> str:
+    """`scrypt$n=…,r=…,p=…$salt$hash` (base64), with a fresh random salt."""
+    salt = secrets.token_bytes(SCRYPT_SALT_BYTES)
+    digest = _scrypt(secret, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt$n={SCRYPT_N},r={SCRYPT_R},p={SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    """Constant-time check of `secret` against a `hash_secret` string."""
+    try:
+        scheme, params, salt_b64, digest_b64 = stored.split("$")
+        values = dict(item.split("=") for item in params.split(","))
+        n, r, p = int(values["n"]), int(values["r"]), int(values["p"])
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+    except (ValueError, KeyError):
+        return False
+    if scheme != "scrypt":
+        return False
+    return hmac.compare_digest(_scrypt(secret, salt, n, r, p), expected)
+
+
+@functools.lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash to verify against when the code is unknown, so both cases take as long."""
+    return hash_secret(secrets.token_hex(16))

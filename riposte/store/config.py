@@ -1,0 +1,89 @@
+"""Configuration of the case store, read from the environment on demand (never at import).
+
+Variables (all optional; documented in `.env.example`):
+
+* `RIPOSTE_VAR_DIR`: runtime directory (default `var/` at the repository root), shared with
+  `riposte.settings`;
+* `RIPOSTE_DATABASE_URL`: any SQLAlchemy URL (default `sqlite:///<var>/riposte.db`);
+  PostgreSQL in production, e.g. `postgresql+psycopg2://riposte:…@db/riposte`;
+* `RIPOSTE_DATA_DIR`: where the encrypted evidence and letter files live (default `<var>/data`);
+* `RIPOSTE_SECRET_KEY`: the master key, 32 random bytes in URL-safe base64 (44 characters);
+  when empty, the key is read from `<var>/secret.key`, created (mode 0600) on first run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from riposte.store.errors import StoreConfigError, message
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+KEY_FILE_NAME = "secret.key"
+
+# Policies (documented in the README through the lead):
+MAX_FAILED_ATTEMPTS = 5
+"""Wrong secrets in a row before a case is locked."""
+LOCK_MINUTES = 15
+"""How long a case stays locked."""
+DEFAULT_PURGE_DAYS = 180
+"""`riposte purge` erases cases without activity for this many days (six months)."""
+REMINDER_DAYS = 14
+"""`riposte reminders` lists deadlines within this many days."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    database_url: str
+    data_dir: Path
+    key_file: Path
+    secret_key: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StoreConfig:
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("RIPOSTE_VAR_DIR", "").strip() or ROOT / "var").resolve()
+        url = env.get("RIPOSTE_DATABASE_URL", "").strip() or f"sqlite:///{var_dir}/riposte.db"
+        data_dir = Path(env.get("RIPOSTE_DATA_DIR", "").strip() or var_dir / "data").resolve()
+        key = env.get("RIPOSTE_SECRET_KEY", "").strip() or None
+        config = cls(
+            database_url=url,
+            data_dir=data_dir,
+            key_file=var_dir / KEY_FILE_NAME,
+            secret_key=key,
+        )
+        config.check_url()
+        return config
+
+    @classmethod
+    def in_directory(cls, directory: Path, secret_key: str | None = None) -> StoreConfig:
+        """A self-contained store under `directory` (SQLite), for tests and tools."""
+        directory = directory.resolve()
+        return cls(
+            database_url=f"sqlite:///{directory}/riposte.db",
+            data_dir=directory / "data",
+            key_file=directory / KEY_FILE_NAME,
+            secret_key=secret_key,
+        )
+
+    def check_url(self) -> None:
+        """Raise `StoreConfigError` (in French) when the database URL cannot be parsed."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(self.database_url)
+        except ArgumentError:
+            raise StoreConfigError(message("config.bad_database_url")) from None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the URL names a SQLite file, else None."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(str(url.database))

@@ -1,0 +1,61 @@
+"""Errors of the case store; every message is French and comes from `messages.yml`."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from riposte.knowledge import Messages
+
+MESSAGES_PATH = Path(__file__).resolve().parent / "messages.yml"
+
+
+@functools.lru_cache(maxsize=1)
+def messages() -> Messages:
+    """The store's French sentences (read once)."""
+    with MESSAGES_PATH.open(encoding="utf-8") as handle:
+        return Messages(yaml.safe_load(handle))
+
+
+def message(path: str, /, **values: object) -> str:
+    return messages().get(path, **values)
+
+
+class StoreError(Exception):
+    """Base class: `str(error)` is a French sentence for the doctor or the operator."""
+
+
+class StoreConfigError(StoreError):
+    """The store cannot start: bad URL, missing or wrong secret key (operator's problem)."""
+
+
+class UnknownCaseError(StoreError):
+    """No case has this code (operator tools only: the chat gets `AccessDeniedError`)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(message("errors.unknown_case", code=code))
+
+
+class AccessDeniedError(StoreError):
+    """Wrong code or wrong secret (the two are not told apart)."""
+
+    def __init__(self, text: str | None = None) -> None:
+        super().__init__(text or message("errors.access_denied"))
+
+
+class CaseLockedError(AccessDeniedError):
+    """Too many failed attempts: the case refuses every secret until `locked_until` (UTC)."""
+
+    def __init__(self, locked_until: datetime) -> None:
+        self.locked_until = locked_until
+        super().__init__(
+            message(
+                "errors.locked",
+                date=locked_until.strftime("%d/%m/%Y"),
+                time=locked_until.strftime("%H:%M"),
+            )
+        )

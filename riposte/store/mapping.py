@@ -1,0 +1,95 @@
+"""Split the shared case format into clear facts and sealed details, and join them back.
+
+Only the fields listed here are stored in clear: the incident facts the deadlines depend on,
+the capture date and the fingerprint of evidence items. Everything else, including any field
+added to the case format later, goes to the encrypted `details` (privacy by default).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+CLEAR_INCIDENT_FIELDS = (
+    "platforms",
+    "offenses",
+    "discriminatory",
+    "first_published",
+    "last_seen",
+    "volume",
+    "public",
+    "physical_danger",
+)
+CLEAR_AUTHOR_FIELDS = ("known", "relation")
+CLEAR_EVIDENCE_FIELDS = ("captured_at", "sha256")
+INCIDENT_COLUMNS = (
+    *CLEAR_INCIDENT_FIELDS,
+    "author_known",
+    "author_relation",
+)
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def split_incident(incident: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(column values of `IncidentRow`, details to seal) for an incident in the shared format."""
+    author = dict(incident.get("author") or {})
+    columns = {
+        "platforms": list(incident.get("platforms") or []),
+        "offenses": list(incident.get("offenses") or []),
+        "discriminatory": bool(incident.get("discriminatory")),
+        "first_published": _date(incident.get("first_published")),
+        "last_seen": _date(incident.get("last_seen")),
+        "volume": incident.get("volume"),
+        "public": incident.get("public"),
+        "physical_danger": bool(incident.get("physical_danger")),
+        "author_known": author.get("known"),
+        "author_relation": author.get("relation"),
+    }
+    details = {k: v for k, v in incident.items() if k not in CLEAR_INCIDENT_FIELDS}
+    details.pop("author", None)
+    author_details = {k: v for k, v in author.items() if k not in CLEAR_AUTHOR_FIELDS}
+    if author_details:
+        details["author"] = author_details
+    return columns, details
+
+
+def join_incident(columns: dict[str, Any], details: dict[str, Any] | None) -> dict[str, Any]:
+    """The incident in the shared format from `split_incident`'s two parts."""
+    incident: dict[str, Any] = {
+        "platforms": columns["platforms"],
+        "offenses": columns["offenses"],
+        "discriminatory": columns["discriminatory"],
+        "first_published": _iso(columns["first_published"]),
+        "last_seen": _iso(columns["last_seen"]),
+        "volume": columns["volume"],
+        "public": columns["public"],
+        "physical_danger": columns["physical_danger"],
+    }
+    author = {"known": columns["author_known"], "relation": columns["author_relation"]}
+    extra = dict(details or {})
+    author.update(extra.pop("author", None) or {})
+    incident.update(extra)
+    incident["author"] = author
+    return incident
+
+
+def split_evidence(item: dict[str, Any]) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(captured_at, sha256, details to seal) for an evidence item in the shared format."""
+    details = {k: v for k, v in item.items() if k not in CLEAR_EVIDENCE_FIELDS}
+    return item.get("captured_at"), item.get("sha256"), details
+
+
+def join_evidence(
+    captured_at: str | None, sha256: str | None, details: dict[str, Any] | None
+) -> dict[str, Any]:
+    item = dict(details or {})
+    item["captured_at"] = captured_at
+    item["sha256"] = sha256
+    return item
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()

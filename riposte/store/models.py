@@ -1,0 +1,168 @@
+"""SQLAlchemy models of the case store (the schema itself is created by Alembic migrations).
+
+Every `LargeBinary` column holds an AES-GCM ciphertext (see `crypto.py`): the victim, the
+court city, and the `details` of incidents and evidence items, i.e. every field of the shared
+case format that is not listed as a clear fact (so a field added to the format later is
+encrypted by default). The clear columns are the facts needed to compute deadlines
+(platforms, offenses, dates, volume…), the capture dates, the SHA-256 fingerprints and
+technical dates. Every timestamp is UTC (stored without time zone, returned time-zone aware).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
+
+Base: Any = declarative_base()
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, UTC naive in the database, aware UTC datetimes out."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _case_fk() -> Column:
+    return Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class StoreMeta(Base):
+    __tablename__ = "store_meta"
+
+    name = Column(String(64), primary_key=True)
+    value = Column(Text, nullable=False)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(16), nullable=False, unique=True)
+    storage_key = Column(String(32), nullable=False, unique=True)
+    secret_hash = Column(String(255), nullable=False)
+    failed_attempts = Column(Integer, nullable=False, default=0)
+    locked_until = Column(UTCDateTime, nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+    last_activity_at = Column(UTCDateTime, nullable=False, index=True)
+    victim = Column(LargeBinary, nullable=True)
+    court_city = Column(LargeBinary, nullable=True)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(
+        Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    platforms = Column(JSON, nullable=False)
+    offenses = Column(JSON, nullable=False)
+    discriminatory = Column(Boolean, nullable=False)
+    first_published = Column(Date, nullable=True)
+    last_seen = Column(Date, nullable=True)
+    author_known = Column(Boolean, nullable=True)
+    author_relation = Column(String(16), nullable=True)
+    volume = Column(String(16), nullable=True)
+    public = Column(Boolean, nullable=True)
+    physical_danger = Column(Boolean, nullable=False)
+    details = Column(LargeBinary, nullable=True)
+
+
+class EvidenceRow(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id = Column(Integer, primary_key=True)
+    case_id = _case_fk()
+    number = Column(Integer, nullable=False)
+    recorded_at = Column(UTCDateTime, nullable=False)
+    captured_at = Column(String(40), nullable=True)
+    details = Column(LargeBinary, nullable=True)
+    sha256 = Column(String(64), nullable=True)
+    file_size = Column(Integer, nullable=True)
+    stored_file = Column(String(64), nullable=True)
+
+
+class StepRow(Base):
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("case_id", "key"),)
+
+    id = Column(Integer, primary_key=True)
+    case_id = _case_fk()
+    key = Column(String(32), nullable=False)
+    done = Column(Boolean, nullable=False)
+    done_on = Column(Date, nullable=True)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+
+class LetterRow(Base):
+    __tablename__ = "letters"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id = Column(Integer, primary_key=True)
+    case_id = _case_fk()
+    number = Column(Integer, nullable=False)
+    kind = Column(String(32), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    media_type = Column(String(100), nullable=True)
+    sha256 = Column(String(64), nullable=True)
+    size = Column(Integer, nullable=True)
+    stored_file = Column(String(64), nullable=True)
+
+
+class SenderRow(Base):
+    """A chat user linked to the case (pseudonym for look-ups, sealed id for erasure)."""
+
+    __tablename__ = "senders"
+    __table_args__ = (UniqueConstraint("case_id", "pseudonym"),)
+
+    id = Column(Integer, primary_key=True)
+    case_id = _case_fk()
+    pseudonym = Column(String(64), nullable=False, index=True)
+    sender_id = Column(LargeBinary, nullable=False)
+    linked_at = Column(UTCDateTime, nullable=False)
+
+
+class AuditRow(Base):
+    """Who did what, when: never personal data (the detail holds counts and keys only).
+
+    `subject` is a keyed hash of the case code; it outlives the case in the deletion record.
+    """
+
+    __tablename__ = "audit"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=True, index=True)
+    subject = Column(String(64), nullable=True, index=True)
+    at = Column(UTCDateTime, nullable=False)
+    actor = Column(String(64), nullable=False)
+    action = Column(String(32), nullable=False)
+    detail = Column(JSON, nullable=True)

@@ -1,0 +1,851 @@
+"""The case repository: the only code that opens database sessions.
+
+    repo = CaseRepository.from_env()          # nothing connects yet
+    code, secret = repo.create_case(case_dict) # first use: upgrade head, load or create the key
+    record = repo.open_case(code, secret)
+
+Each public method runs one short transaction. Personal fields and files are sealed with keys
+derived from the master key (`riposte.privacy`); the facts needed for deadlines stay clear.
+A case code is an address; the secret (checked by `open_case`) is what the doctor proves.
+Methods other than `open_case` take the code alone: they are for the chat once the case is
+open, and for the operator's command line on the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, NoReturn
+
+from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from riposte.case import Case, CaseError, Evidence, Incident, parse_case
+from riposte.privacy import load_master_key
+from riposte.store.codes import (
+    dummy_hash,
+    generate_code,
+    generate_passphrase,
+    hash_secret,
+    normalise_code,
+    verify_secret,
+)
+from riposte.store.config import (
+    DEFAULT_PURGE_DAYS,
+    LOCK_MINUTES,
+    MAX_FAILED_ATTEMPTS,
+    REMINDER_DAYS,
+    StoreConfig,
+)
+from riposte.store.crypto import DecryptionError, Keyring
+from riposte.store.errors import (
+    AccessDeniedError,
+    CaseLockedError,
+    StoreConfigError,
+    UnknownCaseError,
+    message,
+)
+from riposte.store.files import FileVault
+from riposte.store.mapping import (
+    INCIDENT_COLUMNS,
+    join_evidence,
+    join_incident,
+    split_evidence,
+    split_incident,
+)
+from riposte.store.migrate import ensure_directory, prepare_sqlite_file, upgrade_head
+from riposte.store.models import (
+    AuditRow,
+    CaseRow,
+    EvidenceRow,
+    IncidentRow,
+    LetterRow,
+    SenderRow,
+    StepRow,
+    StoreMeta,
+)
+from riposte.store.records import (
+    AuditEntry,
+    CaseDeadlines,
+    CaseRecord,
+    Deadline,
+    DeletionReport,
+    EvidenceRecord,
+    LetterRecord,
+    NewCase,
+    StepRecord,
+)
+
+_CASE_TABLES = (AuditRow, SenderRow, LetterRow, StepRow, EvidenceRow, IncidentRow)
+_LETTER_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_LOG = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """JSON Merge Patch (RFC 7386): objects merge, `null` removes, anything else replaces."""
+    if not isinstance(patch, Mapping):
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+@dataclass
+class _State:
+    engine: Engine
+    sessions: sessionmaker
+    keys: Keyring
+    vault: FileVault
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+class CaseRepository:
+    """The case store. Thread-safe; connects, migrates and loads the key on first use."""
+
+    def __init__(self, config: StoreConfig, *, clock: Clock = utc_now) -> None:
+        self.config = config
+        self._clock = clock
+        self._state: _State | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CaseRepository:
+        return cls(StoreConfig.from_env(env))
+
+    def __enter__(self) -> CaseRepository:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._state is not None:
+                self._state.engine.dispose()
+                self._state = None
+
+    # ------------------------------------------------------------------ start-up
+
+    def _ready(self) -> _State:
+        with self._lock:
+            if self._state is None:
+                self._state = self._start()
+            return self._state
+
+    def _start(self) -> _State:
+        prepare_sqlite_file(self.config)
+        engine = create_engine(self.config.database_url, future=True, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            upgrade_head(engine)
+            sessions = sessionmaker(engine, future=True, expire_on_commit=False)
+            keys = self._open_keys(sessions)
+        except BaseException:
+            engine.dispose()
+            raise
+        ensure_directory(self.config.data_dir)
+        return _State(engine, sessions, keys, FileVault(self.config.data_dir, keys.files))
+
+    def _open_keys(self, sessions: sessionmaker) -> Keyring:
+        with sessions() as s:
+            check = s.get(StoreMeta, "key_check")
+            expected_id = s.get(StoreMeta, "key_id")
+            has_cases = s.execute(select(CaseRow.id).limit(1)).first() is not None
+        master = load_master_key(self.config, create=check is None and not has_cases)
+        keys = Keyring(master)
+        if check is None:
+            try:
+                with sessions.begin() as s:
+                    s.add(StoreMeta(name="key_check", value=_b64(keys.key_check())))
+                    s.add(StoreMeta(name="key_id", value=master.key_id))
+                return keys
+            except IntegrityError:  # another process wrote it first: check against it
+                return self._open_keys(sessions)
+        if not keys.matches(base64.b64decode(check.value)):
+            raise StoreConfigError(
+                message(
+                    "keys.mismatch",
+                    key_id=master.key_id,
+                    expected=expected_id.value if expected_id else "?",
+                )
+            )
+        return keys
+
+    # ------------------------------------------------------------------ helpers
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the clock must return an aware datetime")
+        return now
+
+    def _find(self, s: Session, code: str) -> CaseRow:
+        canonical = normalise_code(code)
+        row = None
+        if canonical is not None:
+            row = s.execute(select(CaseRow).where(CaseRow.code == canonical)).scalar_one_or_none()
+        if row is None:
+            raise UnknownCaseError(code)
+        return row
+
+    def _subject(self, st: _State, code: str) -> str:
+        key = st.keys.master.derive("audit-subject")
+        return hmac.new(key, code.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+    def _audit(
+        self,
+        s: Session,
+        st: _State,
+        row: CaseRow,
+        actor: str,
+        action: str,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        s.add(
+            AuditRow(
+                case_id=row.id,
+                subject=self._subject(st, row.code),
+                at=self._now(),
+                actor=actor[:64],
+                action=action,
+                detail=dict(detail) if detail else None,
+            )
+        )
+
+    @staticmethod
+    def _aad(row: CaseRow, column: str, number: int | None = None) -> str:
+        suffix = "" if number is None else f"/{number}"
+        return f"{column}:{row.storage_key}{suffix}"
+
+    def _touch(self, row: CaseRow, now: datetime) -> None:
+        row.updated_at = now
+        row.last_activity_at = now
+
+    # ------------------------------------------------------------------ writing
+
+    def _write_case(self, s: Session, st: _State, row: CaseRow, case: Case) -> None:
+        """Seal the victim and court city, and store the incident (facts clear, rest sealed)."""
+        data = case.to_dict()
+        seal = st.keys.fields
+        row.victim = seal.seal_json(data.get("victim"), self._aad(row, "cases.victim"))
+        row.court_city = seal.seal_text(data.get("court_city"), self._aad(row, "cases.court_city"))
+        current = s.execute(select(IncidentRow).where(IncidentRow.case_id == row.id)).scalar()
+        if "incident" not in data:
+            if current is not None:
+                s.delete(current)
+            return
+        columns, details = split_incident(data["incident"])
+        target = current or IncidentRow(case_id=row.id)
+        for name, value in columns.items():
+            setattr(target, name, value)
+        target.details = seal.seal_json(details or None, self._aad(row, "incidents.details"))
+        if current is None:
+            s.add(target)
+
+    def _set_steps(
+        self, s: Session, row: CaseRow, done_keys: Iterable[str], today: date, now: datetime
+    ) -> None:
+        wanted = list(dict.fromkeys(done_keys))
+        existing = {
+            step.key: step
+            for step in s.execute(select(StepRow).where(StepRow.case_id == row.id)).scalars()
+        }
+        for key, step in existing.items():
+            if step.done != (key in wanted):
+                step.done = key in wanted
+                step.done_on = today if step.done else None
+                step.updated_at = now
+        for key in wanted:
+            if key not in existing:
+                s.add(StepRow(case_id=row.id, key=key, done=True, done_on=today, updated_at=now))
+
+    def _evidence_row(
+        self,
+        st: _State,
+        row: CaseRow,
+        number: int,
+        item: Evidence,
+        data: bytes | None,
+        now: datetime,
+    ) -> EvidenceRow:
+        """A journal row; the file (if any) is sealed into the vault first."""
+        captured_at, sha, details = split_evidence(_evidence_dict(item))
+        stored = None
+        if data is not None:
+            sha = hashlib.sha256(data).hexdigest()
+            stored = st.vault.write(row.storage_key, data)
+        return EvidenceRow(
+            case_id=row.id,
+            number=number,
+            recorded_at=now,
+            captured_at=captured_at,
+            details=st.keys.fields.seal_json(
+                details or None, self._aad(row, "evidence.details", number)
+            ),
+            sha256=sha,
+            file_size=None if data is None else len(data),
+            stored_file=stored,
+        )
+
+    def _new_code(self, s: Session) -> str:
+        for _ in range(50):
+            code = generate_code()
+            if s.execute(select(CaseRow.id).where(CaseRow.code == code)).first() is None:
+                return code
+        raise RuntimeError("no free case code after 50 attempts")  # pragma: no cover
+
+    # ------------------------------------------------------------------ reading
+
+    def _record(self, s: Session, st: _State, row: CaseRow) -> CaseRecord:
+        """Decrypt and rebuild the whole case (validated again by the shared loader)."""
+
+        def rows(model: Any, order: Any) -> list[Any]:
+            query = select(model).where(model.case_id == row.id).order_by(order)
+            return list(s.execute(query).scalars())
+
+        seal = st.keys.fields
+        incident = s.execute(select(IncidentRow).where(IncidentRow.case_id == row.id)).scalar()
+        evidence_rows = rows(EvidenceRow, EvidenceRow.number)
+        steps = tuple(
+            StepRecord(key=r.key, done=r.done, done_on=r.done_on, updated_at=r.updated_at)
+            for r in rows(StepRow, StepRow.id)
+        )
+        try:
+            data: dict[str, Any] = {
+                "victim": seal.open_json(row.victim, self._aad(row, "cases.victim")),
+                "court_city": seal.open_text(row.court_city, self._aad(row, "cases.court_city")),
+                "steps_done": [step.key for step in steps if step.done],
+                "evidence": [
+                    join_evidence(
+                        ev.captured_at,
+                        ev.sha256,
+                        seal.open_json(ev.details, self._aad(row, "evidence.details", ev.number)),
+                    )
+                    for ev in evidence_rows
+                ],
+            }
+            if incident is not None:
+                details = seal.open_json(incident.details, self._aad(row, "incidents.details"))
+                data["incident"] = join_incident(_incident_columns(incident), details)
+        except DecryptionError:
+            raise StoreConfigError(message("keys.cannot_decrypt")) from None
+        case = parse_case(data, date.max)
+        evidence = tuple(
+            EvidenceRecord(
+                number=ev.number, item=item, recorded_at=ev.recorded_at, file_size=ev.file_size
+            )
+            for ev, item in zip(evidence_rows, case.evidence, strict=True)
+        )
+        return CaseRecord(
+            code=row.code,
+            case=case,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            evidence=evidence,
+            steps=steps,
+            letters=tuple(_letter_record(r) for r in rows(LetterRow, LetterRow.number)),
+        )
+
+    # ------------------------------------------------------------------ public API
+
+    def create_case(
+        self,
+        case: Case | Mapping[str, Any],
+        *,
+        files: Mapping[int, bytes] | None = None,
+        actor: str = "chat",
+        today: date | None = None,
+    ) -> NewCase:
+        """Store a new case; `files` maps evidence indexes to their file bytes.
+
+        Raises `CaseError` (French, naming the field) when the case is invalid or a declared
+        `sha256` does not match its file. Returns the code and the secret (shown once).
+        """
+        st = self._ready()
+        now = self._now()
+        day = today or now.date()
+        parsed = case if isinstance(case, Case) else parse_case(case, day)
+        files = dict(files or {})
+        _check_files(parsed.evidence, files)
+        secret = generate_passphrase()
+        storage_key = secrets.token_hex(16)
+        try:
+            with st.sessions.begin() as s:
+                row = CaseRow(
+                    code=self._new_code(s),
+                    storage_key=storage_key,
+                    secret_hash=hash_secret(secret),
+                    failed_attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                    last_activity_at=now,
+                )
+                s.add(row)
+                s.flush()
+                self._write_case(s, st, row, parsed)
+                self._set_steps(s, row, parsed.steps_done, day, now)
+                for index, item in enumerate(parsed.evidence):
+                    data = files.get(index)
+                    s.add(self._evidence_row(st, row, index + 1, item, data, now))
+                detail = {"evidence": len(parsed.evidence), "files": len(files)}
+                self._audit(s, st, row, actor, "created", detail)
+                code = row.code
+        except BaseException:
+            st.vault.remove_case(storage_key)
+            raise
+        _LOG.info("case created (%d evidence items)", len(parsed.evidence))
+        _LOG.debug("case %s created", code)
+        return NewCase(code, secret)
+
+    def open_case(self, code: str, secret: str, *, actor: str = "chat") -> CaseRecord:
+        """The case if `secret` is right; else `AccessDeniedError` or `CaseLockedError`.
+
+        After `MAX_FAILED_ATTEMPTS` failures the case is locked for `LOCK_MINUTES` minutes
+        (recorded in the database, so the lock holds across processes); while locked, even
+        the right secret is refused. Unknown codes and wrong secrets get the same error.
+        """
+        st = self._ready()
+        now = self._now()
+        canonical = normalise_code(code)
+        with st.sessions() as s:
+            query = select(CaseRow).where(CaseRow.code == canonical)
+            row = s.execute(query).scalar_one_or_none() if canonical else None
+        if row is None:
+            verify_secret(secret, dummy_hash())
+            raise AccessDeniedError()
+        if row.locked_until is not None and row.locked_until > now:
+            raise CaseLockedError(row.locked_until)
+        if not verify_secret(secret, row.secret_hash):
+            self._record_failure(st, row.id, now, actor)
+        with st.sessions.begin() as s:
+            row = s.get(CaseRow, row.id)
+            if row is None:  # deleted meanwhile
+                raise AccessDeniedError()
+            if row.locked_until is not None and row.locked_until > now:
+                raise CaseLockedError(row.locked_until)  # locked meanwhile by another process
+            row.failed_attempts = 0
+            row.locked_until = None
+            row.last_activity_at = now
+            self._audit(s, st, row, actor, "opened")
+            return self._record(s, st, row)
+
+    def _record_failure(self, st: _State, case_id: int, now: datetime, actor: str) -> NoReturn:
+        locked_until = None
+        with st.sessions.begin() as s:
+            s.execute(
+                update(CaseRow)
+                .where(CaseRow.id == case_id)
+                .values(failed_attempts=CaseRow.failed_attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            row = s.get(CaseRow, case_id, populate_existing=True)
+            attempts = row.failed_attempts
+            if attempts >= MAX_FAILED_ATTEMPTS:
+                locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                row.failed_attempts = 0
+                row.locked_until = locked_until
+            self._audit(s, st, row, actor, "open_failed", {"attempt": attempts})
+            if locked_until is not None:
+                self._audit(s, st, row, actor, "locked", {"minutes": LOCK_MINUTES})
+        if locked_until is not None:
+            _LOG.warning("a case was locked after %d failed attempts", MAX_FAILED_ATTEMPTS)
+            raise CaseLockedError(locked_until)
+        raise AccessDeniedError()
+
+    def read_case(self, code: str, *, actor: str = "cli", action: str = "read") -> CaseRecord:
+        """The case without its secret (chat after `open_case`, or operator).
+
+        Audited as `action` (`read`, `exported`…) by `actor`.
+        """
+        st = self._ready()
+        with st.sessions.begin() as s:
+            row = self._find(s, code)
+            self._audit(s, st, row, actor, action)
+            return self._record(s, st, row)
+
+    def update_case(
+        self,
+        code: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: str = "chat",
+        today: date | None = None,
+    ) -> CaseRecord:
+        """Apply `changes` to the case as a JSON Merge Patch (RFC 7386) and validate it.
+
+        `null` removes a field; `steps_done`, when given, replaces the list (newly listed
+        steps are marked done today, the others not done). Evidence is added one item at a
+        time with `add_evidence`, never through this method.
+        """
+        if "evidence" in changes:
+            raise CaseError([message("errors.update_evidence")])
+        st = self._ready()
+        now = self._now()
+        day = today or now.date()
+        with st.sessions.begin() as s:
+            row = self._find(s, code)
+            current = self._record(s, st, row).to_dict()
+            current.pop("evidence", None)
+            parsed = parse_case(merge_patch(current, changes), day)
+            self._write_case(s, st, row, parsed)
+            if "steps_done" in changes:
+                self._set_steps(s, row, parsed.steps_done, day, now)
+            self._touch(row, now)
+            self._audit(s, st, row, actor, "updated", {"sections": sorted(changes)})
+            s.flush()
+            return self._record(s, st, row)
+
+    def add_evidence(
+        self,
+        code: str,
+        item: Evidence | Mapping[str, Any],
+        file_bytes: bytes | None = None,
+        *,
+        actor: str = "chat",
+    ) -> EvidenceRecord:
+        """Append an item to the evidence journal (UTC timestamp, SHA-256 of the file)."""
+        st = self._ready()
+        now = self._now()
+        if not isinstance(item, Evidence):
+            item = parse_case({"evidence": [item]}, now.date()).evidence[0]
+        _check_files((item,), {} if file_bytes is None else {0: file_bytes})
+        written: list[tuple[str, str]] = []
+        try:
+            with st.sessions.begin() as s:
+                row = self._find(s, code)
+                last = s.execute(
+                    select(func.max(EvidenceRow.number)).where(EvidenceRow.case_id == row.id)
+                ).scalar()
+                ev = self._evidence_row(st, row, (last or 0) + 1, item, file_bytes, now)
+                if ev.stored_file is not None:
+                    written.append((row.storage_key, ev.stored_file))
+                s.add(ev)
+                self._touch(row, now)
+                self._audit(s, st, row, actor, "evidence_added", {"number": ev.number})
+        except BaseException:
+            for storage_key, name in written:
+                st.vault.remove(storage_key, name)
+            raise
+        return EvidenceRecord(
+            number=ev.number,
+            item=replace(item, sha256=ev.sha256),
+            recorded_at=now,
+            file_size=ev.file_size,
+        )
+
+    def mark_step(
+        self,
+        code: str,
+        key: str,
+        done: bool = True,
+        when: date | None = None,
+        *,
+        actor: str = "chat",
+    ) -> StepRecord:
+        """Record a step's status (`done_on` defaults to today when done)."""
+        from riposte.knowledge import load as load_knowledge
+
+        if key not in load_knowledge().steps:
+            raise CaseError([message("errors.unknown_step", key=key)])
+        st = self._ready()
+        now = self._now()
+        with st.sessions.begin() as s:
+            row = self._find(s, code)
+            query = select(StepRow).where(StepRow.case_id == row.id, StepRow.key == key)
+            step = s.execute(query).scalar() or StepRow(case_id=row.id, key=key)
+            step.done = done
+            step.done_on = (when or now.date()) if done else None
+            step.updated_at = now
+            s.add(step)
+            self._touch(row, now)
+            self._audit(s, st, row, actor, "step_marked", {"step": key, "done": done})
+            return StepRecord(key=key, done=done, done_on=step.done_on, updated_at=now)
+
+    def record_letter(
+        self,
+        code: str,
+        kind: str,
+        content: bytes | None = None,
+        *,
+        media_type: str | None = None,
+        actor: str = "chat",
+    ) -> LetterRecord:
+        """Record a generated letter (kind, date, fingerprint; the content sealed if given)."""
+        if not _LETTER_KIND_RE.match(kind):
+            raise CaseError([message("errors.bad_letter_kind", kind=kind[:40])])
+        st = self._ready()
+        now = self._now()
+        written: list[tuple[str, str]] = []
+        try:
+            with st.sessions.begin() as s:
+                row = self._find(s, code)
+                last = s.execute(
+                    select(func.max(LetterRow.number)).where(LetterRow.case_id == row.id)
+                ).scalar()
+                stored = None
+                if content is not None:
+                    stored = st.vault.write(row.storage_key, content)
+                    written.append((row.storage_key, stored))
+                letter = LetterRow(
+                    case_id=row.id,
+                    number=(last or 0) + 1,
+                    kind=kind,
+                    created_at=now,
+                    media_type=media_type,
+                    sha256=None if content is None else hashlib.sha256(content).hexdigest(),
+                    size=None if content is None else len(content),
+                    stored_file=stored,
+                )
+                s.add(letter)
+                self._touch(row, now)
+                self._audit(s, st, row, actor, "letter_recorded", {"kind": kind})
+        except BaseException:
+            for storage_key, name in written:
+                st.vault.remove(storage_key, name)
+            raise
+        return _letter_record(letter)
+
+    def evidence_content(self, code: str, number: int) -> bytes | None:
+        """The decrypted file of evidence item `number` (None when it has no file)."""
+        st = self._ready()
+        with st.sessions() as s:
+            row = self._find(s, code)
+            query = select(EvidenceRow.stored_file).where(
+                EvidenceRow.case_id == row.id, EvidenceRow.number == number
+            )
+            stored = s.execute(query).scalar()
+        return self._read_file(st, row, stored)
+
+    def letter_content(self, code: str, number: int) -> bytes | None:
+        """The decrypted content of letter `number` of the case (None when not kept)."""
+        st = self._ready()
+        with st.sessions() as s:
+            row = self._find(s, code)
+            query = select(LetterRow.stored_file).where(
+                LetterRow.case_id == row.id, LetterRow.number == number
+            )
+            stored = s.execute(query).scalar()
+        return self._read_file(st, row, stored)
+
+    def _read_file(self, st: _State, row: CaseRow, stored: str | None) -> bytes | None:
+        if stored is None:
+            return None
+        try:
+            return st.vault.read(row.storage_key, stored)
+        except DecryptionError:
+            raise StoreConfigError(message("keys.cannot_decrypt")) from None
+        except FileNotFoundError:
+            raise StoreConfigError(message("errors.file_missing")) from None
+
+    def link_sender(self, code: str, channel: str, sender_id: str, *, actor: str = "chat") -> str:
+        """Remember that a chat sender works on this case; returns the sender's pseudonym.
+
+        The pseudonym (`riposte.privacy.pseudonymise`) serves look-ups; the raw id is kept
+        sealed only so that deleting the case can erase the conversation.
+        """
+        from riposte.privacy import pseudonymise
+
+        st = self._ready()
+        pseudonym = pseudonymise(channel, sender_id, st.keys.master)
+        with st.sessions.begin() as s:
+            row = self._find(s, code)
+            query = select(SenderRow.id).where(
+                SenderRow.case_id == row.id, SenderRow.pseudonym == pseudonym
+            )
+            if s.execute(query).first() is None:
+                sealed = st.keys.fields.seal(
+                    sender_id.encode("utf-8"), self._aad(row, f"senders.{pseudonym}")
+                )
+                s.add(
+                    SenderRow(
+                        case_id=row.id, pseudonym=pseudonym, sender_id=sealed, linked_at=self._now()
+                    )
+                )
+                self._audit(s, st, row, actor, "sender_linked", {"channel": channel[:32]})
+        return pseudonym
+
+    def delete_case(
+        self, code: str, *, actor: str = "cli", reason: str = "request"
+    ) -> DeletionReport:
+        """Erase the case, its files and its audit trail, leaving one non-personal record."""
+        st = self._ready()
+        with st.sessions.begin() as s:
+            row = self._find(s, code)
+            senders = list(
+                s.execute(select(SenderRow).where(SenderRow.case_id == row.id)).scalars()
+            )
+            sender_ids = tuple(
+                st.keys.fields.open(r.sender_id, self._aad(row, f"senders.{r.pseudonym}")).decode()
+                for r in senders
+            )
+            count = select(func.count(EvidenceRow.id)).where(EvidenceRow.case_id == row.id)
+            evidence_count = int(s.execute(count).scalar() or 0)
+            for model in _CASE_TABLES:
+                s.execute(delete(model).where(model.case_id == row.id))
+            s.execute(delete(CaseRow).where(CaseRow.id == row.id))
+            s.add(
+                AuditRow(
+                    case_id=None,
+                    subject=self._subject(st, row.code),
+                    at=self._now(),
+                    actor=actor.split(":")[0][:64],
+                    action="deleted",
+                    detail={"reason": reason, "evidence": evidence_count},
+                )
+            )
+            canonical, storage_key = row.code, row.storage_key
+        removed = st.vault.remove_case(storage_key)
+        _LOG.info("case deleted (%s)", reason)
+        return DeletionReport(canonical, evidence_count, removed, sender_ids)
+
+    def purge(
+        self,
+        older_than_days: int = DEFAULT_PURGE_DAYS,
+        now: datetime | None = None,
+        *,
+        actor: str = "purge",
+    ) -> list[DeletionReport]:
+        """Delete every case with no activity (creation, opening, change) for that many days."""
+        if older_than_days < 0:
+            raise ValueError("older_than_days must be >= 0")
+        st = self._ready()
+        cutoff = (now or self._now()) - timedelta(days=older_than_days)
+        with st.sessions() as s:
+            query = select(CaseRow.code).where(CaseRow.last_activity_at < cutoff)
+            codes = list(s.execute(query.order_by(CaseRow.id)).scalars())
+        return [self.delete_case(code, actor=actor, reason="purge") for code in codes]
+
+    def cases_with_deadlines(
+        self, today: date, within_days: int = REMINDER_DAYS
+    ) -> list[CaseDeadlines]:
+        """Cases with a prescription deadline in `[today, today + within_days]`.
+
+        Computed with `riposte.advice.advise` from the clear incident facts only (nothing
+        is decrypted); sorted by the nearest deadline.
+        """
+        from riposte.advice import advise
+
+        st = self._ready()
+        with st.sessions() as s:
+            query = select(CaseRow.code, IncidentRow).join(
+                IncidentRow, IncidentRow.case_id == CaseRow.id
+            )
+            facts = [(code, _clear_incident(inc)) for code, inc in s.execute(query).all()]
+        found: list[CaseDeadlines] = []
+        for code, incident in facts:
+            deadlines = tuple(
+                Deadline(
+                    offense=q.offense,
+                    variant=q.variant,
+                    label=q.label,
+                    deadline=q.prescription.deadline,
+                    days_left=q.prescription.days_left,
+                )
+                for q in advise(Case(incident=incident), today).qualifications
+                if q.prescription.deadline is not None
+                and q.prescription.days_left is not None
+                and not q.prescription.expired
+                and 0 <= q.prescription.days_left <= within_days
+            )
+            if deadlines:
+                found.append(CaseDeadlines(code, tuple(sorted(deadlines, key=_by_deadline))))
+        return sorted(found, key=lambda c: (c.deadlines[0].days_left, c.code))
+
+    def audit_trail(self, code: str) -> list[AuditEntry]:
+        """Every audit entry of a code, the deletion record included (oldest first)."""
+        st = self._ready()
+        canonical = normalise_code(code) or code
+        with st.sessions() as s:
+            query = (
+                select(AuditRow)
+                .where(AuditRow.subject == self._subject(st, canonical))
+                .order_by(AuditRow.id)
+            )
+            return [
+                AuditEntry(at=r.at, actor=r.actor, action=r.action, detail=r.detail)
+                for r in s.execute(query).scalars()
+            ]
+
+    def pseudonymise(self, channel: str, user_id: str) -> str:
+        from riposte.privacy import pseudonymise
+
+        return pseudonymise(channel, user_id, self._ready().keys.master)
+
+
+def _incident_columns(row: IncidentRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in INCIDENT_COLUMNS}
+
+
+def _clear_incident(row: IncidentRow) -> Incident | None:
+    """The incident from its clear facts only (enough for deadlines; nothing decrypted)."""
+    data = {"incident": join_incident(_incident_columns(row), None)}
+    return parse_case(data, date.max).incident
+
+
+def _evidence_dict(item: Evidence) -> dict[str, Any]:
+    items: list[dict[str, Any]] = Case(evidence=(item,)).to_dict()["evidence"]
+    return items[0]
+
+
+def _by_deadline(d: Deadline) -> tuple[date, str]:
+    return (d.deadline, d.offense)
+
+
+def _letter_record(row: LetterRow) -> LetterRecord:
+    return LetterRecord(
+        number=row.number,
+        kind=row.kind,
+        created_at=row.created_at,
+        media_type=row.media_type,
+        sha256=row.sha256,
+        size=row.size,
+    )
+
+
+def _check_files(evidence: Iterable[Evidence], files: Mapping[int, bytes]) -> None:
+    """Each file index exists, and a declared `sha256` matches its file."""
+    items = list(evidence)
+    errors: list[str] = []
+    for index, data in sorted(files.items()):
+        if not 0 <= index < len(items):
+            errors.append(message("errors.file_without_item", index=index))
+            continue
+        declared = items[index].sha256
+        actual = hashlib.sha256(data).hexdigest()
+        if declared is not None and declared != actual:
+            errors.append(
+                message("errors.sha256_mismatch", field=f"evidence[{index}].sha256", actual=actual)
+            )
+    if errors:
+        raise CaseError(errors)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

@@ -1,0 +1,57 @@
+"""Case codes, passphrases and their hashes (no database)."""
+
+from __future__ import annotations
+
+import re
+
+from riposte.store.codes import (
+    PASSPHRASE_WORDS,
+    generate_code,
+    generate_passphrase,
+    hash_secret,
+    normalise_code,
+    passphrase_entropy_bits,
+    verify_secret,
+    wordlist,
+)
+
+# Words that must never be part of a passphrase given to a harassed doctor.
+FORBIDDEN = {"mort", "tuer", "arme", "viol", "cancer", "charlatan", "corbeau", "couteau"}
+
+
+def test_wordlist_is_large_clean_and_typable() -> None:
+    words = wordlist()
+    assert len(words) >= 1024
+    assert len(set(words)) == len(words)
+    assert all(re.fullmatch(r"[a-z]{3,10}", w) for w in words)
+    assert not FORBIDDEN & set(words)
+
+
+def test_passphrase_entropy_is_at_least_50_bits() -> None:
+    assert passphrase_entropy_bits() >= 50
+    phrase = generate_passphrase()
+    parts = phrase.split("-")
+    assert len(parts) == PASSPHRASE_WORDS and all(p in wordlist() for p in parts)
+    assert len({generate_passphrase() for _ in range(20)}) == 20
+
+
+def test_codes_have_the_documented_shape_and_normalise() -> None:
+    alphabet = "[0-9A-HJKMNP-TV-Z]"
+    codes = {generate_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(re.fullmatch(rf"RIP-{alphabet}{{4}}-{alphabet}{{2}}", c) for c in codes)
+    assert normalise_code("rip 7kq2 m9") == "RIP-7KQ2-M9"
+    assert normalise_code("7KQ2M9") == "RIP-7KQ2-M9"
+    assert normalise_code("RIP-OIL2-M9") == "RIP-0112-M9"
+    assert normalise_code("RIP-7KQ2-M9X") is None
+    assert normalise_code("RIP-7KQ2-U9") is None
+    assert normalise_code("") is None
+
+
+def test_hash_is_salted_and_verifies_in_constant_time() -> None:
+    first, second = hash_secret("abeille-miel"), hash_secret("abeille-miel")
+    assert first != second  # salted
+    assert verify_secret("Abeille Miel", first) and verify_secret("abeille-miel", second)
+    assert not verify_secret("abeille-mie", first)
+    assert not verify_secret("abeille-miel", "md5$x$y$z")
+    assert not verify_secret("abeille-miel", "garbage")
