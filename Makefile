@@ -21,8 +21,9 @@ help: ## Affiche cette aide
 	@echo "Riposte — commandes disponibles :"
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml scripts/find-python.sh
+$(STAMP): requirements.lock pyproject.toml scripts/find-python.sh scripts/system-deps.sh
 	@set -e; \
+	scripts/system-deps.sh; \
 	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 	  py="$$(scripts/find-python.sh)"; \
 	  echo "==> Création de l'environnement $(VENV) avec $$py"; \
@@ -76,8 +77,8 @@ bench: $(MODEL) ## Mesures : démarrage, mémoire, latence par tour (bench/resul
 	@for script in bench/bench_*.py; do echo "==> $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP) ## ruff, black --check, mypy sur le paquet riposte
-	$(BIN)/ruff check riposte actions tests
-	$(BIN)/black --check riposte actions tests
+	$(BIN)/ruff check riposte actions tests bench scripts migrations
+	$(BIN)/black --check riposte actions tests bench scripts migrations
 	$(BIN)/mypy
 
 lock: ## Régénère requirements.lock à partir de requirements.in (nécessite uv)

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "riposte.serve",
     "riposte.advise_cmd",
+    "riposte.case_cmd",
+    "riposte.letter_cmd",
+    "riposte.reply_check_cmd",
 )
 
 
