@@ -29,7 +29,7 @@ def _readme_paths() -> set[str]:
 
 
 # Created at run time (by `make run` or the tests), not committed.
-RUNTIME_PATHS = ("var/log", "var/tracker.db", ".venv", "models")
+RUNTIME_PATHS = ("var/log", "var/tracker.db", "var/riposte.db", "var/secret.key", ".venv", "models")
 
 
 def _bare_name_exists(name: str) -> bool:
