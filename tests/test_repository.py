@@ -22,7 +22,7 @@ def _readme_paths() -> set[str]:
         c.strip("()").rstrip("/")
         for c in candidates
         if ("/" in c or re.search(r"\.(ya?ml|toml|in|lock|md|py|sh|example|json)$", c))
-        and not c.startswith(("http", "/", "--"))
+        and not c.startswith(("http", "/", "--", "../"))
         and "…" not in c
         and "*" not in c
     }
