@@ -341,6 +341,9 @@ class _Builder:
         self.warnings: list[str] = []
         self.reasons: list[str] = []
         self.source_ids: set[str] = set()
+        # Steps advised without their usual letter (e.g. a platform report for lawful content:
+        # a DSA art. 16 notice is for illegal content only).
+        self.letterless: set[str] = set()
 
     # -- small helpers
 
@@ -396,7 +399,8 @@ class _Builder:
                 )
             )
             self.source_ids.update(step.sources)
-            if step.letter is not None and key not in done and step.letter not in letters:
+            offered = step.letter is not None and key not in self.letterless
+            if offered and key not in done and step.letter not in letters:
                 letters.append(step.letter)
                 self.source_ids.update(kb.letters[step.letter].sources)
         rungs = []
@@ -535,6 +539,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         notes = []
         if facts.lawful:
             notes.append(msg.get("step_notes.report_lawful"))
+            b.letterless.add("report_to_platform")
         if "impersonation" in offenses:
             notes.append(msg.get("step_notes.report_impersonation"))
         b.step("report_to_platform", *notes)

@@ -82,7 +82,8 @@ def all_warnings(advice: Advice) -> str:
             {"preserve_evidence", "public_reply", "report_to_platform", "erasure_request"},
             PENAL | {"pharos_report", "inform_cdom", "block_authors", "emergency_call"},
             [],
-            ["platform_notice", "erasure_request", "cnil_complaint"],
+            # No DSA art. 16 notice: that letter is for illegal content.
+            ["erasure_request", "cnil_complaint"],
         ),
         (
             "insult_x_recent",
@@ -658,6 +659,8 @@ def test_lawful_review_never_leads_to_a_complaint() -> None:
     assert any("palier pacifique" in r for r in advice.strategy.why)
     assert "faux avis" in step(advice, "report_to_platform").why
     assert "ne permet pas de porter plainte" in all_warnings(advice)
+    # The platform report stays advised, but not with a DSA art. 16 notice (illegal content).
+    assert "report_to_platform" in keys(advice) and "platform_notice" not in advice.letters
 
 
 @pytest.mark.parametrize(
