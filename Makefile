@@ -41,7 +41,7 @@ $(STAMP): requirements.lock pyproject.toml scripts/find-python.sh scripts/system
 install: $(STAMP) ## Crée .venv et installe les dépendances verrouillées
 
 $(MODEL): config.yml domain.yml $(DATA) | $(STAMP)
-	@echo "==> Entraînement du modèle (environ 1 à 3 minutes)"
+	@echo "==> Entraînement du modèle (quelques minutes sur 2 cœurs)"
 	@start=$$(date +%s); \
 	$(BIN)/rasa train --config config.yml --domain domain.yml --data data \
 	  --out models --fixed-model-name riposte --quiet; \
