@@ -7,11 +7,12 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from riposte import clock
 from riposte.triage import FACT_SLOTS
 
 
 def today() -> datetime.date:
-    return datetime.date.today()
+    return clock.today()
 
 
 def fact_slots(tracker: Tracker) -> dict[str, Any]:

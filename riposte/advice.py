@@ -399,10 +399,10 @@ class _Builder:
                 )
             )
             self.source_ids.update(step.sources)
-            offered = step.letter is not None and key not in self.letterless
-            if offered and key not in done and step.letter not in letters:
-                letters.append(step.letter)
-                self.source_ids.update(kb.letters[step.letter].sources)
+            letter = None if key in self.letterless or key in done else step.letter
+            if letter is not None and letter not in letters:
+                letters.append(letter)
+                self.source_ids.update(kb.letters[letter].sources)
         rungs = []
         for rung_level, rung in kb.ladder.items():
             recommended, why = ladder[rung_level]

@@ -13,6 +13,8 @@ import sys
 from datetime import date
 from typing import Any, TextIO
 
+from riposte import clock
+
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -36,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 def _parse_today(value: str | None) -> date | None:
     if value is None:
-        return date.today()
+        return clock.today()
     if not _DATE_RE.match(value):
         return None
     try:

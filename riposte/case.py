@@ -21,6 +21,7 @@ from typing import Any
 
 import jsonschema
 
+from riposte import clock
 from riposte.knowledge import Messages
 from riposte.knowledge import load as load_knowledge
 
@@ -186,7 +187,7 @@ def load_case(
         data: Any = _read_json(Path(path_or_dict), messages)
     else:
         data = path_or_dict
-    return parse_case(data, today if today is not None else date.today(), messages)
+    return parse_case(data, today if today is not None else clock.today(), messages)
 
 
 def _read_json(path: Path, messages: Messages) -> Any:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from riposte.store.records import CaseRecord
     from riposte.store.repository import CaseRepository
 
+from riposte import clock
 from riposte.store.config import DEFAULT_PURGE_DAYS, REMINDER_DAYS
 
 EXIT_OK = 0
@@ -162,7 +163,7 @@ def _repository(env: Mapping[str, str] | None) -> CaseRepository:
 
 def _parse_today(value: str | None) -> date:
     if value is None:
-        return date.today()
+        return clock.today()
     if _DATE_RE.match(value):
         try:
             return date.fromisoformat(value)
@@ -221,7 +222,7 @@ def run_import(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | N
     from riposte.case import load_case
 
     path = Path(args.file)
-    case = load_case(path, today=date.today())
+    case = load_case(path, today=clock.today())
     files = read_evidence_files(path, case)
     with _repository(env) as repo:
         code, secret = repo.create_case(case, files=files, actor="cli")

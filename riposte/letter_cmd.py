@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from riposte import clock
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -71,7 +73,7 @@ def register(subparsers: Any) -> None:
 
 def _parse_today(value: str | None) -> date | None:
     if value is None:
-        return date.today()
+        return clock.today()
     if not _DATE_RE.match(value):
         return None
     try:

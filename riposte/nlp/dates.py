@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from riposte import clock
 from riposte.nlp import NormalizedText, normalize
 
 __all__ = ["DateMatch", "Precision", "find_dates", "parse_french_date"]
@@ -528,7 +529,7 @@ def _as_date(today: object) -> dt.date:
         return today.date()
     if isinstance(today, dt.date):
         return today
-    return dt.date.today()
+    return clock.today()
 
 
 def find_dates_normalized(norm: NormalizedText, today: dt.date) -> list[tuple[int, int, DateMatch]]:

@@ -38,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from riposte import clock
 from riposte.nlp import NormalizedText, fold, normalize
 from riposte.nlp.dates import find_dates_normalized
 
@@ -779,7 +780,7 @@ def extract_facts(text: str, today: dt.date, *, lexicon: Lexicon | None = None) 
     if isinstance(today, dt.datetime):
         today = today.date()
     elif not isinstance(today, dt.date):
-        today = dt.date.today()
+        today = clock.today()
     lex = lexicon if lexicon is not None else load_lexicon()
     try:
         return _extract(_without_markup(normalize(text[:MAX_CHARS])), today, lex)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import riposte.cli
+from riposte import clock
 from riposte.advice import advise
 from riposte.case import load_case
 from riposte.knowledge import load
@@ -150,7 +151,7 @@ def test_bad_today_exits_2(main: Main, value: str, capsys: pytest.CaptureFixture
 
 def test_today_defaults_to_the_current_date(main: Main, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["advise", str(FIXTURES / "no_incident.json"), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["today"] == date.today().isoformat()
+    assert json.loads(capsys.readouterr().out)["today"] == clock.today().isoformat()
 
 
 def test_today_bounds_the_case_dates(main: Main, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from riposte import clock
 from riposte.case import Case, CaseError, Incident, load_case, load_schema
 from riposte.knowledge import load
 
@@ -122,12 +123,12 @@ def test_duplicates_are_removed_in_order() -> None:
 
 
 def test_today_defaults_to_the_current_date() -> None:
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = clock.today() + timedelta(days=1)
     data = _with("incident.last_seen", None)
     data["incident"]["first_published"] = tomorrow.isoformat()
     with pytest.raises(CaseError, match="postérieure"):
         load_case(data)
-    data["incident"]["first_published"] = date.today().isoformat()
+    data["incident"]["first_published"] = clock.today().isoformat()
     assert load_case(data).incident
 
 

@@ -6,11 +6,12 @@ Runs before test_serve.py (file order), whose last test stops the token stack.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from riposte import clock
 from tests.integration.conftest import Stack
 
 
@@ -48,7 +49,7 @@ def test_one_message_fills_the_slots_and_only_the_missing_question_is_asked(bot:
     assert slots["platforms"] == ["x"]
     assert "insult" in slots["offenses"]
     assert slots["urgent"] in (None, False)
-    assert slots["first_published"] == (date.today() - timedelta(days=1)).isoformat()
+    assert slots["first_published"] == (clock.today() - timedelta(days=1)).isoformat()
     # Already said: where, what, when, who, how many. Only the practice is asked.
     assert slots["requested_slot"] == "practice"
     assert all("practice=" in payload for payload in buttons(replies))
@@ -87,7 +88,7 @@ def test_step_by_step_answers_in_free_text(bot: Stack) -> None:
     assert bot.slots("steps")["offenses"] == ["defamation"]
     bot.say("steps", "il y a deux semaines")
     slots = bot.slots("steps")
-    assert slots["first_published"] == (date.today() - timedelta(days=14)).isoformat()
+    assert slots["first_published"] == (clock.today() - timedelta(days=14)).isoformat()
     assert slots["requested_slot"] == "author_relation"
     # « pourquoi ? » during a question: why it is asked (with its text of law), then the
     # same question again.
