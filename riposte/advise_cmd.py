@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from datetime import date
 from typing import Any, TextIO
 
 from riposte import clock
 
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
@@ -37,14 +35,7 @@ def register(subparsers: Any) -> None:
 
 
 def _parse_today(value: str | None) -> date | None:
-    if value is None:
-        return clock.today()
-    if not _DATE_RE.match(value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return clock.today() if value is None else clock.parse_iso_date(value)
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -39,7 +39,6 @@ from riposte.store.config import DEFAULT_PURGE_DAYS, REMINDER_DAYS
 EXIT_OK = 0
 EXIT_STORE_ERROR = 1
 EXIT_BAD_INPUT = 2
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 Runner = Callable[..., int]
 
@@ -162,14 +161,10 @@ def _repository(env: Mapping[str, str] | None) -> CaseRepository:
 
 
 def _parse_today(value: str | None) -> date:
-    if value is None:
-        return clock.today()
-    if _DATE_RE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _BadInput(_msg("bad_today", value=value))
+    day = clock.today() if value is None else clock.parse_iso_date(value)
+    if day is None:
+        raise _BadInput(_msg("bad_today", value=value))
+    return day
 
 
 def _parse_days(option: str, value: str) -> int:

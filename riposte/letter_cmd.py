@@ -12,7 +12,6 @@ not be written (for example every offence is prescribed). French messages on std
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,6 @@ from riposte import clock
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".txt": "md", ".html": "html", ".htm": "html"}
 _EXTENSIONS.update({".docx": "docx", ".pdf": "pdf"})
 _STDIN = "-"
@@ -72,14 +70,7 @@ def register(subparsers: Any) -> None:
 
 
 def _parse_today(value: str | None) -> date | None:
-    if value is None:
-        return clock.today()
-    if not _DATE_RE.match(value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return clock.today() if value is None else clock.parse_iso_date(value)
 
 
 def _fail(err: TextIO, header: str, lines: list[str] | tuple[str, ...] = ()) -> int:

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from riposte import clock
+from riposte.knowledge import OFFENSE_KEYS, PLATFORM_KEYS
 from riposte.nlp import NormalizedText, fold, normalize
 from riposte.nlp.dates import find_dates_normalized
 
@@ -60,38 +61,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OFFENSES: tuple[str, ...] = (
-    "insult",
-    "defamation",
-    "harassment",
-    "threat",
-    "doxxing",
-    "impersonation",
-    "privacy",
-    "outrage",
-)
+OFFENSES: tuple[str, ...] = OFFENSE_KEYS
 VOLUMES: tuple[str, ...] = ("single", "repeated", "raid")
 AUTHOR_RELATIONS: tuple[str, ...] = ("patient", "colleague", "unknown", "other")
 PRACTICES: tuple[str, ...] = ("liberal", "hospital", "salaried", "other")
-PLATFORM_KEYS: tuple[str, ...] = (
-    "x",
-    "facebook",
-    "instagram",
-    "tiktok",
-    "linkedin",
-    "youtube",
-    "telegram",
-    "whatsapp",
-    "snapchat",
-    "reddit",
-    "google_reviews",
-    "review_site",
-    "forum",
-    "blog",
-    "email",
-    "sms",
-    "other",
-)
 SLOT_NAMES: tuple[str, ...] = (
     "platforms",
     "offenses",
