@@ -198,7 +198,9 @@ class Supervisor:
         self.out = out
         self.children: list[Child] = []
         self.web: http.server.HTTPServer | None = None
-        self._stopping = threading.Event()
+        # Set from a signal handler: a plain flag, never a lock (an Event.set() in a handler
+        # can deadlock with the main thread's own Event.wait()).
+        self.stop_requested = False
 
     def _children(self) -> list[Child]:
         s = self.settings
@@ -229,7 +231,13 @@ class Supervisor:
             started = time.monotonic()
             child.start(env, log_dir)
             self.children.append(child)
-            if not wait_until_up(child.health_url, child.timeout, child.alive):
+
+            def alive(c: Child = child) -> bool:
+                return c.alive() and not self.stop_requested
+
+            if not wait_until_up(child.health_url, child.timeout, alive):
+                if self.stop_requested:
+                    return False
                 self.out(
                     f"Échec du démarrage de « {child.name} ». Consultez "
                     f"{log_dir / (child.name + '.log')}."
@@ -250,17 +258,18 @@ class Supervisor:
         )
         return True
 
-    def watch(self) -> int:
+    def watch(self, interval: float = 0.5) -> int:
         """Block until a stop is requested (0) or a child dies (1)."""
-        while not self._stopping.wait(1.0):
+        while not self.stop_requested:
             for child in self.children:
                 if not child.alive():
                     self.out(f"Le service « {child.name} » s'est arrêté de façon inattendue.")
                     return 1
+            time.sleep(interval)
         return 0
 
     def request_stop(self, *_: object) -> None:
-        self._stopping.set()
+        self.stop_requested = True
 
     def stop(self) -> None:
         self.out("Arrêt de Riposte…")
@@ -283,7 +292,10 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     try:
-        status = supervisor.watch() if supervisor.start() else 1
+        if supervisor.start():
+            status = supervisor.watch()
+        else:
+            status = 0 if supervisor.stop_requested else 1
     finally:
         supervisor.stop()
     return status

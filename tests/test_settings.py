@@ -64,3 +64,25 @@ def test_action_server_port_and_child_environment() -> None:
 def test_bad_configuration_gives_a_clear_french_error(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=re.escape(message)):
         Settings.from_env(env)
+
+
+def test_a_signal_during_watch_stops_it_without_deadlock() -> None:
+    """The handler only sets a flag; repeated signals never hang the supervisor's loop."""
+    import faulthandler
+    import os
+    import signal
+    import threading
+
+    from riposte.serve import Supervisor
+
+    faulthandler.dump_traceback_later(30, exit=True)  # a deadlock fails loudly, not forever
+    previous = signal.getsignal(signal.SIGUSR1)
+    try:
+        for _ in range(20):
+            supervisor = Supervisor(Settings.from_env({}), out=lambda _: None)
+            signal.signal(signal.SIGUSR1, supervisor.request_stop)
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+            assert supervisor.watch(interval=0.01) == 0
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        faulthandler.cancel_dump_traceback_later()

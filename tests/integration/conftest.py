@@ -68,9 +68,9 @@ class Stack:
     def output(self) -> str:
         return (self.var_dir / "serve.out").read_text(errors="replace")
 
-    def stop(self) -> int:
+    def stop(self, sig: int = signal.SIGINT) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(sig)
             try:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:

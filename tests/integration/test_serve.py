@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import time
 import urllib.request
+
+import pytest
 
 from tests.integration.conftest import Stack, http_status
 
@@ -67,12 +70,15 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_ctrl_c_stops_every_service(stacks: dict[str, Stack]) -> None:
-    # Runs last in this module (pytest keeps file order): the token stack is no longer needed.
-    stack = stacks["token"]
+@pytest.mark.parametrize(("name", "sig"), [("token", signal.SIGINT), ("plain", signal.SIGTERM)])
+def test_ctrl_c_and_sigterm_stop_every_service(
+    stacks: dict[str, Stack], name: str, sig: int
+) -> None:
+    # Runs last (pytest keeps file order): the stacks are no longer needed after this.
+    stack = stacks[name]
     ports = (stack.rasa_port, stack.actions_port, stack.web_port)
     assert all(_port_open(p) for p in ports)
-    assert stack.stop() == 0
+    assert stack.stop(sig) == 0
     deadline = time.monotonic() + 10
     while any(_port_open(p) for p in ports) and time.monotonic() < deadline:
         time.sleep(0.2)
