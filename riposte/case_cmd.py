@@ -3,17 +3,25 @@
     riposte case import DOSSIER.json [--json]   new case; prints the code and the secret (once)
     riposte case show CODE [--json]             the case (JSON: the shared case format)
     riposte case export CODE --bundle FILE.zip  files, bordereau (PDF, JSON) and case.json
-    riposte case delete CODE                    erase the case, its files and its audit trail
+    riposte case delete CODE                    erase the case, its files, its audit trail
+                                                and its linked conversations
     riposte reminders [--today D] [--within N] [--json]   deadlines in the next N (14) days
-    riposte purge [--older-than DAYS]           erase cases idle for DAYS (180) days
+    riposte purge [--older-than DAYS]           erase cases and conversations idle for DAYS
+                                                (180) days
 
 These are operator tools, run on the server with the store's configuration (see
 `riposte/store/config.py`): they do not ask for the case secret, but every read or export is
 written to the case's audit trail with the actor `cli`.
 
+`case delete` and `purge` also erase conversations from Rasa's tracker store
+(`TRACKER_STORE_URL`, see `riposte/settings.py`): the conversations linked to the erased
+cases, and for `purge` every conversation whose last event is older than DAYS days
+(`riposte.store.tracker`). A tracker database that does not exist yet is nothing to erase.
+
 Exit status: 0 on success; 1 when the store cannot work (database unreachable, missing or
-wrong secret key, file not writable); 2 for bad input (invalid JSON, schema error naming the
-field, missing evidence file, unknown code, bad option). Messages are French, on stderr.
+wrong secret key, file not writable, tracker store unreachable: the cases are then erased but
+not their conversations); 2 for bad input (invalid JSON, schema error naming the field,
+missing evidence file, unknown code, bad option). Messages are French, on stderr.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -352,13 +360,49 @@ def run_export(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | N
     return EXIT_OK
 
 
+def _tracker_store_url(env: Mapping[str, str] | None) -> str:
+    """Rasa's tracker store URL, read before erasing anything (a bad setting stops early)."""
+    from riposte.settings import Settings, SettingsError
+    from riposte.store.errors import StoreConfigError
+
+    try:
+        return Settings.from_env(env).tracker_store_url
+    except SettingsError as exc:
+        raise StoreConfigError(str(exc)) from None
+
+
+def _erase_conversations(
+    url: str, sender_ids: Sequence[str], out: TextIO, purge_days: int | None = None
+) -> None:
+    """Erase the conversations of `sender_ids` and, with `purge_days`, every idle one."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from riposte.store.errors import StoreError
+    from riposte.store.tracker import erase_conversation, purge_conversations
+
+    erased = False
+    try:
+        if sender_ids:
+            erase_conversation(url, sender_ids)
+            erased = True
+            print(_msg("delete_senders", count=len(sender_ids)), file=out)
+        if purge_days is not None:
+            idle = purge_conversations(url, purge_days)
+            print(_msg("purge_conversations", count=idle, days=purge_days), file=out)
+    except SQLAlchemyError as exc:
+        text = _msg("tracker_error", kind=type(exc).__name__)
+        if sender_ids and not erased:
+            text += " " + _msg("senders_left", count=len(sender_ids))
+        raise StoreError(text) from None
+
+
 @_guarded
 def run_delete(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | None) -> int:
+    tracker_url = _tracker_store_url(env)
     with _repository(env) as repo:
         report = repo.delete_case(args.code, actor="cli")
     print(_msg("delete_done", code=report.code, files=report.files_removed), file=out)
-    if report.sender_ids:
-        print(_msg("delete_senders", count=len(report.sender_ids)), file=out)
+    _erase_conversations(tracker_url, report.sender_ids, out)
     return EXIT_OK
 
 
@@ -401,10 +445,10 @@ def run_reminders(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] 
 @_guarded
 def run_purge(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | None) -> int:
     days = _parse_days("--older-than", args.older_than)
+    tracker_url = _tracker_store_url(env)
     with _repository(env) as repo:
         reports = repo.purge(days, actor="cli")
     print(_msg("purge_done", count=len(reports), days=days), file=out)
-    senders = sum(len(r.sender_ids) for r in reports)
-    if senders:
-        print(_msg("delete_senders", count=senders), file=out)
+    senders = list(dict.fromkeys(s for report in reports for s in report.sender_ids))
+    _erase_conversations(tracker_url, senders, out, purge_days=days)
     return EXIT_OK

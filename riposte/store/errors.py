@@ -51,11 +51,14 @@ class CaseLockedError(AccessDeniedError):
     """Too many failed attempts: the case refuses every secret until `locked_until` (UTC)."""
 
     def __init__(self, locked_until: datetime) -> None:
+        from riposte.clock import ZONE
+
         self.locked_until = locked_until
+        local = locked_until.astimezone(ZONE)  # the doctor reads France's time
         super().__init__(
             message(
                 "errors.locked",
-                date=locked_until.strftime("%d/%m/%Y"),
-                time=locked_until.strftime("%H:%M"),
+                date=local.strftime("%d/%m/%Y"),
+                time=local.strftime("%H:%M"),
             )
         )

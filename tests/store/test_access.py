@@ -54,7 +54,7 @@ def test_lock_after_max_failures_refuses_even_the_right_secret(
     with pytest.raises(CaseLockedError) as locked:
         repo.open_case(code, "mauvais-secret")
     assert locked.value.locked_until == START + timedelta(minutes=LOCK_MINUTES)
-    assert "verrouillé jusqu'au 24/11/2026 à 09:45" in str(locked.value)
+    assert "verrouillé jusqu'au 24/11/2026 à 10:45 (heure de Paris)" in str(locked.value)
     clock.advance(minutes=LOCK_MINUTES - 1)
     with pytest.raises(CaseLockedError):
         repo.open_case(code, secret)

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -18,16 +19,26 @@ from riposte.privacy import generate_key_text
 from riposte.store.config import StoreConfig
 from riposte.store.repository import CaseRepository
 from tests.store.conftest import FILE_CONTENTS, sample_case, write_case_dir
+from tests.store.test_tracker_store import DAY, make_events, senders
 
 RIPOSTE = Path(sys.executable).parent / "riposte"
 
 
 @pytest.fixture(autouse=True)
-def cli_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def cli_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("RIPOSTE_SECRET_KEY", raising=False)
+    # `case delete` and `purge` erase conversations there: never the developer's tracker.
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path}/store/tracker.db")
+    for name in ("RIPOSTE_API_TOKEN", "RIPOSTE_CORS_ORIGINS"):
+        monkeypatch.delenv(name, raising=False)
     return env
+
+
+@pytest.fixture
+def tracker_db(tmp_path: Path) -> Path:
+    return tmp_path / "store" / "tracker.db"
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -179,6 +190,111 @@ def test_delete_then_show_fails(case_dir: Path, capsys: pytest.CaptureFixture[st
     assert out == f"Dossier {code} supprimé : 3 fichier(s) chiffré(s) effacé(s).\n"
     status, _, err = run(["case", "show", code], capsys)
     assert status == 2 and "Dossier inconnu" in err
+
+
+def link(config: StoreConfig, code: str, sender_id: str) -> None:
+    with CaseRepository(config) as repo:
+        repo.link_sender(code, "rest", sender_id)
+
+
+ERASED_ONE = "1 conversation(s) liée(s) effacée(s) du suivi des conversations de Rasa."
+
+
+def test_delete_erases_the_linked_conversations(
+    case_dir: Path, capsys: pytest.CaptureFixture[str], config: StoreConfig, tracker_db: Path
+) -> None:
+    code, _ = import_case(case_dir, capsys)
+    link(config, code, "abc")
+    now = time.time()
+    make_events(f"sqlite:///{tracker_db}", {"abc": [now - 60, now], "other": [now]})
+    status, out, err = run(["case", "delete", code], capsys)
+    assert status == 0, err
+    assert out.splitlines() == [
+        f"Dossier {code} supprimé : 3 fichier(s) chiffré(s) effacé(s).",
+        ERASED_ONE,
+    ]
+    assert senders(tracker_db) == ["other"]
+
+
+def test_delete_without_a_tracker_database_creates_none(
+    case_dir: Path, capsys: pytest.CaptureFixture[str], config: StoreConfig, tracker_db: Path
+) -> None:
+    code, _ = import_case(case_dir, capsys)
+    link(config, code, "abc")
+    status, out, err = run(["case", "delete", code], capsys)
+    assert status == 0, err
+    assert out.splitlines()[-1] == ERASED_ONE
+    assert not tracker_db.exists()
+
+
+def test_delete_with_an_unreachable_tracker_store_exits_1(
+    case_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    config: StoreConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _ = import_case(case_dir, capsys)
+    link(config, code, "abc")
+    monkeypatch.setenv("TRACKER_STORE_URL", "postgresql+psycopg2://nobody@127.0.0.1:1/none")
+    status, out, err = run(["case", "delete", code], capsys)
+    assert status == 1
+    assert out == f"Dossier {code} supprimé : 3 fichier(s) chiffré(s) effacé(s).\n"
+    assert err.startswith(
+        "Erreur : le suivi des conversations de Rasa (TRACKER_STORE_URL) est inaccessible"
+    )
+    assert "1 conversation(s) liée(s) aux dossiers supprimés reste(nt)" in err
+
+
+def test_delete_with_bad_settings_exits_1_before_erasing_anything(
+    case_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _ = import_case(case_dir, capsys)
+    monkeypatch.setenv("RIPOSTE_RASA_PORT", "80000")
+    status, out, err = run(["case", "delete", code], capsys)
+    assert status == 1 and out == ""
+    assert err.startswith("Erreur : RIPOSTE_RASA_PORT doit être compris entre 1 et 65535")
+    monkeypatch.delenv("RIPOSTE_RASA_PORT")
+    status, _, _ = run(["case", "show", code], capsys)
+    assert status == 0  # the case is still there
+
+
+def test_purge_erases_idle_conversations(
+    case_dir: Path, capsys: pytest.CaptureFixture[str], tracker_db: Path
+) -> None:
+    import_case(case_dir, capsys)
+    now = time.time()
+    make_events(
+        f"sqlite:///{tracker_db}",
+        {"idle": [now - 60 * DAY, now - 31 * DAY], "recent": [now - 60 * DAY, now - DAY]},
+    )
+    status, out, err = run(["purge", "--older-than", "30"], capsys)
+    assert status == 0, err
+    assert out.splitlines() == [
+        "0 dossier(s) sans activité depuis plus de 30 jours supprimé(s).",
+        "1 conversation(s) sans activité depuis plus de 30 jours effacée(s) du suivi des "
+        "conversations de Rasa.",
+    ]
+    assert senders(tracker_db) == ["recent"]
+
+
+def test_purge_erases_the_conversations_of_purged_cases(
+    case_dir: Path, capsys: pytest.CaptureFixture[str], config: StoreConfig, tracker_db: Path
+) -> None:
+    code, _ = import_case(case_dir, capsys)
+    link(config, code, "abc")
+    # Events stamped an hour ahead are not idle even for `--older-than 0`: only the link to
+    # the purged case can erase "abc".
+    later = time.time() + 3600
+    make_events(f"sqlite:///{tracker_db}", {"abc": [later], "other": [later]})
+    status, out, err = run(["purge", "--older-than", "0"], capsys)
+    assert status == 0, err
+    assert out.splitlines() == [
+        "1 dossier(s) sans activité depuis plus de 0 jours supprimé(s).",
+        ERASED_ONE,
+        "0 conversation(s) sans activité depuis plus de 0 jours effacée(s) du suivi des "
+        "conversations de Rasa.",
+    ]
+    assert senders(tracker_db) == ["other"]
 
 
 def test_reminders_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

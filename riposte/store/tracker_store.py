@@ -1,0 +1,179 @@
+"""Rasa's SQL tracker store with the conversations encrypted at rest, and erasure on request.
+
+Use it in `endpoints.yml` instead of `type: SQL` (same `url`, a full SQLAlchemy URL):
+
+    tracker_store:
+      type: riposte.store.tracker_store.EncryptedSQLTrackerStore
+      url: ${TRACKER_STORE_URL}
+
+Rasa instantiates a custom class with `host=<url>`, and `SQLTrackerStore.get_db_url` uses a
+host containing `://` as the complete URL, exactly as for `type: SQL`.
+
+What is stored: one row per event in the table `events`, as Rasa writes it, except the `data`
+column (the whole event as JSON: the doctor's messages, slot values, bot replies), which is
+sealed with AES-256-GCM under a key derived from the master key (purpose `tracker-events`) and
+written as `enc1:<base64>`. The associated data binds each row to its `sender_id` and
+`type_name`, so a sealed value copied to another conversation does not open. The other
+columns stay in clear, as Rasa needs them to query: `sender_id` (a channel id or pseudonym),
+`type_name`, `timestamp`, `intent_name` (for `user` events, the intent predicted by the model
+or a `/intent` payload, which Rasa accepts only for intents of the domain) and `action_name`
+(the event's `name`: an action, a slot, a form or a reminder name; `user` and `bot` events
+have none). Rows without the prefix, written by the plain SQL store before, are read as plain
+JSON and stay as they are (they disappear with the conversation: erasure or purge).
+
+Erasure on request: when the tracker to save has the slot `erase_conversation` set to true
+(the action that deletes a case sets it), `save` deletes every row of the conversation and
+writes nothing, so the next message starts an empty conversation. Deleting rows anywhere else
+would not do: `SQLTrackerStore.save` appends the events after the number already stored, so
+Rasa would write the whole conversation again at its next save.
+
+The master key is read on first use (`RIPOSTE_SECRET_KEY`, else the key file under
+`RIPOSTE_VAR_DIR`), never created here: `riposte serve` creates it before Rasa starts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import AllSlotsReset, Restarted, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from riposte.store.crypto import DecryptionError, Sealer
+from riposte.store.errors import StoreConfigError, message
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from riposte.privacy import MasterKey
+
+ERASE_SLOT = "erase_conversation"
+KEY_PURPOSE = "tracker-events"
+PREFIX = "enc1:"
+_LOG = logging.getLogger(__name__)
+
+
+def load_tracker_key(env: Mapping[str, str] | None = None) -> MasterKey:
+    """The master key for the conversations; never created (the launcher does that)."""
+    from riposte.privacy import load_master_key
+    from riposte.store.config import StoreConfig
+
+    config = StoreConfig.from_env(env)
+    if config.secret_key is None and not config.key_file.exists():
+        raise StoreConfigError(message("tracker.key_missing", path=config.key_file))
+    return load_master_key(config, create=False)
+
+
+def erasure_requested(tracker: DialogueStateTracker) -> bool:
+    """True when the slot `erase_conversation` is true.
+
+    Should the slot be missing from the domain (Rasa then ignores the `SlotSet` with a
+    warning), the latest `SlotSet` event of the current session decides instead.
+    """
+    slot = tracker.slots.get(ERASE_SLOT)
+    if slot is not None:
+        return slot.value is True
+    for event in reversed(tracker.events):
+        if isinstance(event, SlotSet) and event.key == ERASE_SLOT:
+            return event.value is True
+        if isinstance(event, (Restarted, AllSlotsReset, SessionStarted)):
+            break
+    return False
+
+
+def _aad(sender_id: str, type_name: str) -> str:
+    return json.dumps(["events.data", sender_id, type_name])
+
+
+class EncryptedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` whose `data` column is encrypted; erases a conversation on request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._sealer: Sealer | None = None
+        self._master: MasterKey | None = None
+        super().__init__(*args, **kwargs)
+
+    # ------------------------------------------------------------------ encryption
+
+    def _events_sealer(self) -> Sealer:
+        if self._sealer is None:
+            self._master = load_tracker_key()
+            self._sealer = Sealer(self._master.derive(KEY_PURPOSE))
+        return self._sealer
+
+    def seal_data(self, sender_id: str, type_name: str, data: dict[str, Any]) -> str:
+        """The `data` column of one event: `enc1:` and the sealed JSON in base64."""
+        plaintext = json.dumps(data).encode("utf-8")
+        sealed = self._events_sealer().seal(plaintext, _aad(sender_id, type_name))
+        return PREFIX + base64.b64encode(sealed).decode("ascii")
+
+    def open_data(self, sender_id: str, type_name: str, stored: str) -> dict[str, Any]:
+        """The event dictionary from a `data` column, sealed or (older rows) plain JSON."""
+        if not stored.startswith(PREFIX):
+            return dict(json.loads(stored))
+        sealer = self._events_sealer()
+        try:
+            sealed = base64.b64decode(stored[len(PREFIX) :], validate=True)
+            return dict(json.loads(sealer.open(sealed, _aad(sender_id, type_name))))
+        except (DecryptionError, binascii.Error, ValueError):
+            key_id = self._master.key_id if self._master is not None else "?"
+            raise StoreConfigError(message("tracker.cannot_decrypt", key_id=key_id)) from None
+
+    # ------------------------------------------------------------------ Rasa's interface
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        """`SQLTrackerStore._retrieve` (Rasa 3.6), decrypting each row."""
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session,
+                sender_id,
+                fetch_events_from_all_sessions=fetch_events_from_all_sessions,
+            ).all()
+            events = [self.open_data(row.sender_id, row.type_name, row.data) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """`SQLTrackerStore.save` (Rasa 3.6) with `data` sealed; erases the conversation when
+        the slot `erase_conversation` is true (nothing written, nothing sent to a broker)."""
+        if erasure_requested(tracker):
+            self.erase(tracker.sender_id)
+            _LOG.info("conversation erased on request")
+            return
+        self._events_sealer()  # a missing key fails before anything is written
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                parse_data = data.get("parse_data") or {}
+                intent = (parse_data.get("intent") or {}).get(INTENT_NAME_KEY)
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent,
+                        action_name=data.get("name"),
+                        data=self.seal_data(tracker.sender_id, event.type_name, data),
+                    )
+                )
+            session.commit()
+
+    def erase(self, sender_id: str) -> int:
+        """Delete every event of `sender_id`; returns the number of rows deleted."""
+        with self.session_scope() as session:
+            deleted = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .delete(synchronize_session=False)
+            )
+            session.commit()
+        return int(deleted or 0)
