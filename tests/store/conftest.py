@@ -1,6 +1,11 @@
 """Fixtures of the case store tests: a fresh database per test, on SQLite and, when
 `RIPOSTE_TEST_POSTGRES_URL` is set (e.g. `postgresql+psycopg2://postgres@localhost/postgres`,
-a role allowed to create databases), on a throw-away PostgreSQL database too."""
+a role allowed to create databases), on a throw-away PostgreSQL database too.
+
+`make test-unit` starts a private server (`scripts/postgres-test.sh`) and sets that variable.
+When PostgreSQL is required (`RIPOSTE_REQUIRE_POSTGRES=1`, set by the Makefile, or `CI` set),
+a missing URL or an unreachable server makes every PostgreSQL variant fail: never a skip.
+A plain `pytest` without these variables runs on SQLite only."""
 
 from __future__ import annotations
 
@@ -12,17 +17,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from riposte.store.config import StoreConfig
 from riposte.store.repository import CaseRepository
 
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
 POSTGRES_URL = os.environ.get("RIPOSTE_TEST_POSTGRES_URL", "").strip()
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+POSTGRES_REQUIRED = _flag("RIPOSTE_REQUIRE_POSTGRES") or _flag("CI")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL or POSTGRES_REQUIRED else [])
+HOW_TO_START = (
+    "run `make test-unit` (it starts a throw-away server with scripts/postgres-test.sh), or "
+    "`export RIPOSTE_TEST_POSTGRES_URL=$(scripts/postgres-test.sh)` before pytest"
+)
 START = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
 TODAY = START.date()
 
@@ -139,12 +155,57 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+def _fail(reason: str) -> NoReturn:
+    pytest.fail(f"PostgreSQL store tests: {reason}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    """An AUTOCOMMIT engine on the server, checked once; a clear failure when it cannot serve."""
+    if not POSTGRES_URL:
+        _fail(
+            "RIPOSTE_TEST_POSTGRES_URL is not set, but PostgreSQL is required here "
+            f"(RIPOSTE_REQUIRE_POSTGRES or CI is set): {HOW_TO_START}."
+        )
+    try:
+        url = make_url(POSTGRES_URL)
+    except ArgumentError:
+        _fail("RIPOSTE_TEST_POSTGRES_URL is not a valid SQLAlchemy URL.")
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() != "postgresql":
+        _fail(f"RIPOSTE_TEST_POSTGRES_URL names a {url.get_backend_name()} database ({shown}).")
+    connect_args = {"connect_timeout": 5} if url.get_driver_name() == "psycopg2" else {}
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", future=True, connect_args=connect_args)
+    try:
+        with admin.connect() as connection:
+            version = connection.dialect.server_version_info or (0,)
+            allowed = connection.execute(
+                text("SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user")
+            ).scalar()
+    except SQLAlchemyError as error:
+        problem = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    else:
+        problem = ""
+    if problem:  # failed outside the `except` block: no chained traceback in the report
+        admin.dispose()
+        _fail(f"cannot connect to {shown}: {problem}. Is the server running? {HOW_TO_START}.")
+    if version < (13,):
+        admin.dispose()
+        _fail(f"{shown} runs PostgreSQL {version}; 13 or later is needed (DROP DATABASE … FORCE).")
+    if not allowed:
+        admin.dispose()
+        _fail(f"the role of {shown} may not create databases (CREATEDB needed).")
+    yield admin
+    admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/store/riposte.db"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", future=True)
+    # A database of its own per test, dropped afterwards even if connections remain open.
+    admin: Engine = request.getfixturevalue("postgres_admin")
     name = f"riposte_test_{secrets.token_hex(6)}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -153,7 +214,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
