@@ -224,6 +224,8 @@ class Supervisor:
             return False
         s.var_dir.mkdir(parents=True, exist_ok=True)
         env = child_environment(s)
+        if not self._prepare_store(env):
+            return False
         log_dir = s.var_dir / "log"
         total = 3
         for index, child in enumerate(self._children(), start=1):
@@ -256,6 +258,20 @@ class Supervisor:
             f"  API HTTP Rasa : {api}\n"
             "Ctrl-C pour tout arrêter."
         )
+        return True
+
+    def _prepare_store(self, env: dict[str, str]) -> bool:
+        """Migrate the case store and create the key before any service needs them."""
+        from riposte.store.config import StoreConfig
+        from riposte.store.errors import StoreError
+        from riposte.store.repository import CaseRepository
+
+        try:
+            with CaseRepository(StoreConfig.from_env(env)) as repo:
+                repo.ensure_ready()
+        except StoreError as error:
+            self.out(f"Stockage des dossiers indisponible : {error}")
+            return False
         return True
 
     def watch(self, interval: float = 0.5) -> int:

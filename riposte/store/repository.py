@@ -375,6 +375,14 @@ class CaseRepository:
 
     # ------------------------------------------------------------------ public API
 
+    def ensure_ready(self) -> None:
+        """Migrate the database and open (on first run, create) the key; raise if impossible.
+
+        `riposte serve` calls it before starting Rasa, whose channels and tracker store need
+        the key to exist.
+        """
+        self._ready()
+
     def create_case(
         self,
         case: Case | Mapping[str, Any],

@@ -56,9 +56,17 @@ class Stack:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
 
+    def pseudonym(self, sender: str, channel: str = "rest") -> str:
+        """The id Rasa keeps for a channel's sender (riposte/channels pseudonymise it)."""
+        from riposte.privacy import load_master_key, pseudonymise
+        from riposte.store.config import StoreConfig
+
+        config = StoreConfig.from_env({"RIPOSTE_VAR_DIR": str(self.var_dir)})
+        return pseudonymise(channel, sender, load_master_key(config, create=False))
+
     def tracker(self, sender: str) -> dict[str, Any]:
         assert self.token, "the tracker API needs the stack started with a token"
-        url = self.url(f"/conversations/{sender}/tracker?token={self.token}")
+        url = self.url(f"/conversations/{self.pseudonym(sender)}/tracker?token={self.token}")
         with urllib.request.urlopen(url, timeout=30) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
 
@@ -102,6 +110,10 @@ def start_stack(tmp: Path, token: str | None) -> Stack:
             "RIPOSTE_API_TOKEN": token or "",
             "TRACKER_STORE_URL": "",
             "ACTION_ENDPOINT_URL": "",
+            # The case store under the stack's own var/ folder, with its own key.
+            "RIPOSTE_DATABASE_URL": "",
+            "RIPOSTE_DATA_DIR": "",
+            "RIPOSTE_SECRET_KEY": "",
         }
     )
     out = open(tmp / "serve.out", "wb")  # noqa: SIM115

@@ -1,0 +1,70 @@
+"""Channel user ids never reach Rasa's tracker store: REST and socket.io senders are
+pseudonymised, and the socket.io replies still reach the right browser session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.integration.conftest import Stack
+
+
+@pytest.fixture(scope="module")
+def bot(stacks: dict[str, Stack]) -> Stack:
+    return stacks["token"]
+
+
+def raw_tracker(bot: Stack, sender_id: str) -> dict[str, Any]:
+    url = bot.url(f"/conversations/{sender_id}/tracker?token={bot.token}")
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def user_texts(tracker: dict[str, Any]) -> list[str]:
+    return [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
+
+
+def test_rest_sender_is_stored_under_its_pseudonym(bot: Stack) -> None:
+    sender = "dr-durand@example.org"
+    replies = bot.say(sender, "bonjour")
+    pseudonym = bot.pseudonym(sender)
+    assert pseudonym != sender and len(pseudonym) == 32
+    assert {r["recipient_id"] for r in replies} == {pseudonym}
+    assert user_texts(raw_tracker(bot, pseudonym)) == ["bonjour"]
+    assert user_texts(raw_tracker(bot, sender)) == []
+    assert sender.encode() not in (bot.var_dir / "tracker.db").read_bytes()
+
+
+async def _socketio_chat(bot: Stack, session_id: str, text: str) -> list[dict[str, Any]]:
+    client = socketio.AsyncClient()
+    replies: list[dict[str, Any]] = []
+    received = asyncio.Event()
+
+    @client.on("bot_uttered")
+    async def on_reply(data: dict[str, Any]) -> None:
+        replies.append(data)
+        received.set()
+
+    await client.connect(f"http://127.0.0.1:{bot.rasa_port}", socketio_path="/socket.io")
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await client.emit("user_uttered", {"message": text, "session_id": session_id})
+        await asyncio.wait_for(received.wait(), timeout=60)
+        await asyncio.sleep(1)  # the other replies of the same turn
+    finally:
+        await client.disconnect()
+    return replies
+
+
+def test_socketio_session_is_pseudonymised_and_answered(bot: Stack) -> None:
+    session_id = "browser-session-5f2c9a"
+    replies = asyncio.run(_socketio_chat(bot, session_id, "qui es-tu, un robot ?"))
+    assert any("Riposte" in r.get("text", "") for r in replies), replies
+    pseudonym = bot.pseudonym(session_id, channel="socketio")
+    assert user_texts(raw_tracker(bot, pseudonym)) == ["qui es-tu, un robot ?"]
+    assert user_texts(raw_tracker(bot, session_id)) == []
