@@ -6,7 +6,10 @@ in memory, written to a temporary file in the target folder, then renamed.
 Exit status: 0 when the letter is written (or printed); 2 when the input is invalid, when a
 field the kind requires is missing (each one named by its JSON path), or when the letter must
 not be written (for example every offence is prescribed). French messages on stderr.
-`--case CODE` is accepted but answers that stored cases are not available yet.
+With `--case CODE` the case comes from the case store (`RIPOSTE_DATABASE_URL`, see
+riposte/store/config.py); the read is audited (actor `cli`) and the letter written is recorded
+in the case (kind, date, SHA-256, and the content, encrypted). Exit status 1 when the store
+cannot work (missing key, unreachable database).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, TextIO
 from riposte import clock
 
 EXIT_OK = 0
+EXIT_STORE = 1
 EXIT_BAD_INPUT = 2
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".txt": "md", ".html": "html", ".htm": "html"}
 _EXTENSIONS.update({".docx": "docx", ".pdf": "pdf"})
@@ -105,12 +109,7 @@ def run(
 
     if args.case_code is not None and args.case is not None:
         return _fail(err, error, [m.raw("letter_cli.case_both")])
-    if args.case_code is not None:
-        code = args.case_code
-        return _fail(
-            err, error, [m.get("letter_cli.case_store_unavailable", code=code, kind=args.kind)]
-        )
-    if args.case is None:
+    if args.case is None and args.case_code is None:
         return _fail(err, error, [m.raw("letter_cli.case_missing")])
     today = _parse_today(args.today)
     if today is None:
@@ -145,8 +144,22 @@ def run(
                 [m.get("letter_cli.reply_file_unreadable", path=args.reply_file, reason=reason)],
             )
 
+    stored: Any = None
+    if args.case_code is not None:
+        from riposte.store.errors import StoreConfigError, StoreError, UnknownCaseError
+        from riposte.store.repository import CaseRepository
+
+        try:
+            with CaseRepository.from_env() as repo:
+                stored = repo.read_case(args.case_code, actor="cli", action="letter")
+        except UnknownCaseError as exc:
+            return _fail(err, error, [str(exc)])
+        except (StoreConfigError, StoreError) as exc:
+            print(error, file=err)
+            print(str(exc), file=err)
+            return EXIT_STORE
     try:
-        case = load_case(args.case, today=today)
+        case = stored.case if stored is not None else load_case(args.case, today=today)
         options = LetterOptions(
             platform=args.platform, civil_party=args.civil_party, reply_text=reply_text
         )
@@ -163,12 +176,42 @@ def run(
     data = render(document, fmt)
     if target is None:
         out.write(data.decode("utf-8"))
+    else:
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            return _fail(err, error, [m.get("letter_cli.write_failed", path=target, reason=reason)])
+    if stored is not None:
+        status = _record_letter(stored.code, args.kind, data, fmt, err)
+        if status != EXIT_OK:
+            return status
+    if target is None:
         return EXIT_OK
-    try:
-        write_atomic(target, data)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        return _fail(err, error, [m.get("letter_cli.write_failed", path=target, reason=reason)])
     label = load().letters[args.kind].label
     print(m.get("letter_cli.written", path=target, label=label, format=fmt), file=err)
+    return EXIT_OK
+
+
+_MEDIA_TYPES = {
+    "md": "text/markdown",
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _record_letter(code: str, kind: str, data: bytes, fmt: str, err: TextIO) -> int:
+    """Keep the letter in the stored case (its history of letters)."""
+    from riposte.letters.build import load_messages
+    from riposte.store.errors import StoreError
+    from riposte.store.repository import CaseRepository
+
+    try:
+        with CaseRepository.from_env() as repo:
+            repo.record_letter(code, kind, data, media_type=_MEDIA_TYPES[fmt], actor="cli")
+    except StoreError as exc:
+        print(load_messages().raw("letter_cli.error"), file=err)
+        print(str(exc), file=err)
+        return EXIT_STORE
     return EXIT_OK

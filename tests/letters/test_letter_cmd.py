@@ -267,11 +267,78 @@ def test_several_platforms_need_a_choice(load_sample: LoadCase) -> None:
     assert "Plusieurs plateformes" in document.section_text("draft")
 
 
-def test_stored_case_is_not_available_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = _run(["letter", "--case", "K7P2-9XQ", "--kind", "procureur"], capsys)
-    assert status == 2
-    assert "dossiers enregistrés ne sont pas encore disponibles" in err
-    assert "K7P2-9XQ" in err and "autre chantier" in err
+@pytest.fixture
+def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path / "var"))
+    for name in ("RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR", "RIPOSTE_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "var"
+
+
+def _stored(name: str) -> str:
+    from riposte.store.repository import CaseRepository
+
+    data = json.loads((CASES / name).read_text(encoding="utf-8"))
+    for item in data.get("evidence") or []:
+        item.pop("file", None)
+        item.pop("sha256", None)
+    with CaseRepository.from_env() as repo:
+        return repo.create_case(data, actor="test", today=TODAY).code
+
+
+def test_letter_from_a_stored_case_is_written_and_recorded(
+    store_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from riposte.store.repository import CaseRepository
+
+    code = _stored("liberal_named_defamation.json")
+    status, out, err = _run(
+        ["letter", "--case", code.lower(), "--kind", "procureur", "--today", TODAY_ARG], capsys
+    )
+    assert status == 0, err
+    case = json.loads((CASES / "liberal_named_defamation.json").read_text(encoding="utf-8"))
+    assert case["victim"]["last_name"] in out
+    assert "procureur de la République" in out.lower().replace("république", "République")
+    target = tmp_path / "plainte.pdf"
+    status, _, err = _run(
+        [
+            "letter",
+            "--case",
+            code,
+            "--kind",
+            "procureur",
+            "--out",
+            str(target),
+            "--today",
+            TODAY.isoformat(),
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    with CaseRepository.from_env() as repo:
+        letters = repo.read_case(code).letters
+        assert [(x.kind, x.media_type) for x in letters] == [
+            ("procureur", "text/markdown"),
+            ("procureur", "application/pdf"),
+        ]
+        assert repo.letter_content(code, 2) == target.read_bytes()
+        assert repo.letter_content(code, 1) == out.encode("utf-8")
+
+
+def test_stored_case_errors_exit_2_and_record_nothing(
+    store_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from riposte.store.repository import CaseRepository
+
+    status, _, err = _run(["letter", "--case", "RIP-0000-00", "--kind", "procureur"], capsys)
+    assert status == 2 and "RIP-0000-00" in err
+    with CaseRepository.from_env() as repo:
+        code = repo.create_case({"incident": {"platforms": ["x"], "offenses": ["insult"]}}).code
+    status, out, err = _run(["letter", "--case", code, "--kind", "procureur"], capsys)
+    assert status == 2 and out == ""
+    assert "victim" in err  # each missing field is named
+    with CaseRepository.from_env() as repo:
+        assert repo.read_case(code).letters == ()
 
 
 def test_case_file_and_case_code_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
