@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.case import sync_case
 from actions.common import fact_slots, today
 from riposte import triage
 
@@ -94,6 +95,7 @@ class ActionMarkStepDone(Action):
             dispatcher.utter_message(response="utter_step_ticked", label=ticked.label)
         step = triage.next_step(advice)
         events: list[EventType] = [SlotSet("steps_done", done)]
+        events += await sync_case(dispatcher, tracker, slots)
         if step is None:
             dispatcher.utter_message(response="utter_all_steps_done")
             return [*events, SlotSet("current_step", None)]

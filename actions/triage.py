@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.case import sync_case
 from actions.common import fact_slots, latest_choice, latest_text, today
 from riposte import triage
 
@@ -59,7 +60,8 @@ class ActionAnalyzeSituation(Action):
         if len(missing) > 1 and tracker.get_slot("triage_complete") is None:
             dispatcher.utter_message(response="utter_triage_start")
         log.info("triage: %d facts found, complete=%s", len(updates), complete)
-        return [*_slot_events(updates), SlotSet("triage_complete", complete)]
+        recorded = await sync_case(dispatcher, tracker, slots) if updates else []
+        return [*_slot_events(updates), SlotSet("triage_complete", complete), *recorded]
 
 
 class ValidateTriageForm(FormValidationAction):
@@ -77,7 +79,12 @@ class ValidateTriageForm(FormValidationAction):
         tracker.add_slots(extracted)
         validated = await self._extract_validation_events(dispatcher, tracker, domain)
         names = {event["name"] for event in validated if event.get("event") == "slot"}
-        return [e for e in extracted if e["name"] not in names] + validated
+        events = [e for e in extracted if e["name"] not in names] + validated
+        changed = {e["name"] for e in events if e.get("event") == "slot"}
+        if changed & set(triage.FACT_SLOTS):
+            tracker.add_slots(validated)
+            events += await sync_case(dispatcher, tracker, fact_slots(tracker))
+        return events
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -138,6 +145,9 @@ class ActionRestartTriage(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_triage_restart")
         reset = [SlotSet(name, None) for name in triage.FACT_SLOTS]
+        if tracker.get_slot("case_code"):
+            # The case keeps its code, its evidence and its letters; the facts are forgotten.
+            await sync_case(dispatcher, tracker, {})
         return [
             *reset,
             SlotSet("steps_done", None),

@@ -234,6 +234,68 @@ def case_from_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
     return case
 
 
+# The incident fields the slots own: a sync from the chat rewrites these and only these
+# (the statements, the summary or the victim's identity, entered elsewhere, are kept).
+_SLOT_INCIDENT_FIELDS = (
+    "platforms",
+    "offenses",
+    "discriminatory",
+    "public",
+    "volume",
+    "wants_reply",
+    "physical_danger",
+    "first_published",
+    "last_seen",
+)
+_SLOT_AUTHOR_FIELDS = ("relation", "known", "handles")
+
+
+def case_patch(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON Merge Patch that makes a stored case say what the slots say.
+
+    Every field the slots own is written, `null` when the slot is empty, so that a fact
+    corrected or forgotten (« recommencer ») is corrected or forgotten in the store too.
+    """
+    case = case_from_slots(slots)
+    incident = case.get("incident") or {}
+    author = incident.get("author") or {}
+    patch_incident: dict[str, Any] = {name: incident.get(name) for name in _SLOT_INCIDENT_FIELDS}
+    patch_incident["author"] = {name: author.get(name) for name in _SLOT_AUTHOR_FIELDS}
+    return {
+        "victim": {"practice": slots.get("practice")},
+        "incident": patch_incident if "incident" in case else None,
+        "steps_done": list(slots.get("steps_done") or []),
+    }
+
+
+def slots_from_case(case: Mapping[str, Any]) -> dict[str, Any]:
+    """The slot values of a stored case (the reverse of `case_from_slots`)."""
+    incident = case.get("incident") or {}
+    author = incident.get("author") or {}
+    victim = case.get("victim") or {}
+    slots: dict[str, Any] = {name: None for name in FACT_SLOTS}
+    for name in ("platforms", "offenses"):
+        if incident.get(name) is not None:
+            slots[name] = list(incident[name])
+    for name in ("discriminatory", "public", "volume", "wants_reply", "last_seen"):
+        slots[name] = incident.get(name)
+    # A date answered « je ne sais pas » is not stored: the form asks it again on resume.
+    slots["first_published"] = incident.get("first_published")
+    if incident.get("physical_danger"):
+        slots["physical_danger"] = True
+        slots["urgent"] = True
+    slots["author_relation"] = author.get("relation")
+    slots["author_known"] = author.get("known")
+    slots["author_handles"] = list(author["handles"]) if author.get("handles") else None
+    slots["practice"] = victim.get("practice")
+    if incident and slots["offenses"] == []:
+        slots["lawful_criticism"] = True
+    elif slots["offenses"]:
+        slots["lawful_criticism"] = False
+    slots["steps_done"] = list(case.get("steps_done") or [])
+    return slots
+
+
 def summary_lines(slots: Mapping[str, Any]) -> list[str]:
     """ "Voici ce que j'ai compris" lines, in French, for the facts known so far."""
     t = texts()
@@ -294,23 +356,7 @@ def render_advice(advice: Any) -> str:
         mark = chat["rung_recommended"] if rung.recommended else ""
         lines.append(chat["rung"].format(index=index, label=rung.label, mark=mark))
     if advice.qualifications:
-        lines += ["", chat["deadlines_heading"]]
-        for q in advice.qualifications:
-            p = q.prescription
-            if p.deadline is None:
-                lines.append(chat["deadline_unknown"].format(label=q.label, rule=p.rule))
-            elif p.expired:
-                lines.append(
-                    chat["deadline_expired"].format(label=q.label, deadline=_fr(p.deadline))
-                )
-            elif p.days_left == 0:
-                lines.append(chat["deadline_today"].format(label=q.label, deadline=_fr(p.deadline)))
-            else:
-                lines.append(
-                    chat["deadline_open"].format(
-                        label=q.label, deadline=_fr(p.deadline), days=p.days_left
-                    )
-                )
+        lines += ["", chat["deadlines_heading"], *deadline_lines(advice)]
     lines += ["", chat["steps_heading"]]
     for index, step in enumerate(advice.steps, start=1):
         box = chat["box_done"] if step.done else chat["box_todo"]
@@ -319,6 +365,26 @@ def render_advice(advice: Any) -> str:
         lines += ["", chat["warnings_heading"]]
         lines += [f"- {warning}" for warning in advice.warnings]
     return "\n".join(lines)
+
+
+def deadline_lines(advice: Any) -> list[str]:
+    """One line per possible offense: the deadline to act in court and the days left."""
+    chat = texts()["chat"]
+    lines: list[str] = []
+    for q in advice.qualifications:
+        p = q.prescription
+        if p.deadline is None:
+            lines.append(chat["deadline_unknown"].format(label=q.label, rule=p.rule))
+        elif p.expired:
+            lines.append(chat["deadline_expired"].format(label=q.label, deadline=_fr(p.deadline)))
+        elif p.days_left == 0:
+            lines.append(chat["deadline_today"].format(label=q.label, deadline=_fr(p.deadline)))
+        else:
+            key = "deadline_open_one" if p.days_left == 1 else "deadline_open"
+            lines.append(
+                chat[key].format(label=q.label, deadline=_fr(p.deadline), days=p.days_left)
+            )
+    return lines
 
 
 def _fr(day: date) -> str:

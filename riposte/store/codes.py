@@ -116,6 +116,27 @@ def verify_secret(secret: str, stored: str) -> bool:
     return hmac.compare_digest(_scrypt(secret, salt, n, r, p), expected)
 
 
+_TYPED_CODE_RE = re.compile(
+    rf"\b{CODE_PREFIX}[\s\-_.]*[0-9A-Za-z]{{4}}[\s\-_.]*[0-9A-Za-z]{{2}}\b", re.IGNORECASE
+)
+
+
+def find_credentials(text: str) -> tuple[str | None, str | None]:
+    """The case code and the passphrase typed in one message, each None when absent.
+
+    The code is found by its `RIP-` prefix; the passphrase is the words of the message that
+    belong to the word list, in order (so « code RIP-7KQ2-M9, phrase : tigre lampe … »
+    works). Only as many words as a passphrase has are kept.
+    """
+    found = _TYPED_CODE_RE.search(text)
+    code = normalise_code(found.group(0)) if found else None
+    rest = text[: found.start()] + " " + text[found.end() :] if found else text
+    vocabulary = frozenset(normalise_secret(word) for word in wordlist())
+    words = [w for w in normalise_secret(rest).split("-") if w in vocabulary]
+    secret = "-".join(words[:PASSPHRASE_WORDS]) if len(words) >= PASSPHRASE_WORDS else None
+    return code, secret
+
+
 @functools.lru_cache(maxsize=1)
 def dummy_hash() -> str:
     """A hash to verify against when the code is unknown, so both cases take as long."""

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa.shared.core.domain import Domain
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -18,11 +17,6 @@ from riposte import triage
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = datetime.date(2026, 11, 24)
-
-
-@pytest.fixture(scope="module")
-def domain() -> dict[str, Any]:
-    return Domain.load(str(ROOT / "domain.yml")).as_dict()
 
 
 @pytest.fixture(autouse=True)
@@ -196,7 +190,8 @@ async def test_ticking_a_step_moves_to_the_next(domain: dict[str, Any]) -> None:
     found = slot_events(events)
     assert found["steps_done"] == ["preserve_evidence"]
     assert found["current_step"] not in (None, "preserve_evidence")
-    assert responses(dispatcher) == ["utter_step_ticked", "utter_next_step"]
+    # No case yet in this conversation: ticking a step opens one (code and secret shown).
+    assert responses(dispatcher) == ["utter_step_ticked", "utter_case_created", "utter_next_step"]
 
 
 async def test_why_during_the_questions_explains_the_question(domain: dict[str, Any]) -> None:

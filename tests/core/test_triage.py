@@ -130,7 +130,7 @@ def test_chat_advice_names_the_rung_the_deadline_and_ticks_done_steps() -> None:
     assert advice.strategy.label in text
     assert "← recommandé" in text
     assert "☑" in text and "☐" in text
-    assert "jours restants" in text
+    assert "pour agir en justice, jusqu'au" in text
     step = triage.next_step(advice)
     assert step is not None and step.key != "preserve_evidence"
 
@@ -147,3 +147,31 @@ def test_summary_lines_in_french() -> None:
     assert lines[0] == "- **danger signalé**"
     assert "- où : X (ex-Twitter)" in lines
     assert "- exercice : hôpital public" in lines
+
+
+def test_case_patch_and_slots_round_trip_through_the_case_format() -> None:
+    from riposte.case import load_case
+    from riposte.store.repository import merge_patch
+
+    patch = triage.case_patch(FULL)
+    stored = load_case(merge_patch({}, patch), today=TODAY).to_dict()
+    back = triage.slots_from_case(stored)
+    for name in triage.REQUIRED_SLOTS:
+        assert back[name] == FULL.get(name), name
+    assert back["steps_done"] == list(FULL.get("steps_done") or [])
+
+
+def test_case_patch_forgets_what_the_slots_forgot_and_keeps_the_rest() -> None:
+    from riposte.store.repository import merge_patch
+
+    stored = {
+        "victim": {"last_name": "Durand", "practice": "liberal"},
+        "incident": {"platforms": ["x"], "offenses": ["insult"], "summary": "gardé"},
+    }
+    cleared = merge_patch(stored, triage.case_patch({}))
+    assert cleared["victim"] == {"last_name": "Durand"}
+    assert "incident" not in cleared
+    updated = merge_patch(stored, triage.case_patch({"platforms": ["facebook"], "offenses": []}))
+    assert updated["incident"]["platforms"] == ["facebook"]
+    assert updated["incident"]["offenses"] == []
+    assert updated["incident"]["summary"] == "gardé"

@@ -61,7 +61,10 @@ def test_one_message_fills_the_slots_and_only_the_missing_question_is_asked(bot:
     assert slots["practice"] == "hospital"
     text = texts(replies)
     assert "Réaction offensive" in text and "protection fonctionnelle" in text
-    assert re.search(r"Injure publique.*jusqu'au \d\d/\d\d/\d{4} \(\d+ jours restants\)", text)
+    assert re.search(
+        r"Injure publique.*il vous reste \d+ jours? pour agir en justice, jusqu'au \d\d/\d\d/\d{4}",
+        text,
+    )
     assert "/mark_step_done" in buttons(replies)
 
     first_step = slots["current_step"]

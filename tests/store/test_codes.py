@@ -55,3 +55,16 @@ def test_hash_is_salted_and_verifies_in_constant_time() -> None:
     assert not verify_secret("abeille-mie", first)
     assert not verify_secret("abeille-miel", "md5$x$y$z")
     assert not verify_secret("abeille-miel", "garbage")
+
+
+def test_credentials_are_found_in_a_sentence() -> None:
+    from riposte.store.codes import find_credentials, generate_code, generate_passphrase
+
+    code, secret = generate_code(), generate_passphrase()
+    words = secret.replace("-", " ").upper()
+    typed = f"Bonjour, mon code est {code.lower().replace('-', ' ')} et ma phrase : {words} !"
+    assert find_credentials(typed) == (code, secret)
+    assert find_credentials(f"{code}") == (code, None)
+    assert find_credentials(secret) == (None, secret)
+    assert find_credentials("reprendre mon dossier") == (None, None)
+    assert find_credentials("RIP-XXXX") == (None, None)

@@ -1,0 +1,127 @@
+"""Read the answers of the evidence form: a URL, when it was seen, who wrote it, what it says.
+
+Pure functions (no Rasa): each returns an `Answer` with the value to store, or the key of the
+French message that explains what is wrong (riposte/knowledge/conversation.yml, `evidence`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from riposte.clock import ZONE
+from riposte.nlp.dates import parse_french_date
+
+MAX_URL = 2_000
+MAX_AUTHOR = 200
+MAX_EXCERPT = 5_000
+NONE_ANSWERS = (
+    "aucun",
+    "aucune",
+    "non",
+    "pas de lien",
+    "pas d'adresse",
+    "pas d url",
+    "pas d'url",
+    "je ne sais pas",
+    "je sais pas",
+    "inconnu",
+    "inconnue",
+    "rien",
+    "anonyme",
+)
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_BARE_URL = re.compile(
+    r"\b(?:[a-z0-9-]+\.)+(?:com|fr|net|org|be|ch|io|me|tv|eu|info|social)(?:/[^\s<>\"']*)?",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"\b([01]?\d|2[0-3])\s*(?:h|:)\s*([0-5]\d)?\b", re.IGNORECASE)
+_NOW = ("maintenant", "a l'instant", "aujourd'hui", "tout de suite", "ce moment")
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?\n\t")
+
+
+def is_none_answer(text: str) -> bool:
+    folded = _fold(text)
+    return any(re.match(rf"{re.escape(word)}(?![\w'])", folded) for word in NONE_ANSWERS)
+
+
+def read_url(text: str) -> Answer:
+    """The first web address in the text; "aucun" means none (value "")."""
+    if len(text) > MAX_URL:
+        return Answer(error="url_too_long")
+    found = _URL.search(text) or _BARE_URL.search(text)
+    if found:
+        url = found.group(0).rstrip(".,;:!?)»")
+        if not url.lower().startswith(("http://", "https://")):
+            url = "https://" + url
+        return Answer(url)
+    if is_none_answer(text):
+        return Answer("")
+    return Answer(error="url_unreadable")
+
+
+def read_seen_at(text: str, now: dt.datetime) -> Answer:
+    """When the content was seen: a French date, optionally a time (« hier vers 21 h 30 »).
+
+    Returns an ISO 8601 date-time in France's time zone (the time is 00:00 when not given),
+    never later than `now`.
+    """
+    local_now = now.astimezone(ZONE)
+    folded = _fold(text)
+    if any(word in folded for word in _NOW) and not _TIME.search(folded):
+        return Answer(local_now.replace(microsecond=0).isoformat())
+    day = parse_french_date(text, local_now.date())
+    if day is None:
+        return Answer(error="seen_unreadable")
+    hour = minute = 0
+    found = _TIME.search(_strip_dates(folded))
+    if found:
+        hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    seen = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)
+    if seen > local_now:
+        return Answer(error="seen_in_future")
+    return Answer(seen.isoformat())
+
+
+def _strip_dates(folded: str) -> str:
+    # "le 12/11 à 21h" : the date's digits must not be read as a time.
+    return re.sub(r"\b\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b", " ", folded)
+
+
+def read_author(text: str) -> Answer:
+    """The author's handle or name as typed; "inconnu" means unknown (value "")."""
+    clean = " ".join(text.split())
+    if is_none_answer(clean):
+        return Answer("")
+    if not clean:
+        return Answer(error="author_empty")
+    if len(clean) > MAX_AUTHOR:
+        return Answer(error="author_too_long")
+    return Answer(clean)
+
+
+def read_excerpt(text: str) -> Answer:
+    """The words of the content, as pasted (line breaks kept)."""
+    clean = text.strip()
+    if not clean:
+        return Answer(error="excerpt_empty")
+    if len(clean) > MAX_EXCERPT:
+        return Answer(error="excerpt_too_long")
+    return Answer(clean)

@@ -1,0 +1,382 @@
+"""The case file from the chat: actions run on the real domain against a real store."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import create_engine, text
+
+import actions.case
+import actions.common
+from actions.advice import ActionMarkStepDone
+from actions.case import (
+    ActionAskDeleteCase,
+    ActionCaseResumed,
+    ActionDeleteCase,
+    ActionSaveEvidence,
+    ActionSessionStart,
+    ActionTellDeadlines,
+    ValidateEvidenceForm,
+    ValidateResumeForm,
+    repository,
+)
+from actions.triage import ActionAnalyzeSituation, ActionRestartTriage, ValidateTriageForm
+from riposte.store.errors import UnknownCaseError
+from tests.actions.test_triage_actions import make_tracker, responses, slot_events
+
+TODAY = datetime.date(2026, 11, 24)
+DESCRIPTION = (
+    "Depuis le 2 novembre des dizaines de comptes me traitent d'escroc sur TikTok, "
+    "je suis généraliste libéral"
+)
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("actions.triage", "actions.advice", "actions.case"):
+        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
+    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
+
+
+def message(dispatcher: CollectingDispatcher, response: str) -> dict[str, Any]:
+    found = [m for m in dispatcher.messages if m["response"] == response]
+    assert found, f"{response} not sent; sent: {responses(dispatcher)}"
+    return found[0]
+
+
+async def start_case(domain: dict[str, Any], sender: str = "sender-a") -> tuple[str, str, dict]:
+    """Describe a situation; returns the new case's code, its secret and the slots."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(DESCRIPTION)
+    tracker.sender_id = sender
+    events = await ActionAnalyzeSituation().run(dispatcher, tracker, domain)
+    created = message(dispatcher, "utter_case_created")
+    slots = slot_events(events)
+    assert slots["case_code"] == created["code"]
+    return created["code"], created["secret"], slots
+
+
+async def test_first_facts_create_a_case_that_holds_them(domain: dict[str, Any]) -> None:
+    code, secret, slots = await start_case(domain)
+    case = repository().open_case(code, secret).to_dict()
+    assert case["incident"]["platforms"] == ["tiktok"]
+    assert case["incident"]["offenses"] == slots["offenses"]
+    assert case["incident"]["first_published"] == "2026-11-02"
+    assert case["victim"]["practice"] == "liberal"
+
+
+async def test_no_case_without_facts(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnalyzeSituation().run(dispatcher, make_tracker("bonjour"), domain)
+    assert "case_code" not in slot_events(events)
+    assert "utter_case_created" not in responses(dispatcher)
+
+
+async def test_answers_in_the_form_update_the_same_case(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnalyzeSituation().run(
+        dispatcher, make_tracker("on m'insulte sur Facebook"), domain
+    )
+    code = slot_events(events)["case_code"]
+    slots = {**slot_events(events), "requested_slot": "first_published"}
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("depuis le 3 octobre", intent="inform", slots=slots)
+    tracker.active_loop = {"name": "triage_form"}
+    events = await ValidateTriageForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["first_published"] == "2026-10-03"
+    assert "case_code" not in slot_events(events)  # no second case
+    assert "utter_case_created" not in responses(dispatcher)
+    stored = repository().read_case(code).to_dict()
+    assert stored["incident"]["first_published"] == "2026-10-03"
+    assert stored["incident"]["platforms"] == ["facebook"]
+
+
+async def test_ticked_step_and_restart_reach_the_store(domain: dict[str, Any]) -> None:
+    code, _secret, slots = await start_case(domain)
+    slots.update(advice_given=True, current_step="preserve_evidence")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("c'est fait", intent="mark_step_done", slots=slots)
+    await ActionMarkStepDone().run(dispatcher, tracker, domain)
+    record = repository().read_case(code)
+    assert list(record.case.steps_done) == ["preserve_evidence"]
+    assert [s.done_on for s in record.steps if s.key == "preserve_evidence"] == [TODAY]
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("on recommence", intent="restart_triage", slots=slots)
+    await ActionRestartTriage().run(dispatcher, tracker, domain)
+    assert repository().read_case(code).to_dict().get("incident") is None
+
+
+async def test_resume_from_another_sender_restores_the_facts(domain: dict[str, Any]) -> None:
+    code, secret, slots = await start_case(domain, sender="sender-a")
+    dispatcher = CollectingDispatcher()
+    words = secret.replace("-", " ")
+    tracker = make_tracker(
+        f"mon code {code.lower()} et ma phrase {words}", intent="inform", slots={}
+    )
+    tracker.sender_id = "sender-b"
+    tracker.active_loop = {"name": "resume_form"}
+    result = await ValidateResumeForm().validate_resume_credentials(
+        tracker.latest_message["text"], dispatcher, tracker, domain
+    )
+    assert result["resume_credentials"] == "ok"
+    assert result["case_code"] == code
+    for name in ("platforms", "offenses", "first_published", "practice", "volume"):
+        assert result[name] == slots[name], name
+    assert result["triage_complete"] == (slots["triage_complete"] is True)
+
+    tracker.slots.update(result)
+    dispatcher = CollectingDispatcher()
+    events = await ActionCaseResumed().run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_case_resumed")["code"] == code
+    assert "il vous reste" in message(dispatcher, "utter_deadlines")["deadlines"]
+    assert slot_events(events) == {"resume_credentials": None}
+    # Both senders are now linked: deleting the case names them for erasure.
+    report = repository().delete_case(code)
+    assert set(report.sender_ids) == {"sender-a", "sender-b"}
+
+
+async def test_wrong_secret_is_refused_then_the_chat_gives_up(domain: dict[str, Any]) -> None:
+    code, secret, _ = await start_case(domain)
+    wrong = "-".join(reversed(secret.split("-")))
+    attempts = 0.0
+    for expected in (1.0, 2.0):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("x", intent="inform", slots={"resume_attempts": attempts})
+        tracker.active_loop = {"name": "resume_form"}
+        result = await ValidateResumeForm().validate_resume_credentials(
+            f"{code} {wrong}", dispatcher, tracker, domain
+        )
+        assert responses(dispatcher) == ["utter_resume_denied"]
+        assert result == {"resume_credentials": None, "resume_attempts": expected}
+        attempts = expected
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("x", intent="inform", slots={"resume_attempts": attempts})
+    tracker.active_loop = {"name": "resume_form"}
+    result = await ValidateResumeForm().validate_resume_credentials(
+        f"{code} {wrong}", dispatcher, tracker, domain
+    )
+    assert result["resume_credentials"] == "failed"
+    assert "utter_resume_give_up" in responses(dispatcher)
+    assert "case_code" not in result
+
+
+async def test_resume_locks_after_repeated_failures(domain: dict[str, Any]) -> None:
+    code, secret, _ = await start_case(domain)
+    wrong = "-".join(reversed(secret.split("-")))
+    seen: list[str] = []
+    for _ in range(6):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("x", intent="inform", slots={})
+        tracker.active_loop = {"name": "resume_form"}
+        await ValidateResumeForm().validate_resume_credentials(
+            f"{code} {wrong}", dispatcher, tracker, domain
+        )
+        seen += responses(dispatcher)
+    assert "utter_resume_locked" in seen
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("x", intent="inform", slots={})
+    tracker.active_loop = {"name": "resume_form"}
+    result = await ValidateResumeForm().validate_resume_credentials(
+        f"{code} {secret}", dispatcher, tracker, domain
+    )
+    assert result["resume_credentials"] == "locked"  # even the right secret, while locked
+    assert "case_code" not in result
+
+
+async def test_resume_request_alone_asks_without_counting(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("reprendre mon dossier", intent="resume_case", slots={})
+    result = await ValidateResumeForm().validate_resume_credentials(
+        "reprendre mon dossier", dispatcher, tracker, domain
+    )
+    assert result == {"resume_credentials": None}
+    assert dispatcher.messages == []
+
+
+async def test_deadlines_on_request_and_at_session_start(domain: dict[str, Any]) -> None:
+    _code, _secret, slots = await start_case(domain)
+    dispatcher = CollectingDispatcher()
+    await ActionTellDeadlines().run(dispatcher, make_tracker("mes délais", slots=slots), domain)
+    text = message(dispatcher, "utter_deadlines")["deadlines"]
+    # First publication 2026-11-02, public insult: 3 months, until 02/02/2027.
+    assert "il vous reste 70 jours pour agir en justice, jusqu'au 02/02/2027" in text
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionSessionStart().run(dispatcher, make_tracker("", slots=slots), domain)
+    assert events[0]["event"] == "session_started"
+    assert events[-1] == {
+        "event": "action",
+        "name": "action_listen",
+        "policy": None,
+        "confidence": None,
+        "action_text": None,
+        "hide_rule_turn": False,
+        "timestamp": None,
+    } or (events[-1]["event"] == "action" and events[-1]["name"] == "action_listen")
+    assert slot_events(events)["case_code"] == slots["case_code"]
+    assert "jusqu'au 02/02/2027" in message(dispatcher, "utter_deadlines_reminder")["deadlines"]
+
+
+async def test_no_deadlines_before_any_fact(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionTellDeadlines().run(dispatcher, make_tracker("mes délais"), domain)
+    assert responses(dispatcher) == ["utter_no_deadlines_yet"]
+    dispatcher = CollectingDispatcher()
+    await ActionSessionStart().run(dispatcher, make_tracker(""), domain)
+    assert dispatcher.messages == []
+
+
+def _tracker_db_with(url: str, senders: list[str]) -> None:
+    engine = create_engine(url, future=True)
+    with engine.begin() as connection:
+        connection.execute(
+            text("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id TEXT)")
+        )
+        for sender in senders:
+            connection.execute(text("INSERT INTO events (sender_id) VALUES (:s)"), {"s": sender})
+    engine.dispose()
+
+
+def _senders_in(url: str) -> list[str]:
+    engine = create_engine(url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT sender_id FROM events")).scalars().all()
+    engine.dispose()
+    return sorted(rows)
+
+
+async def test_delete_erases_case_and_other_channels(
+    domain: dict[str, Any], case_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, secret, slots = await start_case(domain, sender="sender-a")
+    repository().link_sender(code, actions.case.CHAT, "sender-b")
+    url = f"sqlite:///{case_store}/tracker.db"
+    _tracker_db_with(url, ["sender-a", "sender-b", "sender-b", "someone-else"])
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("supprimer mon dossier", intent="delete_case", slots=slots)
+    await ActionAskDeleteCase().run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_ask_delete_case")["code"] == code
+    assert repository().read_case(code).code == code  # nothing erased before "oui"
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("oui", intent="affirm", slots=slots)
+    tracker.sender_id = "sender-a"
+    events = await ActionDeleteCase().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_case_deleted"]
+    assert slot_events(events) == {"erase_conversation": True}
+    with pytest.raises(UnknownCaseError):
+        repository().read_case(code)
+    # sender-a (this conversation) is erased by the tracker store when Rasa saves it.
+    assert _senders_in(url) == ["sender-a", "someone-else"]
+
+
+async def test_delete_without_a_case_offers_to_erase_the_conversation(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskDeleteCase().run(dispatcher, make_tracker("efface"), domain)
+    assert responses(dispatcher) == ["utter_ask_delete_conversation"]
+    dispatcher = CollectingDispatcher()
+    events = await ActionDeleteCase().run(dispatcher, make_tracker("oui"), domain)
+    assert slot_events(events) == {"erase_conversation": True}
+
+
+async def test_evidence_answers_are_checked(domain: dict[str, Any]) -> None:
+    form = ValidateEvidenceForm()
+    tracker = make_tracker("x", intent="inform")
+    cases = [
+        (
+            "validate_evidence_url",
+            "voilà le lien x.com/troll/status/9 ",
+            "https://x.com/troll/status/9",
+        ),
+        ("validate_evidence_url", "n'importe quoi", None),
+        ("validate_evidence_url", "aucune, c'était un SMS", ""),
+        ("validate_evidence_author", "  @troll_42 ", "@troll_42"),
+        ("validate_evidence_excerpt", "x" * 50_000, None),
+        ("validate_evidence_seen_at", "dans trois jours", None),
+    ]
+    for method, answer, expected in cases:
+        dispatcher = CollectingDispatcher()
+        result = await getattr(form, method)(answer, dispatcher, tracker, domain)
+        assert list(result.values()) == [expected], (method, answer)
+        assert bool(dispatcher.messages) == (expected is None), (method, answer)
+
+
+async def test_saved_evidence_is_journaled_in_the_case(domain: dict[str, Any]) -> None:
+    code, secret, slots = await start_case(domain)
+    evidence = {
+        "evidence_url": "https://x.com/troll/status/9",
+        "evidence_seen_at": "2026-11-23T22:00:00+01:00",
+        "evidence_author": "@troll_42",
+        "evidence_excerpt": "espèce d'escroc",
+    }
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("x", slots={**slots, **evidence})
+    events = await ActionSaveEvidence().run(dispatcher, tracker, domain)
+    assert message(dispatcher, "utter_evidence_saved")["number"] == 1
+    assert slot_events(events) == {name: None for name in evidence}
+    item = repository().open_case(code, secret).case.evidence[0]
+    assert (item.url, item.author, item.excerpt) == (
+        "https://x.com/troll/status/9",
+        "@troll_42",
+        "espèce d'escroc",
+    )
+
+
+async def test_first_evidence_without_facts_opens_a_case(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        "x",
+        slots={
+            "evidence_url": "",
+            "evidence_seen_at": None,
+            "evidence_author": "",
+            "evidence_excerpt": "sale charlatan",
+        },
+    )
+    events = await ActionSaveEvidence().run(dispatcher, tracker, domain)
+    created = message(dispatcher, "utter_case_created")
+    assert slot_events(events)["case_code"] == created["code"]
+    record = repository().open_case(created["code"], created["secret"])
+    assert [e.excerpt for e in record.case.evidence] == ["sale charlatan"]
+
+
+async def test_resumed_incomplete_case_goes_back_to_the_questions(domain: dict[str, Any]) -> None:
+    slots = {"platforms": ["facebook"], "offenses": ["insult"], "case_code": "RIP-0000-00"}
+    tracker = make_tracker("x", slots={**slots, "resume_credentials": "ok"})
+    dispatcher = CollectingDispatcher()
+    events = await ActionCaseResumed().run(dispatcher, tracker, domain)
+    assert responses(dispatcher)[-1] == "utter_resume_continue_triage"
+    assert events[-1] == {"event": "followup", "name": "triage_form", "timestamp": None}
+
+
+async def test_failed_resume_shows_nothing(domain: dict[str, Any]) -> None:
+    tracker = make_tracker("x", slots={"resume_credentials": "failed"})
+    dispatcher = CollectingDispatcher()
+    events = await ActionCaseResumed().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == []
+    assert slot_events(events) == {"resume_credentials": None}
+
+
+async def test_code_given_with_the_request_is_read_at_once(domain: dict[str, Any]) -> None:
+    form = ValidateResumeForm()
+    dispatcher = CollectingDispatcher()
+    said = "reprendre mon dossier RIP-7KQ2-M9 tigre lampe verger moulin cerise"
+    tracker = make_tracker(said, intent="resume_case", slots={})
+    assert await form.extract_resume_credentials(dispatcher, tracker, domain) == {
+        "resume_credentials": said
+    }
+    tracker = make_tracker("reprendre mon dossier", intent="resume_case", slots={})
+    assert await form.extract_resume_credentials(dispatcher, tracker, domain) == {}
+    # An answer to the form's question is left to the slot mapping.
+    tracker = make_tracker(
+        said, intent="resume_case", slots={"requested_slot": "resume_credentials"}
+    )
+    assert await form.extract_resume_credentials(dispatcher, tracker, domain) == {}
