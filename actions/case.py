@@ -418,11 +418,17 @@ class ActionSaveEvidence(Action):
             log.error("evidence not recorded: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
             return [*events, *reset]
+        from riposte.evidence_upload import UPLOAD_PATH, upload_key
+        from riposte.letters.links import make_token
+        from riposte.settings import Settings
+
         recorded = record.recorded_at.astimezone(timezone.utc)
+        token = make_token(await call(upload_key), code, record.number)
         dispatcher.utter_message(
             response="utter_evidence_saved",
             number=record.number,
             recorded=recorded.strftime("%d/%m/%Y à %H:%M UTC"),
+            upload=f"{Settings.from_env().public_url}{UPLOAD_PATH}{token}",
         )
         log.info("evidence item recorded from the chat")
         return [*events, *reset]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from riposte import evidence_upload
 from riposte.settings import ROOT, Settings, SettingsError
 
 log = logging.getLogger("riposte.serve")
@@ -99,6 +100,59 @@ def child_environment(settings: Settings, base: dict[str, str] | None = None) ->
     return env
 
 
+LETTERS_PATH = "/lettres/"
+_LETTER_TYPES = {
+    b"%PDF": ("application/pdf", "pdf"),
+    b"PK\x03\x04": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "docx",
+    ),
+}
+_NOT_FOUND = (
+    "<!doctype html><meta charset=utf-8><title>Lien expiré</title>"
+    "<p>Ce lien de téléchargement est expiré ou invalide. Demandez à nouveau votre courrier "
+    "dans la conversation (« rédiger ma plainte »).</p>"
+).encode()
+_letter_repository: Any = None
+_letter_lock = threading.Lock()
+
+
+def letter_response(token: str) -> tuple[int, bytes, dict[str, str]]:
+    """Status, body and headers for a letter download link (404 when not valid)."""
+    from riposte.letters.links import link_key, read_token
+    from riposte.store.errors import StoreError
+    from riposte.store.repository import CaseRepository
+
+    global _letter_repository
+    not_found = (404, _NOT_FOUND, {"Content-Type": "text/html; charset=utf-8"})
+    try:
+        link = read_token(link_key(), token)
+        if link is None:
+            return not_found
+        with _letter_lock:
+            if _letter_repository is None:
+                _letter_repository = CaseRepository.from_env()
+        data = _letter_repository.letter_content(link.code, link.number)
+    except StoreError:
+        log.warning("letter link: the case or the letter is gone")
+        return not_found
+    if data is None:
+        return not_found
+    media, extension = next(
+        (kind for magic, kind in _LETTER_TYPES.items() if data.startswith(magic)),
+        ("text/markdown; charset=utf-8", "md"),
+    )
+    filename = f"plainte-procureur-{link.number}.{extension}"
+    return (
+        200,
+        data,
+        {
+            "Content-Type": media,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
 class _PageHandler(http.server.SimpleHTTPRequestHandler):
     """Static files from webchat/ plus /config.json; quiet, with security headers."""
 
@@ -111,7 +165,15 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        if self.path.split("?", 1)[0] == "/config.json":
+        path = self.path.split("?", 1)[0]
+        if path.startswith(LETTERS_PATH):
+            self._send_letter(path[len(LETTERS_PATH) :])
+            return
+        if path.startswith(evidence_upload.UPLOAD_PATH):
+            status, body = evidence_upload.page_response(path[len(evidence_upload.UPLOAD_PATH) :])
+            self._send(status, body, {"Content-Type": evidence_upload.HTML_TYPE})
+            return
+        if path == "/config.json":
             self.send_response(200)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(self.config_body)))
@@ -119,6 +181,39 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(self.config_body)
             return
         super().do_GET()
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        path = self.path.split("?", 1)[0]
+        if not path.startswith(evidence_upload.UPLOAD_PATH):
+            self._send(404, b"", {})
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= evidence_upload.MAX_BYTES + 64 * 1024:
+            status, body = 413, b"Fichier trop volumineux (10 Mo au plus)."
+            self._send(status, body, {"Content-Type": "text/plain; charset=utf-8"})
+            self.close_connection = True
+            return
+        data = self.rfile.read(length)
+        status, body = evidence_upload.upload_response(
+            path[len(evidence_upload.UPLOAD_PATH) :], self.headers.get("Content-Type", ""), data
+        )
+        self._send(status, body, {"Content-Type": evidence_upload.HTML_TYPE})
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for header, value in headers.items():
+            self.send_header(header, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_letter(self, name: str) -> None:
+        """A letter of a case, from a signed link given in the chat (riposte/letters/links)."""
+        status, body, headers = letter_response(name.rsplit(".", 1)[0])
+        self._send(status, body, headers)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("web: " + format, *args)

@@ -43,6 +43,7 @@ class Settings:
     action_endpoint_url: str
     model_path: Path
     var_dir: Path
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +79,14 @@ class Settings:
             env.get("ACTION_ENDPOINT_URL", "").strip() or f"http://127.0.0.1:{actions_port}/webhook"
         )
         model = Path(env.get("RIPOSTE_MODEL", "").strip() or ROOT / "models" / "riposte.tar.gz")
+        public_url = env.get("RIPOSTE_PUBLIC_URL", "").strip().rstrip("/")
+        if not public_url:
+            public_url = f"http://localhost:{web_port}"
+        elif not public_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                "RIPOSTE_PUBLIC_URL doit commencer par http:// ou https:// "
+                f"(reçu : {public_url[:80]})."
+            )
         return cls(
             host=host,
             rasa_port=rasa_port,
@@ -89,4 +98,5 @@ class Settings:
             action_endpoint_url=action_url,
             model_path=model,
             var_dir=var_dir,
+            public_url=public_url,
         )

@@ -86,3 +86,13 @@ def test_a_signal_during_watch_stops_it_without_deadlock() -> None:
     finally:
         signal.signal(signal.SIGUSR1, previous)
         faulthandler.cancel_dump_traceback_later()
+
+
+def test_public_url_defaults_to_the_web_page_and_must_be_http() -> None:
+    from riposte.settings import Settings, SettingsError
+
+    assert Settings.from_env({"RIPOSTE_WEB_PORT": "8181"}).public_url == "http://localhost:8181"
+    given = Settings.from_env({"RIPOSTE_PUBLIC_URL": "https://riposte.example.org/"})
+    assert given.public_url == "https://riposte.example.org"
+    with pytest.raises(SettingsError, match="RIPOSTE_PUBLIC_URL"):
+        Settings.from_env({"RIPOSTE_PUBLIC_URL": "javascript:alert(1)"})

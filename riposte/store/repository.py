@@ -568,6 +568,45 @@ class CaseRepository:
             file_size=ev.file_size,
         )
 
+    def attach_evidence_file(
+        self, code: str, number: int, data: bytes, filename: str, *, actor: str = "chat"
+    ) -> EvidenceRecord:
+        """Give evidence item `number` its file (a screenshot sent after the item was written).
+
+        A file, once fingerprinted, is never replaced: an item that already has one raises
+        `CaseError` (add a new item instead).
+        """
+        st = self._ready()
+        now = self._now()
+        written: list[tuple[str, str]] = []
+        try:
+            with st.sessions.begin() as s:
+                row = self._find(s, code)
+                query = select(EvidenceRow).where(
+                    EvidenceRow.case_id == row.id, EvidenceRow.number == number
+                )
+                ev = s.execute(query).scalar_one_or_none()
+                if ev is None:
+                    raise CaseError([message("errors.unknown_evidence", number=number)])
+                if ev.stored_file is not None:
+                    raise CaseError([message("errors.evidence_has_file", number=number)])
+                aad = self._aad(row, "evidence.details", number)
+                details = dict(st.keys.fields.open_json(ev.details, aad) or {})
+                details["file"] = filename
+                ev.stored_file = st.vault.write(row.storage_key, data)
+                written.append((row.storage_key, ev.stored_file))
+                ev.sha256 = hashlib.sha256(data).hexdigest()
+                ev.file_size = len(data)
+                ev.details = st.keys.fields.seal_json(details, aad)
+                self._touch(row, now)
+                self._audit(s, st, row, actor, "evidence_file_added", {"number": number})
+                record = self._record(s, st, row)
+        except BaseException:
+            for storage_key, name in written:
+                st.vault.remove(storage_key, name)
+            raise
+        return next(e for e in record.evidence if e.number == number)
+
     def mark_step(
         self,
         code: str,

@@ -10,6 +10,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 
 import actions.case
+import riposte.evidence_upload
 import riposte.serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,8 @@ def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{var}/tracker.db")
     actions.case.reset_repository()
     riposte.serve._letter_repository = None
+    riposte.evidence_upload.reset()
     yield var
     actions.case.reset_repository()
     riposte.serve._letter_repository = None
+    riposte.evidence_upload.reset()

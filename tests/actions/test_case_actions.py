@@ -380,3 +380,51 @@ async def test_code_given_with_the_request_is_read_at_once(domain: dict[str, Any
         said, intent="resume_case", slots={"requested_slot": "resume_credentials"}
     )
     assert await form.extract_resume_credentials(dispatcher, tracker, domain) == {}
+
+
+def _multipart(data: bytes, field: str = "fichier") -> tuple[str, bytes]:
+    boundary = "----riposte-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="capture.png"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+async def test_screenshot_is_attached_through_the_signed_link(domain: dict[str, Any]) -> None:
+    import hashlib
+
+    from riposte import evidence_upload
+
+    code, secret, slots = await start_case(domain)
+    item = {
+        "evidence_url": "https://x.com/troll/status/9",
+        "evidence_seen_at": "2026-11-23T22:00:00+01:00",
+        "evidence_author": "@troll_42",
+        "evidence_excerpt": "espèce d'escroc",
+    }
+    dispatcher = CollectingDispatcher()
+    await ActionSaveEvidence().run(dispatcher, make_tracker("x", slots={**slots, **item}), domain)
+    url = message(dispatcher, "utter_evidence_saved")["upload"]
+    token = url.rsplit("/", 1)[1]
+    status, page = evidence_upload.page_response(token)
+    assert status == 200 and 'for="fichier"' in page.decode() and "pièce n° 1" in page.decode()
+
+    screenshot = b"\x89PNG\r\n\x1a\n" + b"pixels of @troll_42 " * 50
+    assert evidence_upload.upload_response(token, *_multipart(b"plain text"))[0] == 415
+    assert evidence_upload.upload_response(token, *_multipart(b"", field="autre"))[0] == 400
+    assert evidence_upload.upload_response("forged.token", *_multipart(screenshot))[0] == 404
+    status, done = evidence_upload.upload_response(token, *_multipart(screenshot))
+    fingerprint = hashlib.sha256(screenshot).hexdigest()
+    assert status == 200 and fingerprint in done.decode()
+    record = repository().open_case(code, secret)
+    assert record.case.evidence[0].sha256 == fingerprint
+    assert repository().evidence_content(code, 1) == screenshot
+    # A fingerprinted file is never replaced.
+    status, again = evidence_upload.upload_response(token, *_multipart(screenshot + b"x"))
+    assert status == 409 and "ne se remplace pas" in again.decode()
+    assert repository().evidence_content(code, 1) == screenshot

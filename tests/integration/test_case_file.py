@@ -4,10 +4,12 @@ sender with the code and the secret, kept across a crash of every process, erase
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
 import sqlite3
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,31 @@ def test_evidence_added_in_the_chat_is_journaled(bot: Stack) -> None:
     assert item.author == HANDLE
     assert item.excerpt == "« escroc, tu finiras en prison »"
     assert item.captured_at is not None
+
+    # The screenshot, sent from the page the chat links to.
+    found = re.search(r"http://localhost:\d+(/pieces/\S+)", texts(replies))
+    assert found, texts(replies)
+    screenshot = b"\x89PNG\r\n\x1a\n" + b"capture " * 100
+    boundary = "riposte-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="fichier"; '
+            'filename="capture.png"\r\nContent-Type: image/png\r\n\r\n'
+        ).encode()
+        + screenshot
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        bot.url(found.group(1), port=bot.web_port),
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert "Capture enregistrée" in response.read().decode()
+    with repository(bot) as repo:
+        item = repo.open_case(code, secret).case.evidence[0]
+        assert item.sha256 == hashlib.sha256(screenshot).hexdigest()
+        assert repo.evidence_content(code, 1) == screenshot
 
 
 def test_delete_in_the_chat_erases_case_and_conversations(bot: Stack) -> None:

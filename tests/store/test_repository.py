@@ -322,3 +322,23 @@ def test_failed_transactions_leave_no_orphan_files(
     assert sorted(p for p in config.data_dir.rglob("*") if p.is_file()) == before
     monkeypatch.undo()
     assert len(repo.read_case(code).evidence) == 4 and repo.read_case(code).letters == ()
+
+
+def test_a_file_is_attached_once_to_an_existing_item(repo: CaseRepository) -> None:
+    import hashlib
+
+    from riposte.case import CaseError
+
+    new = repo.create_case({"incident": {"platforms": ["x"], "offenses": ["insult"]}})
+    repo.add_evidence(new.code, {"url": "https://x.com/a/status/1", "excerpt": "escroc"})
+    data = b"\x89PNG\r\n\x1a\n screenshot"
+    record = repo.attach_evidence_file(new.code, 1, data, "piece-1.png")
+    assert record.item.sha256 == hashlib.sha256(data).hexdigest()
+    assert record.item.file == "piece-1.png" and record.item.excerpt == "escroc"
+    assert repo.evidence_content(new.code, 1) == data
+    with pytest.raises(CaseError, match="ne se remplace pas"):
+        repo.attach_evidence_file(new.code, 1, b"other", "piece-1.png")
+    with pytest.raises(CaseError, match="introuvable"):
+        repo.attach_evidence_file(new.code, 2, data, "piece-2.png")
+    assert repo.evidence_content(new.code, 1) == data
+    assert [e.action for e in repo.audit_trail(new.code)][-1] == "evidence_file_added"

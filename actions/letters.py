@@ -1,0 +1,240 @@
+"""« Rédiger ma plainte » : the complaint to the procureur, drafted from the case file.
+
+The form asks only what the stored case does not hold (identity, address, tribunal, the story,
+the statements to quote); each answer is written to the case at once. After a summary and the
+doctor's « oui », the letter is rendered (PDF and DOCX), kept encrypted in the case, and
+offered through expiring download links, with a short version in the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.case import call, repository, sync_case
+from actions.common import fact_slots, today
+from riposte import triage
+from riposte.letters import chat
+from riposte.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+KIND = "procureur"
+FORMATS = (
+    ("pdf", "application/pdf"),
+    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+)
+
+
+def _reset() -> list[EventType]:
+    return [SlotSet(name, None) for name in chat.QUESTIONS]
+
+
+class ActionStartComplaint(Action):
+    """Check that a complaint can be written, then list the questions still to ask."""
+
+    def name(self) -> str:
+        return "action_start_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from riposte.advice import advise
+        from riposte.letters.build import LetterOptions, check_letter
+
+        slots = fact_slots(tracker)
+        refused: list[EventType] = [SlotSet("letter_possible", False)]
+        if not triage.has_facts(slots) or triage.missing_slots(slots):
+            dispatcher.utter_message(response="utter_complaint_needs_facts")
+            return refused
+        events = await sync_case(dispatcher, tracker, slots, create=True)
+        code = tracker.get_slot("case_code") or next(
+            (e["value"] for e in events if e.get("name") == "case_code"), None
+        )
+        if not code:
+            return [*events, *refused]
+        try:
+            record = await call(repository().read_case, code, actor="chat")
+        except StoreError as error:
+            log.error("case store unavailable: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return [*events, *refused]
+        day = today()
+        problem = check_letter(record.case, KIND, day, LetterOptions(), advise(record.case, day))
+        questions = chat.questions_for(record.to_dict())
+        if problem is not None and not questions:
+            dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
+            return [*events, *refused]
+        if problem is not None and not problem.header:
+            # Refused on substance (nothing to prosecute, prescribed): no question helps.
+            dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
+            return [*events, *refused]
+        if questions:
+            dispatcher.utter_message(response="utter_complaint_start", count=len(questions))
+        log.info("complaint form: %d questions", len(questions))
+        return [
+            *events,
+            *_reset(),
+            SlotSet("letter_missing", questions),
+            SlotSet("letter_possible", True),
+        ]
+
+
+class ValidateComplaintForm(FormValidationAction):
+    """Ask only the listed questions; write each answer to the case as it comes."""
+
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        missing = set(tracker.get_slot("letter_missing") or [])
+        return [name for name in chat.QUESTIONS if name in missing]
+
+    async def _answer(
+        self, question: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        code = tracker.get_slot("case_code")
+        if not code:
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return {question: None}
+        repo = repository()
+        try:
+            current = (await call(repo.read_case, code, actor="chat")).to_dict()
+            reading = chat.read_answer(question, str(value or ""), current, today())
+            if not reading.ok:
+                dispatcher.utter_message(response=f"utter_complaint_{reading.error}")
+                return {question: None}
+            if reading.patch:
+                await call(repo.update_case, code, dict(reading.patch), actor="chat", today=today())
+            if reading.evidence:
+                await call(repo.add_evidence, code, dict(reading.evidence), actor="chat")
+        except StoreError as error:
+            log.error("complaint answer not recorded: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return {question: None}
+        return {question: "ok"}
+
+    async def validate_letter_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await self._answer("letter_name", value, dispatcher, tracker)
+
+    async def validate_letter_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await self._answer("letter_address", value, dispatcher, tracker)
+
+    async def validate_letter_city(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await self._answer("letter_city", value, dispatcher, tracker)
+
+    async def validate_letter_court_city(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await self._answer("letter_court_city", value, dispatcher, tracker)
+
+    async def validate_letter_first_published(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await self._answer("letter_first_published", value, dispatcher, tracker)
+
+    async def validate_letter_summary(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await self._answer("letter_summary", value, dispatcher, tracker)
+
+    async def validate_letter_statement(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return await self._answer("letter_statement", value, dispatcher, tracker)
+
+
+class ActionComplaintSummary(Action):
+    """Show what the complaint will say, and ask to confirm or correct."""
+
+    def name(self) -> str:
+        return "action_complaint_summary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        code = tracker.get_slot("case_code")
+        try:
+            record = await call(repository().read_case, code, actor="chat")
+        except StoreError as error:
+            log.error("case store unavailable: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        dispatcher.utter_message(
+            response="utter_complaint_summary", summary=chat.summary_text(record.to_dict())
+        )
+        return []
+
+
+class ActionDeliverComplaint(Action):
+    """« Oui » : draft the complaint, keep it in the case, give the links and a short text."""
+
+    def name(self) -> str:
+        return "action_deliver_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from riposte.letters.build import LetterError, build_letter
+        from riposte.letters.links import link_key, make_token
+        from riposte.letters.output import render
+        from riposte.settings import Settings
+
+        code = tracker.get_slot("case_code")
+        repo = repository()
+        try:
+            record = await call(repo.read_case, code, actor="chat", action="letter")
+            document = await call(build_letter, record.case, KIND, today())
+            links = []
+            for fmt, media in FORMATS:
+                data = await call(render, document, fmt)
+                letter = await call(
+                    repo.record_letter, code, KIND, data, media_type=media, actor="chat"
+                )
+                token = make_token(await call(link_key), record.code, letter.number)
+                links.append(f"{Settings.from_env().public_url}/lettres/{token}.{fmt}")
+        except LetterError as problem:
+            dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
+            return [SlotSet("letter_possible", None)]
+        except StoreError as error:
+            log.error("complaint not delivered: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_store_unavailable")
+            return []
+        dispatcher.utter_message(
+            response="utter_complaint_ready",
+            letter=chat.short_text(document),
+            pdf=links[0],
+            docx=links[1],
+        )
+        log.info("complaint delivered in the chat")
+        return [SlotSet("letter_possible", None), *_reset()]
+
+
+class ActionCorrectComplaint(Action):
+    """« Corriger » : ask every question again (the answers replace the stored ones)."""
+
+    def name(self) -> str:
+        return "action_correct_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_complaint_correct")
+        questions = [q for q in chat.QUESTIONS if q != "letter_statement"]
+        return [*_reset(), SlotSet("letter_missing", questions)]

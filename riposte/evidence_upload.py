@@ -1,0 +1,145 @@
+"""The screenshot of an evidence item, sent from the web page through a signed link.
+
+The chat cannot carry a file on every channel; after an item is journaled, the bot gives a
+link (`/pieces/<token>`, signed, 24 hours, see riposte/letters/links.py) to a small page with
+a file field. The file is fingerprinted (SHA-256) and sealed in the case like any other piece.
+Only images and PDF files are accepted, up to `MAX_BYTES`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+from riposte.letters.links import read_token
+
+log = logging.getLogger(__name__)
+UPLOAD_PATH = "/pieces/"
+UPLOAD_PURPOSE = "evidence-upload"
+MAX_BYTES = 10 * 1024 * 1024
+_KINDS = {
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpg",
+    b"%PDF": "pdf",
+    b"RIFF": "webp",
+    b"GIF8": "gif",
+}
+_repository: Any = None
+_lock = threading.Lock()
+
+_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Riposte — joindre une capture</title></head>
+<body><main>
+<h1>Joindre la capture d'écran de la pièce n° {number}</h1>
+{message}
+<form method="post" enctype="multipart/form-data">
+<p><label for="fichier">Capture d'écran ou page enregistrée
+(image ou PDF, 10 Mo au plus)</label><br>
+<input id="fichier" name="fichier" type="file" accept="image/*,application/pdf" required></p>
+<p><button type="submit">Envoyer</button></p>
+</form>
+<p>Le fichier est chiffré dans votre dossier, avec son empreinte SHA-256 qui prouve qu'il n'a
+pas été modifié depuis.</p>
+</main></body></html>
+"""
+_DONE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Riposte — capture enregistrée</title></head>
+<body><main><h1>Capture enregistrée</h1>
+<p>La pièce n° {number} a maintenant son fichier ({size} octets).</p>
+<p>Empreinte SHA-256 : <code>{sha256}</code></p>
+<p>Vous pouvez fermer cette page et revenir à la conversation.</p></main></body></html>
+"""
+_GONE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Riposte — lien expiré</title></head>
+<body><main><p>Ce lien est expiré ou invalide. Ajoutez la preuve à nouveau dans la
+conversation (« ajouter une preuve ») pour obtenir un nouveau lien.</p></main></body></html>
+"""
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+def upload_key() -> bytes:
+    from riposte.privacy import load_master_key
+    from riposte.store.config import StoreConfig
+
+    return load_master_key(StoreConfig.from_env(), create=False).derive(UPLOAD_PURPOSE)
+
+
+def _repo() -> Any:
+    from riposte.store.repository import CaseRepository
+
+    global _repository
+    with _lock:
+        if _repository is None:
+            _repository = CaseRepository.from_env()
+        return _repository
+
+
+def reset() -> None:
+    global _repository
+    with _lock:
+        _repository = None
+
+
+def _page(number: int, message: str = "") -> bytes:
+    text = f'<p role="alert">{html.escape(message)}</p>' if message else ""
+    return _PAGE.format(number=number, message=text).encode("utf-8")
+
+
+def page_response(token: str) -> tuple[int, bytes]:
+    link = read_token(upload_key(), token)
+    if link is None:
+        return 404, _GONE.encode("utf-8")
+    return 200, _page(link.number)
+
+
+def file_from_form(content_type: str, body: bytes) -> bytes | None:
+    """The content of the `fichier` field of a multipart/form-data body."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    for part in message.iter_parts() if message.is_multipart() else ():
+        if part.get_param("name", header="content-disposition") == "fichier":
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
+    return None
+
+
+def upload_response(token: str, content_type: str, body: bytes) -> tuple[int, bytes]:
+    """Check the link and the file, attach it to the item; French HTML either way."""
+    from riposte.case import CaseError
+    from riposte.store.errors import StoreError
+
+    link = read_token(upload_key(), token)
+    if link is None:
+        return 404, _GONE.encode("utf-8")
+    if len(body) > MAX_BYTES + 64 * 1024:
+        return 413, _page(
+            link.number, "Ce fichier dépasse 10 Mo : envoyez une capture plus légère."
+        )
+    data = file_from_form(content_type, body)
+    if not data:
+        return 400, _page(
+            link.number, "Aucun fichier reçu : choisissez une capture puis « Envoyer »."
+        )
+    kind = next((k for magic, k in _KINDS.items() if data.startswith(magic)), None)
+    if kind is None:
+        return 415, _page(link.number, "Ce fichier n'est ni une image ni un PDF.")
+    try:
+        record = _repo().attach_evidence_file(
+            link.code, link.number, data, f"piece-{link.number}.{kind}", actor="web"
+        )
+    except CaseError as error:
+        return 409, _page(link.number, " ".join(error.errors))
+    except StoreError:
+        log.warning("evidence upload: the case is gone")
+        return 404, _GONE.encode("utf-8")
+    log.info("evidence file attached (%d bytes)", len(data))
+    done = _DONE.format(number=link.number, size=len(data), sha256=record.item.sha256)
+    return 200, done.encode("utf-8")

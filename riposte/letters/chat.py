@@ -1,0 +1,178 @@
+"""The complaint to the procureur from the chat: which questions to ask, how to read the
+answers, what to show before drafting, and the short text sent in the chat.
+
+Pure functions over the shared case format (no Rasa); French texts live in
+riposte/letters/data/messages.yml (section `chat`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from riposte.letters.build import load_messages
+from riposte.letters.model import Document
+
+# The questions of the complaint form, in the order they are asked (domain.yml).
+QUESTIONS: tuple[str, ...] = (
+    "letter_name",
+    "letter_address",
+    "letter_city",
+    "letter_court_city",
+    "letter_first_published",
+    "letter_summary",
+    "letter_statement",
+)
+MAX_NAME = 100
+MAX_ADDRESS = 200
+MAX_SUMMARY = 10_000
+MAX_STATEMENT = 5_000
+_TITLES = re.compile(
+    r"^(?:dr|docteur|docteure|pr|professeur|professeure|mme|m|madame|monsieur)\.?\s+", re.IGNORECASE
+)
+_POSTAL = re.compile(r"\b(\d{5})\b")
+_SAME = ("meme", "oui", "idem", "pareil", "la meme", "ma ville", "c'est ca", "d'accord")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an answer gives: a merge patch for the case (or an evidence item), or an error."""
+
+    patch: Mapping[str, Any] | None = None
+    evidence: Mapping[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def questions_for(case: Mapping[str, Any]) -> list[str]:
+    """The questions whose answer the case does not hold yet."""
+    victim = case.get("victim") or {}
+    incident = case.get("incident") or {}
+    asked: list[str] = []
+    if not (_text(victim.get("first_name")) and _text(victim.get("last_name"))):
+        asked.append("letter_name")
+    if not _text(victim.get("address")):
+        asked.append("letter_address")
+    if not (_text(victim.get("postal_code")) and _text(victim.get("city"))):
+        asked.append("letter_city")
+    if not _text(case.get("court_city")):
+        asked.append("letter_court_city")
+    if not _text(incident.get("first_published")):
+        asked.append("letter_first_published")
+    if not _text(incident.get("summary")):
+        asked.append("letter_summary")
+    if not any(_text(item.get("excerpt")) for item in case.get("evidence") or []):
+        asked.append("letter_statement")
+    return asked
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?\n\t")
+
+
+def read_answer(
+    question: str, text: str, case: Mapping[str, Any], today: date | None = None
+) -> Reading:
+    """Read the answer to `question`; the patch keeps what was typed, exactly."""
+    clean = " ".join(text.split())
+    if question == "letter_first_published":
+        from riposte.clock import today as france_today
+        from riposte.nlp.dates import parse_french_date
+
+        day = parse_french_date(clean, today or france_today())
+        if day is None:
+            return Reading(error="date_unreadable")
+        return Reading({"incident": {"first_published": day.isoformat()}})
+    if question == "letter_name":
+        name = _TITLES.sub("", clean)
+        parts = name.split(" ")
+        if len(parts) < 2 or not name:
+            return Reading(error="name_incomplete")
+        if len(name) > MAX_NAME:
+            return Reading(error="too_long")
+        return Reading({"victim": {"first_name": parts[0], "last_name": " ".join(parts[1:])}})
+    if question == "letter_address":
+        if not clean:
+            return Reading(error="empty")
+        if len(clean) > MAX_ADDRESS:
+            return Reading(error="too_long")
+        return Reading({"victim": {"address": clean}})
+    if question == "letter_city":
+        found = _POSTAL.search(clean)
+        city = (clean[: found.start()] + " " + clean[found.end() :]).strip(" ,-") if found else ""
+        if not found or not city:
+            return Reading(error="city_unreadable")
+        if len(city) > MAX_NAME:
+            return Reading(error="too_long")
+        return Reading({"victim": {"postal_code": found.group(1), "city": " ".join(city.split())}})
+    if question == "letter_court_city":
+        own_city = _text((case.get("victim") or {}).get("city"))
+        folded = _fold(clean)
+        same = any(folded == w or folded.startswith(w + " ") for w in _SAME)
+        if own_city and (not folded or same):
+            return Reading({"court_city": own_city})
+        if not clean:
+            return Reading(error="empty")
+        if len(clean) > MAX_NAME:
+            return Reading(error="too_long")
+        return Reading({"court_city": clean})
+    if question == "letter_summary":
+        story = text.strip()
+        if len(story) < 20:
+            return Reading(error="summary_short")
+        if len(story) > MAX_SUMMARY:
+            return Reading(error="summary_long")
+        return Reading({"incident": {"summary": story}})
+    if question == "letter_statement":
+        quoted = text.strip()
+        if not quoted:
+            return Reading(error="empty")
+        if len(quoted) > MAX_STATEMENT:
+            return Reading(error="statement_long")
+        return Reading(evidence={"excerpt": quoted})
+    raise ValueError(f"unknown complaint question {question!r}")
+
+
+def summary_text(case: Mapping[str, Any]) -> str:
+    """What the complaint will say about the doctor and the facts, to confirm before drafting."""
+    m = load_messages()
+    victim = case.get("victim") or {}
+    incident = case.get("incident") or {}
+    statements = [e for e in case.get("evidence") or [] if _text(e.get("excerpt"))]
+    story = _text(incident.get("summary")) or ""
+    if len(story) > 300:
+        story = story[:300].rstrip() + "…"
+    name = " ".join(p for p in (victim.get("first_name"), victim.get("last_name")) if p)
+    return m.get(
+        "chat.summary",
+        name=name,
+        address=victim.get("address") or "",
+        postal_code=victim.get("postal_code") or "",
+        city=victim.get("city") or "",
+        court_city=case.get("court_city") or victim.get("city") or "",
+        summary=story,
+        statements=len(statements),
+        exhibits=len(case.get("evidence") or []),
+    )
+
+
+def short_text(document: Document) -> str:
+    """The chat version: object, recipient and the warning; the full text is in the file."""
+    m = load_messages()
+    recipient = " — ".join(
+        line for line in document.section_text("recipient").splitlines() if line.strip()
+    )
+    return m.get("chat.short", title=document.title, recipient=recipient)

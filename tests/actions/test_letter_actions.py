@@ -1,0 +1,123 @@
+"""« Rédiger ma plainte » : the complaint form and its delivery, against a real store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.case
+import actions.common
+from actions.case import repository
+from actions.letters import (
+    ActionComplaintSummary,
+    ActionDeliverComplaint,
+    ActionStartComplaint,
+    ValidateComplaintForm,
+)
+from riposte.letters import links
+from riposte.serve import letter_response
+from tests.actions.test_case_actions import TODAY, message, start_case
+from tests.actions.test_triage_actions import make_tracker, responses, slot_events
+
+ANSWERS = {
+    "letter_name": "Camille Zorglubin",
+    "letter_address": "12 rue des Lilas",
+    "letter_city": "44000 Nantes",
+    "letter_court_city": "la même",
+    "letter_summary": "Depuis le 2 novembre, des dizaines de comptes me traitent d'escroc.",
+    "letter_statement": "« cette généraliste est une escroc »",
+}
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("actions.triage", "actions.advice", "actions.case", "actions.letters"):
+        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
+    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
+
+
+async def test_no_complaint_before_the_facts(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartComplaint().run(dispatcher, make_tracker("plainte"), domain)
+    assert responses(dispatcher) == ["utter_complaint_needs_facts"]
+    assert slot_events(events) == {"letter_possible": False}
+
+
+async def test_lawful_criticism_gets_no_complaint(domain: dict[str, Any]) -> None:
+    slots = {
+        "platforms": ["google_reviews"],
+        "offenses": [],
+        "lawful_criticism": True,
+        "first_published": "2026-11-01",
+        "author_relation": "patient",
+        "volume": "single",
+        "public": True,
+        "practice": "liberal",
+    }
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartComplaint().run(dispatcher, make_tracker("x", slots=slots), domain)
+    assert "utter_complaint_refused" in responses(dispatcher)
+    assert slot_events(events)["letter_possible"] is False
+
+
+async def test_complaint_from_the_chat_end_to_end(domain: dict[str, Any]) -> None:
+    code, secret, slots = await start_case(domain)
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartComplaint().run(dispatcher, make_tracker("x", slots=slots), domain)
+    found = slot_events(events)
+    assert found["letter_possible"] is True
+    # The date is known from the triage: not asked again.
+    assert found["letter_missing"] == list(ANSWERS)
+    slots.update(found)
+
+    form = ValidateComplaintForm()
+    tracker = make_tracker("x", slots=slots)
+    assert await form.required_slots([], dispatcher, tracker, domain) == list(ANSWERS)
+    for question, answer in ANSWERS.items():
+        dispatcher = CollectingDispatcher()
+        result = await getattr(form, f"validate_{question}")(answer, dispatcher, tracker, domain)
+        assert result == {question: "ok"}, (question, responses(dispatcher))
+    case = repository().open_case(code, secret).to_dict()
+    assert case["victim"]["last_name"] == "Zorglubin"
+    assert (case["victim"]["postal_code"], case["court_city"]) == ("44000", "Nantes")
+    assert case["evidence"][0]["excerpt"] == ANSWERS["letter_statement"]
+
+    dispatcher = CollectingDispatcher()
+    await ActionComplaintSummary().run(dispatcher, tracker, domain)
+    assert (
+        "Camille Zorglubin, 12 rue des Lilas, 44000 Nantes"
+        in message(dispatcher, "utter_complaint_summary")["summary"]
+    )
+
+    dispatcher = CollectingDispatcher()
+    await ActionDeliverComplaint().run(dispatcher, tracker, domain)
+    ready = message(dispatcher, "utter_complaint_ready")
+    assert "plainte" in ready["letter"].lower() and "brouillon à vérifier" in ready["letter"]
+    letters = repository().read_case(code).letters
+    assert [(x.kind, x.media_type) for x in letters] == [
+        ("procureur", "application/pdf"),
+        ("procureur", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ]
+    for url, number, magic in ((ready["pdf"], 1, b"%PDF"), (ready["docx"], 2, b"PK")):
+        token = url.rsplit("/", 1)[1].rsplit(".", 1)[0]
+        link = links.read_token(links.link_key(), token)
+        assert link is not None and (link.code, link.number) == (code, number)
+        status, body, headers = letter_response(token)
+        assert status == 200 and body.startswith(magic)
+        assert body == repository().letter_content(code, number)
+        assert "attachment" in headers["Content-Disposition"]
+    assert letter_response("forged.token")[0] == 404
+
+
+async def test_a_bad_answer_is_explained_and_nothing_is_written(domain: dict[str, Any]) -> None:
+    code, secret, slots = await start_case(domain)
+    slots["case_code"] = code
+    dispatcher = CollectingDispatcher()
+    result = await ValidateComplaintForm().validate_letter_city(
+        "Nantes", dispatcher, make_tracker("x", slots=slots), domain
+    )
+    assert result == {"letter_city": None}
+    assert responses(dispatcher) == ["utter_complaint_city_unreadable"]
+    assert repository().open_case(code, secret).to_dict()["victim"].get("city") is None

@@ -1,0 +1,77 @@
+"""« Rédiger ma plainte » through the real stack: the form asks only what is missing, the
+summary is confirmed, and the complaint is downloaded from the web page's link."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Stack
+
+NAME = "Camille Zorglubin"
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+@pytest.fixture(scope="module")
+def bot(stacks: dict[str, Stack]) -> Stack:
+    return stacks["plain"]
+
+
+def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: Any) -> None:
+    sender = "complaint-1"
+    bot.say(
+        sender,
+        "Depuis le 2 novembre des dizaines de comptes me traitent d'escroc sur TikTok, "
+        "je suis généraliste libérale",
+    )
+    replies = bot.say(sender, "rédiger ma plainte")
+    assert "Je prépare votre plainte" in texts(replies)
+    assert "prénom et nom" in texts(replies)
+    answers = [
+        (NAME, "adresse"),
+        ("12 rue des Lilas", "code postal"),
+        ("Nantes", "code postal à 5 chiffres"),  # refused, asked again, nothing lost
+        ("44000 Nantes", "tribunal judiciaire"),
+        ("la même", "Racontez les **faits**"),
+        ("Depuis le 2 novembre, des dizaines de comptes me traitent d'escroc.", "propos exacts"),
+        ("« cette généraliste est une escroc »", "Est-ce juste ?"),
+    ]
+    for answer, expected in answers:
+        replies = bot.say(sender, answer)
+        assert expected in texts(replies), (answer, texts(replies))
+    assert f"{NAME}, 12 rue des Lilas, 44000 Nantes" in texts(replies)
+    assert [b["payload"] for r in replies for b in r.get("buttons", [])] == ["/affirm", "/deny"]
+
+    replies = bot.say(sender, "/affirm")
+    answer = texts(replies)
+    assert "Votre plainte est prête" in answer and "brouillon à vérifier" in answer
+    urls = re.findall(r"http://localhost:\d+/lettres/\S+\.(?:pdf|docx)", answer)
+    assert len(urls) == 2, answer
+    pdf_url = urls[0].replace("localhost", "127.0.0.1")
+    with urllib.request.urlopen(pdf_url, timeout=30) as response:
+        assert response.headers["Content-Type"] == "application/pdf"
+        pdf = response.read()
+    (tmp_path / "plainte.pdf").write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "plainte.pdf"), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert "ZORGLUBIN" in text.upper() and "Procureur de la République" in text
+    assert "cette généraliste est une escroc" in text
+
+    forged = pdf_url[: pdf_url.rindex(".") - 3] + "AAA.pdf"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=30)
+    assert refused.value.code == 404
+
+
+def test_no_complaint_without_facts(bot: Stack) -> None:
+    replies = bot.say("complaint-2", "rédiger ma plainte")
+    assert "il me faut d'abord les faits" in texts(replies)
