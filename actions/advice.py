@@ -51,6 +51,8 @@ class ActionGiveAdvice(Action):
         ]
         if step is not None:
             _utter_step(dispatcher, step)
+        if "procureur" in advice.letters:
+            dispatcher.utter_message(response="utter_offer_complaint")
         log.info("advice given: level=%s", advice.strategy.level)
         return events
 

@@ -170,8 +170,18 @@ async def test_advice_sets_the_level_and_offers_the_first_step(domain: dict[str,
     slots = slot_events(events)
     assert slots["strategy_level"] == "offensive"
     assert slots["current_step"] == "preserve_evidence"
-    assert responses(dispatcher) == ["utter_advice", "utter_next_step"]
+    # An offensive rung advises a complaint: the bot offers to draft it.
+    assert responses(dispatcher) == ["utter_advice", "utter_next_step", "utter_offer_complaint"]
     assert "Injure publique" in dispatcher.messages[0]["advice"]
+
+
+async def test_no_complaint_offered_for_a_lawful_review(domain: dict[str, Any]) -> None:
+    slots = {**FULL, "offenses": [], "lawful_criticism": True, "volume": "single"}
+    slots.update(platforms=["google_reviews"], author_relation="patient")
+    dispatcher = CollectingDispatcher()
+    await ActionGiveAdvice().run(dispatcher, make_tracker("", slots=slots), domain)
+    assert "utter_advice" in responses(dispatcher)
+    assert "utter_offer_complaint" not in responses(dispatcher)
 
 
 async def test_advice_with_missing_facts_goes_back_to_the_questions(
