@@ -7,6 +7,7 @@ gives a clear French error at start-up instead of a stack trace later.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,56 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+_TELEGRAM_TOKEN = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
+_TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel, enabled only when TELEGRAM_TOKEN is set."""
+
+    token: str
+    webhook_url: str
+    secret_token: str
+    api_url: str = TELEGRAM_DEFAULT_API_URL
+    bot_name: str | None = None
+
+    def __repr__(self) -> str:  # never print the token or the secret
+        return f"TelegramSettings(webhook_url={self.webhook_url!r}, api_url={self.api_url!r})"
+
+
+def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
+    token = env.get("TELEGRAM_TOKEN", "").strip()
+    if not token:
+        return None
+    if not _TELEGRAM_TOKEN.match(token):
+        raise SettingsError(
+            "TELEGRAM_TOKEN n'a pas la forme d'un jeton donné par @BotFather "
+            "(des chiffres, « : », puis des lettres, chiffres, « _ » ou « - »)."
+        )
+    webhook = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
+    if not webhook.startswith("https://") or len(webhook) <= len("https://"):
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_URL est obligatoire avec TELEGRAM_TOKEN et doit commencer par "
+            "https:// (par exemple https://riposte.example.org/webhooks/telegram/webhook)."
+        )
+    secret = env.get("TELEGRAM_SECRET_TOKEN", "").strip()
+    if not _TELEGRAM_SECRET.match(secret):
+        raise SettingsError(
+            "TELEGRAM_SECRET_TOKEN est obligatoire avec TELEGRAM_TOKEN : de 16 à 256 caractères "
+            "parmi A-Z, a-z, 0-9, « _ » et « - » (par exemple : "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
+    api_url = env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or TELEGRAM_DEFAULT_API_URL
+    if not api_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"TELEGRAM_API_URL doit commencer par http:// ou https:// (reçu : {api_url[:80]})."
+        )
+    bot_name = env.get("TELEGRAM_BOT_NAME", "").strip().lstrip("@") or None
+    return TelegramSettings(token, webhook, secret, api_url, bot_name)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -44,6 +95,7 @@ class Settings:
     model_path: Path
     var_dir: Path
     public_url: str = ""
+    telegram: TelegramSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,4 +151,5 @@ class Settings:
             model_path=model,
             var_dir=var_dir,
             public_url=public_url,
+            telegram=_telegram(env),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,83 @@ def test_public_url_defaults_to_the_web_page_and_must_be_http() -> None:
     assert given.public_url == "https://riposte.example.org"
     with pytest.raises(SettingsError, match="RIPOSTE_PUBLIC_URL"):
         Settings.from_env({"RIPOSTE_PUBLIC_URL": "javascript:alert(1)"})
+
+
+TELEGRAM_ENV = {
+    "TELEGRAM_TOKEN": "123456789:AAF-test_token-0123456789abcdefghijkl",
+    "TELEGRAM_WEBHOOK_URL": "https://riposte.example.org/webhooks/telegram/webhook",
+    "TELEGRAM_SECRET_TOKEN": "s3cret_0123456789-abc",
+}
+
+
+def test_without_telegram_token_rasa_gets_the_repository_credentials_unchanged() -> None:
+    from riposte.serve import write_credentials
+    from riposte.settings import ROOT
+
+    s = Settings.from_env({"TELEGRAM_WEBHOOK_URL": "pas une url", "TELEGRAM_SECRET_TOKEN": "x"})
+    assert s.telegram is None
+    cmd = rasa_command(s)
+    assert cmd[cmd.index("--credentials") + 1] == str(ROOT / "credentials.yml")
+    assert write_credentials(s) == ROOT / "credentials.yml"
+
+
+def test_with_telegram_token_rasa_gets_generated_credentials(tmp_path: Path) -> None:
+    import stat
+
+    import yaml
+    from rasa.core.run import create_http_input_channels
+
+    from riposte.channels.telegram import TelegramInput
+    from riposte.serve import write_credentials
+    from riposte.settings import ROOT
+
+    env = {
+        **TELEGRAM_ENV,
+        "RIPOSTE_VAR_DIR": str(tmp_path),
+        "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
+        "TELEGRAM_BOT_NAME": "@RiposteBot",
+    }
+    s = Settings.from_env(env)
+    assert s.telegram is not None
+    assert TELEGRAM_ENV["TELEGRAM_TOKEN"] not in repr(s)
+    assert TELEGRAM_ENV["TELEGRAM_SECRET_TOKEN"] not in repr(s)
+    path = write_credentials(s)
+    cmd = rasa_command(s)
+    assert cmd[cmd.index("--credentials") + 1] == str(path) == str(tmp_path / "credentials.yml")
+    assert TELEGRAM_ENV["TELEGRAM_TOKEN"] not in " ".join(cmd)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    written = yaml.safe_load(path.read_text())
+    original = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    assert {k: v for k, v in written.items() if k in original} == original
+    assert written["riposte.channels.telegram.TelegramInput"] == {
+        "access_token": TELEGRAM_ENV["TELEGRAM_TOKEN"],
+        "webhook_url": TELEGRAM_ENV["TELEGRAM_WEBHOOK_URL"],
+        "secret_token": TELEGRAM_ENV["TELEGRAM_SECRET_TOKEN"],
+        "api_url": "http://127.0.0.1:8081",
+        "verify": "RiposteBot",
+    }
+    # Rasa builds our channel from that file (nothing is contacted before the server starts).
+    channels = create_http_input_channels(None, str(path))
+    (telegram,) = [c for c in channels if isinstance(c, TelegramInput)]
+    assert telegram.api_url == "http://127.0.0.1:8081" and telegram.verify == "RiposteBot"
+    assert len(channels) == len(original) + 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"TELEGRAM_TOKEN": "pas-un-jeton"}, "TELEGRAM_TOKEN n'a pas la forme"),
+        ({"TELEGRAM_WEBHOOK_URL": ""}, "TELEGRAM_WEBHOOK_URL est obligatoire"),
+        ({"TELEGRAM_WEBHOOK_URL": "http://riposte.example.org/w"}, "doit commencer par https://"),
+        ({"TELEGRAM_SECRET_TOKEN": ""}, "TELEGRAM_SECRET_TOKEN est obligatoire"),
+        ({"TELEGRAM_SECRET_TOKEN": "trop-court"}, "de 16 à 256 caractères"),
+        ({"TELEGRAM_SECRET_TOKEN": "avec des espaces 0123456789"}, "de 16 à 256 caractères"),
+        ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL doit commencer"),
+    ],
+)
+def test_bad_telegram_configuration_gives_a_clear_french_error(
+    change: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)) as error:
+        Settings.from_env({**TELEGRAM_ENV, **change})
+    assert TELEGRAM_ENV["TELEGRAM_TOKEN"] not in str(error.value)

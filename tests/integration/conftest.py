@@ -95,7 +95,7 @@ def http_status(url: str) -> int:
         return int(error.code)
 
 
-def start_stack(tmp: Path, token: str | None) -> Stack:
+def start_stack(tmp: Path, token: str | None, extra_env: dict[str, str] | None = None) -> Stack:
     """Launch `riposte serve` on free ports; `wait_ready` waits for it."""
     if not MODEL.is_file():
         pytest.fail(f"Trained model missing ({MODEL}): run `make test`, which trains it first.")
@@ -114,8 +114,10 @@ def start_stack(tmp: Path, token: str | None) -> Stack:
             "RIPOSTE_DATABASE_URL": "",
             "RIPOSTE_DATA_DIR": "",
             "RIPOSTE_SECRET_KEY": "",
+            "TELEGRAM_TOKEN": "",
         }
     )
+    env.update(extra_env or {})
     out = open(tmp / "serve.out", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [str(RIPOSTE), "serve"],

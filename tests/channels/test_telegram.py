@@ -1,0 +1,377 @@
+"""Our Telegram connector, served by Sanic on loopback, against a fake Bot API on loopback.
+
+The channel is built from credentials and mounted the way `rasa run` does it
+(`rasa.core.channels.channel.register`), with a fake agent instead of Rasa's: it records the
+messages and answers through the output channel like Rasa's processor does (`send_response`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from rasa.core.channels.channel import UserMessage, register
+from sanic import Sanic
+
+from riposte.channels.telegram import (
+    GREET,
+    MAX_TEXT,
+    ONLY_TEXT_NOTICE,
+    SECRET_HEADER,
+    TelegramInput,
+    split_text,
+)
+from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
+from tests.channels.fake_bot_api import FakeBotAPI
+
+TOKEN = "123456789:AAF-test_token-0123456789abcdefghijkl"
+SECRET = "test-secret_0123456789"
+CHAT_ID = 424242
+GREETING = "Bonjour, je suis Riposte. Que se passe-t-il ?"
+BUTTONS = [
+    {"title": "Un avis en ligne", "payload": '/inform{"choice": "platforms=google_reviews"}'},
+    {"title": "Un message privé", "payload": "/inform_private"},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class FakeAgent:
+    """Stands for Rasa's agent: records each message and answers with `reply`."""
+
+    received: list[UserMessage] = field(default_factory=list)
+    reply: dict[str, Any] = field(
+        default_factory=lambda: {"text": GREETING, "buttons": [dict(b) for b in BUTTONS]}
+    )
+
+    async def handle_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        await message.output_channel.send_response(message.sender_id, dict(self.reply))
+
+
+@dataclass
+class Harness:
+    api: FakeBotAPI
+    channel: TelegramInput
+    agent: FakeAgent
+    webhook: str
+    http: aiohttp.ClientSession
+
+    async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with self.http.post(self.webhook, json=update, headers=headers) as answer:
+            return answer.status
+
+
+def text_update(text: str, chat_id: int = CHAT_ID, update_id: int = 1) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 10,
+            "date": 1700000000,
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Claire"},
+            "chat": {"id": chat_id, "type": "private", "first_name": "Claire"},
+            "text": text,
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several Sanic apps start in one process (Sanic 21.12 rewrites its code on start-up)."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> MasterKey:
+    text = generate_key_text()
+    monkeypatch.setenv("RIPOSTE_SECRET_KEY", text)
+    monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
+    return MasterKey(decode_key(text) or b"")
+
+
+async def serve(channel: TelegramInput, agent: FakeAgent) -> tuple[Any, str]:
+    app = Sanic(f"telegram_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
+    app.ctx.agent = agent
+    register([channel], app, route="/webhooks/")
+    port = free_port()
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.after_start()
+    return server, f"http://127.0.0.1:{port}/webhooks/telegram/webhook"
+
+
+async def shutdown(server: Any) -> None:
+    await server.before_stop()
+    server.close()
+    await server.wait_closed()
+    await server.after_stop()
+
+
+def make_channel(api_url: str, **extra: Any) -> TelegramInput:
+    credentials = {
+        "access_token": TOKEN,
+        "verify": "RiposteBot",
+        "webhook_url": "https://riposte.example.org/webhooks/telegram/webhook",
+        "secret_token": SECRET,
+        "api_url": api_url,
+    }
+    channel = TelegramInput.from_credentials(credentials)
+    assert isinstance(channel, TelegramInput)
+    for name, value in extra.items():
+        setattr(channel, name, value)
+    return channel
+
+
+@pytest.fixture
+async def harness(key: MasterKey) -> AsyncIterator[Harness]:
+    api = FakeBotAPI()
+    await api.start()
+    channel = make_channel(api.url)
+    agent = FakeAgent()
+    server, webhook = await serve(channel, agent)
+    async with aiohttp.ClientSession() as http:
+        # The webhook is registered once the server has started, in its loop.
+        await api.wait_for("setWebhook")
+        yield Harness(api, channel, agent, webhook, http)
+    await shutdown(server)
+    await api.stop()
+
+
+async def test_webhook_is_registered_with_the_secret_on_the_configured_api(
+    harness: Harness,
+) -> None:
+    (call,) = harness.api.of("setWebhook")
+    assert call.token == TOKEN
+    assert call.fields["url"] == "https://riposte.example.org/webhooks/telegram/webhook"
+    assert call.fields["secret_token"] == SECRET
+    assert set(call.json_field("allowed_updates")) == {"message", "callback_query"}
+
+
+async def test_a_genuine_update_is_answered_in_the_real_chat_with_an_inline_keyboard(
+    harness: Harness, key: MasterKey
+) -> None:
+    assert await harness.post(text_update("bonjour, on m'insulte sur Google")) == 200
+
+    (message,) = harness.agent.received
+    assert message.text == "bonjour, on m'insulte sur Google"
+    assert message.sender_id == pseudonymise("telegram", str(CHAT_ID), key)
+    assert str(CHAT_ID) not in message.sender_id
+    assert message.input_channel == "telegram"
+
+    (sent,) = harness.api.of("sendMessage")
+    assert sent.token == TOKEN
+    assert sent.fields["chat_id"] == str(CHAT_ID)
+    assert sent.fields["text"] == GREETING
+    keyboard = sent.json_field("reply_markup")["inline_keyboard"]
+    assert [[(b["text"], b["callback_data"]) for b in row] for row in keyboard] == [
+        [("Un avis en ligne", '/inform{"choice":"platforms=google_reviews"}')],
+        [("Un message privé", "/inform_private")],
+    ]
+    assert not harness.api.of("getMe")
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret_0123456789", SECRET + "x"])
+async def test_a_forged_update_is_refused_and_nothing_is_sent(
+    harness: Harness, secret: str | None
+) -> None:
+    assert await harness.post(text_update("bonjour"), secret=secret) == 403
+    assert harness.agent.received == []
+    assert [c.method for c in harness.api.calls] == ["setWebhook"]
+
+
+async def test_start_reaches_rasa_as_the_greet_intent(harness: Harness) -> None:
+    assert await harness.post(text_update("/start")) == 200
+    assert await harness.post(text_update("/start@RiposteBot", update_id=2)) == 200
+    assert [m.text for m in harness.agent.received] == [GREET, GREET] == ["/greet", "/greet"]
+
+
+async def test_a_button_press_reaches_rasa_as_its_payload(harness: Harness, key: MasterKey) -> None:
+    update = {
+        "update_id": 7,
+        "callback_query": {
+            "id": "cbq-1",
+            "from": {"id": CHAT_ID, "is_bot": False, "first_name": "Claire"},
+            "chat_instance": "1",
+            "data": "/inform_private",
+            "message": text_update(GREETING)["message"],
+        },
+    }
+    assert await harness.post(update) == 200
+    (message,) = harness.agent.received
+    assert message.text == "/inform_private"
+    assert message.sender_id == pseudonymise("telegram", str(CHAT_ID), key)
+    (answered,) = harness.api.of("answerCallbackQuery")
+    assert answered.fields["callback_query_id"] == "cbq-1"
+    assert harness.api.of("sendMessage")[0].fields["chat_id"] == str(CHAT_ID)
+
+
+async def test_updates_without_a_message_are_ignored_with_200(harness: Harness) -> None:
+    no_message = {"update_id": 3, "my_chat_member": {"chat": {"id": CHAT_ID, "type": "private"}}}
+    group = text_update("bonjour")
+    group["message"]["chat"] = {"id": -100123, "type": "group", "title": "Cabinet"}
+    assert await harness.post(no_message) == 200
+    assert await harness.post(group) == 200
+    assert harness.agent.received == []
+    assert [c.method for c in harness.api.calls] == ["setWebhook"]
+
+
+async def test_a_photo_gets_a_notice_and_does_not_reach_rasa(harness: Harness) -> None:
+    update = text_update("")
+    del update["message"]["text"]
+    update["message"]["photo"] = [{"file_id": "P", "file_unique_id": "p", "width": 1, "height": 1}]
+    assert await harness.post(update) == 200
+    assert harness.agent.received == []
+    (sent,) = harness.api.of("sendMessage")
+    assert sent.fields["text"] == ONLY_TEXT_NOTICE
+
+
+async def test_a_long_reply_is_split_under_telegram_limit(harness: Harness) -> None:
+    first = "Premier paragraphe. " * 150  # 3000 characters
+    second = "Second paragraphe, é. " * 91  # 2002 characters
+    long_text = first.strip() + "\n\n" + second.strip()
+    assert len(long_text) > 5000
+    harness.agent.reply = {"text": long_text}
+    assert await harness.post(text_update("explique-moi tout")) == 200
+    sent = harness.api.of("sendMessage")
+    assert len(sent) == 2
+    assert [c.fields["text"] for c in sent] == [first.strip(), second.strip()]
+    assert all(c.fields["chat_id"] == str(CHAT_ID) for c in sent)
+
+
+async def test_a_long_reply_with_buttons_puts_the_keyboard_on_the_last_part(
+    harness: Harness,
+) -> None:
+    harness.agent.reply = {"text": "x" * 5000, "buttons": [dict(b) for b in BUTTONS]}
+    assert await harness.post(text_update("bonjour")) == 200
+    sent = harness.api.of("sendMessage")
+    assert [len(c.fields["text"]) for c in sent] == [MAX_TEXT, 5000 - MAX_TEXT]
+    assert "reply_markup" not in sent[0].fields and "reply_markup" in sent[1].fields
+
+
+async def test_documents_are_sent_to_the_real_chat(harness: Harness) -> None:
+    pdf = b"%PDF-1.4 courrier"
+    harness.agent.reply = {
+        "custom": {
+            "document": {"filename": "plainte.pdf", "data_base64": base64.b64encode(pdf).decode()},
+            "caption": "Votre courrier",
+            "chat_id": 1,  # a payload never chooses the chat
+        }
+    }
+    assert await harness.post(text_update("mon courrier")) == 200
+    harness.agent.reply = {"attachment": "https://riposte.example.org/lettres/abc.pdf"}
+    assert await harness.post(text_update("encore", update_id=2)) == 200
+    upload, by_url = harness.api.of("sendDocument")
+    assert upload.fields["chat_id"] == str(CHAT_ID) and upload.fields["caption"] == "Votre courrier"
+    assert upload.files["document"] == ("plainte.pdf", pdf)
+    assert by_url.fields == {
+        "chat_id": str(CHAT_ID),
+        "document": "https://riposte.example.org/lettres/abc.pdf",
+    }
+
+
+async def test_a_failing_agent_still_answers_200(harness: Harness) -> None:
+    async def broken(message: UserMessage) -> None:
+        raise RuntimeError("boom")
+
+    harness.agent.handle_message = broken  # type: ignore[method-assign]
+    assert await harness.post(text_update("bonjour")) == 200
+
+
+async def test_start_up_survives_an_unreachable_api_and_retries(
+    key: MasterKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="riposte.channels.telegram")
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    channel = make_channel(dead, retry_first_delay=0.01, retry_max_delay=0.02)
+    agent = FakeAgent()
+    server, webhook = await serve(channel, agent)  # does not raise
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                failures = [r for r in caplog.records if "setWebhook failed" in r.getMessage()]
+                if len(failures) >= 3:
+                    break
+                async with http.get(webhook.rsplit("/", 1)[0] + "/") as answer:
+                    assert answer.status == 200  # the server keeps serving meanwhile
+        assert len(failures) >= 3
+        assert channel._registration is not None and not channel._registration.done()
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert TOKEN not in logged and TOKEN.split(":")[1] not in logged and SECRET not in logged
+    finally:
+        await shutdown(server)
+    assert channel._registration is None  # the retry loop is stopped with the server
+
+
+async def test_registration_retries_until_telegram_accepts_then_replies_work(
+    key: MasterKey,
+) -> None:
+    api = FakeBotAPI(fail_set_webhook=2)
+    await api.start()
+    channel = make_channel(api.url, retry_first_delay=0.01, retry_max_delay=0.05)
+    agent = FakeAgent()
+    server, webhook = await serve(channel, agent)
+    try:
+        await api.wait_for("setWebhook", count=3)
+        assert api.webhook["secret_token"] == SECRET
+        assert channel._registration is not None
+        assert await channel._registration is True
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                webhook, json=text_update("bonjour"), headers={SECRET_HEADER: SECRET}
+            ) as answer:
+                assert answer.status == 200
+        # Same loop, same aiogram session: no "Event loop is closed" (rasa-traps, trap 5).
+        assert api.of("sendMessage")[0].fields["text"] == GREETING
+    finally:
+        await shutdown(server)
+        await api.stop()
+    assert channel._bot is not None and channel._bot._session is not None
+    assert channel._bot._session.closed
+
+
+def test_credentials_need_the_token_and_the_secret() -> None:
+    from rasa.shared.exceptions import RasaException
+
+    with pytest.raises(RasaException):
+        TelegramInput.from_credentials({"access_token": TOKEN})
+    with pytest.raises(RasaException):
+        TelegramInput.from_credentials({"secret_token": SECRET})
+
+
+def test_split_text_counts_utf16_units_and_keeps_every_character() -> None:
+    text = "😀" * 3000  # 6000 UTF-16 units
+    parts = split_text(text)
+    assert "".join(parts) == text
+    assert all(len(p.encode("utf-16-le")) // 2 <= MAX_TEXT for p in parts)
+    assert split_text("  court  ") == ["court"]
+    assert split_text("") == []
+    words = " ".join(["mot"] * 2000)  # 7999 characters, cut at spaces
+    assert " ".join(split_text(words)) == words
+
+
+def test_generated_payloads_are_valid_json() -> None:
+    from riposte.channels.telegram import _callback_data
+
+    data = _callback_data(BUTTONS[0])
+    assert json.loads(data.partition("{")[1] + data.partition("{")[2]) == {
+        "choice": "platforms=google_reviews"
+    }
+    too_long = {"title": "Autre", "payload": "/inform" + "x" * 80}
+    assert _callback_data(too_long) == "Autre"

@@ -1,0 +1,118 @@
+"""Telegram through the real stack (`riposte serve` with TELEGRAM_*), against a fake Bot API
+on loopback: the webhook is registered, an update gets a French reply to the real chat, a
+forged update is refused, and the tracker store holds the pseudonym only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.channels.fake_bot_api import Call, FakeBotAPI
+from tests.integration.conftest import Stack, start_stack, wait_ready
+
+SECRET = "riposte-test-secret-0123456789"
+CHAT_ID = 987654321
+
+
+class ThreadedFake:
+    """The fake Bot API on its own event loop, in a thread (the stack runs apart)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.api = FakeBotAPI()
+        self.url = self._run(self.api.start())
+
+    def _run(self, coroutine: Any, timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 60) -> list[Call]:
+        return self._run(self.api.wait_for(method, count, timeout), timeout + 5)  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        self._run(self.api.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture(scope="module")
+def telegram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, ThreadedFake]]:
+    fake = ThreadedFake()
+    env = {
+        "TELEGRAM_TOKEN": "123456:TEST-token",
+        "TELEGRAM_WEBHOOK_URL": "https://riposte.example.org/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": SECRET,
+        "TELEGRAM_API_URL": fake.url,
+    }
+    stack = wait_ready(start_stack(tmp_path_factory.mktemp("telegram"), None, extra_env=env))
+    yield stack, fake
+    stack.stop()
+    fake.stop()
+
+
+def post_update(stack: Stack, update: dict[str, Any], secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(
+        stack.url("/webhooks/telegram/webhook"), data=json.dumps(update).encode(), headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def update(update_id: int, text: str) -> dict[str, Any]:
+    person = {"id": CHAT_ID, "is_bot": False, "first_name": "Camille"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_764_000_000,
+            "chat": {"id": CHAT_ID, "type": "private", "first_name": "Camille"},
+            "from": person,
+            "text": text,
+        },
+    }
+
+
+def test_webhook_is_registered_with_the_secret(telegram: tuple[Stack, ThreadedFake]) -> None:
+    _stack, fake = telegram
+    call = fake.wait_for("setWebhook")[0]
+    assert call.fields["url"] == "https://riposte.example.org/webhooks/telegram/webhook"
+    assert call.fields["secret_token"] == SECRET
+
+
+def test_an_update_gets_a_french_reply_and_only_the_pseudonym_is_kept(
+    telegram: tuple[Stack, ThreadedFake],
+) -> None:
+    stack, fake = telegram
+    assert post_update(stack, update(1, "/start"), SECRET) == 200
+    sent = fake.wait_for("sendMessage")
+    assert str(sent[0].fields["chat_id"]) == str(CHAT_ID)
+    assert "Riposte" in sent[0].fields["text"]
+    keyboard = sent[-1].json_field("reply_markup")["inline_keyboard"]
+    assert keyboard[0][0]["callback_data"] == "/request_help"
+    tracker = (Path(stack.var_dir) / "tracker.db").read_bytes()
+    assert str(CHAT_ID).encode() not in tracker
+    assert stack.pseudonym(str(CHAT_ID), channel="telegram").encode() in tracker
+
+
+def test_a_forged_update_is_refused_and_nothing_is_sent(
+    telegram: tuple[Stack, ThreadedFake],
+) -> None:
+    stack, fake = telegram
+    before = len(fake.api.of("sendMessage"))
+    assert post_update(stack, update(2, "bonjour"), None) == 403
+    assert post_update(stack, update(3, "bonjour"), "wrong-secret-0000000000") == 403
+    assert len(fake.api.of("sendMessage")) == before
