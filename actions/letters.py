@@ -24,6 +24,8 @@ from riposte.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 KIND = "procureur"
+# Channels that deliver files as documents (riposte/channels: custom JSON `document`).
+DOCUMENT_CHANNELS = frozenset({"telegram", "signal"})
 FORMATS = (
     ("pdf", "application/pdf"),
     ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -202,8 +204,9 @@ class ActionDeliverComplaint(Action):
             record = await call(repo.read_case, code, actor="chat", action="letter")
             document = await call(build_letter, record.case, KIND, today())
             links = []
+            rendered: dict[str, bytes] = {}
             for fmt, media in FORMATS:
-                data = await call(render, document, fmt)
+                data = rendered[fmt] = await call(render, document, fmt)
                 letter = await call(
                     repo.record_letter, code, KIND, data, media_type=media, actor="chat"
                 )
@@ -222,6 +225,12 @@ class ActionDeliverComplaint(Action):
             pdf=links[0],
             docx=links[1],
         )
+        if tracker.get_latest_input_channel() in DOCUMENT_CHANNELS:
+            # Messaging apps get the files themselves, not only links.
+            for fmt, media in FORMATS:
+                dispatcher.utter_message(
+                    json_message=chat.document_message(rendered[fmt], fmt, media)
+                )
         log.info("complaint delivered in the chat")
         return [SlotSet("letter_possible", None), *_reset()]
 

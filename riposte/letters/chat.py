@@ -176,3 +176,18 @@ def short_text(document: Document) -> str:
         line for line in document.section_text("recipient").splitlines() if line.strip()
     )
     return m.get("chat.short", title=document.title, recipient=recipient)
+
+
+def document_message(data: bytes, fmt: str, media_type: str) -> dict[str, Any]:
+    """The custom JSON our messaging channels send as a document (Telegram, Signal)."""
+    import base64
+
+    m = load_messages()
+    return {
+        "document": {
+            "filename": f"plainte-procureur.{fmt}",
+            "data_base64": base64.b64encode(data).decode("ascii"),
+            "media_type": media_type,
+        },
+        "caption": m.get("chat.document_caption", format=fmt.upper()),
+    }

@@ -121,3 +121,38 @@ async def test_a_bad_answer_is_explained_and_nothing_is_written(domain: dict[str
     assert result == {"letter_city": None}
     assert responses(dispatcher) == ["utter_complaint_city_unreadable"]
     assert repository().open_case(code, secret).to_dict()["victim"].get("city") is None
+
+
+async def test_on_telegram_the_complaint_also_comes_as_documents(domain: dict[str, Any]) -> None:
+    import base64
+
+    code, _secret, slots = await start_case(domain)
+    repo = repository()
+    victim = {
+        "first_name": "Camille",
+        "last_name": "Zorglubin",
+        "address": "12 rue des Lilas",
+        "postal_code": "44000",
+        "city": "Nantes",
+    }
+    summary = "Des dizaines de comptes me traitent d'escroc."
+    repo.update_case(code, {"victim": victim, "incident": {"summary": summary}})
+    repo.add_evidence(code, {"excerpt": "escroc"})
+    sent: dict[str, list[dict[str, Any]]] = {}
+    for channel in ("telegram", "rest"):
+        events = [
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": "/affirm", "input_channel": channel},
+        ]
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("/affirm", intent="affirm", slots=slots, events=events)
+        await ActionDeliverComplaint().run(dispatcher, tracker, domain)
+        assert "utter_complaint_ready" in responses(dispatcher)
+        sent[channel] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
+    assert sent["rest"] == []
+    pdf, docx = (base64.b64decode(d["document"]["data_base64"]) for d in sent["telegram"])
+    assert pdf.startswith(b"%PDF") and docx.startswith(b"PK")
+    assert sent["telegram"][0]["document"]["filename"] == "plainte-procureur.pdf"
+    assert "brouillon" in sent["telegram"][0]["caption"]
+    # The documents are the letters kept in the case (Telegram ran first: letters 1 and 2).
+    assert pdf == repo.letter_content(code, 1) and docx == repo.letter_content(code, 2)
