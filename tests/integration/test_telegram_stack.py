@@ -116,3 +116,44 @@ def test_a_forged_update_is_refused_and_nothing_is_sent(
     assert post_update(stack, update(2, "bonjour"), None) == 403
     assert post_update(stack, update(3, "bonjour"), "wrong-secret-0000000000") == 403
     assert len(fake.api.of("sendMessage")) == before
+
+
+def callback(update_id: int, data: str) -> dict[str, Any]:
+    person = {"id": CHAT_ID, "is_bot": False, "first_name": "Camille"}
+    chat = {"id": CHAT_ID, "type": "private", "first_name": "Camille"}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb-{update_id}",
+            "from": person,
+            "chat_instance": "1",
+            "data": data,
+            "message": {"message_id": 1, "date": 1_764_000_000, "chat": chat, "text": "…"},
+        },
+    }
+
+
+def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedFake]) -> None:
+    stack, fake = telegram
+    said = [
+        "Depuis le 2 novembre des dizaines de comptes me traitent d'escroc sur TikTok, "
+        "je suis généraliste libérale",
+        "rédiger ma plainte",
+        "Camille Zorglubin",
+        "12 rue des Lilas",
+        "44000 Nantes",
+        "la même",
+        "Depuis le 2 novembre, des dizaines de comptes me traitent d'escroc.",
+        "« cette généraliste est une escroc »",
+    ]
+    for number, text in enumerate(said, start=10):
+        assert post_update(stack, update(number, text), SECRET) == 200
+    summary = fake.api.of("sendMessage")[-1]
+    assert "Est-ce juste ?" in summary.fields["text"]
+    assert post_update(stack, callback(30, "/affirm"), SECRET) == 200
+    documents = fake.wait_for("sendDocument", count=2)
+    names = sorted(call.files["document"][0] for call in documents)
+    assert names == ["plainte-procureur.docx", "plainte-procureur.pdf"]
+    pdf = next(c.files["document"][1] for c in documents if c.files["document"][0].endswith("pdf"))
+    assert pdf.startswith(b"%PDF")
+    assert all(str(call.fields["chat_id"]) == str(CHAT_ID) for call in documents)
