@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "riposte.case_cmd",
     "riposte.letter_cmd",
     "riposte.reply_check_cmd",
+    "riposte.signal_bridge",
 )
 
 

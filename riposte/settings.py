@@ -82,6 +82,50 @@ def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
     return TelegramSettings(token, webhook, secret, api_url, bot_name)
 
 
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+SIGNAL_DEFAULT_API_URL = "http://127.0.0.1:8081"  # 8080 is the web page's default port
+SIGNAL_MODES = ("json-rpc", "normal")
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    """The Signal channel (signal-cli-rest-api), enabled only when SIGNAL_NUMBER is set."""
+
+    number: str
+    api_url: str = SIGNAL_DEFAULT_API_URL
+    mode: str = "json-rpc"
+
+    def __repr__(self) -> str:  # never print the phone number
+        return f"SignalSettings(api_url={self.api_url!r}, mode={self.mode!r})"
+
+
+def _signal(env: Mapping[str, str]) -> SignalSettings | None:
+    number = env.get("SIGNAL_NUMBER", "").strip().replace(" ", "")
+    if not number:
+        return None
+    if not _E164.match(number):
+        raise SettingsError(
+            "SIGNAL_NUMBER doit être le numéro du bot au format international E.164 : « + », "
+            "l'indicatif du pays puis le numéro, sans espace ni zéro initial "
+            "(par exemple +33612345678)."
+        )
+    api_url = env.get("SIGNAL_API_URL", "").strip().rstrip("/") or SIGNAL_DEFAULT_API_URL
+    if not api_url.startswith(("http://", "https://")) or len(api_url) <= len("https://"):
+        raise SettingsError(
+            "SIGNAL_API_URL doit commencer par http:// ou https:// "
+            f"(reçu : {api_url[:80]} ; par exemple {SIGNAL_DEFAULT_API_URL})."
+        )
+    mode = env.get("SIGNAL_MODE", "").strip().lower() or "json-rpc"
+    if mode == "native":  # received messages are read as in normal mode
+        mode = "normal"
+    if mode not in SIGNAL_MODES:
+        raise SettingsError(
+            "SIGNAL_MODE doit valoir « json-rpc » ou « normal » (ou « native »), comme le MODE de "
+            f"signal-cli-rest-api (reçu : {mode[:40]})."
+        )
+    return SignalSettings(number, api_url, mode)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -96,6 +140,7 @@ class Settings:
     var_dir: Path
     public_url: str = ""
     telegram: TelegramSettings | None = None
+    signal: SignalSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -152,4 +197,5 @@ class Settings:
             var_dir=var_dir,
             public_url=public_url,
             telegram=_telegram(env),
+            signal=_signal(env),
         )

@@ -1,0 +1,329 @@
+"""Signal, through signal-cli-rest-api, fed by exactly one consumer (see rasa-traps, trap 6).
+
+signal-cli-rest-api must have exactly one reader: in json-rpc mode its websocket drops what
+arrives while no client is connected, and two readers answer every message twice. So Rasa never
+reads from it: the bridge (`riposte signal-bridge`, riposte/signal_bridge.py) is the only
+consumer and posts each envelope, as received, to this channel's webhook
+`POST /webhooks/signal/webhook` with the header `X-Riposte-Bridge-Token`.
+
+- a request without the bridge token (constant-time comparison) gets 403; nothing is sent;
+- the conversation is keyed on the sender's UUID (`sourceUuid`, else `sourceNumber`/`source`),
+  pseudonymised (`riposte.privacy.pseudonymise("signal", …)`): Rasa never sees the number;
+- envelopes without text (receipts, typing, sync messages…) answer 200 and are ignored; group
+  messages too, unless the credential `allow_groups` is true (then the sender is answered
+  privately, never in the group); a malformed body answers 400;
+- replies go to the real sender through `POST {api_url}/v2/send`; buttons become numbered
+  choices in the text, and a later "1", "2"… from the same sender reaches Rasa as the payload
+  of that button (the last buttons of each sender are kept in memory, by pseudonym);
+- documents (`send_custom_json` with `document`) are sent as base64 attachments.
+
+Phone numbers and message texts are never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from riposte.privacy import pseudonymise
+from riposte.signal_bridge import TOKEN_HEADER
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "signal"
+DEFAULT_API_URL = "http://127.0.0.1:8081"
+MAX_REMEMBERED = 10_000  # senders whose last buttons are kept in memory
+SEND_TIMEOUT = aiohttp.ClientTimeout(total=60)
+_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
+    """The text followed by the buttons as numbered choices ("1. Titre", "2. Titre"…)."""
+    lines = [f"{index}. {button.get('title', '')}" for index, button in enumerate(buttons, 1)]
+    return "\n\n".join(part for part in (text.strip(), "\n".join(lines)) if part)
+
+
+class SignalSendError(RuntimeError):
+    """signal-cli-rest-api refused or did not answer a send (no content in the message)."""
+
+
+class SignalOutput(OutputChannel):
+    """Sends through signal-cli-rest-api's `POST /v2/send`, from the bot's number."""
+
+    def __init__(self, api_url: str, number: str) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.number = number
+        self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=SEND_TIMEOUT)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(
+        self, recipient: str, message: str, attachments: list[str] | None = None
+    ) -> None:
+        body: dict[str, Any] = {"number": self.number, "recipients": [recipient]}
+        body["message"] = message
+        if attachments:
+            body["base64_attachments"] = attachments
+        try:
+            async with self._http().post(f"{self.api_url}/v2/send", json=body) as answer:
+                if answer.status >= 300:
+                    raise SignalSendError(f"signal: /v2/send answered {answer.status}")
+        except aiohttp.ClientError as error:
+            raise SignalSendError(f"signal: /v2/send failed ({type(error).__name__})") from None
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send(recipient_id, text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send(recipient_id, numbered(text, buttons))
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Signal cannot send a picture by URL: the link is sent (never fetched by us)."""
+        await self.send(recipient_id, image)
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        """A document by URL: the link is sent as text."""
+        await self.send(recipient_id, attachment)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Only `{"document": {"filename", "data_base64", "media_type"}, "caption"}` is sent."""
+        document = json_message.get("document")
+        if not isinstance(document, dict):
+            logger.warning("signal: a custom message without a document is not sent")
+            return
+        data = str(document.get("data_base64", ""))
+        try:
+            base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            logger.error("signal: a custom document is not valid base64; not sent")
+            return
+        filename = re.sub(r"[;,\s]", "_", str(document.get("filename") or "document"))
+        media = str(document.get("media_type") or "application/octet-stream")
+        attachment = f"data:{media};filename={filename};base64,{data}"
+        await self.send(recipient_id, str(json_message.get("caption") or ""), [attachment])
+
+
+class _SenderOutput(OutputChannel):
+    """Every reply goes to one Signal sender, whatever recipient id (pseudonym) Rasa gives."""
+
+    def __init__(
+        self,
+        output: SignalOutput,
+        recipient: str,
+        remember: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
+        self.output = output
+        self.recipient = recipient
+        self.remember = remember
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.output.send_text_message(self.recipient, text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        self.remember([dict(button) for button in buttons])
+        await self.output.send_text_with_buttons(self.recipient, text, buttons)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.output.send_image_url(self.recipient, image)
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        await self.output.send_attachment(self.recipient, attachment)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self.output.send_custom_json(self.recipient, json_message)
+
+
+class Malformed(ValueError):
+    """The body is not a signal-cli-rest-api envelope."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    sender: str  # UUID, else number: the conversation key and the reply's recipient
+    text: str
+
+
+def parse_envelope(body: Any, allow_groups: bool = False, own_number: str = "") -> Incoming | None:
+    """The sender and text of one received message, None when there is nothing to answer.
+
+    Raises `Malformed` when `body` is not `{"envelope": {...}, ...}`.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("envelope"), dict):
+        raise Malformed("no envelope")
+    envelope = body["envelope"]
+    data = envelope.get("dataMessage")
+    if not isinstance(data, dict):
+        return None  # receipt, typing, sync message, call…
+    text = data.get("message")
+    if not isinstance(text, str) or not text.strip():
+        return None  # reaction, sticker, attachment without text…
+    if (data.get("groupInfo") or data.get("groupV2")) and not allow_groups:
+        return None
+    for key in ("sourceUuid", "sourceNumber", "source"):
+        sender = envelope.get(key)
+        if isinstance(sender, str) and sender.strip():
+            sender = sender.strip()
+            break
+    else:
+        raise Malformed("no sender")
+    if own_number and own_number in (envelope.get("sourceNumber"), envelope.get("source")):
+        return None  # our own message, seen from another device
+    return Incoming(sender, text)
+
+
+class SignalInput(InputChannel):
+    """The webhook `/webhooks/signal/webhook`, fed by the bridge only."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        assert credentials is not None
+        number = str(credentials.get("number") or "")
+        token = str(credentials.get("bridge_token") or "")
+        if not number or not token:
+            raise RasaException("Signal: number and bridge_token are both required.")
+        return cls(
+            number,
+            token,
+            api_url=str(credentials.get("api_url") or DEFAULT_API_URL),
+            allow_groups=credentials.get("allow_groups") is True,
+        )
+
+    def __init__(
+        self,
+        number: str,
+        bridge_token: str,
+        api_url: str = DEFAULT_API_URL,
+        allow_groups: bool = False,
+    ) -> None:
+        self.number = number
+        self.bridge_token = bridge_token
+        self.api_url = api_url.rstrip("/")
+        self.allow_groups = allow_groups
+        self._output: SignalOutput | None = None
+        # pseudonym → the buttons of the last reply (oldest senders forgotten first)
+        self._buttons: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+
+    def get_output_channel(self) -> SignalOutput:
+        """The sender (one aiohttp session, opened lazily in the server's loop).
+
+        Replies outside a webhook request go to the pseudonym, which is not a Signal id, and fail.
+        """
+        if self._output is None:
+            self._output = SignalOutput(self.api_url, self.number)
+        return self._output
+
+    def _authentic(self, request: Request) -> bool:
+        given = request.headers.get(TOKEN_HEADER)
+        if not given:
+            return False
+        return hmac.compare_digest(given.encode("utf-8"), self.bridge_token.encode("utf-8"))
+
+    def _remember(self, pseudonym: str, buttons: list[dict[str, Any]]) -> None:
+        self._buttons[pseudonym] = buttons
+        self._buttons.move_to_end(pseudonym)
+        while len(self._buttons) > MAX_REMEMBERED:
+            self._buttons.popitem(last=False)
+
+    def _choice(self, pseudonym: str, text: str) -> str:
+        """The payload of button n when `text` is "n" and the last reply had buttons."""
+        buttons = self._buttons.pop(pseudonym, None)
+        match = _CHOICE.match(text)
+        if not buttons or not match:
+            return text
+        index = int(match.group(1))
+        if not 1 <= index <= len(buttons):
+            return text
+        button = buttons[index - 1]
+        return str(button.get("payload") or button.get("title") or text)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        signal = Blueprint("riposte_signal", __name__)
+        output = self.get_output_channel()
+
+        @signal.listener("before_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            await output.close()
+
+        @signal.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @signal.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not self._authentic(request):
+                logger.warning("signal: envelope refused (missing or wrong bridge token)")
+                return response.text("forbidden", status=403)
+            try:
+                body = json.loads(request.body or b"")
+                incoming = parse_envelope(body, self.allow_groups, self.number)
+            except (ValueError, UnicodeDecodeError) as error:  # Malformed is a ValueError
+                logger.warning("signal: malformed envelope refused (%s)", type(error).__name__)
+                return response.text("bad request", status=400)
+            if incoming is None:
+                return response.text("ignored")
+            pseudonym = pseudonymise(CHANNEL, incoming.sender)
+            text = self._choice(pseudonym, incoming.text)
+            sender_output = _SenderOutput(
+                output, incoming.sender, lambda buttons: self._remember(pseudonym, buttons)
+            )
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        sender_output,
+                        pseudonym,
+                        input_channel=CHANNEL,
+                        metadata=self.get_metadata(request),
+                    )
+                )
+            except Exception as error:  # the bridge must not resend: Rasa has the message
+                logger.error("signal: handling an envelope failed (%s)", type(error).__name__)
+                logger.debug("signal: handling an envelope failed", exc_info=True)
+            return response.text("success")
+
+        return signal

@@ -1,0 +1,636 @@
+"""Signal: the channel (Sanic on loopback, Rasa's `register()`) and the bridge, against a fake
+signal-cli-rest-api on loopback; the settings and what `riposte serve` starts.
+
+The channel is mounted the way `rasa run` does it, with a fake agent that records the messages
+and answers through the output channel like Rasa's processor (`send_response`). The bridge runs
+as a task against the fake API and a fake Rasa webhook (aiohttp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import re
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from rasa.core.channels.channel import UserMessage, register
+from sanic import Sanic
+
+from riposte.channels.signal import SignalInput
+from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
+from riposte.settings import Settings, SettingsError
+from riposte.signal_bridge import TOKEN_HEADER, Bridge, BridgeConfig
+from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
+
+BRIDGE_TOKEN = "bridge-token_0123456789abcdef"
+SENDER_UUID = "3f6a1c2e-8b7d-4e5f-9a0b-1c2d3e4f5a6b"
+SENDER_NUMBER = "+33611111111"
+GREETING = "Bonjour, je suis Riposte. Que se passe-t-il ?"
+BUTTONS = [
+    {"title": "Un avis en ligne", "payload": '/inform{"choice": "platforms=google_reviews"}'},
+    {"title": "Un message privé", "payload": "/inform_private"},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def envelope(
+    text: str | None = "bonjour",
+    sender_uuid: str | None = SENDER_UUID,
+    group: bool = False,
+    timestamp: int = 1700000000000,
+) -> dict[str, Any]:
+    """A message as signal-cli-rest-api gives it (websocket frame or item of /v1/receive)."""
+    env: dict[str, Any] = {
+        "source": SENDER_NUMBER,
+        "sourceNumber": SENDER_NUMBER,
+        "sourceName": "Claire",
+        "sourceDevice": 1,
+        "timestamp": timestamp,
+    }
+    if sender_uuid is not None:
+        env["sourceUuid"] = sender_uuid
+    if text is not None:
+        data: dict[str, Any] = {"timestamp": timestamp, "message": text, "expiresInSeconds": 0}
+        if group:
+            data["groupInfo"] = {"groupId": "Z3JvdXAtaWQtYmFzZTY0", "type": "DELIVER"}
+        env["dataMessage"] = data
+    return {"envelope": env, "account": BOT_NUMBER}
+
+
+def receipt() -> dict[str, Any]:
+    message = envelope(text=None)
+    message["envelope"]["receiptMessage"] = {
+        "when": 1700000000500,
+        "isDelivery": True,
+        "isRead": False,
+        "timestamps": [1700000000000],
+    }
+    return message
+
+
+def typing() -> dict[str, Any]:
+    message = envelope(text=None)
+    message["envelope"]["typingMessage"] = {"action": "STARTED", "timestamp": 1700000000100}
+    return message
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+# --- the channel ------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeAgent:
+    """Stands for Rasa's agent: records each message and answers with `reply`."""
+
+    received: list[UserMessage] = field(default_factory=list)
+    reply: dict[str, Any] = field(
+        default_factory=lambda: {"text": GREETING, "buttons": [dict(b) for b in BUTTONS]}
+    )
+
+    async def handle_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        await message.output_channel.send_response(message.sender_id, dict(self.reply))
+
+
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several Sanic apps start in one process (Sanic 21.12 rewrites its code on start-up)."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MasterKey:
+    text = generate_key_text()
+    monkeypatch.setenv("RIPOSTE_SECRET_KEY", text)
+    monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
+    return MasterKey(decode_key(text) or b"")
+
+
+@dataclass
+class Harness:
+    api: FakeSignalAPI
+    channel: SignalInput
+    agent: FakeAgent
+    webhook: str
+    http: aiohttp.ClientSession
+
+    async def post(self, body: Any, token: str | None = BRIDGE_TOKEN) -> int:
+        headers = {TOKEN_HEADER: token} if token is not None else {}
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        async with self.http.post(self.webhook, data=data, headers=headers) as answer:
+            return answer.status
+
+
+async def serve_channel(channel: SignalInput, agent: FakeAgent) -> tuple[Any, str]:
+    app = Sanic(f"signal_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
+    app.ctx.agent = agent
+    register([channel], app, route="/webhooks/")
+    port = free_port()
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.after_start()
+    return server, f"http://127.0.0.1:{port}/webhooks/signal/webhook"
+
+
+async def shutdown(server: Any) -> None:
+    await server.before_stop()
+    server.close()
+    await server.wait_closed()
+    await server.after_stop()
+
+
+async def make_harness(allow_groups: bool = False) -> tuple[Harness, Any]:
+    api = FakeSignalAPI()
+    await api.start()
+    credentials = {"number": BOT_NUMBER, "api_url": api.url, "bridge_token": BRIDGE_TOKEN}
+    if allow_groups:
+        credentials["allow_groups"] = True
+    channel = SignalInput.from_credentials(credentials)
+    assert isinstance(channel, SignalInput)
+    agent = FakeAgent()
+    server, webhook = await serve_channel(channel, agent)
+    return Harness(api, channel, agent, webhook, aiohttp.ClientSession()), server
+
+
+@pytest.fixture
+async def harness(key: MasterKey) -> AsyncIterator[Harness]:
+    h, server = await make_harness()
+    yield h
+    await h.http.close()
+    await shutdown(server)
+    await h.api.stop()
+
+
+async def test_a_genuine_envelope_is_answered_to_the_sender_with_numbered_choices(
+    harness: Harness, key: MasterKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert await harness.post(envelope("on m'insulte sur Google")) == 200
+
+    (message,) = harness.agent.received
+    assert message.text == "on m'insulte sur Google"
+    assert message.sender_id == pseudonymise("signal", SENDER_UUID, key)
+    assert SENDER_UUID not in message.sender_id and SENDER_NUMBER not in message.sender_id
+    assert message.input_channel == "signal"
+
+    (sent,) = harness.api.sent
+    assert sent == {
+        "number": BOT_NUMBER,
+        "recipients": [SENDER_UUID],
+        "message": GREETING + "\n\n1. Un avis en ligne\n2. Un message privé",
+    }
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert SENDER_NUMBER not in logged and SENDER_UUID not in logged
+    assert "insulte" not in logged and BRIDGE_TOKEN not in logged
+
+
+async def test_a_number_chooses_a_button_of_the_last_reply(
+    harness: Harness, key: MasterKey
+) -> None:
+    assert await harness.post(envelope("bonjour")) == 200
+    assert await harness.post(envelope("2")) == 200
+    assert [m.text for m in harness.agent.received] == ["bonjour", "/inform_private"]
+    assert await harness.post(envelope(" 1. ")) == 200
+    assert harness.agent.received[-1].text == BUTTONS[0]["payload"]
+
+    harness.agent.reply = {"text": "Combien de messages ?"}  # no buttons this time
+    assert await harness.post(envelope("3")) == 200  # 3 choices offered: not a choice
+    assert harness.agent.received[-1].text == "3"
+    assert await harness.post(envelope("1")) == 200  # the last reply had no buttons
+    assert harness.agent.received[-1].text == "1"
+    assert all(
+        m.sender_id == pseudonymise("signal", SENDER_UUID, key) for m in harness.agent.received
+    )
+
+
+async def test_choices_are_kept_per_sender(harness: Harness) -> None:
+    other = "9d8c7b6a-5f4e-4d3c-8b2a-0f1e2d3c4b5a"
+    assert await harness.post(envelope("bonjour")) == 200  # buttons for SENDER_UUID only
+    assert await harness.post(envelope("2", sender_uuid=other)) == 200
+    assert harness.agent.received[-1].text == "2"
+    assert harness.api.sent[-1]["recipients"] == [other]
+
+
+async def test_without_uuid_the_number_is_the_key_and_the_recipient(
+    harness: Harness, key: MasterKey
+) -> None:
+    assert await harness.post(envelope("bonjour", sender_uuid=None)) == 200
+    assert harness.agent.received[0].sender_id == pseudonymise("signal", SENDER_NUMBER, key)
+    assert harness.api.sent[0]["recipients"] == [SENDER_NUMBER]
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", BRIDGE_TOKEN + "x", BRIDGE_TOKEN[:-1]])
+async def test_a_forged_envelope_is_refused_and_nothing_is_sent(
+    harness: Harness, token: str | None
+) -> None:
+    assert await harness.post(envelope("bonjour"), token=token) == 403
+    assert harness.agent.received == [] and harness.api.sent == []
+
+
+async def test_group_messages_receipts_and_typing_are_ignored(harness: Harness) -> None:
+    for body in (envelope("bonjour", group=True), receipt(), typing(), envelope("   ")):
+        assert await harness.post(body) == 200
+    assert harness.agent.received == [] and harness.api.sent == []
+
+
+async def test_group_messages_are_answered_privately_when_allowed(key: MasterKey) -> None:
+    h, server = await make_harness(allow_groups=True)
+    try:
+        assert await h.post(envelope("bonjour", group=True)) == 200
+        assert [m.text for m in h.agent.received] == ["bonjour"]
+        assert h.api.sent[0]["recipients"] == [SENDER_UUID]
+    finally:
+        await h.http.close()
+        await shutdown(server)
+        await h.api.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["pas du json {", "[1, 2]", '{"account": "+33700000001"}', '{"envelope": "x"}', ""],
+)
+async def test_a_malformed_body_is_refused_with_400_and_not_logged(
+    harness: Harness, body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert await harness.post(body) == 400
+    assert harness.agent.received == [] and harness.api.sent == []
+    assert "pas du json" not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+async def test_a_message_without_any_sender_is_refused(harness: Harness) -> None:
+    body = envelope("bonjour", sender_uuid=None)
+    del body["envelope"]["source"], body["envelope"]["sourceNumber"]
+    assert await harness.post(body) == 400
+    assert harness.agent.received == []
+
+
+async def test_documents_are_sent_as_base64_attachments(harness: Harness) -> None:
+    pdf = b"%PDF-1.4 courrier"
+    data = base64.b64encode(pdf).decode()
+    harness.agent.reply = {
+        "custom": {
+            "document": {
+                "filename": "plainte.pdf",
+                "data_base64": data,
+                "media_type": "application/pdf",
+            },
+            "caption": "Votre courrier",
+        }
+    }
+    assert await harness.post(envelope("mon courrier")) == 200
+    (sent,) = harness.api.sent
+    assert sent == {
+        "number": BOT_NUMBER,
+        "recipients": [SENDER_UUID],
+        "message": "Votre courrier",
+        "base64_attachments": [f"data:application/pdf;filename=plainte.pdf;base64,{data}"],
+    }
+    harness.agent.reply = {"custom": {"document": {"filename": "x.pdf", "data_base64": "@@"}}}
+    assert await harness.post(envelope("encore")) == 200
+    assert len(harness.api.sent) == 1  # invalid base64: nothing sent
+
+
+async def test_a_failing_agent_still_answers_200(harness: Harness) -> None:
+    async def broken(message: UserMessage) -> None:
+        raise RuntimeError("boom")
+
+    harness.agent.handle_message = broken  # type: ignore[method-assign]
+    assert await harness.post(envelope("bonjour")) == 200
+
+
+def test_credentials_need_the_number_and_the_token() -> None:
+    from rasa.shared.exceptions import RasaException
+
+    with pytest.raises(RasaException):
+        SignalInput.from_credentials({"number": BOT_NUMBER})
+    with pytest.raises(RasaException):
+        SignalInput.from_credentials({"bridge_token": BRIDGE_TOKEN})
+
+
+# --- the bridge -------------------------------------------------------------------------------
+
+
+class FakeRasa:
+    """Rasa's Signal webhook: records the token and the envelope of each post."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.posts: list[tuple[str | None, Any]] = []
+        self.fail_first = fail_first
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, port: int = 0) -> int:
+        app = web.Application()
+        app.router.add_post("/webhooks/signal/webhook", self._webhook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            return web.Response(status=503)
+        self.posts.append((request.headers.get(TOKEN_HEADER), await request.json()))
+        return web.Response(text="success")
+
+    def texts(self) -> list[str]:
+        return [body["envelope"]["dataMessage"]["message"] for _, body in self.posts]
+
+
+def bridge_config(api: FakeSignalAPI, rasa_port: int, mode: str = "json-rpc") -> BridgeConfig:
+    return BridgeConfig(
+        api_url=api.url,
+        number=BOT_NUMBER,
+        rasa_webhook=f"http://127.0.0.1:{rasa_port}/webhooks/signal/webhook",
+        token=BRIDGE_TOKEN,
+        mode=mode,
+        poll_interval=0.05,
+        first_delay=0.05,
+        max_delay=0.2,
+        forward_attempts=60,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(bridge: Bridge) -> AsyncIterator[asyncio.Future[None]]:
+    task = asyncio.ensure_future(bridge.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeSignalAPI]:
+    fake = FakeSignalAPI()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def rasa() -> AsyncIterator[tuple[FakeRasa, int]]:
+    fake = FakeRasa()
+    port = await fake.start()
+    yield fake, port
+    await fake.stop()
+
+
+async def test_bridge_json_rpc_forwards_with_the_token_and_reconnects(
+    api: FakeSignalAPI, rasa: tuple[FakeRasa, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake_rasa, port = rasa
+    async with running(Bridge(bridge_config(api, port))) as task:
+        await api.wait_connections(1)
+        api.push(envelope("premier"))
+        await eventually(lambda: len(fake_rasa.posts) == 1)
+        token, body = fake_rasa.posts[0]
+        assert token == BRIDGE_TOKEN and body == envelope("premier")
+
+        await api.drop()  # signal-cli-rest-api restarts: the bridge connects again
+        await api.wait_connections(2)
+        api.push(envelope("deuxième"))
+        await eventually(lambda: len(fake_rasa.posts) == 2)
+
+        api.push("pas du json {")
+        api.push(json.dumps({"pas": "une enveloppe"}))
+        api.push(envelope("troisième"))
+        await eventually(lambda: len(fake_rasa.posts) == 3)
+        assert fake_rasa.texts() == ["premier", "deuxième", "troisième"]
+        assert not task.done()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "malformed frame" in logged
+    assert "pas du json" not in logged and SENDER_NUMBER not in logged and "premier" not in logged
+
+
+async def test_bridge_connects_once_the_api_is_up(rasa: tuple[FakeRasa, int]) -> None:
+    fake_rasa, port = rasa
+    api = FakeSignalAPI()
+    api_port = free_port()
+    config = BridgeConfig(
+        **{**bridge_config(api, port).__dict__, "api_url": f"http://127.0.0.1:{api_port}"}
+    )
+    async with running(Bridge(config)):
+        await asyncio.sleep(0.3)  # a few failed attempts meanwhile
+        app_runner = None
+        try:
+            api.url = ""
+            app = web.Application()
+            app.router.add_get("/v1/receive/{number}", api._receive)
+            app_runner = web.AppRunner(app, access_log=None)
+            await app_runner.setup()
+            await web.TCPSite(app_runner, "127.0.0.1", api_port).start()
+            await api.wait_connections(1)
+            api.push(envelope("enfin"))
+            await eventually(lambda: fake_rasa.texts() == ["enfin"])
+        finally:
+            await api.drop()
+            if app_runner is not None:
+                await app_runner.cleanup()
+
+
+async def test_bridge_retries_until_rasa_is_up_and_loses_nothing(api: FakeSignalAPI) -> None:
+    port = free_port()  # Rasa is not listening yet
+    fake_rasa = FakeRasa(fail_first=2)  # then answers 503 twice while loading
+    async with running(Bridge(bridge_config(api, port))):
+        await api.wait_connections(1)
+        api.push(envelope("avant Rasa"))
+        api.push(envelope("après"))
+        await asyncio.sleep(0.3)
+        await fake_rasa.start(port)
+        try:
+            await eventually(lambda: len(fake_rasa.posts) == 2)
+            assert fake_rasa.texts() == ["avant Rasa", "après"]
+        finally:
+            await fake_rasa.stop()
+
+
+async def test_bridge_normal_mode_forwards_each_polled_envelope_once(
+    api: FakeSignalAPI, rasa: tuple[FakeRasa, int]
+) -> None:
+    fake_rasa, port = rasa
+    api.pending = [envelope("un", timestamp=1), receipt(), envelope("deux", timestamp=2)]
+    async with running(Bridge(bridge_config(api, port, mode="normal"))):
+        await eventually(lambda: len(fake_rasa.posts) == 3)
+        api.pending = ["pas une enveloppe", envelope("trois", timestamp=3)]
+        await eventually(lambda: len(fake_rasa.posts) == 4)
+        polls = api.polls
+        await eventually(lambda: api.polls >= polls + 3)  # it keeps polling
+    assert api.connections == 0  # no websocket in normal mode
+    # Envelopes are forwarded as they are (a receipt too: the channel ignores it).
+    texts = [b["envelope"].get("dataMessage", {}).get("message") for _, b in fake_rasa.posts]
+    assert texts == ["un", None, "deux", "trois"]
+    assert all(token == BRIDGE_TOKEN for token, _ in fake_rasa.posts)
+
+
+async def test_bridge_to_channel_end_to_end(api: FakeSignalAPI, key: MasterKey) -> None:
+    """The real pair: bridge → Rasa's Signal channel → /v2/send on the same fake API."""
+    channel = SignalInput(BOT_NUMBER, BRIDGE_TOKEN, api_url=api.url)
+    agent = FakeAgent()
+    server, webhook = await serve_channel(channel, agent)
+    port = int(webhook.split(":")[2].split("/")[0])
+    try:
+        async with running(Bridge(bridge_config(api, port))):
+            await api.wait_connections(1)
+            api.push(envelope("bonjour"))
+            await api.wait_sent(1)
+            api.push(envelope("2"))
+            await api.wait_sent(2)
+        assert [m.text for m in agent.received] == ["bonjour", "/inform_private"]
+        assert all(s["recipients"] == [SENDER_UUID] for s in api.sent)
+    finally:
+        await shutdown(server)
+
+
+# --- settings and `riposte serve` ---------------------------------------------------------------
+
+SIGNAL_ENV = {"SIGNAL_NUMBER": "+33700000001"}
+
+
+def test_signal_settings_defaults_and_values() -> None:
+    assert Settings.from_env({}).signal is None
+    s = Settings.from_env(SIGNAL_ENV).signal
+    assert s is not None
+    assert (s.number, s.api_url, s.mode) == ("+33700000001", "http://127.0.0.1:8081", "json-rpc")
+    assert "+33700000001" not in repr(s) and "+33700000001" not in repr(
+        Settings.from_env(SIGNAL_ENV)
+    )
+    s = Settings.from_env(
+        {
+            "SIGNAL_NUMBER": " +33 7 00 00 00 01 ",
+            "SIGNAL_API_URL": "https://signal.lan/",
+            "SIGNAL_MODE": "Normal",
+        }
+    ).signal
+    assert s is not None and (s.number, s.api_url, s.mode) == (
+        "+33700000001",
+        "https://signal.lan",
+        "normal",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SIGNAL_NUMBER": "0612345678"}, "SIGNAL_NUMBER doit être le numéro du bot"),
+        ({"SIGNAL_NUMBER": "+0612345678"}, "format international E.164"),
+        ({"SIGNAL_NUMBER": "+33abc"}, "SIGNAL_NUMBER doit être"),
+        ({"SIGNAL_API_URL": "127.0.0.1:8081"}, "SIGNAL_API_URL doit commencer par http://"),
+        ({"SIGNAL_API_URL": "ws://127.0.0.1:8081"}, "SIGNAL_API_URL doit commencer"),
+        ({"SIGNAL_MODE": "websocket"}, "SIGNAL_MODE doit valoir « json-rpc » ou « normal »"),
+    ],
+)
+def test_bad_signal_configuration_gives_a_clear_french_error(
+    change: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env({**SIGNAL_ENV, **change})
+
+
+def test_serve_gives_rasa_and_the_one_bridge_the_same_token(tmp_path: Path) -> None:
+    import stat
+
+    import yaml
+    from rasa.core.run import create_http_input_channels
+
+    from riposte.serve import Supervisor, child_environment, rasa_command, write_credentials
+    from riposte.settings import ROOT
+
+    s = Settings.from_env({**SIGNAL_ENV, "RIPOSTE_VAR_DIR": str(tmp_path)})
+    supervisor = Supervisor(s, out=lambda _: None)
+    path = write_credentials(s, supervisor.signal_bridge_token)
+    cmd = rasa_command(s)
+    assert cmd[cmd.index("--credentials") + 1] == str(path) == str(tmp_path / "credentials.yml")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    written = yaml.safe_load(path.read_text())
+    original = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    assert {k: v for k, v in written.items() if k in original} == original
+    section = written["riposte.channels.signal.SignalInput"]
+    assert section == {
+        "number": "+33700000001",
+        "api_url": "http://127.0.0.1:8081",
+        "bridge_token": supervisor.signal_bridge_token,
+        "allow_groups": False,
+    }
+    assert len(supervisor.signal_bridge_token) >= 32
+    assert Supervisor(s).signal_bridge_token != supervisor.signal_bridge_token  # per start
+
+    channels = create_http_input_channels(None, str(path))
+    (signal,) = [c for c in channels if isinstance(c, SignalInput)]
+    assert signal.bridge_token == supervisor.signal_bridge_token
+
+    children = supervisor._children()
+    assert [c.name for c in children] == ["actions", "rasa", "signal"]
+    bridge = children[-1]
+    assert bridge.cmd[1:] == ["-m", "riposte.cli", "signal-bridge"]
+    assert bridge.extra_env == {"SIGNAL_BRIDGE_TOKEN": supervisor.signal_bridge_token}
+    env = child_environment(s, {"SIGNAL_BRIDGE_TOKEN": "hérité", "PATH": "/usr/bin"})
+    assert "SIGNAL_BRIDGE_TOKEN" not in env  # Rasa and the actions never get it by env
+
+
+def test_without_signal_number_serve_is_unchanged() -> None:
+    from riposte.serve import Supervisor, write_credentials
+    from riposte.settings import ROOT
+
+    s = Settings.from_env({"SIGNAL_API_URL": "pas une url", "SIGNAL_MODE": "x"})
+    assert s.signal is None
+    assert write_credentials(s) == ROOT / "credentials.yml"
+    assert [c.name for c in Supervisor(s)._children()] == ["actions", "rasa"]
+
+
+def test_bridge_configuration_from_the_environment() -> None:
+    from riposte.signal_bridge import config_from_env
+
+    env = {**SIGNAL_ENV, "SIGNAL_BRIDGE_TOKEN": BRIDGE_TOKEN, "RIPOSTE_RASA_PORT": "5115"}
+    config = config_from_env(env)
+    assert config.rasa_webhook == "http://127.0.0.1:5115/webhooks/signal/webhook"
+    assert config.websocket_url == "ws://127.0.0.1:8081/v1/receive/+33700000001"
+    assert config.token == BRIDGE_TOKEN and config.mode == "json-rpc"
+    assert BRIDGE_TOKEN not in repr(config) and "+33700000001" not in repr(config)
+    with pytest.raises(SettingsError, match="SIGNAL_BRIDGE_TOKEN"):
+        config_from_env(SIGNAL_ENV)
+    with pytest.raises(SettingsError, match="SIGNAL_NUMBER est vide"):
+        config_from_env({"SIGNAL_BRIDGE_TOKEN": BRIDGE_TOKEN})
+
+
+def test_a_silent_child_is_up_while_it_stays_alive() -> None:
+    from riposte.serve import wait_until_up
+
+    assert wait_until_up(None, 0.1, lambda: True, interval=0.02) is True
+    assert wait_until_up(None, 0.1, lambda: False, interval=0.02) is False

@@ -1,0 +1,84 @@
+"""Signal through the real stack (`riposte serve` with SIGNAL_NUMBER): the one bridge reads the
+fake signal-cli-rest-api's websocket, Rasa answers through /v2/send, the connection is
+re-established after a drop, and the tracker store holds the pseudonym only."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
+from tests.channels.test_signal import SENDER_NUMBER, SENDER_UUID, envelope
+from tests.integration.conftest import Stack, start_stack, wait_ready
+
+
+class ThreadedFake:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.api = self.run(self._make())
+        self.url = self.run(self.api.start())
+
+    @staticmethod
+    async def _make() -> FakeSignalAPI:
+        return FakeSignalAPI()  # its queue must belong to this loop
+
+    def run(self, coroutine: Any, timeout: float = 90) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def push(self, frame: Any) -> None:
+        self.loop.call_soon_threadsafe(self.api.push, frame)
+
+    def stop(self) -> None:
+        self.run(self.api.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture(scope="module")
+def signal_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, ThreadedFake]]:
+    fake = ThreadedFake()
+    env = {"SIGNAL_NUMBER": BOT_NUMBER, "SIGNAL_API_URL": fake.url, "SIGNAL_MODE": "json-rpc"}
+    stack = wait_ready(start_stack(tmp_path_factory.mktemp("signal"), None, extra_env=env))
+    yield stack, fake
+    stack.stop()
+    fake.stop()
+
+
+def test_a_message_is_answered_once_and_only_the_pseudonym_is_kept(
+    signal_stack: tuple[Stack, ThreadedFake],
+) -> None:
+    stack, fake = signal_stack
+    fake.run(fake.api.wait_connections(1, timeout=60))
+    fake.push(envelope("bonjour", timestamp=1))
+    sent = fake.run(fake.api.wait_sent(1, timeout=60))
+    assert sent[0]["recipients"] == [SENDER_UUID]
+    assert sent[0]["number"] == BOT_NUMBER
+    assert "Riposte" in sent[0]["message"]
+    assert "1." in sent[0]["message"]  # the button, as a numbered choice
+    # Rasa saves the conversation once the turn is over, just after the reply is sent.
+    pseudonym = stack.pseudonym(SENDER_UUID, channel="signal").encode()
+    deadline = time.monotonic() + 20
+    tracker = b""
+    while pseudonym not in tracker and time.monotonic() < deadline:
+        time.sleep(0.2)
+        tracker = (Path(stack.var_dir) / "tracker.db").read_bytes()
+    assert pseudonym in tracker
+    assert SENDER_UUID.encode() not in tracker and SENDER_NUMBER.encode() not in tracker
+
+
+def test_the_bridge_reconnects_after_a_drop(signal_stack: tuple[Stack, ThreadedFake]) -> None:
+    stack, fake = signal_stack
+    before = len(fake.api.sent)
+    opened = fake.api.connections
+    fake.run(fake.api.drop())
+    fake.run(fake.api.wait_connections(opened + 1, timeout=60))
+    fake.push(envelope("qui es-tu ?", timestamp=2))
+    sent = fake.run(fake.api.wait_sent(before + 1, timeout=60))
+    assert len(sent) >= before + 1
+    assert stack.process.poll() is None
