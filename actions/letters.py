@@ -126,40 +126,24 @@ class ValidateComplaintForm(FormValidationAction):
             return {question: None}
         return {question: "ok"}
 
-    async def validate_letter_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return await self._answer("letter_name", value, dispatcher, tracker)
 
-    async def validate_letter_address(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+def _validator(question: str) -> Any:
+    async def validate(
+        self: ValidateComplaintForm,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> dict[str, Any]:
-        return await self._answer("letter_address", value, dispatcher, tracker)
+        return await self._answer(question, value, dispatcher, tracker)
 
-    async def validate_letter_city(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return await self._answer("letter_city", value, dispatcher, tracker)
+    validate.__name__ = f"validate_{question}"
+    return validate
 
-    async def validate_letter_court_city(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return await self._answer("letter_court_city", value, dispatcher, tracker)
 
-    async def validate_letter_first_published(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return await self._answer("letter_first_published", value, dispatcher, tracker)
-
-    async def validate_letter_summary(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return await self._answer("letter_summary", value, dispatcher, tracker)
-
-    async def validate_letter_statement(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return await self._answer("letter_statement", value, dispatcher, tracker)
+# rasa-sdk calls `validate_<slot>` for each answer: one per question, all alike.
+for _question in chat.QUESTIONS:
+    setattr(ValidateComplaintForm, f"validate_{_question}", _validator(_question))
 
 
 class ActionComplaintSummary(Action):
