@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -30,7 +29,11 @@ from riposte.store.errors import (
     StoreError,
     UnknownCaseError,
 )
-from riposte.store.repository import CaseRepository
+from riposte.store.repository import (
+    CaseRepository,
+    reset_shared_repository,
+    shared_repository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +46,15 @@ MAX_CHAT_ATTEMPTS = 3
 EVIDENCE_SLOTS = ("evidence_url", "evidence_seen_at", "evidence_author", "evidence_excerpt")
 
 T = TypeVar("T")
-_repository: CaseRepository | None = None
-_repository_lock = threading.Lock()
 
 
 def repository() -> CaseRepository:
-    global _repository
-    with _repository_lock:
-        if _repository is None:
-            _repository = CaseRepository.from_env()
-        return _repository
+    return shared_repository()
 
 
 def reset_repository() -> None:
     """Forget the process's repository (tests change the store's configuration)."""
-    global _repository
-    with _repository_lock:
-        if _repository is not None:
-            _repository.close()
-        _repository = None
+    reset_shared_repository()
 
 
 async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

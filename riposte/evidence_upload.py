@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
 
 from riposte.letters.links import read_token
 
@@ -28,8 +26,6 @@ _KINDS = {
     b"RIFF": "webp",
     b"GIF8": "gif",
 }
-_repository: Any = None
-_lock = threading.Lock()
 
 _PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -70,20 +66,11 @@ def upload_key() -> bytes:
     return load_master_key(StoreConfig.from_env(), create=False).derive(UPLOAD_PURPOSE)
 
 
-def _repo() -> Any:
-    from riposte.store.repository import CaseRepository
-
-    global _repository
-    with _lock:
-        if _repository is None:
-            _repository = CaseRepository.from_env()
-        return _repository
-
-
 def reset() -> None:
-    global _repository
-    with _lock:
-        _repository = None
+    """Forget the process's repository (tests change the store's configuration)."""
+    from riposte.store.repository import reset_shared_repository
+
+    reset_shared_repository()
 
 
 def _page(number: int, message: str = "") -> bytes:
@@ -115,6 +102,7 @@ def upload_response(token: str, content_type: str, body: bytes) -> tuple[int, by
     """Check the link and the file, attach it to the item; French HTML either way."""
     from riposte.case import CaseError
     from riposte.store.errors import StoreError
+    from riposte.store.repository import shared_repository
 
     link = read_token(upload_key(), token)
     if link is None:
@@ -132,7 +120,7 @@ def upload_response(token: str, content_type: str, body: bytes) -> tuple[int, by
     if kind is None:
         return 415, _page(link.number, "Ce fichier n'est ni une image ni un PDF.")
     try:
-        record = _repo().attach_evidence_file(
+        record = shared_repository().attach_evidence_file(
             link.code, link.number, data, f"piece-{link.number}.{kind}", actor="web"
         )
     except CaseError as error:

@@ -178,26 +178,20 @@ _NOT_FOUND = (
     "<p>Ce lien de téléchargement est expiré ou invalide. Demandez à nouveau votre courrier "
     "dans la conversation (« rédiger ma plainte »).</p>"
 ).encode()
-_letter_repository: Any = None
-_letter_lock = threading.Lock()
 
 
 def letter_response(token: str) -> tuple[int, bytes, dict[str, str]]:
     """Status, body and headers for a letter download link (404 when not valid)."""
     from riposte.letters.links import link_key, read_token
     from riposte.store.errors import StoreError
-    from riposte.store.repository import CaseRepository
+    from riposte.store.repository import shared_repository
 
-    global _letter_repository
     not_found = (404, _NOT_FOUND, {"Content-Type": "text/html; charset=utf-8"})
     try:
         link = read_token(link_key(), token)
         if link is None:
             return not_found
-        with _letter_lock:
-            if _letter_repository is None:
-                _letter_repository = CaseRepository.from_env()
-        data = _letter_repository.letter_content(link.code, link.number)
+        data = shared_repository().letter_content(link.code, link.number)
     except StoreError:
         log.warning("letter link: the case or the letter is gone")
         return not_found

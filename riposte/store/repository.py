@@ -896,3 +896,28 @@ def _check_files(evidence: Iterable[Evidence], files: Mapping[int, bytes]) -> No
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+_shared: CaseRepository | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_repository() -> CaseRepository:
+    """The process's repository, configured from the environment on first use.
+
+    Used by every long-running process (action server, web page); one engine per process.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = CaseRepository.from_env()
+        return _shared
+
+
+def reset_shared_repository() -> None:
+    """Close and forget the process's repository (tests change the configuration)."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close()
+        _shared = None

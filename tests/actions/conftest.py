@@ -11,7 +11,6 @@ from rasa.shared.core.domain import Domain
 
 import actions.case
 import riposte.evidence_upload
-import riposte.serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,9 +28,7 @@ def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{var}/tracker.db")
     actions.case.reset_repository()
-    riposte.serve._letter_repository = None
     riposte.evidence_upload.reset()
     yield var
     actions.case.reset_repository()
-    riposte.serve._letter_repository = None
     riposte.evidence_upload.reset()
