@@ -101,6 +101,21 @@ def write_credentials(settings: Settings, signal_bridge_token: str | None = None
     return path
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: be sent SIGTERM when the launcher dies, even by SIGKILL.
+
+    Children run in their own session (Ctrl-C is forwarded by the launcher), so without this
+    a killed launcher would leave Rasa and the action server running, holding their ports.
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere nothing is done.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def rasa_command(settings: Settings, python: str = sys.executable) -> list[str]:
     """The Rasa server's command line. The HTTP API is enabled only with a token."""
     cmd = [
@@ -335,6 +350,7 @@ class Child:
             stdout=logfile,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: Ctrl-C is ours to forward
+            preexec_fn=_die_with_parent,
         )
         logfile.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -177,3 +178,34 @@ def test_bad_telegram_configuration_gives_a_clear_french_error(
     with pytest.raises(SettingsError, match=re.escape(message)) as error:
         Settings.from_env({**TELEGRAM_ENV, **change})
     assert TELEGRAM_ENV["TELEGRAM_TOKEN"] not in str(error.value)
+
+
+def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
+    """A SIGKILLed launcher leaves no child running (and holding a port) behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    launcher = (
+        "import subprocess, sys\n"
+        "from riposte.serve import _die_with_parent\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+        "                         start_new_session=True, preexec_fn=_die_with_parent)\n"
+        "print(child.pid, flush=True)\n"
+        "child.wait()\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    child = int(process.stdout.readline())
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    stat = Path(f"/proc/{child}/stat")
+    while time.monotonic() < deadline:
+        if not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the child outlived its launcher")

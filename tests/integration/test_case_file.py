@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import sqlite3
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,36 @@ def test_nothing_personal_in_clear_in_the_databases(bot: Stack) -> None:
             assert needle.encode() not in data, (path.name, needle)
 
 
+def child_pids(parent: int) -> list[int]:
+    """The direct children of a process (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_gone(pids: list[int], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and not _zombie(p)]
+        if not alive:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
 def test_a_crash_of_every_process_loses_nothing(tmp_path: Path) -> None:
     """SIGKILL the launcher, Rasa and the action server mid-triage; restart; go on."""
     token = "crash-token-" + "0" * 12
@@ -192,11 +223,16 @@ def test_a_crash_of_every_process_loses_nothing(tmp_path: Path) -> None:
         asked = before["requested_slot"]
         assert before["case_code"] == code and asked in ANSWERS, before
     finally:
-        try:
-            os.killpg(stack.process.pid, signal.SIGKILL)  # every process at once, no clean stop
-        except ProcessLookupError:
-            pass
+        # The action server and Rasa run in their own sessions: SIGKILL each, then the launcher.
+        children = child_pids(stack.process.pid)
+        for pid in [*children, stack.process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         stack.process.wait()
+    assert len(children) >= 2, children  # the action server and Rasa were both killed
+    assert wait_gone(children), "a killed server is still running"
     (tmp_path / "serve.out").rename(tmp_path / "serve-before-crash.out")
 
     again = wait_ready(start_stack(tmp_path, token=token))
