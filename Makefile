@@ -57,7 +57,8 @@ validate: $(STAMP) ## Vérifie la cohérence des données Rasa
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data
 
 test-unit: $(MODEL) ## Tests Python (pytest), y compris le démarrage réel des services
-	@if [ -n "$$RIPOSTE_TEST_POSTGRES_URL" ]; then RIPOSTE_REQUIRE_POSTGRES=1 $(BIN)/pytest -q; else \
+	@chromium=$$(scripts/chromium-test.sh) || exit 1; export RIPOSTE_CHROMIUM="$$chromium"; \
+	if [ -n "$$RIPOSTE_TEST_POSTGRES_URL" ]; then RIPOSTE_REQUIRE_POSTGRES=1 $(BIN)/pytest -q; else \
 	  url=$$(scripts/postgres-test.sh) && RIPOSTE_REQUIRE_POSTGRES=1 RIPOSTE_TEST_POSTGRES_URL=$$url $(BIN)/pytest -q; status=$$?; scripts/postgres-test.sh stop; exit $$status; fi
 
 test-conversations: $(MODEL) ## Tests de conversation (tests/test_*.yml)

@@ -9,7 +9,9 @@ Only images and PDF files are accepted, up to `MAX_BYTES`.
 from __future__ import annotations
 
 import html
+import json
 import logging
+from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 
@@ -57,6 +59,11 @@ _GONE = """<!doctype html>
 conversation (« ajouter une preuve ») pour obtenir un nouveau lien.</p></main></body></html>
 """
 HTML_TYPE = "text/html; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
+GONE_MESSAGE = (
+    "Ce lien est expiré ou invalide. Ajoutez la preuve à nouveau dans la conversation "
+    "(« ajouter une preuve ») pour obtenir un nouveau lien."
+)
 
 
 def upload_key() -> bytes:
@@ -98,36 +105,77 @@ def file_from_form(content_type: str, body: bytes) -> bytes | None:
     return None
 
 
-def upload_response(token: str, content_type: str, body: bytes) -> tuple[int, bytes]:
-    """Check the link and the file, attach it to the item; French HTML either way."""
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What happened to an upload: HTTP status, a French message, the item when it worked."""
+
+    status: int
+    message: str
+    number: int | None = None
+    sha256: str | None = None
+    size: int | None = None
+    expired: bool = False
+
+
+def upload(token: str, content_type: str, body: bytes) -> UploadOutcome:
+    """Check the link and the file, attach it to the item."""
     from riposte.case import CaseError
     from riposte.store.errors import StoreError
     from riposte.store.repository import shared_repository
 
     link = read_token(upload_key(), token)
     if link is None:
-        return 404, _GONE.encode("utf-8")
+        return UploadOutcome(404, GONE_MESSAGE, expired=True)
     if len(body) > MAX_BYTES + 64 * 1024:
-        return 413, _page(
-            link.number, "Ce fichier dépasse 10 Mo : envoyez une capture plus légère."
+        return UploadOutcome(
+            413, "Ce fichier dépasse 10 Mo : envoyez une capture plus légère.", link.number
         )
     data = file_from_form(content_type, body)
     if not data:
-        return 400, _page(
-            link.number, "Aucun fichier reçu : choisissez une capture puis « Envoyer »."
+        return UploadOutcome(
+            400, "Aucun fichier reçu : choisissez une capture puis « Envoyer ».", link.number
         )
     kind = next((k for magic, k in _KINDS.items() if data.startswith(magic)), None)
     if kind is None:
-        return 415, _page(link.number, "Ce fichier n'est ni une image ni un PDF.")
+        return UploadOutcome(415, "Ce fichier n'est ni une image ni un PDF.", link.number)
     try:
         record = shared_repository().attach_evidence_file(
             link.code, link.number, data, f"piece-{link.number}.{kind}", actor="web"
         )
     except CaseError as error:
-        return 409, _page(link.number, " ".join(error.errors))
+        return UploadOutcome(409, " ".join(error.errors), link.number)
     except StoreError:
         log.warning("evidence upload: the case is gone")
-        return 404, _GONE.encode("utf-8")
+        return UploadOutcome(404, GONE_MESSAGE, expired=True)
     log.info("evidence file attached (%d bytes)", len(data))
-    done = _DONE.format(number=link.number, size=len(data), sha256=record.item.sha256)
+    return UploadOutcome(
+        200,
+        f"Capture enregistrée : la pièce n° {link.number} a maintenant son fichier "
+        f"({len(data)} octets), chiffré, avec son empreinte SHA-256.",
+        link.number,
+        record.item.sha256,
+        len(data),
+    )
+
+
+def upload_response(token: str, content_type: str, body: bytes) -> tuple[int, bytes]:
+    """The upload page's answer: French HTML either way."""
+    outcome = upload(token, content_type, body)
+    if outcome.expired:
+        return outcome.status, _GONE.encode("utf-8")
+    if outcome.status != 200:
+        return outcome.status, _page(outcome.number or 0, outcome.message)
+    done = _DONE.format(number=outcome.number, size=outcome.size, sha256=outcome.sha256)
     return 200, done.encode("utf-8")
+
+
+def upload_json(token: str, content_type: str, body: bytes) -> tuple[int, bytes]:
+    """The web chat's answer (`Accept: application/json`): {ok, message, number, sha256}."""
+    outcome = upload(token, content_type, body)
+    payload = {
+        "ok": outcome.status == 200,
+        "message": outcome.message,
+        "number": outcome.number,
+        "sha256": outcome.sha256,
+    }
+    return outcome.status, json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -14,6 +14,7 @@ import http.server
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from riposte import evidence_upload
-from riposte.settings import ROOT, Settings, SettingsError
+from riposte.settings import MAX_MESSAGE_CHARS, ROOT, Settings, SettingsError
 
 log = logging.getLogger("riposte.serve")
 
@@ -227,14 +229,71 @@ def letter_response(token: str) -> tuple[int, bytes, dict[str, str]]:
     )
 
 
+_HOST_NAME = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+
+
+def socket_origins(settings: Settings, host_header: str | None) -> list[str]:
+    """Where the page's socket.io client may connect (the CSP's connect-src), http and ws.
+
+    With RIPOSTE_SOCKET_URL the page uses that URL; otherwise Rasa's port on the host name the
+    page was loaded from (a malformed Host header gives nothing: only 'self' then).
+    """
+    if settings.socket_url:
+        parts = urllib.parse.urlsplit(settings.socket_url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        ws = "wss" if parts.scheme == "https" else "ws"
+        return [base, f"{ws}://{parts.netloc}"]
+    try:
+        name = urllib.parse.urlsplit("//" + (host_header or "").strip()).hostname or ""
+    except ValueError:
+        return []
+    name = f"[{name}]" if ":" in name else name
+    if not _HOST_NAME.fullmatch(name):
+        return []
+    return [f"http://{name}:{settings.rasa_port}", f"ws://{name}:{settings.rasa_port}"]
+
+
+def content_security_policy(connect: list[str]) -> str:
+    """Nothing third-party: scripts, styles, images and connections from the page or Rasa."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "connect-src " + " ".join(["'self'", *connect]),
+            "img-src 'self' data: blob:",
+            "style-src 'self'",
+            "script-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def page_config(settings: Settings) -> dict[str, Any]:
+    """/config.json: what the page's script needs to know (nothing secret)."""
+    return {
+        "rasaPort": settings.rasa_port,
+        "socketPath": "/socket.io/",
+        "socketUrl": settings.socket_url or None,
+        "quickExitUrl": settings.quick_exit_url,
+        "maxMessageChars": MAX_MESSAGE_CHARS,
+        "maxUploadBytes": evidence_upload.MAX_BYTES,
+    }
+
+
 class _PageHandler(http.server.SimpleHTTPRequestHandler):
     """Static files from webchat/ plus /config.json; quiet, with security headers."""
 
     config_body: bytes = b"{}"
+    settings: Settings | None = None
 
     def end_headers(self) -> None:
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
+        if self.settings is not None:
+            connect = socket_origins(self.settings, self.headers.get("Host"))
+            self.send_header("Content-Security-Policy", content_security_policy(connect))
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
@@ -271,9 +330,13 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
             self.close_connection = True
             return
         data = self.rfile.read(length)
-        status, body = evidence_upload.upload_response(
-            path[len(evidence_upload.UPLOAD_PATH) :], self.headers.get("Content-Type", ""), data
-        )
+        token = path[len(evidence_upload.UPLOAD_PATH) :]
+        content_type = self.headers.get("Content-Type", "")
+        if "application/json" in self.headers.get("Accept", ""):  # the web chat
+            status, body = evidence_upload.upload_json(token, content_type, data)
+            self._send(status, body, {"Content-Type": evidence_upload.JSON_TYPE})
+            return
+        status, body = evidence_upload.upload_response(token, content_type, data)
         self._send(status, body, {"Content-Type": evidence_upload.HTML_TYPE})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -294,11 +357,10 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def make_web_server(settings: Settings, directory: Path = WEB_DIR) -> http.server.HTTPServer:
-    config = {"rasaPort": settings.rasa_port, "socketPath": "/socket.io/"}
     handler = type(
         "PageHandler",
         (_PageHandler,),
-        {"config_body": json.dumps(config).encode("utf-8")},
+        {"config_body": json.dumps(page_config(settings)).encode("utf-8"), "settings": settings},
     )
     factory = functools.partial(handler, directory=str(directory))
     return http.server.ThreadingHTTPServer((settings.host, settings.web_port), factory)

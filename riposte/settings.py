@@ -126,6 +126,26 @@ def _signal(env: Mapping[str, str]) -> SignalSettings | None:
     return SignalSettings(number, api_url, mode)
 
 
+# The longest chat message passed to Rasa (web page and socket.io channel).
+MAX_MESSAGE_CHARS = 5000
+
+# Where « Quitter rapidement » sends the page: an ordinary site, nothing about harassment.
+QUICK_EXIT_DEFAULT_URL = "https://meteofrance.com/"
+
+
+def _http_url(env: Mapping[str, str], name: str, example: str) -> str:
+    """An optional http(s) URL without a trailing slash; "" when unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return ""
+    if not re.fullmatch(r"https?://[^\s\"'<>]+", value):
+        raise SettingsError(
+            f"{name} doit être une adresse commençant par http:// ou https:// "
+            f"(reçu : {value[:80]} ; par exemple {example})."
+        )
+    return value.rstrip("/") if name != "RIPOSTE_QUICK_EXIT_URL" else value
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -139,6 +159,8 @@ class Settings:
     model_path: Path
     var_dir: Path
     public_url: str = ""
+    socket_url: str = ""
+    quick_exit_url: str = QUICK_EXIT_DEFAULT_URL
     telegram: TelegramSettings | None = None
     signal: SignalSettings | None = None
 
@@ -184,6 +206,8 @@ class Settings:
                 "RIPOSTE_PUBLIC_URL doit commencer par http:// ou https:// "
                 f"(reçu : {public_url[:80]})."
             )
+        socket_url = _http_url(env, "RIPOSTE_SOCKET_URL", "https://riposte.example.org")
+        quick_exit = _http_url(env, "RIPOSTE_QUICK_EXIT_URL", QUICK_EXIT_DEFAULT_URL)
         return cls(
             host=host,
             rasa_port=rasa_port,
@@ -196,6 +220,8 @@ class Settings:
             model_path=model,
             var_dir=var_dir,
             public_url=public_url,
+            socket_url=socket_url,
+            quick_exit_url=quick_exit or QUICK_EXIT_DEFAULT_URL,
             telegram=_telegram(env),
             signal=_signal(env),
         )

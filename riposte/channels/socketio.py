@@ -1,23 +1,65 @@
-"""The socket.io channel with the browser's session id pseudonymised.
+"""The socket.io channel of the web page: pseudonymised, origin-checked, persistent sessions.
 
-Rasa's channel keys the conversation on the session id the page sends and answers in the
-socket.io room of that id. Here Rasa gets the pseudonym as the sender id, and the replies
-still go to the room of the real session id (known only while the message is handled).
+Differences with Rasa's own channel (rasa/core/channels/socketio.py), which this replaces:
+- Rasa gets a keyed pseudonym of the browser's session id as the sender id; the replies still
+  go to the socket.io room of the real session id (known only while the message is handled).
+- Only the page's origins may connect (`RIPOSTE_CORS_ORIGINS`, by default the page served by
+  `riposte serve`); Rasa's channel accepts any origin. A connection without an `Origin`
+  header (not a browser) is refused too.
+- The session id must be a long random value (at least 128 bits: 32 URL-safe characters).
+  Whoever knows it can read the replies of that session, so a short or guessable id from the
+  client is replaced by one the server draws (`secrets.token_urlsafe`).
+- `enter_room` is awaited when the installed python-socketio makes it a coroutine (≥ 5.10):
+  Rasa 3.6 does not, and the bot then never answers (see ../shared/rasa-traps.md, trap 3).
+- A message over `MAX_MESSAGE_CHARS` is not passed to Rasa: the page gets a French error
+  (`riposte_error`) and keeps the text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+import json
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from rasa.core.channels.socketio import SocketIOInput as _RasaSocketIOInput
-from rasa.core.channels.socketio import SocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
 
 from riposte.privacy import pseudonymise
+from riposte.settings import MAX_MESSAGE_CHARS
 
 CHANNEL = "socketio"
+ERROR_EVENT = "riposte_error"
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
+TOO_LONG = (
+    "Votre message est trop long ({length} caractères, {limit} au plus) : raccourcissez-le ou "
+    "envoyez-le en plusieurs fois. Il est resté dans la zone de saisie."
+)
+
+logger = logging.getLogger(__name__)
+
+
+def allowed_origins() -> tuple[str, ...]:
+    """The origins of the page (`RIPOSTE_CORS_ORIGINS`), as `riposte serve` gives Rasa's CORS."""
+    from riposte.settings import Settings
+
+    return Settings.from_env().cors_origins
+
+
+def session_id_from(data: Any) -> str:
+    """The client's session id if it is long and random-looking, else a new random one."""
+    wanted = data.get("session_id") if isinstance(data, dict) else None
+    if isinstance(wanted, str) and SESSION_ID.fullmatch(wanted):
+        return wanted
+    return secrets.token_urlsafe(32)
 
 
 class _RoomOutput(SocketIOOutput):
@@ -30,18 +72,99 @@ class _RoomOutput(SocketIOOutput):
     async def _send_message(self, socket_id: str, response: Any) -> None:
         await super()._send_message(self.room, response)
 
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        # Rasa's version sends custom JSON to `recipient_id` (the pseudonym): never a room.
+        await self.sio.emit(self.bot_message_evt, dict(json_message), room=self.room)
+
 
 class SocketIOInput(_RasaSocketIOInput):
+    def __init__(self, *args: Any, origins: Iterable[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._origins = tuple(origins) if origins is not None else None
+
     @classmethod
     def name(cls) -> str:
         return CHANNEL
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        async def pseudonymised(message: UserMessage) -> Any:
-            room = str(message.sender_id)
-            message.sender_id = pseudonymise(CHANNEL, room)
-            if isinstance(message.output_channel, SocketIOOutput):
-                message.output_channel = _RoomOutput(message.output_channel, room)
-            return await on_new_message(message)
+    @property
+    def origins(self) -> tuple[str, ...]:
+        if self._origins is None:
+            self._origins = allowed_origins()
+        return self._origins
 
-        return super().blueprint(pseudonymised)
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Origins are checked in `connect` below; engine.io's own check stays off so that the
+        # CORS headers come only from Rasa's `--cors` (two sets of headers break browsers).
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        namespace = self.namespace
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            if origin not in self.origins:
+                logger.warning("socket.io connection refused: origin not allowed")
+                return False
+            return True
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any = None) -> None:
+            session_id = session_id_from(data)
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=namespace)
+                if inspect.isawaitable(joined):
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                room = data.get("session_id")
+                if not isinstance(room, str) or not SESSION_ID.fullmatch(room):
+                    logger.warning("socket.io message without a valid session id: ignored")
+                    return
+                if room not in sio.rooms(sid, namespace=namespace):
+                    logger.warning("socket.io message for a session this socket did not join")
+                    return
+            else:
+                room = sid
+            text = data.get("message")
+            text = text if isinstance(text, str) else ""
+            if len(text) > MAX_MESSAGE_CHARS:
+                await sio.emit(
+                    ERROR_EVENT,
+                    {
+                        "code": "too_long",
+                        "text": TOO_LONG.format(length=len(text), limit=MAX_MESSAGE_CHARS),
+                    },
+                    room=sid,
+                    namespace=namespace,
+                )
+                return
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            output = _RoomOutput(SocketIOOutput(sio, self.bot_message_evt), room)
+            await on_new_message(
+                UserMessage(
+                    text,
+                    output,
+                    pseudonymise(CHANNEL, room),
+                    input_channel=CHANNEL,
+                    metadata=metadata if isinstance(metadata, dict) else {},
+                )
+            )
+
+        return blueprint

@@ -428,3 +428,31 @@ async def test_screenshot_is_attached_through_the_signed_link(domain: dict[str, 
     status, again = evidence_upload.upload_response(token, *_multipart(screenshot + b"x"))
     assert status == 409 and "ne se remplace pas" in again.decode()
     assert repository().evidence_content(code, 1) == screenshot
+
+
+async def test_the_web_chat_gets_the_upload_outcome_as_json(domain: dict[str, Any]) -> None:
+    import hashlib
+    import json
+
+    from riposte import evidence_upload
+
+    code, _secret, slots = await start_case(domain)
+    item = {"evidence_url": "https://x.com/troll/status/9", "evidence_excerpt": "escroc"}
+    dispatcher = CollectingDispatcher()
+    await ActionSaveEvidence().run(dispatcher, make_tracker("x", slots={**slots, **item}), domain)
+    token = message(dispatcher, "utter_evidence_saved")["upload"].rsplit("/", 1)[1]
+
+    status, body = evidence_upload.upload_json(token, *_multipart(b"<html>texte"))
+    refused = json.loads(body)
+    assert status == 415 and refused["ok"] is False
+    assert refused["message"] == "Ce fichier n'est ni une image ni un PDF."
+    status, body = evidence_upload.upload_json("forged.token", *_multipart(b"%PDF-1.7"))
+    assert status == 404 and "expiré" in json.loads(body)["message"]
+
+    pdf = b"%PDF-1.7 capture of the review"
+    status, body = evidence_upload.upload_json(token, *_multipart(pdf))
+    done = json.loads(body)
+    assert status == 200 and done["ok"] is True and done["number"] == 1
+    assert done["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert "Capture enregistrée" in done["message"]
+    assert repository().evidence_content(code, 1) == pdf

@@ -50,7 +50,11 @@ async def _socketio_chat(bot: Stack, session_id: str, text: str) -> list[dict[st
         replies.append(data)
         received.set()
 
-    await client.connect(f"http://127.0.0.1:{bot.rasa_port}", socketio_path="/socket.io")
+    await client.connect(
+        f"http://127.0.0.1:{bot.rasa_port}",
+        socketio_path="/socket.io",
+        headers={"Origin": f"http://127.0.0.1:{bot.web_port}"},
+    )
     try:
         await client.emit("session_request", {"session_id": session_id})
         await client.emit("user_uttered", {"message": text, "session_id": session_id})
@@ -62,7 +66,7 @@ async def _socketio_chat(bot: Stack, session_id: str, text: str) -> list[dict[st
 
 
 def test_socketio_session_is_pseudonymised_and_answered(bot: Stack) -> None:
-    session_id = "browser-session-5f2c9a"
+    session_id = "browser-session-" + "5f2c9a" * 8
     replies = asyncio.run(_socketio_chat(bot, session_id, "qui es-tu, un robot ?"))
     assert any("Riposte" in r.get("text", "") for r in replies), replies
     pseudonym = bot.pseudonym(session_id, channel="socketio")

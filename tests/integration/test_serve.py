@@ -35,10 +35,19 @@ def test_web_page_is_served_with_security_headers(stack: Stack) -> None:
         assert response.status == 200
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
+        policy = response.headers["Content-Security-Policy"]
     assert '<html lang="fr">' in body
     assert "Votre message" in body
+    # Scripts only from the page itself; connections only to the page and its Rasa server.
+    assert "script-src 'self';" in policy
+    rasa = f"127.0.0.1:{stack.rasa_port}"
+    assert f"connect-src 'self' http://{rasa} ws://{rasa};" in policy
     with urllib.request.urlopen(stack.url("/config.json", stack.web_port), timeout=10) as r:
-        assert json.loads(r.read()) == {"rasaPort": stack.rasa_port, "socketPath": "/socket.io/"}
+        config = json.loads(r.read())
+    assert config["rasaPort"] == stack.rasa_port
+    assert config["socketPath"] == "/socket.io/"
+    assert config["maxMessageChars"] == 5000
+    assert config["quickExitUrl"].startswith("https://")
 
 
 def test_http_api_is_off_without_a_token(stack: Stack) -> None:
