@@ -26,6 +26,7 @@ from riposte.store.codes import find_credentials
 from riposte.store.errors import (
     AccessDeniedError,
     CaseLockedError,
+    InboxFileMissingError,
     StoreError,
     UnknownCaseError,
 )
@@ -44,6 +45,8 @@ CHAT = "chat"
 # code after 5 failures in 15 minutes, whatever the conversation).
 MAX_CHAT_ATTEMPTS = 3
 EVIDENCE_SLOTS = ("evidence_url", "evidence_seen_at", "evidence_author", "evidence_excerpt")
+FILE_REF = "evidence_file_ref"  # entity and slot of /send_evidence_file (riposte/channels)
+CHANNEL_NAMES = {"telegram": "Telegram", "signal": "Signal"}
 
 T = TypeVar("T")
 
@@ -424,6 +427,60 @@ class ActionSaveEvidence(Action):
             upload=f"{Settings.from_env().public_url}{UPLOAD_PATH}{token}",
         )
         log.info("evidence item recorded from the chat")
+        return [*events, *reset]
+
+
+class ActionSaveEvidenceFile(Action):
+    """A photo or document sent on Telegram or Signal: file it in the case's journal.
+
+    The channel sealed the file in the store's inbox, bound to this conversation's sender, and
+    sent `/send_evidence_file{"evidence_file_ref": …}`. The item (file, fingerprint, caption as
+    the excerpt, UTC time) is written and the inbox entry deleted in one transaction. Without a
+    case yet, one is opened first (its code and secret shown once), as for a typed item.
+    """
+
+    def name(self) -> str:
+        return "action_save_evidence_file"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        ref = next(tracker.get_latest_entity_values(FILE_REF), None) or tracker.get_slot(FILE_REF)
+        reset: list[EventType] = [SlotSet(FILE_REF, None)]
+        if not ref:
+            dispatcher.utter_message(response="utter_evidence_file_missing")
+            return reset
+        events: list[EventType] = []
+        code = tracker.get_slot("case_code")
+        if not code:
+            events = await sync_case(dispatcher, tracker, fact_slots(tracker), create=True)
+            code = next((e["value"] for e in events if e.get("name") == "case_code"), None)
+            if not code:
+                return [*events, *reset]  # the store is unavailable: already said
+        try:
+            record = await call(
+                repository().add_inbox_evidence, code, str(ref), tracker.sender_id, actor="chat"
+            )
+        except InboxFileMissingError:
+            log.warning("evidence file not found in the inbox (unknown, filed or expired)")
+            dispatcher.utter_message(response="utter_evidence_file_missing")
+            return [*events, *reset]
+        except (StoreError, SQLAlchemyError) as error:
+            log.error("evidence file not recorded: %s", type(error).__name__)
+            dispatcher.utter_message(response="utter_evidence_file_not_saved")
+            return [*events, *reset]
+        channel = tracker.get_latest_input_channel() or ""
+        recorded = record.recorded_at.astimezone(timezone.utc)
+        dispatcher.utter_message(
+            response="utter_evidence_file_saved",
+            number=record.number,
+            channel=CHANNEL_NAMES.get(channel, "la messagerie"),
+            recorded=recorded.strftime("%d/%m/%Y à %H:%M UTC"),
+            fingerprint=(record.item.sha256 or "")[:16],
+        )
+        log.info("evidence file recorded from the chat")
         return [*events, *reset]
 
 

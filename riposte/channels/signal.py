@@ -15,13 +15,21 @@ consumer and posts each envelope, as received, to this channel's webhook
 - replies go to the real sender through `POST {api_url}/v2/send`; buttons become numbered
   choices in the text, and a later "1", "2"… from the same sender reaches Rasa as the payload
   of that button (the last buttons of each sender are kept in memory, by pseudonym);
-- documents (`send_custom_json` with `document`) are sent as base64 attachments.
+- documents (`send_custom_json` with `document`) are sent as base64 attachments;
+- attachments the sender sends (`dataMessage.attachments`) are downloaded here, in the channel,
+  from `GET {api_url}/v1/attachments/{id}` (the bridge stays the only reader of /v1/receive and
+  forwards envelopes unchanged), then deleted from signal-cli-rest-api (`DELETE`, best effort:
+  it keeps them in clear otherwise). An image or PDF of 10 MB at most is sealed in the case
+  store's inbox and Rasa gets `/send_evidence_file{"evidence_file_ref": …}`, which files it in
+  the evidence journal (riposte/channels/evidence_files.py); the message's text, if any, is
+  its caption. Another type or a larger file gets a French reply and nothing is kept.
 
-Phone numbers and message texts are never logged.
+Phone numbers, message texts and files are never logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -32,6 +40,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -40,6 +49,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from riposte.channels.evidence_files import (
+    MAX_BYTES,
+    NOT_RECEIVED,
+    TOO_LARGE,
+    Refused,
+    keep,
+    read_limited,
+)
 from riposte.privacy import pseudonymise
 from riposte.signal_bridge import TOKEN_HEADER
 
@@ -49,6 +66,7 @@ CHANNEL = "signal"
 DEFAULT_API_URL = "http://127.0.0.1:8081"
 MAX_REMEMBERED = 10_000  # senders whose last buttons are kept in memory
 SEND_TIMEOUT = aiohttp.ClientTimeout(total=60)
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120)  # an attachment of 10 MB at most
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
@@ -97,6 +115,32 @@ class SignalOutput(OutputChannel):
                     raise SignalSendError(f"signal: /v2/send answered {answer.status}")
         except aiohttp.ClientError as error:
             raise SignalSendError(f"signal: /v2/send failed ({type(error).__name__})") from None
+
+    def _attachment_url(self, attachment_id: str) -> str:
+        return f"{self.api_url}/v1/attachments/{quote(attachment_id, safe='')}"
+
+    async def fetch_attachment(self, attachment_id: str, limit: int = MAX_BYTES) -> bytes:
+        """A received attachment's content; `Refused` when over `limit` or not downloadable."""
+        try:
+            async with self._http().get(
+                self._attachment_url(attachment_id), timeout=DOWNLOAD_TIMEOUT
+            ) as answer:
+                if answer.status >= 300:
+                    logger.warning("signal: /v1/attachments answered %d", answer.status)
+                    raise Refused(NOT_RECEIVED)
+                return await read_limited(answer, limit)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("signal: an attachment download failed (%s)", type(error).__name__)
+            raise Refused(NOT_RECEIVED) from None
+
+    async def forget_attachment(self, attachment_id: str) -> None:
+        """Delete a received attachment from signal-cli-rest-api (best effort)."""
+        try:
+            async with self._http().delete(self._attachment_url(attachment_id)) as answer:
+                if answer.status >= 300:
+                    logger.warning("signal: deleting an attachment answered %d", answer.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("signal: deleting an attachment failed (%s)", type(error).__name__)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send(recipient_id, text)
@@ -177,13 +221,46 @@ class Malformed(ValueError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """One entry of `dataMessage.attachments`, as signal-cli-rest-api gives it."""
+
+    id: str
+    content_type: str | None
+    filename: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
 class Incoming:
     sender: str  # UUID, else number: the conversation key and the reply's recipient
-    text: str
+    text: str  # with attachments, their caption (may be empty)
+    attachments: tuple[Attachment, ...] = ()
+
+
+def _attachments(value: Any) -> tuple[Attachment, ...]:
+    found = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            continue
+        size = item.get("size")
+        found.append(
+            Attachment(
+                id=item["id"],
+                content_type=_text_or_none(item.get("contentType")),
+                filename=_text_or_none(item.get("filename")),
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+            )
+        )
+    return tuple(found)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def parse_envelope(body: Any, allow_groups: bool = False, own_number: str = "") -> Incoming | None:
-    """The sender and text of one received message, None when there is nothing to answer.
+    """The sender, text and attachments of one received message, None when there is nothing
+    to answer.
 
     Raises `Malformed` when `body` is not `{"envelope": {...}, ...}`.
     """
@@ -194,8 +271,10 @@ def parse_envelope(body: Any, allow_groups: bool = False, own_number: str = "") 
     if not isinstance(data, dict):
         return None  # receipt, typing, sync message, call…
     text = data.get("message")
-    if not isinstance(text, str) or not text.strip():
-        return None  # reaction, sticker, attachment without text…
+    text = text if isinstance(text, str) else ""
+    attachments = _attachments(data.get("attachments"))
+    if not text.strip() and not attachments:
+        return None  # reaction, sticker…
     if (data.get("groupInfo") or data.get("groupV2")) and not allow_groups:
         return None
     for key in ("sourceUuid", "sourceNumber", "source"):
@@ -207,7 +286,7 @@ def parse_envelope(body: Any, allow_groups: bool = False, own_number: str = "") 
         raise Malformed("no sender")
     if own_number and own_number in (envelope.get("sourceNumber"), envelope.get("source")):
         return None  # our own message, seen from another device
-    return Incoming(sender, text)
+    return Incoming(sender, text, attachments)
 
 
 class SignalInput(InputChannel):
@@ -281,6 +360,25 @@ class SignalInput(InputChannel):
         button = buttons[index - 1]
         return str(button.get("payload") or button.get("title") or text)
 
+    async def _file_message(
+        self, sender: _SenderOutput, pseudonym: str, attachment: Attachment, caption: str
+    ) -> str | None:
+        """The message for Rasa once the attachment is in the inbox; None (after a reply) if not.
+
+        The attachment is then deleted from signal-cli-rest-api, kept or not.
+        """
+        output = sender.output
+        try:
+            if attachment.size is not None and attachment.size > MAX_BYTES:
+                raise Refused(TOO_LARGE)
+            data = await output.fetch_attachment(attachment.id)
+            return await keep(CHANNEL, pseudonym, data, attachment.filename, caption)
+        except Refused as refusal:
+            await sender.send_text_message(pseudonym, str(refusal))
+            return None
+        finally:
+            await output.forget_attachment(attachment.id)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         signal = Blueprint("riposte_signal", __name__)
         output = self.get_output_channel()
@@ -307,20 +405,30 @@ class SignalInput(InputChannel):
             if incoming is None:
                 return response.text("ignored")
             pseudonym = pseudonymise(CHANNEL, incoming.sender)
-            text = self._choice(pseudonym, incoming.text)
             sender_output = _SenderOutput(
                 output, incoming.sender, lambda buttons: self._remember(pseudonym, buttons)
             )
             try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        sender_output,
-                        pseudonym,
-                        input_channel=CHANNEL,
-                        metadata=self.get_metadata(request),
+                if incoming.attachments:
+                    texts = []
+                    for attachment in incoming.attachments:
+                        text = await self._file_message(
+                            sender_output, pseudonym, attachment, incoming.text
+                        )
+                        if text is not None:
+                            texts.append(text)
+                else:
+                    texts = [self._choice(pseudonym, incoming.text)]
+                for text in texts:
+                    await on_new_message(
+                        UserMessage(
+                            text,
+                            sender_output,
+                            pseudonym,
+                            input_channel=CHANNEL,
+                            metadata=self.get_metadata(request),
+                        )
                     )
-                )
             except Exception as error:  # the bridge must not resend: Rasa has the message
                 logger.error("signal: handling an envelope failed (%s)", type(error).__name__)
                 logger.debug("signal: handling an envelope failed", exc_info=True)

@@ -15,8 +15,12 @@ What changes from Rasa's built-in channel (see rasa-traps, trap 5):
 - texts are split under Telegram's 4096-character limit; buttons become an inline keyboard,
   one button per row; documents can be sent (`send_attachment`, or custom JSON `document`).
 
-Only private chats are served. Photos, documents and other media sent by the user are not read
-(the user is asked to write instead).
+Only private chats are served. A photo (its largest size) or a document sent by the user is
+fetched (`getFile`, then `{api_url}/file/bot<token>/<file_path>`), checked and sealed in the case
+store's inbox, and Rasa gets `/send_evidence_file{"evidence_file_ref": …}`, which files it in
+the evidence journal (riposte/channels/evidence_files.py); a file too large or of another type
+than image or PDF gets a French reply and nothing is kept. Other media (voice, video, stickers…)
+are not read: the user is asked to write instead.
 """
 
 from __future__ import annotations
@@ -45,6 +49,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from riposte.channels.evidence_files import (
+    MAX_BYTES,
+    NOT_RECEIVED,
+    TOO_LARGE,
+    Refused,
+    keep,
+    read_limited,
+)
 from riposte.privacy import pseudonymise
 
 logger = logging.getLogger(__name__)
@@ -57,8 +69,10 @@ MAX_CALLBACK_DATA = 64  # bytes
 GREET = "/greet"
 ALLOWED_UPDATES = ["message", "callback_query"]
 ONLY_TEXT_NOTICE = (
-    "Je ne lis que les messages écrits pour le moment : décrivez-moi la situation par écrit."
+    "Je lis les messages écrits, les captures d'écran et les PDF, mais pas les messages vocaux, "
+    "les vidéos ni les autocollants : décrivez-moi la situation par écrit."
 )
+DOWNLOAD_TIMEOUT = 120  # seconds, for a file of 10 MB at most
 _START = re.compile(r"^/start(?:@\w+)?(?:\s|$)")
 
 
@@ -139,6 +153,22 @@ class TelegramOutput(_RasaTelegramOutput):
         """A document by URL (Telegram fetches it: PDF, ZIP or GIF only) or by file id."""
         await self.send_document(recipient_id, attachment)
 
+    async def fetch_file(self, file_id: str, limit: int = MAX_BYTES) -> bytes:
+        """A file the user sent: `getFile`, then its download URL on the same Bot API server.
+
+        Raises `Refused` when it is over `limit` bytes or cannot be downloaded.
+        """
+        found = await self.get_file(file_id)
+        if found.file_size and found.file_size > limit:
+            raise Refused(TOO_LARGE)
+        if not found.file_path:
+            raise Refused(NOT_RECEIVED)
+        url = self.get_file_url(found.file_path)
+        async with self.session.get(url, timeout=DOWNLOAD_TIMEOUT) as answer:
+            if answer.status >= 300:
+                raise Refused(NOT_RECEIVED)
+            return await read_limited(answer, limit)
+
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
@@ -196,10 +226,19 @@ class _ChatOutput(OutputChannel):
 
 
 @dataclass(frozen=True)
+class _SentFile:
+    file_id: str
+    name: str | None  # the document's file name (photos have none)
+    size: int | None  # as announced by Telegram
+    caption: str | None
+
+
+@dataclass(frozen=True)
 class _Incoming:
     chat_id: str
-    text: str | None  # None: a message without text (photo, sticker…)
+    text: str | None  # None: a message without text (photo, document, sticker…)
     callback_id: str | None = None
+    file: _SentFile | None = None  # a photo or a document
 
 
 class TelegramInput(InputChannel):
@@ -330,7 +369,31 @@ class TelegramInput(InputChannel):
         if chat is None or not isinstance(message, dict):
             return None
         text = message.get("text")
-        return _Incoming(chat, self._text(text) if isinstance(text, str) else None)
+        if isinstance(text, str):
+            return _Incoming(chat, self._text(text))
+        return _Incoming(chat, None, file=_sent_file(message))
+
+    async def _file_message(
+        self, bot: TelegramOutput, output: _ChatOutput, chat_id: str, sent: _SentFile
+    ) -> str | None:
+        """The message for Rasa once the file is in the inbox; None (after a reply) if not."""
+        try:
+            if sent.size is not None and sent.size > MAX_BYTES:
+                raise Refused(TOO_LARGE)
+            try:
+                data = await bot.fetch_file(sent.file_id)
+            except Refused:
+                raise
+            except Exception as error:  # Bot API error, network…
+                logger.warning(
+                    "telegram: a sent file could not be downloaded (%s)", type(error).__name__
+                )
+                raise Refused(NOT_RECEIVED) from None
+            pseudonym = pseudonymise(CHANNEL, chat_id)
+            return await keep(CHANNEL, pseudonym, data, sent.name, sent.caption)
+        except Refused as refusal:
+            await output.send_text_message(chat_id, str(refusal))
+            return None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram = Blueprint("riposte_telegram", __name__)
@@ -368,12 +431,17 @@ class TelegramInput(InputChannel):
                         "telegram: answerCallbackQuery failed (%s)", type(error).__name__
                     )
             try:
-                if incoming.text is None:
+                text = incoming.text
+                if incoming.file is not None:
+                    text = await self._file_message(bot, output, incoming.chat_id, incoming.file)
+                    if text is None:
+                        return response.text("success")
+                elif text is None:
                     await output.send_text_message(incoming.chat_id, ONLY_TEXT_NOTICE)
                     return response.text("success")
                 await on_new_message(
                     UserMessage(
-                        incoming.text,
+                        text,
                         output,
                         pseudonymise(CHANNEL, incoming.chat_id),
                         input_channel=CHANNEL,
@@ -395,3 +463,33 @@ def _private_chat(message: Any) -> str | None:
     if not isinstance(chat, dict) or chat.get("type") != "private" or "id" not in chat:
         return None
     return str(chat["id"])
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _area(photo: dict[str, Any]) -> int:
+    return (_size(photo.get("width")) or 0) * (_size(photo.get("height")) or 0)
+
+
+def _sent_file(message: dict[str, Any]) -> _SentFile | None:
+    """The photo (its largest size) or the document of a message, if any."""
+    caption = message.get("caption")
+    caption = caption if isinstance(caption, str) else None
+    photo = message.get("photo")
+    if isinstance(photo, list):
+        sizes = [p for p in photo if isinstance(p, dict) and p.get("file_id")]
+        if sizes:
+            best = max(sizes, key=_area)
+            return _SentFile(str(best["file_id"]), None, _size(best.get("file_size")), caption)
+    document = message.get("document")
+    if isinstance(document, dict) and document.get("file_id"):
+        name = document.get("file_name")
+        return _SentFile(
+            str(document["file_id"]),
+            name if isinstance(name, str) else None,
+            _size(document.get("file_size")),
+            caption,
+        )
+    return None

@@ -32,6 +32,8 @@ DEFAULT_PURGE_DAYS = 180
 """`riposte purge` erases cases without activity for this many days (six months)."""
 REMINDER_DAYS = 14
 """`riposte reminders` lists deadlines within this many days."""
+INBOX_HOURS = 24
+"""A file received on Telegram or Signal waits this long, sealed, to be filed in a case."""
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,10 @@ class CaseLockedError(AccessDeniedError):
                 time=local.strftime("%H:%M"),
             )
         )
+
+
+class InboxFileMissingError(StoreError):
+    """No inbox entry for this reference and sender: unknown, already filed, or expired."""
+
+    def __init__(self) -> None:
+        super().__init__(message("errors.inbox_file_missing"))

@@ -151,6 +151,25 @@ class SenderRow(Base):
     linked_at = Column(UTCDateTime, nullable=False)
 
 
+class InboxRow(Base):
+    """A file a chat channel received, waiting to be filed in a case (24 hours at most).
+
+    The channels run in the Rasa process and the case is written by the action server: the
+    store is all they share. `ref` is a keyed hash of the random reference handed to Rasa;
+    `content` (the file) and `details` (its name and caption) are sealed with the reference
+    and the sender's pseudonym as associated data, so that only that sender's conversation,
+    holding that reference, can open them. Nothing here names a case or a person.
+    """
+
+    __tablename__ = "inbox"
+
+    id = Column(Integer, primary_key=True)
+    ref = Column(String(64), nullable=False, unique=True)
+    received_at = Column(UTCDateTime, nullable=False, index=True)
+    content = Column(LargeBinary, nullable=False)
+    details = Column(LargeBinary, nullable=False)
+
+
 class AuditRow(Base):
     """Who did what, when: never personal data (the detail holds counts and keys only).
 

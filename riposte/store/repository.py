@@ -42,6 +42,7 @@ from riposte.store.codes import (
 )
 from riposte.store.config import (
     DEFAULT_PURGE_DAYS,
+    INBOX_HOURS,
     LOCK_MINUTES,
     MAX_FAILED_ATTEMPTS,
     REMINDER_DAYS,
@@ -51,6 +52,7 @@ from riposte.store.crypto import DecryptionError, Keyring
 from riposte.store.errors import (
     AccessDeniedError,
     CaseLockedError,
+    InboxFileMissingError,
     StoreConfigError,
     UnknownCaseError,
     message,
@@ -68,6 +70,7 @@ from riposte.store.models import (
     AuditRow,
     CaseRow,
     EvidenceRow,
+    InboxRow,
     IncidentRow,
     LetterRow,
     SenderRow,
@@ -88,6 +91,7 @@ from riposte.store.records import (
 
 _CASE_TABLES = (AuditRow, SenderRow, LetterRow, StepRow, EvidenceRow, IncidentRow)
 _LETTER_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_INBOX_REF_BYTES = 18  # the reference handed to Rasa: 24 URL-safe characters
 _LOG = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
@@ -313,6 +317,29 @@ class CaseRepository:
             file_size=None if data is None else len(data),
             stored_file=stored,
         )
+
+    def _append_evidence(
+        self,
+        s: Session,
+        st: _State,
+        row: CaseRow,
+        item: Evidence,
+        data: bytes | None,
+        now: datetime,
+        actor: str,
+        written: list[tuple[str, str]],
+    ) -> EvidenceRow:
+        """Add the next journal row (its file, if any, noted in `written` for clean-up)."""
+        last = s.execute(
+            select(func.max(EvidenceRow.number)).where(EvidenceRow.case_id == row.id)
+        ).scalar()
+        ev = self._evidence_row(st, row, (last or 0) + 1, item, data, now)
+        if ev.stored_file is not None:
+            written.append((row.storage_key, ev.stored_file))
+        s.add(ev)
+        self._touch(row, now)
+        self._audit(s, st, row, actor, "evidence_added", {"number": ev.number})
+        return ev
 
     def _new_code(self, s: Session) -> str:
         for _ in range(50):
@@ -548,15 +575,7 @@ class CaseRepository:
         try:
             with st.sessions.begin() as s:
                 row = self._find(s, code)
-                last = s.execute(
-                    select(func.max(EvidenceRow.number)).where(EvidenceRow.case_id == row.id)
-                ).scalar()
-                ev = self._evidence_row(st, row, (last or 0) + 1, item, file_bytes, now)
-                if ev.stored_file is not None:
-                    written.append((row.storage_key, ev.stored_file))
-                s.add(ev)
-                self._touch(row, now)
-                self._audit(s, st, row, actor, "evidence_added", {"number": ev.number})
+                ev = self._append_evidence(s, st, row, item, file_bytes, now, actor, written)
         except BaseException:
             for storage_key, name in written:
                 st.vault.remove(storage_key, name)
@@ -606,6 +625,102 @@ class CaseRepository:
                 st.vault.remove(storage_key, name)
             raise
         return next(e for e in record.evidence if e.number == number)
+
+    # ------------------------------------------------------------------ the inbox
+
+    def _inbox_ref(self, st: _State, ref: str) -> str:
+        key = st.keys.master.derive("inbox-ref")
+        return hmac.new(key, ref.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def _inbox_aad(column: str, ref: str, sender: str) -> str:
+        return f"inbox.{column}:{ref}/{sender}"
+
+    def put_inbox_file(
+        self, sender: str, data: bytes, *, filename: str, caption: str | None = None
+    ) -> str:
+        """Keep a file a chat channel received until the action server files it in a case.
+
+        `sender` is the pseudonym Rasa knows the conversation by; the file, its name and
+        caption are sealed, bound to it and to the new random reference returned (for Rasa).
+        The entry is deleted when filed (`add_inbox_evidence`) or after `INBOX_HOURS`.
+        """
+        st = self._ready()
+        ref = secrets.token_urlsafe(_INBOX_REF_BYTES)
+        details = {"filename": filename, "caption": caption}
+        with st.sessions.begin() as s:
+            s.add(
+                InboxRow(
+                    ref=self._inbox_ref(st, ref),
+                    received_at=self._now(),
+                    content=st.keys.files.seal(data, self._inbox_aad("content", ref, sender)),
+                    details=st.keys.fields.seal_json(
+                        details, self._inbox_aad("details", ref, sender)
+                    ),
+                )
+            )
+        _LOG.info("file put in the inbox (%d bytes)", len(data))
+        return ref
+
+    def add_inbox_evidence(
+        self, code: str, ref: str, sender: str, *, actor: str = "chat"
+    ) -> EvidenceRecord:
+        """File inbox entry `ref` as a new journal item of the case, in one transaction.
+
+        The item gets the file (fingerprinted, sealed in the vault), its name and, as the
+        excerpt, its caption; the inbox entry is deleted by the same commit. Raises
+        `InboxFileMissingError` when the entry is unknown, already filed, expired, or was
+        received from another sender than `sender`.
+        """
+        st = self._ready()
+        now = self._now()
+        self.purge_inbox(now)
+        written: list[tuple[str, str]] = []
+        try:
+            with st.sessions.begin() as s:
+                query = select(InboxRow).where(InboxRow.ref == self._inbox_ref(st, ref))
+                entry = s.execute(query).scalar_one_or_none()
+                if entry is None:
+                    raise InboxFileMissingError()
+                try:
+                    data = st.keys.files.open(
+                        entry.content, self._inbox_aad("content", ref, sender)
+                    )
+                    details = st.keys.fields.open_json(
+                        entry.details, self._inbox_aad("details", ref, sender)
+                    )
+                except DecryptionError:  # another sender's entry (or altered data)
+                    raise InboxFileMissingError() from None
+                fields = {"file": details.get("filename"), "excerpt": details.get("caption")}
+                wanted = {k: v for k, v in fields.items() if v}
+                item = parse_case({"evidence": [wanted]}, now.date()).evidence[0]
+                row = self._find(s, code)
+                taken = s.execute(delete(InboxRow).where(InboxRow.id == entry.id))
+                if taken.rowcount != 1:  # filed meanwhile by a concurrent call
+                    raise InboxFileMissingError()
+                ev = self._append_evidence(s, st, row, item, data, now, actor, written)
+        except BaseException:
+            for storage_key, name in written:
+                st.vault.remove(storage_key, name)
+            raise
+        _LOG.info("inbox file filed as an evidence item (%d bytes)", len(data))
+        return EvidenceRecord(
+            number=ev.number,
+            item=replace(item, sha256=ev.sha256),
+            recorded_at=now,
+            file_size=ev.file_size,
+        )
+
+    def purge_inbox(self, now: datetime | None = None) -> int:
+        """Delete the inbox entries received more than `INBOX_HOURS` ago; returns how many."""
+        st = self._ready()
+        cutoff = (now or self._now()) - timedelta(hours=INBOX_HOURS)
+        with st.sessions.begin() as s:
+            result = s.execute(delete(InboxRow).where(InboxRow.received_at < cutoff))
+        count = int(result.rowcount or 0)
+        if count:
+            _LOG.info("%d expired inbox file(s) deleted", count)
+        return count
 
     def mark_step(
         self,
@@ -779,10 +894,14 @@ class CaseRepository:
         *,
         actor: str = "purge",
     ) -> list[DeletionReport]:
-        """Delete every case with no activity (creation, opening, change) for that many days."""
+        """Delete every case with no activity (creation, opening, change) for that many days.
+
+        Expired inbox entries (files received more than `INBOX_HOURS` ago) go too.
+        """
         if older_than_days < 0:
             raise ValueError("older_than_days must be >= 0")
         st = self._ready()
+        self.purge_inbox(now)
         cutoff = (now or self._now()) - timedelta(days=older_than_days)
         with st.sessions() as s:
             query = select(CaseRow.code).where(CaseRow.last_activity_at < cutoff)

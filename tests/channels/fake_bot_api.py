@@ -1,13 +1,16 @@
 """A fake Telegram Bot API on 127.0.0.1 (aiohttp): records the calls, answers like Telegram.
 
 Only the methods the connector uses: setWebhook, sendMessage, sendDocument,
-answerCallbackQuery (https://core.telegram.org/bots/api). Answers are the documented
-`{"ok": true, "result": ...}`; unknown methods get Telegram's 404 answer.
+answerCallbackQuery, getFile (https://core.telegram.org/bots/api). Answers are the documented
+`{"ok": true, "result": ...}`; unknown methods get Telegram's 404 answer. Files the user "sent"
+(`add_file`) are described by getFile (a `File` with its `file_path`) and downloaded from
+`GET /file/bot<token>/<file_path>`, as on Telegram's server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -34,7 +37,18 @@ class FakeBotAPI:
         self.webhook: dict[str, Any] = {}
         self._runner: web.AppRunner | None = None
         self._message_id = 0
+        self._file_ids = itertools.count(1)
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, content)
+        self.downloads: list[tuple[str, str]] = []  # (token, file path) of each download
+        self.report_sizes = True  # getFile's `file_size` is optional in the Bot API
         self.url = ""
+
+    def add_file(self, content: bytes, extension: str = "jpg") -> str:
+        """A file stored on the fake server (as if the user had sent it); returns its file_id."""
+        number = next(self._file_ids)
+        file_id = f"AgACAgQAAxkBAAI{number:04d}"
+        self.files[file_id] = (f"photos/file_{number}.{extension}", content)
+        return file_id
 
     def of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -50,6 +64,7 @@ class FakeBotAPI:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -94,6 +109,30 @@ class FakeBotAPI:
             return _answer({"ok": True, "result": result})
         if method == "answerCallbackQuery":
             return _answer({"ok": True, "result": True})
+        if method == "getFile":
+            found = self.files.get(str(fields.get("file_id")))
+            if found is None:
+                return _answer(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    400,
+                )
+            path, content = found
+            result = {
+                "file_id": fields["file_id"],
+                "file_unique_id": "U" + str(fields["file_id"])[-6:],
+                "file_path": path,
+            }
+            if self.report_sizes:
+                result["file_size"] = len(content)
+            return _answer({"ok": True, "result": result})
+        return _answer({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        self.downloads.append((request.match_info["token"], path))
+        for file_path, content in self.files.values():
+            if file_path == path:
+                return web.Response(body=content, content_type="application/octet-stream")
         return _answer({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
 
 

@@ -5,7 +5,10 @@ https://bbernhard.github.io/signal-cli-rest-api/ :
 - `GET /v1/receive/{number}`: in json-rpc mode a websocket, one envelope JSON per text frame;
   in normal mode a JSON list of the envelopes received since the last call (each given once);
 - `POST /v2/send` (`{"number", "recipients", "message", "base64_attachments"?}`): recorded,
-  answered 201 `{"timestamp": "…"}`.
+  answered 201 `{"timestamp": "…"}`;
+- `GET /v1/attachments/{attachment}`: the content of a received attachment (`attachments`, as
+  listed in an envelope's `dataMessage.attachments` by its `id`), 404 when unknown;
+  `DELETE /v1/attachments/{attachment}`: removes it (204), recorded in `deleted`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ class FakeSignalAPI:
         self.connections = 0  # websockets opened
         self.polls = 0  # GET /v1/receive answered with a list
         self.pending: list[Any] = []  # normal mode: envelopes not yet received
+        self.attachments: dict[str, bytes] = {}  # id → content, as signal-cli stores them
+        self.downloaded: list[str] = []
+        self.deleted: list[str] = []
         self._frames: asyncio.Queue[str] = asyncio.Queue()
         self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
@@ -36,6 +42,8 @@ class FakeSignalAPI:
         app = web.Application()
         app.router.add_get("/v1/receive/{number}", self._receive)
         app.router.add_post("/v2/send", self._send)
+        app.router.add_get("/v1/attachments/{attachment}", self._attachment)
+        app.router.add_delete("/v1/attachments/{attachment}", self._delete_attachment)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -108,3 +116,18 @@ class FakeSignalAPI:
                 raise AssertionError(f"{len(self.sent)} message(s) sent, {count} expected")
             await asyncio.sleep(0.02)
         return self.sent
+
+    # attachments ----------------------------------------------------------------------------
+    async def _attachment(self, request: web.Request) -> web.Response:
+        name = request.match_info["attachment"]
+        self.downloaded.append(name)
+        if name not in self.attachments:
+            return web.json_response({"error": "attachment not found"}, status=404)
+        return web.Response(body=self.attachments[name], content_type="application/octet-stream")
+
+    async def _delete_attachment(self, request: web.Request) -> web.Response:
+        name = request.match_info["attachment"]
+        self.deleted.append(name)
+        if self.attachments.pop(name, None) is None:
+            return web.json_response({"error": "attachment not found"}, status=404)
+        return web.Response(status=204)

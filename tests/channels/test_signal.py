@@ -28,11 +28,13 @@ from aiohttp import web
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
-from riposte.channels.signal import SignalInput
+from riposte.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
+from riposte.channels.signal import Attachment, SignalInput, parse_envelope
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
 from riposte.settings import Settings, SettingsError
 from riposte.signal_bridge import TOKEN_HEADER, Bridge, BridgeConfig
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
+from tests.channels.inbox import PNG, TEXT, file_in_new_case, inbox_count, reference
 
 BRIDGE_TOKEN = "bridge-token_0123456789abcdef"
 SENDER_UUID = "3f6a1c2e-8b7d-4e5f-9a0b-1c2d3e4f5a6b"
@@ -72,6 +74,27 @@ def envelope(
             data["groupInfo"] = {"groupId": "Z3JvdXAtaWQtYmFzZTY0", "type": "DELIVER"}
         env["dataMessage"] = data
     return {"envelope": env, "account": BOT_NUMBER}
+
+
+def with_attachment(
+    attachment_id: str,
+    content: bytes,
+    text: str = "",
+    filename: str | None = "capture.png",
+    content_type: str = "image/png",
+    size: int | None = None,
+) -> dict[str, Any]:
+    """An envelope with one attachment, as signal-cli-rest-api lists it (the content apart)."""
+    message = envelope(text)
+    item: dict[str, Any] = {
+        "contentType": content_type,
+        "id": attachment_id,
+        "size": len(content) if size is None else size,
+    }
+    if filename is not None:
+        item["filename"] = filename
+    message["envelope"]["dataMessage"]["attachments"] = [item]
+    return message
 
 
 def receipt() -> dict[str, Any]:
@@ -123,7 +146,7 @@ def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MasterKey:
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_store: None) -> MasterKey:
     text = generate_key_text()
     monkeypatch.setenv("RIPOSTE_SECRET_KEY", text)
     monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
@@ -316,6 +339,74 @@ async def test_documents_are_sent_as_base64_attachments(harness: Harness) -> Non
     harness.agent.reply = {"custom": {"document": {"filename": "x.pdf", "data_base64": "@@"}}}
     assert await harness.post(envelope("encore")) == 200
     assert len(harness.api.sent) == 1  # invalid base64: nothing sent
+
+
+async def test_an_attachment_is_sealed_in_the_inbox_then_deleted_from_the_api(
+    harness: Harness, key: MasterKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    harness.api.attachments["Pq3xR9tZ.png"] = PNG
+    body = with_attachment("Pq3xR9tZ.png", PNG, text="Avis du 12/11, @troll_quixotique")
+    assert await harness.post(body) == 200
+
+    (message,) = harness.agent.received
+    pseudonym = pseudonymise("signal", SENDER_UUID, key)
+    assert message.sender_id == pseudonym and message.input_channel == "signal"
+    ref = reference(message.text or "")
+    assert harness.api.downloaded == ["Pq3xR9tZ.png"]
+    assert harness.api.deleted == ["Pq3xR9tZ.png"] and harness.api.attachments == {}
+    assert inbox_count() == 1
+    record, content = file_in_new_case(ref, pseudonym)
+    assert content == PNG
+    assert record.item.excerpt == "Avis du 12/11, @troll_quixotique"  # the text is the caption
+    assert record.item.file is not None and record.item.file.startswith("signal-")
+    assert record.item.file.endswith("-capture.png")
+    assert [s["message"] for s in harness.api.sent] == [
+        GREETING + "\n\n1. Un avis en ligne\n2. Un message privé"
+    ]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "troll" not in logged and "capture" not in logged and SENDER_UUID not in logged
+
+
+async def test_an_attachment_of_another_type_is_refused_and_deleted(harness: Harness) -> None:
+    harness.api.attachments["a1"] = TEXT
+    assert await harness.post(with_attachment("a1", TEXT, content_type="image/png")) == 200
+    assert harness.agent.received == []
+    assert inbox_count() == 0
+    (sent,) = harness.api.sent
+    assert sent["recipients"] == [SENDER_UUID] and sent["message"] == WRONG_TYPE
+    assert harness.api.deleted == ["a1"]
+
+
+async def test_an_attachment_over_10_mb_is_refused(harness: Harness) -> None:
+    big = PNG + b"x" * MAX_BYTES
+    harness.api.attachments["big"] = big
+    assert await harness.post(with_attachment("big", big)) == 200
+    assert harness.api.downloaded == []  # the announced size is enough
+    harness.api.attachments["big2"] = big
+    assert await harness.post(with_attachment("big2", big, size=1000)) == 200
+    assert harness.api.downloaded == ["big2"]  # announced wrongly: cut while downloading
+    assert harness.agent.received == [] and inbox_count() == 0
+    assert [s["message"] for s in harness.api.sent] == [TOO_LARGE, TOO_LARGE]
+    assert harness.api.deleted == ["big", "big2"]
+
+
+async def test_an_attachment_that_cannot_be_fetched_gets_a_reply(harness: Harness) -> None:
+    assert await harness.post(with_attachment("missing", PNG)) == 200
+    assert harness.agent.received == []
+    assert [s["message"] for s in harness.api.sent] == [NOT_RECEIVED]
+
+
+def test_parse_envelope_reads_the_attachments() -> None:
+    body = with_attachment("id-1", PNG)
+    body["envelope"]["dataMessage"]["attachments"].append({"contentType": "image/jpeg"})
+    incoming = parse_envelope(body)
+    assert incoming is not None
+    assert incoming.text == ""
+    assert incoming.attachments == (Attachment("id-1", "image/png", "capture.png", len(PNG)),)
+    no_id = envelope("")
+    no_id["envelope"]["dataMessage"]["attachments"] = [{"contentType": "image/png"}]
+    assert parse_envelope(no_id) is None
 
 
 async def test_a_failing_agent_still_answers_200(harness: Harness) -> None:

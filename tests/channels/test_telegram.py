@@ -21,6 +21,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
+from riposte.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
 from riposte.channels.telegram import (
     GREET,
     MAX_TEXT,
@@ -31,6 +32,14 @@ from riposte.channels.telegram import (
 )
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
 from tests.channels.fake_bot_api import FakeBotAPI
+from tests.channels.inbox import (
+    JPEG,
+    PDF,
+    TEXT,
+    file_in_new_case,
+    inbox_count,
+    reference,
+)
 
 TOKEN = "123456789:AAF-test_token-0123456789abcdefghijkl"
 SECRET = "test-secret_0123456789"
@@ -96,7 +105,7 @@ def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> MasterKey:
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> MasterKey:
     text = generate_key_text()
     monkeypatch.setenv("RIPOSTE_SECRET_KEY", text)
     monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
@@ -232,14 +241,118 @@ async def test_updates_without_a_message_are_ignored_with_200(harness: Harness) 
     assert [c.method for c in harness.api.calls] == ["setWebhook"]
 
 
-async def test_a_photo_gets_a_notice_and_does_not_reach_rasa(harness: Harness) -> None:
-    update = text_update("")
+def media_update(caption: str | None = None, update_id: int = 1, **media: Any) -> dict[str, Any]:
+    """A private message without text, with `photo`, `document`, `sticker`… and a caption."""
+    update = text_update("", update_id=update_id)
     del update["message"]["text"]
-    update["message"]["photo"] = [{"file_id": "P", "file_unique_id": "p", "width": 1, "height": 1}]
+    update["message"].update(media)
+    if caption is not None:
+        update["message"]["caption"] = caption
+    return update
+
+
+def photo_sizes(api: FakeBotAPI, content: bytes) -> list[dict[str, Any]]:
+    """Telegram's PhotoSize list: thumbnails first; only the largest is the real photo here."""
+    small = api.add_file(b"\xff\xd8\xff thumbnail")
+    large = api.add_file(content)
+    return [
+        {"file_id": small, "file_unique_id": "s", "width": 90, "height": 67, "file_size": 14},
+        {"file_id": large, "file_unique_id": "l", "width": 1280, "height": 960},
+    ]
+
+
+async def test_a_photo_is_sealed_in_the_inbox_and_rasa_gets_its_reference(
+    harness: Harness, key: MasterKey
+) -> None:
+    update = media_update("Avis Google du 12/11", photo=photo_sizes(harness.api, JPEG))
     assert await harness.post(update) == 200
+
+    (message,) = harness.agent.received
+    ref = reference(message.text or "")
+    pseudonym = pseudonymise("telegram", str(CHAT_ID), key)
+    assert message.sender_id == pseudonym and message.input_channel == "telegram"
+    # The largest size was fetched, from the configured server, with the bot's token.
+    (get_file,) = harness.api.of("getFile")
+    assert get_file.fields["file_id"] == update["message"]["photo"][1]["file_id"]
+    assert harness.api.downloads == [(TOKEN, "photos/file_2.jpg")]
+    assert inbox_count() == 1
+    record, content = file_in_new_case(ref, pseudonym)
+    assert content == JPEG
+    assert record.item.excerpt == "Avis Google du 12/11"
+    assert record.item.file is not None and record.item.file.startswith("telegram-")
+    assert record.item.file.endswith("-photo.jpg")
+    assert inbox_count() == 0
+    # Only Rasa's answer was sent: no refusal.
+    assert [c.fields["text"] for c in harness.api.of("sendMessage")] == [GREETING]
+
+
+async def test_a_pdf_document_keeps_its_name_and_type_is_read_from_the_content(
+    harness: Harness, key: MasterKey
+) -> None:
+    document = {
+        "file_id": harness.api.add_file(PDF, "pdf"),
+        "file_unique_id": "d",
+        "file_name": "Capture écran.jpg",  # the name says image, the content is a PDF
+        "mime_type": "image/jpeg",
+        "file_size": len(PDF),
+    }
+    assert await harness.post(media_update(document=document)) == 200
+    (message,) = harness.agent.received
+    record, content = file_in_new_case(
+        reference(message.text or ""), pseudonymise("telegram", str(CHAT_ID), key)
+    )
+    assert content == PDF
+    assert record.item.file is not None and record.item.file.endswith("-Capture-ecran.pdf")
+    assert record.item.excerpt is None
+
+
+async def test_a_file_of_another_type_is_refused_and_nothing_is_kept(harness: Harness) -> None:
+    document = {
+        "file_id": harness.api.add_file(TEXT, "exe"),
+        "file_unique_id": "x",
+        "file_name": "capture.png",
+        "mime_type": "image/png",  # announced as an image: the content decides
+    }
+    assert await harness.post(media_update(document=document)) == 200
+    assert harness.agent.received == []
+    assert inbox_count() == 0
+    (sent,) = harness.api.of("sendMessage")
+    assert sent.fields["text"] == WRONG_TYPE and sent.fields["chat_id"] == str(CHAT_ID)
+
+
+async def test_a_file_over_10_mb_is_refused_before_or_while_downloading(
+    harness: Harness,
+) -> None:
+    big = b"\xff\xd8\xff" + b"x" * MAX_BYTES
+    announced = {"file_id": harness.api.add_file(big), "file_unique_id": "b"}
+    announced["file_size"] = len(big)
+    assert await harness.post(media_update(document=announced)) == 200
+    assert harness.api.of("getFile") == [] and harness.api.downloads == []
+
+    harness.api.report_sizes = False  # getFile without file_size: cut while downloading
+    silent = {"file_id": announced["file_id"], "file_unique_id": "b"}
+    assert await harness.post(media_update(document=silent, update_id=2)) == 200
+    assert len(harness.api.downloads) == 1
+    assert harness.agent.received == []
+    assert inbox_count() == 0
+    assert [c.fields["text"] for c in harness.api.of("sendMessage")] == [TOO_LARGE, TOO_LARGE]
+
+
+async def test_a_file_that_cannot_be_fetched_gets_a_reply(harness: Harness) -> None:
+    gone = {"file_id": "unknown-file-id", "file_unique_id": "g", "width": 10, "height": 10}
+    assert await harness.post(media_update(photo=[gone])) == 200
+    assert harness.agent.received == []
+    (sent,) = harness.api.of("sendMessage")
+    assert sent.fields["text"] == NOT_RECEIVED
+
+
+async def test_a_sticker_gets_a_notice_and_does_not_reach_rasa(harness: Harness) -> None:
+    sticker = {"file_id": "S", "file_unique_id": "s", "width": 512, "height": 512}
+    assert await harness.post(media_update(sticker=sticker)) == 200
     assert harness.agent.received == []
     (sent,) = harness.api.of("sendMessage")
     assert sent.fields["text"] == ONLY_TEXT_NOTICE
+    assert harness.api.of("getFile") == []
 
 
 async def test_a_long_reply_is_split_under_telegram_limit(harness: Harness) -> None:

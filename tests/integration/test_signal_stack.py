@@ -1,10 +1,13 @@
 """Signal through the real stack (`riposte serve` with SIGNAL_NUMBER): the one bridge reads the
 fake signal-cli-rest-api's websocket, Rasa answers through /v2/send, the connection is
-re-established after a drop, and the tracker store holds the pseudonym only."""
+re-established after a drop, the tracker store holds the pseudonym only, and an attachment the
+doctor sends ends up in the case's evidence journal (channel → inbox → action server)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -13,8 +16,11 @@ from typing import Any
 
 import pytest
 
+from riposte.store.config import StoreConfig
+from riposte.store.repository import CaseRepository
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
-from tests.channels.test_signal import SENDER_NUMBER, SENDER_UUID, envelope
+from tests.channels.inbox import PNG
+from tests.channels.test_signal import SENDER_NUMBER, SENDER_UUID, envelope, with_attachment
 from tests.integration.conftest import Stack, start_stack, wait_ready
 
 
@@ -82,3 +88,27 @@ def test_the_bridge_reconnects_after_a_drop(signal_stack: tuple[Stack, ThreadedF
     sent = fake.run(fake.api.wait_sent(before + 1, timeout=60))
     assert len(sent) >= before + 1
     assert stack.process.poll() is None
+
+
+def test_an_attachment_sent_is_filed_in_the_case_with_its_fingerprint(
+    signal_stack: tuple[Stack, ThreadedFake],
+) -> None:
+    stack, fake = signal_stack
+    fake.run(fake.api.wait_connections(1, timeout=60))
+    other = "7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9"  # a doctor without a case yet
+    fake.api.attachments["Xy7Kq2Lm9Pn4.png"] = PNG
+    body = with_attachment("Xy7Kq2Lm9Pn4.png", PNG, text="capture du raid")
+    body["envelope"]["sourceUuid"] = other
+    before = len(fake.api.sent)
+    fake.push(body)
+    sent = fake.run(fake.api.wait_sent(before + 2, timeout=60))[before:]
+    texts = [s["message"] for s in sent if s["recipients"] == [other]]
+    fingerprint = hashlib.sha256(PNG).hexdigest()
+    saved = next(t for t in texts if "Pièce n° 1" in t)
+    assert "reçu par Signal" in saved and fingerprint[:16] in saved
+    assert fake.api.deleted == ["Xy7Kq2Lm9Pn4.png"]
+    code = next(m.group(0) for t in texts if (m := re.search(r"RIP-[0-9A-Z]{4}-[0-9A-Z]{2}", t)))
+    with CaseRepository(StoreConfig.from_env({"RIPOSTE_VAR_DIR": str(stack.var_dir)})) as repo:
+        (item,) = repo.read_case(code, actor="test").evidence
+        assert item.item.sha256 == fingerprint and item.item.excerpt == "capture du raid"
+        assert repo.evidence_content(code, item.number) == PNG

@@ -1,11 +1,14 @@
 """Telegram through the real stack (`riposte serve` with TELEGRAM_*), against a fake Bot API
 on loopback: the webhook is registered, an update gets a French reply to the real chat, a
-forged update is refused, and the tracker store holds the pseudonym only."""
+forged update is refused, the tracker store holds the pseudonym only, and a photo the doctor
+sends ends up in the case's evidence journal (channel → inbox → action server)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -15,7 +18,10 @@ from typing import Any
 
 import pytest
 
+from riposte.store.config import StoreConfig
+from riposte.store.repository import CaseRepository
 from tests.channels.fake_bot_api import Call, FakeBotAPI
+from tests.channels.inbox import JPEG
 from tests.integration.conftest import Stack, start_stack, wait_ready
 
 SECRET = "riposte-test-secret-0123456789"
@@ -157,3 +163,34 @@ def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedFake]
     pdf = next(c.files["document"][1] for c in documents if c.files["document"][0].endswith("pdf"))
     assert pdf.startswith(b"%PDF")
     assert all(str(call.fields["chat_id"]) == str(CHAT_ID) for call in documents)
+
+
+def test_a_photo_sent_is_filed_in_the_case_with_its_fingerprint(
+    telegram: tuple[Stack, ThreadedFake],
+) -> None:
+    stack, fake = telegram
+    other_chat = CHAT_ID + 1  # a doctor without a case yet
+    file_id = fake.api.add_file(JPEG)
+    photo = update(40, "")
+    del photo["message"]["text"]
+    photo["message"]["chat"]["id"] = photo["message"]["from"]["id"] = other_chat
+    photo["message"]["photo"] = [
+        {"file_id": file_id, "file_unique_id": "p1", "width": 1280, "height": 960}
+    ]
+    photo["message"]["caption"] = "Avis Google du 12/11"
+    before = len(fake.api.of("sendMessage"))
+    assert post_update(stack, photo, SECRET) == 200
+
+    sent = fake.wait_for("sendMessage", count=before + 2)[before:]
+    texts = [c.fields["text"] for c in sent if str(c.fields["chat_id"]) == str(other_chat)]
+    fingerprint = hashlib.sha256(JPEG).hexdigest()
+    saved = next(t for t in texts if "Pièce n° 1" in t)
+    assert "reçu par Telegram" in saved and fingerprint[:16] in saved
+    assert "ajouter une preuve" in saved
+    code = next(m.group(0) for t in texts if (m := re.search(r"RIP-[0-9A-Z]{4}-[0-9A-Z]{2}", t)))
+    with CaseRepository(StoreConfig.from_env({"RIPOSTE_VAR_DIR": str(stack.var_dir)})) as repo:
+        (item,) = repo.read_case(code, actor="test").evidence
+        assert item.item.sha256 == fingerprint
+        assert item.item.excerpt == "Avis Google du 12/11"
+        assert repo.evidence_content(code, item.number) == JPEG
+    assert not any(b"Avis Google" in p.read_bytes() for p in stack.var_dir.rglob("*.db"))

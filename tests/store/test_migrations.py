@@ -21,7 +21,17 @@ from riposte.store.repository import CaseRepository
 from tests.store.conftest import FakeClock, sample_case
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"store_meta", "cases", "incidents", "evidence", "steps", "letters", "senders", "audit"}
+TABLES = {
+    "store_meta",
+    "cases",
+    "incidents",
+    "evidence",
+    "steps",
+    "letters",
+    "senders",
+    "audit",
+    "inbox",
+}
 
 
 def tables(url: str) -> set[str]:

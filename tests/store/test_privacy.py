@@ -61,6 +61,10 @@ def test_database_and_files_hold_no_plaintext(
     repo.update_case(code, {"incident": {"summary": "Gaspard Malvoisin recommence."}})
     repo.link_sender(code, "signal", "+33612345678")
     repo.record_letter(code, "procureur", b"Plainte de Camille Zorglubin")
+    repo.put_inbox_file(
+        "a-pseudonym", b"inbox capture of Zorglubin", filename="capture-zorglubin.png"
+    )
+    repo.put_inbox_file("a-pseudonym", b"\x89PNG", filename="x.png", caption="Gaspard Malvoisin")
     repo.open_case(code, secret)
     repo.close()
     db = database_bytes(config)
@@ -70,6 +74,7 @@ def test_database_and_files_hold_no_plaintext(
     assert_no_plaintext(db, secret)
     assert_no_plaintext(files, secret)
     assert b"+33612345678" not in db and b"Plainte de" not in files
+    assert b"inbox capture" not in db and b"inbox capture" not in files
     # The files are not the plaintext under another name either.
     for content in sample_files().values():
         assert content not in files

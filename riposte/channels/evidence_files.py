@@ -1,0 +1,119 @@
+"""Photos and documents sent on Telegram or Signal: checked, sealed in the store, handed to Rasa.
+
+The channels run in the Rasa process, while the case is written by the action server (maybe on
+another machine): all they share is the case store. So a received file goes through the store's
+inbox (`CaseRepository.put_inbox_file`): sealed, bound to a random reference and to the sender's
+pseudonym, kept 24 hours at most. Rasa then gets the message
+`/send_evidence_file{"evidence_file_ref": "<reference>"}`, and `action_save_evidence_file`
+(actions/case.py) files it in the conversation's case.
+
+Accepted: what the web upload page accepts (riposte/evidence_upload.py), checked on the content,
+never on the announced type: images and PDF files, 10 MB at most. Anything else gets a French
+reply and nothing is stored. File contents, names and captions are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import re
+import unicodedata
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+
+import aiohttp
+
+from riposte.evidence_upload import _KINDS, MAX_BYTES
+
+logger = logging.getLogger(__name__)
+
+INTENT = "send_evidence_file"
+ENTITY = "evidence_file_ref"  # also the slot's name (domain.yml)
+MAX_CAPTION = 5000  # like an excerpt typed in the evidence form
+CHUNK = 64 * 1024
+
+TOO_LARGE = (
+    "Ce fichier dépasse 10 Mo : je ne l'ai pas enregistré. Envoyez une capture d'écran plus "
+    "légère, ou un PDF plus court."
+)
+WRONG_TYPE = (
+    "Je n'enregistre que les images (captures d'écran, photos) et les PDF : ce fichier n'a pas "
+    "été enregistré."
+)
+NOT_RECEIVED = "Je n'ai pas pu récupérer ce fichier. Renvoyez-le dans un moment."
+NOT_STORED = (
+    "Je n'arrive pas à enregistrer ce fichier pour le moment (problème technique de mon côté) : "
+    "rien n'a été gardé. Conservez-le et renvoyez-le plus tard."
+)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Refused(Exception):
+    """The file is not kept; `str(error)` is the French reply for the sender."""
+
+
+def file_kind(data: bytes) -> str | None:
+    """The extension of an accepted file (image or PDF, by its first bytes), else None."""
+    return next((kind for magic, kind in _KINDS.items() if data.startswith(magic)), None)
+
+
+async def read_limited(answer: aiohttp.ClientResponse, limit: int = MAX_BYTES) -> bytes:
+    """The body of a download; `Refused(TOO_LARGE)` as soon as it passes `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in answer.content.iter_chunked(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise Refused(TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def file_name(channel: str, kind: str, original: str | None, received: datetime) -> str:
+    """`telegram-20261124-093000-capture.png`: the channel, the UTC time, the sender's name for
+    the file (ASCII, shortened) and the extension found from the content."""
+    stem = PurePosixPath((original or "").replace("\\", "/")).stem
+    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    stem = _UNSAFE.sub("-", stem).strip("-.")[:60]
+    if not stem:
+        stem = "document" if kind == "pdf" else "photo"
+    return f"{channel}-{received.astimezone(timezone.utc):%Y%m%d-%H%M%S}-{stem}.{kind}"
+
+
+def rasa_message(ref: str) -> str:
+    return f"/{INTENT}{json.dumps({ENTITY: ref})}"
+
+
+async def keep(
+    channel: str, sender: str, data: bytes, original: str | None, caption: str | None
+) -> str:
+    """Check `data` and seal it in the store's inbox for `sender` (the pseudonym Rasa knows).
+
+    Returns the message to give Rasa; raises `Refused` (French reply) when the file is too
+    large, of another type, or cannot be stored.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from riposte.store.errors import StoreError
+    from riposte.store.repository import shared_repository
+
+    if len(data) > MAX_BYTES:
+        raise Refused(TOO_LARGE)
+    kind = file_kind(data)
+    if kind is None:
+        logger.info("%s: a received file is neither an image nor a PDF; refused", channel)
+        raise Refused(WRONG_TYPE)
+    name = file_name(channel, kind, original, datetime.now(timezone.utc))
+    note = (caption or "").strip()[:MAX_CAPTION] or None
+    put = functools.partial(
+        shared_repository().put_inbox_file, sender, data, filename=name, caption=note
+    )
+    try:
+        ref = await asyncio.get_running_loop().run_in_executor(None, put)
+    except (StoreError, SQLAlchemyError, OSError) as error:
+        logger.error("%s: a received file could not be stored (%s)", channel, type(error).__name__)
+        raise Refused(NOT_STORED) from None
+    logger.info("%s: a received %s file was put in the inbox (%d bytes)", channel, kind, len(data))
+    return rasa_message(ref)
