@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -34,14 +35,20 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from riposte.privacy import pseudonymise
-from riposte.settings import MAX_MESSAGE_CHARS
+from riposte.settings import MAX_MESSAGE_CHARS, TOO_LONG_MESSAGE
 
 CHANNEL = "socketio"
 ERROR_EVENT = "riposte_error"
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
-TOO_LONG = (
-    "Votre message est trop long ({length} caractères, {limit} au plus) : raccourcissez-le ou "
-    "envoyez-le en plusieurs fois. Il est resté dans la zone de saisie."
+TOO_LONG = TOO_LONG_MESSAGE + " Il est resté dans la zone de saisie."
+MAX_PENDING = 5
+BUSY = (
+    "Vous envoyez beaucoup de messages à la fois : attendez la réponse de Riposte avant "
+    "d'en envoyer d'autres. Le dernier n'a pas été pris en compte."
+)
+UNAVAILABLE = (
+    "Le service est momentanément indisponible : votre message n'a pas pu être traité. "
+    "Réessayez dans un instant."
 )
 
 logger = logging.getLogger(__name__)
@@ -101,6 +108,7 @@ class SocketIOInput(_RasaSocketIOInput):
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
+        pending: Counter[str] = Counter()  # messages of each session being handled
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -124,7 +132,7 @@ class SocketIOInput(_RasaSocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
@@ -139,16 +147,19 @@ class SocketIOInput(_RasaSocketIOInput):
                 room = sid
             text = data.get("message")
             text = text if isinstance(text, str) else ""
-            if len(text) > MAX_MESSAGE_CHARS:
+
+            async def refuse(code: str, text: str) -> None:
                 await sio.emit(
-                    ERROR_EVENT,
-                    {
-                        "code": "too_long",
-                        "text": TOO_LONG.format(length=len(text), limit=MAX_MESSAGE_CHARS),
-                    },
-                    room=sid,
-                    namespace=namespace,
+                    ERROR_EVENT, {"code": code, "text": text}, room=sid, namespace=namespace
                 )
+
+            if len(text) > MAX_MESSAGE_CHARS:
+                await refuse("too_long", TOO_LONG.format(length=len(text), limit=MAX_MESSAGE_CHARS))
+                return
+            if pending[room] >= MAX_PENDING:
+                # A flood would wait on the conversation's lock until Rasa gives up (LockError).
+                logger.warning("socket.io session sends too many messages at once: refused")
+                await refuse("busy", BUSY)
                 return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
@@ -157,14 +168,23 @@ class SocketIOInput(_RasaSocketIOInput):
                 except ValueError:
                     metadata = {}
             output = _RoomOutput(SocketIOOutput(sio, self.bot_message_evt), room)
-            await on_new_message(
-                UserMessage(
-                    text,
-                    output,
-                    pseudonymise(CHANNEL, room),
-                    input_channel=CHANNEL,
-                    metadata=metadata if isinstance(metadata, dict) else {},
+            pending[room] += 1
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        output,
+                        pseudonymise(CHANNEL, room),
+                        input_channel=CHANNEL,
+                        metadata=metadata if isinstance(metadata, dict) else {},
+                    )
                 )
-            )
+            except Exception as error:  # noqa: BLE001 (a socket.io task: nobody else catches it)
+                logger.error("socket.io message not handled: %s", type(error).__name__)
+                await refuse("unavailable", UNAVAILABLE)
+            finally:
+                pending[room] -= 1
+                if not pending[room]:
+                    del pending[room]
 
         return blueprint

@@ -17,7 +17,7 @@ from riposte.settings import MAX_MESSAGE_CHARS, QUICK_EXIT_DEFAULT_URL, Settings
         ("localhost:8080", ["http://localhost:5005", "ws://localhost:5005"]),
         ("127.0.0.1", ["http://127.0.0.1:5005", "ws://127.0.0.1:5005"]),
         ("[::1]:8080", ["http://[::1]:5005", "ws://[::1]:5005"]),
-        ("evil\"; script-src *", []),
+        ('evil"; script-src *', []),
         ("", []),
         (None, []),
     ],
