@@ -56,10 +56,20 @@ run: $(MODEL) ## Installe, entraîne si besoin et démarre tout (Ctrl-C pour arr
 validate: $(STAMP) ## Vérifie la cohérence des données Rasa
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data
 
+# PostgreSQL and Redis: throw-away servers (scripts/*-test.sh), unless their URL is given;
+# those started here are stopped at the end, and pytest's exit status is kept.
 test-unit: $(MODEL) ## Tests Python (pytest), y compris le démarrage réel des services
 	@chromium=$$(scripts/chromium-test.sh) || exit 1; export RIPOSTE_CHROMIUM="$$chromium"; \
-	if [ -n "$$RIPOSTE_TEST_POSTGRES_URL" ]; then RIPOSTE_REQUIRE_POSTGRES=1 $(BIN)/pytest -q; else \
-	  url=$$(scripts/postgres-test.sh) && RIPOSTE_REQUIRE_POSTGRES=1 RIPOSTE_TEST_POSTGRES_URL=$$url $(BIN)/pytest -q; status=$$?; scripts/postgres-test.sh stop; exit $$status; fi
+	export RIPOSTE_REQUIRE_POSTGRES=1 RIPOSTE_REQUIRE_REDIS=1; started=""; \
+	stop_services() { for service in $$started; do scripts/$$service-test.sh stop; done; started=""; }; \
+	trap 'stop_services; exit 130' INT TERM; \
+	if [ -z "$$RIPOSTE_TEST_POSTGRES_URL" ]; then \
+	  url=$$(scripts/postgres-test.sh) || exit 1; started="postgres"; \
+	  export RIPOSTE_TEST_POSTGRES_URL="$$url"; fi; \
+	if [ -z "$$RIPOSTE_TEST_REDIS_URL" ]; then \
+	  url=$$(scripts/redis-test.sh) || { stop_services; exit 1; }; started="$$started redis"; \
+	  export RIPOSTE_TEST_REDIS_URL="$$url"; fi; \
+	$(BIN)/pytest -q; status=$$?; stop_services; exit $$status
 
 test-conversations: $(MODEL) ## Tests de conversation (tests/test_*.yml)
 	@rm -rf var/conversation-tests && mkdir -p var/conversation-tests
@@ -75,8 +85,10 @@ eval-nlu: $(STAMP) ## Validation croisée du NLU (3 plis) : F1 par intention
 	  --out var/nlu-eval
 	$(BIN)/python scripts/nlu_report.py var/nlu-eval
 
-bench: $(MODEL) ## Mesures : démarrage, mémoire, latence par tour (bench/results/)
-	@for script in bench/bench_*.py; do echo "==> $$script"; $(BIN)/python $$script || exit 1; done
+# bench_baseline.py measures Riposte (bench_conversation.py, bench_letters.py) and a bare Rasa
+# assistant in the same run; RIPOSTE_BENCH_TRAIN=1 adds Riposte's full training (minutes).
+bench: $(MODEL) ## Mesures comparées à un Rasa nu : latence, débit, mémoire, démarrage (bench/results/)
+	$(BIN)/python bench/bench_baseline.py
 
 lint: $(STAMP) ## ruff, black --check, mypy sur le paquet riposte
 	$(BIN)/ruff check riposte actions tests bench scripts migrations

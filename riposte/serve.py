@@ -165,6 +165,8 @@ def child_environment(settings: Settings, base: dict[str, str] | None = None) ->
             "SANIC_HOST": settings.host,
             "TRACKER_STORE_URL": settings.tracker_store_url,
             "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+            # Read by the lock store of endpoints.yml (validated; empty: locks in memory).
+            "REDIS_URL": settings.redis_url,
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -480,7 +482,7 @@ class Supervisor:
         s.var_dir.mkdir(parents=True, exist_ok=True)
         write_credentials(s, self.signal_bridge_token)
         env = child_environment(s)
-        if not self._prepare_store(env):
+        if not self._prepare_store(env) or not self._check_lock_store():
             return False
         log_dir = s.var_dir / "log"
         total = 3 if s.signal is None else 4
@@ -506,12 +508,16 @@ class Supervisor:
         self.web = make_web_server(s)
         threading.Thread(target=self.web.serve_forever, name="web", daemon=True).start()
         api = "activée (jeton requis)" if s.api_token else "désactivée (RIPOSTE_API_TOKEN absent)"
+        from riposte.store.redis_check import redacted
+
+        locks = f"Redis {redacted(s.redis_url)}" if s.redis_url else "en mémoire (un seul Rasa)"
         self.out(
             "Riposte est prêt.\n"
             f"  Page web      : http://localhost:{s.web_port}/\n"
             f"  Rasa (REST)   : http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
             f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
             f"  API HTTP Rasa : {api}\n"
+            f"  Verrous       : {locks}\n"
             + (
                 f"  Signal        : {s.signal.api_url} (mode {s.signal.mode})\n"
                 if s.signal is not None
@@ -532,6 +538,22 @@ class Supervisor:
                 repo.ensure_ready()
         except StoreError as error:
             self.out(f"Stockage des dossiers indisponible : {error}")
+            return False
+        return True
+
+    def _check_lock_store(self) -> bool:
+        """With REDIS_URL, Redis must answer before Rasa starts (the locks of the conversations)."""
+        if not self.settings.redis_url:
+            return True
+        from riposte.store.redis_check import redacted, redis_problem
+
+        problem = redis_problem(self.settings.redis_url)
+        if problem is not None:
+            self.out(
+                f"Redis injoignable à {redacted(self.settings.redis_url)} (REDIS_URL) : "
+                f"{problem}. Démarrez Redis ou corrigez REDIS_URL (vide : un seul serveur "
+                "Rasa, verrous en mémoire)."
+            )
             return False
         return True
 

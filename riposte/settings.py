@@ -126,8 +126,12 @@ def _signal(env: Mapping[str, str]) -> SignalSettings | None:
     return SignalSettings(number, api_url, mode)
 
 
-# The longest chat message passed to Rasa (web page and socket.io channel).
+# The longest chat message passed to Rasa (REST and socket.io channels, web page).
 MAX_MESSAGE_CHARS = 5000
+TOO_LONG_MESSAGE = (
+    "Votre message est trop long ({length} caractères, {limit} au plus) : raccourcissez-le ou "
+    "envoyez-le en plusieurs fois."
+)
 
 # Where « Quitter rapidement » sends the page: an ordinary site, nothing about harassment.
 QUICK_EXIT_DEFAULT_URL = "https://meteofrance.com/"
@@ -144,6 +148,20 @@ def _http_url(env: Mapping[str, str], name: str, example: str) -> str:
             f"(reçu : {value[:80]} ; par exemple {example})."
         )
     return value.rstrip("/") if name != "RIPOSTE_QUICK_EXIT_URL" else value
+
+
+REDIS_URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _redis_url(env: Mapping[str, str]) -> str:
+    """REDIS_URL: the lock store shared by several Rasa servers; "" (in memory) when unset."""
+    value = env.get("REDIS_URL", "").strip()
+    if value and (not value.startswith(REDIS_URL_SCHEMES) or re.search(r"\s", value)):
+        raise SettingsError(
+            "REDIS_URL doit commencer par redis://, rediss:// ou unix:// "
+            "(par exemple redis://redis.interne:6379/0), ou rester vide avec un seul serveur Rasa."
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,7 @@ class Settings:
     quick_exit_url: str = QUICK_EXIT_DEFAULT_URL
     telegram: TelegramSettings | None = None
     signal: SignalSettings | None = None
+    redis_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -208,6 +227,7 @@ class Settings:
             )
         socket_url = _http_url(env, "RIPOSTE_SOCKET_URL", "https://riposte.example.org")
         quick_exit = _http_url(env, "RIPOSTE_QUICK_EXIT_URL", QUICK_EXIT_DEFAULT_URL)
+        redis_url = _redis_url(env)
         return cls(
             host=host,
             rasa_port=rasa_port,
@@ -224,4 +244,5 @@ class Settings:
             quick_exit_url=quick_exit or QUICK_EXIT_DEFAULT_URL,
             telegram=_telegram(env),
             signal=_signal(env),
+            redis_url=redis_url,
         )

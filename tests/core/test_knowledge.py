@@ -446,7 +446,7 @@ CORE_MODULES = [
 
 # Plug-ins that Rasa loads by class path (credentials.yml, endpoints.yml): the only modules
 # of the package allowed to import rasa; nothing else in the package imports them.
-RASA_PLUGINS = ("channels/", "store/tracker_store.py")
+RASA_PLUGINS = ("channels/", "store/tracker_store.py", "store/lock_store.py")
 
 
 def test_no_rasa_import_in_the_core_package() -> None:
@@ -462,7 +462,7 @@ def test_no_rasa_import_in_the_core_package() -> None:
         for name, path in modules.items()
         if not name.startswith(RASA_PLUGINS)
         and re.search(
-            r"^\s*(import|from)\s+riposte\.(channels|store\.tracker_store)\b",
+            r"^\s*(import|from)\s+riposte\.(channels|store\.(?:tracker|lock)_store)\b",
             path.read_text("utf-8"),
             re.MULTILINE,
         )
