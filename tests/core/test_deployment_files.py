@@ -1,0 +1,533 @@
+"""The deployment files (Dockerfile, docker-compose.yml, deploy/kubernetes/) agree with the app.
+
+Docker does not run on the development machines, so these files are checked here by reading
+them: every variable they set is one the app reads (riposte/settings.py, riposte/store/config.py,
+endpoints.yml, .env.example), no secret is written in them, the ports are the app's defaults,
+the commands are those of `riposte serve`, Rasa runs several replicas behind sticky routing,
+every service has a health check or probes, every image is pinned. The YAML checks always run;
+`docker compose config` and `kubectl kustomize` run in their own tests, only where the tool is
+installed.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import importlib
+import re
+import shutil
+import subprocess
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from riposte import evidence_upload
+from riposte.serve import SIGNAL_TOKEN_ENV, actions_command, child_environment
+from riposte.settings import Settings
+from riposte.store.config import StoreConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+KUBE_DIR = ROOT / "deploy" / "kubernetes"
+SECRET_TEMPLATE = KUBE_DIR / "secret.example.yaml"
+
+RIPOSTE_SERVICES = ("rasa", "actions", "web")
+SIGNAL_SERVICES = ("signal-cli-rest-api", "signal-bridge")
+DEPLOYMENTS = {"rasa": "riposte-rasa", "actions": "riposte-actions", "web": "riposte-web"}
+
+# Values that must never be written in a deployment file: they come from .env or a Secret.
+SECRET_VARIABLES = {
+    "RIPOSTE_SECRET_KEY",
+    "RIPOSTE_API_TOKEN",
+    "TELEGRAM_TOKEN",
+    "TELEGRAM_SECRET_TOKEN",
+    SIGNAL_TOKEN_ENV,
+    "POSTGRES_PASSWORD",
+}
+# URLs that may carry a password (PostgreSQL, managed Redis): a Secret on Kubernetes.
+URL_VARIABLES = {"TRACKER_STORE_URL", "RIPOSTE_DATABASE_URL", "REDIS_URL"}
+# Variables of the deployment itself, not of the app (documented in the README's section).
+COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD"}
+# A value that looks like a real key or token (32 bytes in base64, long random strings).
+KEY_LIKE = re.compile(r"[A-Za-z0-9_-]{43}=|[A-Za-z0-9_-]{32,}")
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _env_example() -> set[str]:
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    return set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, re.M))
+
+
+def _placeholders(*names: str) -> set[str]:
+    """The ${VAR} that Rasa expands in endpoints.yml and credentials.yml (not in comments)."""
+    found: set[str] = set()
+    for name in names:
+        for line in (ROOT / name).read_text("utf-8").splitlines():
+            if not line.lstrip().startswith("#"):
+                found |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", line))
+    return found
+
+
+DEFAULTS = Settings.from_env({})
+ENV_EXAMPLE = _env_example()
+ENDPOINT_VARIABLES = _placeholders("endpoints.yml")
+# What `riposte serve` gives its children besides .env.example's variables (SANIC_HOST…) and
+# the Signal bridge's token, which it generates (on a deployment: from .env or the Secret).
+LAUNCHER_VARIABLES = set(child_environment(DEFAULTS, base={})) | {SIGNAL_TOKEN_ENV}
+APP_VARIABLES = ENV_EXAMPLE | _placeholders("endpoints.yml", "credentials.yml") | LAUNCHER_VARIABLES
+
+
+def _read_by_code() -> set[str]:
+    """The variable names quoted in the modules that read the environment."""
+    names: set[str] = set()
+    for module in ("riposte/settings.py", "riposte/store/config.py", "riposte/signal_bridge.py"):
+        text = (ROOT / module).read_text("utf-8")
+        names |= set(re.findall(r'"((?:RIPOSTE|TRACKER|ACTION|TELEGRAM|SIGNAL)_[A-Z0-9_]+)"', text))
+    return names
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    return _compose()["services"]
+
+
+def _manifest_files() -> list[Path]:
+    return sorted(KUBE_DIR.glob("*.yaml"))
+
+
+def _manifests() -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = []
+    for path in _manifest_files():
+        if path.name == "kustomization.yaml":
+            continue
+        documents += [d for d in yaml.safe_load_all(path.read_text("utf-8")) if d]
+    return documents
+
+
+def _kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in _manifests() if d["kind"] == kind}
+
+
+def _container(deployment: str) -> dict[str, Any]:
+    containers = _kind("Deployment")[deployment]["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1, deployment
+    return containers[0]
+
+
+def _config_map() -> dict[str, str]:
+    return _kind("ConfigMap")["riposte-config"]["data"]
+
+
+def _secret_template() -> dict[str, str]:
+    return yaml.safe_load(SECRET_TEMPLATE.read_text("utf-8"))["stringData"]
+
+
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+def _interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?error}, from `env` (or the default)."""
+
+    def replace(match: re.Match[str]) -> str:
+        name, operator, default = match.group(1), match.group(2) or "", match.group(3) or ""
+        if "?" in operator:
+            assert name in env, f"{name} is required by docker-compose.yml"
+            return env[name]
+        return env.get(name) or default
+
+    return _INTERPOLATION.sub(replace, value)
+
+
+SAMPLE_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+SAMPLE_DOTENV = {"POSTGRES_PASSWORD": "sample", "RIPOSTE_SECRET_KEY": SAMPLE_KEY}
+
+
+def _compose_environment(service: str) -> dict[str, str]:
+    environment = _services()[service].get("environment") or {}
+    assert isinstance(environment, dict), f"{service}: environment must be a mapping"
+    return {k: _interpolate(str(v), SAMPLE_DOTENV) for k, v in environment.items()}
+
+
+def _kube_environment(deployment: str) -> dict[str, str]:
+    """The environment of a pod, with sample values in place of the Secret's."""
+    container = _container(deployment)
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(_kind("ConfigMap")[source["configMapRef"]["name"]]["data"])
+    samples = {
+        "RIPOSTE_SECRET_KEY": SAMPLE_KEY,
+        "TRACKER_STORE_URL": "postgresql://riposte:sample@db:5432/riposte",
+        "RIPOSTE_DATABASE_URL": "postgresql://riposte:sample@db:5432/riposte",
+        "REDIS_URL": "redis://redis:6379/0",
+    }
+    for item in container.get("env", []):
+        ref = item.get("valueFrom", {}).get("secretKeyRef")
+        env[item["name"]] = samples.get(ref["key"], "") if ref else str(item["value"])
+    return env
+
+
+def _snippet(command: list[str]) -> str | None:
+    """The Python program of a `python -c …` command, else None."""
+    if len(command) == 3 and command[:2] == ["python", "-c"]:
+        return command[2]
+    return None
+
+
+def _port(value: Any) -> int:
+    return int(str(value).rsplit(":", 1)[-1])
+
+
+def _quantity_mib(value: str) -> float:
+    units = {"Mi": 1, "Gi": 1024, "M": 1e6 / 2**20, "G": 1e9 / 2**20}
+    match = re.fullmatch(r"([0-9.]+)(Mi|Gi|M|G)", str(value))
+    assert match, f"unexpected memory quantity {value!r}"
+    return float(match.group(1)) * units[match.group(2)]
+
+
+# ------------------------------------------------------------------------------- compose
+
+
+def test_compose_has_every_service_and_signal_is_a_profile() -> None:
+    services = _services()
+    assert set(RIPOSTE_SERVICES + ("postgres", "redis") + SIGNAL_SERVICES) <= set(services)
+    for name, service in services.items():
+        expected = ["signal"] if name in SIGNAL_SERVICES else None
+        assert service.get("profiles") == expected, name
+    assert _services()["signal-cli-rest-api"]["environment"]["MODE"] == "json-rpc"
+    assert _services()["signal-bridge"]["command"] == ["riposte", "signal-bridge"]
+    assert "deploy" not in services["signal-bridge"], "exactly one Signal bridge (trap 6)"
+
+
+def test_compose_sets_only_variables_the_app_reads() -> None:
+    for name in RIPOSTE_SERVICES + ("signal-bridge",):
+        unknown = set(_compose_environment(name)) - APP_VARIABLES
+        assert not unknown, f"{name} sets variables the app does not read: {sorted(unknown)}"
+    referenced = {m.group(1) for m in _INTERPOLATION.finditer(COMPOSE_FILE.read_text("utf-8"))}
+    unknown = referenced - ENV_EXAMPLE - COMPOSE_ONLY_VARIABLES - {SIGNAL_TOKEN_ENV}
+    assert not unknown, f"docker-compose.yml reads variables .env.example lacks: {unknown}"
+
+
+def test_compose_services_share_the_store_the_key_and_postgres() -> None:
+    postgres = _compose_environment("postgres")
+    for name in RIPOSTE_SERVICES:
+        env = _compose_environment(name)
+        for variable in ("RIPOSTE_SECRET_KEY", "RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR"):
+            assert variable in env, f"{name} lacks {variable}"
+        for variable in ("RIPOSTE_DATABASE_URL", "TRACKER_STORE_URL"):
+            url = urllib.parse.urlsplit(env[variable])
+            assert url.scheme.startswith("postgresql") and url.hostname == "postgres", variable
+            assert url.path == "/" + postgres["POSTGRES_DB"]
+            assert url.username == postgres["POSTGRES_USER"]
+        mounts = {str(v).split(":")[1] for v in _services()[name].get("volumes", [])}
+        assert env["RIPOSTE_DATA_DIR"] in mounts, f"{name}: RIPOSTE_DATA_DIR must be the volume"
+        # The values are valid for the app itself.
+        settings = Settings.from_env(env)
+        StoreConfig.from_env(env)
+        assert settings.action_endpoint_url == "http://actions:5055/webhook"
+    rasa = _compose_environment("rasa")
+    assert ENDPOINT_VARIABLES <= set(rasa), "rasa must set every ${VAR} of endpoints.yml"
+    assert rasa["REDIS_URL"] == "redis://redis:6379/0"
+
+
+def test_compose_writes_no_secret() -> None:
+    text = COMPOSE_FILE.read_text("utf-8")
+    assert not KEY_LIKE.search(text), "a key-like literal in docker-compose.yml"
+    for name, service in _services().items():
+        for variable, value in (service.get("environment") or {}).items():
+            value = str(value)
+            if variable in SECRET_VARIABLES:
+                assert re.fullmatch(
+                    rf"\$\{{{variable}(:-|:\?[^}}]*)?\}}", value
+                ), f"{name}.{variable} must come from .env (${{{variable}…}}), got {value!r}"
+            if variable in URL_VARIABLES:
+                password = urllib.parse.urlsplit(_INTERPOLATION.sub("FROM-ENV", value)).password
+                assert password in (None, "FROM-ENV"), f"{name}.{variable}: a literal password"
+    assert _compose_environment("rasa")["RIPOSTE_API_TOKEN"] == "", "API off unless .env sets it"
+    for name in ("actions", "web", "signal-bridge"):  # the token reaches Rasa only
+        assert "RIPOSTE_API_TOKEN" not in _compose_environment(name)
+
+
+def test_compose_ports_are_the_app_defaults_published_on_loopback() -> None:
+    defaults = {
+        "RIPOSTE_RASA_PORT": DEFAULTS.rasa_port,
+        "RIPOSTE_ACTIONS_PORT": DEFAULTS.actions_port,
+        "RIPOSTE_WEB_PORT": DEFAULTS.web_port,
+    }
+    for name in RIPOSTE_SERVICES:
+        env = _compose_environment(name)
+        assert {k: int(env[k]) for k in defaults} == defaults, name
+        assert env["RIPOSTE_HOST"] == "0.0.0.0", f"{name} must listen inside the network"
+    published = {n: s["ports"] for n, s in _services().items() if s.get("ports")}
+    assert published == {
+        "rasa": [f"127.0.0.1:{DEFAULTS.rasa_port}:{DEFAULTS.rasa_port}"],
+        "web": [f"127.0.0.1:{DEFAULTS.web_port}:{DEFAULTS.web_port}"],
+    }
+    action_url = urllib.parse.urlsplit(_compose_environment("rasa")["ACTION_ENDPOINT_URL"])
+    assert action_url.port == DEFAULTS.actions_port
+
+
+def test_compose_commands_are_those_of_riposte_serve() -> None:
+    services = _services()
+    expected = ["python", *actions_command(DEFAULTS)[1:]]
+    assert services["actions"]["command"] == expected
+    assert _compose_environment("actions")["SANIC_HOST"] == "0.0.0.0"
+    rasa = _snippet(services["rasa"]["command"])
+    assert rasa is not None
+    for call in ("ensure_ready()", "write_credentials(", "rasa_command(settings)", "execve("):
+        assert call in rasa, f"the rasa command no longer does {call}"
+    web = _snippet(services["web"]["command"])
+    assert web is not None and "make_web_server(Settings.from_env())" in web
+    # The Signal bridge reaches Rasa by its service name.
+    assert _compose_environment("signal-bridge")["RIPOSTE_HOST"] == "rasa"
+
+
+def test_compose_health_checks_restart_policies_and_order() -> None:
+    services = _services()
+    for name, service in services.items():
+        assert service.get("restart") in ("unless-stopped", "always"), name
+    for name in RIPOSTE_SERVICES + ("postgres", "redis"):
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    probes = {n: " ".join(services[n]["healthcheck"]["test"]) for n in RIPOSTE_SERVICES}
+    assert f"127.0.0.1:{DEFAULTS.rasa_port}/'" in probes["rasa"]
+    assert f"127.0.0.1:{DEFAULTS.actions_port}/health'" in probes["actions"]
+    assert f"127.0.0.1:{DEFAULTS.web_port}/" in probes["web"]
+    for name in RIPOSTE_SERVICES:
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["rasa"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["postgres"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
+    assert "--appendonly" in services["redis"]["command"], "Redis holds locks only"
+
+
+# ------------------------------------------------------------------------------- Kubernetes
+
+
+def test_kustomization_lists_every_manifest_but_the_secret_template() -> None:
+    kustomization = yaml.safe_load((KUBE_DIR / "kustomization.yaml").read_text("utf-8"))
+    assert kustomization["namespace"] == "riposte"
+    expected = {p.name for p in _manifest_files()} - {"kustomization.yaml", SECRET_TEMPLATE.name}
+    assert set(kustomization["resources"]) == expected
+    assert _kind("Namespace").keys() == {"riposte"}
+    for image in kustomization["images"]:
+        assert image["newTag"] and image["newTag"] != "latest"
+
+
+def test_kubernetes_rasa_has_replicas_and_sticky_routing() -> None:
+    deployments = _kind("Deployment")
+    assert deployments["riposte-rasa"]["spec"]["replicas"] >= 2
+    assert deployments["riposte-actions"]["spec"]["replicas"] >= 2
+    service = _kind("Service")["riposte-rasa"]
+    assert service["spec"]["sessionAffinity"] == "ClientIP"
+    ingresses = _kind("Ingress")
+    socket_routes = [
+        (ingress, path)
+        for ingress in ingresses.values()
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+        if path["path"].startswith("/socket.io")
+    ]
+    assert socket_routes, "no Ingress route for /socket.io/"
+    for ingress, path in socket_routes:
+        assert path["backend"]["service"]["name"] == "riposte-rasa"
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+        assert annotations["nginx.ingress.kubernetes.io/session-cookie-name"]
+    # The page connects to the Ingress host, which is also its only allowed origin.
+    config = _config_map()
+    hosts = {r["host"] for i in ingresses.values() for r in i["spec"]["rules"]}
+    assert config["RIPOSTE_SOCKET_URL"] == config["RIPOSTE_CORS_ORIGINS"]
+    for variable in ("RIPOSTE_SOCKET_URL", "RIPOSTE_PUBLIC_URL"):
+        url = urllib.parse.urlsplit(config[variable])
+        assert url.scheme == "https" and url.hostname in hosts, variable
+    # Uploads of 10 MB go through the page's Ingress.
+    size = ingresses["riposte-web"]["metadata"]["annotations"][
+        "nginx.ingress.kubernetes.io/proxy-body-size"
+    ]
+    assert re.fullmatch(r"[0-9]+m", size) and int(size[:-1]) * 2**20 > evidence_upload.MAX_BYTES
+
+
+def test_kubernetes_probes_ports_and_resources() -> None:
+    paths = {"rasa": "/", "actions": "/health", "web": "/config.json"}
+    ports = {"rasa": DEFAULTS.rasa_port, "actions": DEFAULTS.actions_port, "web": DEFAULTS.web_port}
+    for short, deployment in DEPLOYMENTS.items():
+        container = _container(deployment)
+        named = {p["name"]: p["containerPort"] for p in container["ports"]}
+        for probe in ("readinessProbe", "livenessProbe"):
+            get = container[probe]["httpGet"]
+            assert get["path"] == paths[short], (deployment, probe)
+            assert named.get(get["port"], get["port"]) == ports[short], (deployment, probe)
+        assert _quantity_mib(container["resources"]["requests"]["memory"]) > 0, deployment
+        service = _kind("Service")[deployment]
+        assert [p["port"] for p in service["spec"]["ports"]] == [ports[short]]
+        labels = _kind("Deployment")[deployment]["spec"]["template"]["metadata"]["labels"]
+        assert service["spec"]["selector"].items() <= labels.items(), deployment
+    rasa = _container("riposte-rasa")
+    assert _quantity_mib(rasa["resources"]["requests"]["memory"]) >= 2.5 * 1024
+    assert "startupProbe" in rasa, "Rasa takes about a minute to load"
+    config = _config_map()
+    assert int(config["RIPOSTE_RASA_PORT"]) == DEFAULTS.rasa_port
+    assert int(config["RIPOSTE_ACTIONS_PORT"]) == DEFAULTS.actions_port
+    assert int(config["RIPOSTE_WEB_PORT"]) == DEFAULTS.web_port
+    action_url = urllib.parse.urlsplit(config["ACTION_ENDPOINT_URL"])
+    assert action_url.hostname in _kind("Service") and action_url.port == DEFAULTS.actions_port
+
+
+def test_kubernetes_pods_use_only_variables_the_app_reads_and_valid_values() -> None:
+    assert set(_config_map()) <= APP_VARIABLES, sorted(set(_config_map()) - APP_VARIABLES)
+    for deployment in DEPLOYMENTS.values():
+        env = _kube_environment(deployment)
+        assert set(env) <= APP_VARIABLES, sorted(set(env) - APP_VARIABLES)
+        for variable in ("RIPOSTE_SECRET_KEY", "RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR"):
+            assert variable in env, f"{deployment} lacks {variable}"
+        Settings.from_env(env)
+        StoreConfig.from_env(env)
+        spec = _kind("Deployment")[deployment]["spec"]["template"]["spec"]
+        # Service links would inject RIPOSTE_RASA_PORT=tcp://… (the Service riposte-rasa).
+        assert spec["enableServiceLinks"] is False, deployment
+        assert spec["securityContext"]["runAsNonRoot"] is True, deployment
+        mounts = {m["mountPath"]: m["name"] for m in _container(deployment)["volumeMounts"]}
+        volume = next(v for v in spec["volumes"] if v["name"] == mounts[env["RIPOSTE_DATA_DIR"]])
+        claim = _kind("PersistentVolumeClaim")[volume["persistentVolumeClaim"]["claimName"]]
+        assert "ReadWriteMany" in claim["spec"]["accessModes"], "every replica shares the files"
+    assert ENDPOINT_VARIABLES <= set(_kube_environment("riposte-rasa"))
+
+
+def test_kubernetes_secrets_come_from_the_secret_and_the_template_is_empty() -> None:
+    template = _secret_template()
+    assert template and all(value == "" for value in template.values()), "template values"
+    assert set(template) <= APP_VARIABLES
+    assert not set(_config_map()) & (SECRET_VARIABLES | URL_VARIABLES)
+    for deployment in DEPLOYMENTS.values():
+        for item in _container(deployment).get("env", []):
+            if item["name"] in SECRET_VARIABLES | URL_VARIABLES:
+                ref = item["valueFrom"]["secretKeyRef"]
+                assert ref["name"] == "riposte-secrets" and ref["key"] in template, item
+    for path in _manifest_files():
+        assert not KEY_LIKE.search(path.read_text("utf-8")), f"a key-like literal in {path.name}"
+
+
+def test_every_variable_set_is_read_by_the_code() -> None:
+    """A variable renamed in riposte/settings.py or riposte/store/config.py breaks this test."""
+    read = _read_by_code() | ENDPOINT_VARIABLES | LAUNCHER_VARIABLES
+    assert {"RIPOSTE_SECRET_KEY", "RIPOSTE_DATA_DIR", "RIPOSTE_RASA_PORT"} <= read  # parser works
+    for name in RIPOSTE_SERVICES + ("signal-bridge",):
+        unread = set(_compose_environment(name)) - read
+        assert not unread, f"{name} sets variables no code reads: {sorted(unread)}"
+    for deployment in DEPLOYMENTS.values():
+        unread = set(_kube_environment(deployment)) - read
+        assert not unread, f"{deployment} sets variables no code reads: {sorted(unread)}"
+
+
+def test_kubernetes_commands_are_those_of_compose() -> None:
+    services = _services()
+    for short, deployment in DEPLOYMENTS.items():
+        assert _container(deployment)["command"] == services[short]["command"], short
+
+
+# ------------------------------------------------------------------------------- both
+
+
+def test_launch_snippets_compile_and_name_existing_functions() -> None:
+    """The `python -c` programs only call what riposte exposes (a rename breaks this test)."""
+    commands = [s["command"] for s in _services().values() if "command" in s]
+    commands += [_container(d)["command"] for d in DEPLOYMENTS.values()]
+    snippets = [s for s in map(_snippet, commands) if s]
+    assert len(snippets) == 4
+    for snippet in snippets:
+        tree = ast.parse(snippet)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{node.module}.{alias.name}"
+
+
+def test_images_are_pinned() -> None:
+    images = [s["image"] for s in _services().values()]
+    for deployment in _kind("Deployment").values():
+        images += [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+    for image in images:
+        name, _, tag = image.rpartition(":")
+        assert name and re.match(r"[0-9]", tag) and tag != "latest", image
+    riposte = {i for i in images if i.split(":")[0] == "riposte"}
+    assert len(riposte) == 1, f"one Riposte image everywhere: {riposte}"
+    assert {s["image"] for n, s in _services().items() if n in RIPOSTE_SERVICES} == riposte
+    dockerfile = DOCKERFILE.read_text("utf-8")
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
+    assert bases[0].startswith("python:3.10") and "slim" in bases[0]
+
+
+def test_dockerfile_installs_from_the_lock_runs_unprivileged_and_keeps_secrets_out() -> None:
+    dockerfile = DOCKERFILE.read_text("utf-8")
+    assert "scripts/system-deps.sh" in dockerfile, "WeasyPrint's system packages"
+    assert re.search(r"^RUN pip install -r \S*requirements\.lock", dockerfile, re.M)
+    assert "pip install --no-deps --no-build-isolation -e ." in dockerfile
+    assert "rasa train" in dockerfile and "--fixed-model-name riposte" in dockerfile
+    model = re.search(r"^COPY --from=train \S+ (\S+)$", dockerfile, re.M)
+    assert model, "the trained model is copied into the image"
+    assert _compose_environment("rasa")["RIPOSTE_MODEL"] == model.group(1)
+    assert _config_map()["RIPOSTE_MODEL"] == model.group(1)
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+    assert users and not users[-1].startswith(("root", "0")), "the image must not run as root"
+    for line in re.findall(r"^(?:ENV|ARG)\s+.*(?:\n\s+.*)*", dockerfile, re.M):
+        assert not any(name in line for name in SECRET_VARIABLES), line
+    ignored = (ROOT / ".dockerignore").read_text("utf-8").split()
+    for path in (".env", "var", "models", ".venv", ".git"):
+        assert path in ignored, f".dockerignore must exclude {path}"
+
+
+# ------------------------------------------------------------------------------- the tools
+
+
+def _docker_compose_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    result = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+    return result.returncode == 0
+
+
+@pytest.mark.skipif(
+    not _docker_compose_available(),
+    reason="docker with the compose plugin is not installed: `docker compose config` not run "
+    "(the YAML checks above ran)",
+)
+def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "compose.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in SAMPLE_DOTENV.items()))
+    for profile in ([], ["--profile", "signal"]):
+        result = subprocess.run(
+            ["docker", "compose", "--env-file", str(env_file), *profile, "config", "-q"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("kubectl") is None,
+    reason="kubectl is not installed: `kubectl kustomize` not run (the YAML checks above ran)",
+)
+def test_kubectl_kustomize_renders_the_manifests() -> None:
+    result = subprocess.run(
+        ["kubectl", "kustomize", str(KUBE_DIR)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    rendered = [d for d in yaml.safe_load_all(result.stdout) if d]
+    kinds = sorted(d["kind"] for d in rendered)
+    assert kinds.count("Deployment") == 3 and "Secret" not in kinds
+    for document in rendered:
+        if document["kind"] != "Namespace":
+            assert document["metadata"]["namespace"] == "riposte", document["metadata"]["name"]
+        if document["kind"] == "Deployment":
+            for container in document["spec"]["template"]["spec"]["containers"]:
+                assert "/" in container["image"], "the image is renamed to the registry's"
