@@ -384,6 +384,19 @@ class ValidateEvidenceForm(FormValidationAction):
         return self._check("evidence_excerpt", answer, dispatcher)
 
 
+async def case_for_evidence(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> tuple[str | None, list[EventType]]:
+    """The conversation's case code, opening the case first (code and secret shown once) when
+    there is none yet; None when the store is unavailable (the doctor has been told)."""
+    code = tracker.get_slot("case_code")
+    if code:
+        return code, []
+    events = await sync_case(dispatcher, tracker, fact_slots(tracker), create=True)
+    code = next((e["value"] for e in events if e.get("name") == "case_code"), None)
+    return code, events
+
+
 class ActionSaveEvidence(Action):
     """The evidence form is complete: journal the item (UTC timestamp) in the case."""
 
@@ -395,13 +408,9 @@ class ActionSaveEvidence(Action):
     ) -> list[EventType]:
         values = {name: tracker.get_slot(name) for name in EVIDENCE_SLOTS}
         reset = [SlotSet(name, None) for name in EVIDENCE_SLOTS]
-        events: list[EventType] = []
-        code = tracker.get_slot("case_code")
+        code, events = await case_for_evidence(dispatcher, tracker)
         if not code:
-            events = await sync_case(dispatcher, tracker, fact_slots(tracker), create=True)
-            code = next((e["value"] for e in events if e.get("name") == "case_code"), None)
-            if not code:
-                return [*events, *reset]
+            return [*events, *reset]  # the store is unavailable: already said
         item = {
             "url": values["evidence_url"] or None,
             "captured_at": values["evidence_seen_at"] or None,
@@ -452,13 +461,9 @@ class ActionSaveEvidenceFile(Action):
         if not ref:
             dispatcher.utter_message(response="utter_evidence_file_missing")
             return reset
-        events: list[EventType] = []
-        code = tracker.get_slot("case_code")
+        code, events = await case_for_evidence(dispatcher, tracker)
         if not code:
-            events = await sync_case(dispatcher, tracker, fact_slots(tracker), create=True)
-            code = next((e["value"] for e in events if e.get("name") == "case_code"), None)
-            if not code:
-                return [*events, *reset]  # the store is unavailable: already said
+            return [*events, *reset]  # the store is unavailable: already said
         try:
             record = await call(
                 repository().add_inbox_evidence, code, str(ref), tracker.sender_id, actor="chat"
