@@ -29,7 +29,16 @@ def _readme_paths() -> set[str]:
 
 
 # Created at run time (by `make run` or the tests), not committed.
-RUNTIME_PATHS = ("var/log", "var/tracker.db", "var/riposte.db", "var/secret.key", ".venv", "models")
+RUNTIME_PATHS = (
+    "var/log",
+    "var/tracker.db",
+    "var/riposte.db",
+    "var/secret.key",
+    ".venv",
+    "models",
+    "var/test-artifacts/webchat.png",  # written by tests/integration/test_webchat.py
+    "bench/results/baseline.json",  # written by `make bench`
+)
 
 
 def _bare_name_exists(name: str) -> bool:

@@ -28,6 +28,11 @@ RIPOSTE = Path(sys.executable).parent / "riposte"
 START_TIMEOUT = 400
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `stops_stacks` stop the shared stacks: they run after every other test."""
+    items.sort(key=lambda item: item.get_closest_marker("stops_stacks") is not None)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

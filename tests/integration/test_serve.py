@@ -80,11 +80,12 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.stops_stacks
 @pytest.mark.parametrize(("name", "sig"), [("token", signal.SIGINT), ("plain", signal.SIGTERM)])
 def test_ctrl_c_and_sigterm_stop_every_service(
     stacks: dict[str, Stack], name: str, sig: int
 ) -> None:
-    # Runs last (pytest keeps file order): the stacks are no longer needed after this.
+    # Runs last (conftest orders `stops_stacks` tests at the end): the stacks are done.
     stack = stacks[name]
     ports = (stack.rasa_port, stack.actions_port, stack.web_port)
     assert all(_port_open(p) for p in ports)
