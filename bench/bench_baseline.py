@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_conversation as bc  # noqa: E402
 
+from tests.integration.conftest import free_port  # noqa: E402 (bench_conversation set the path)
+
 ROOT = bc.ROOT
 RASA = Path(sys.executable).parent / "rasa"
 RESULT = bc.RESULTS / "baseline.json"
@@ -123,7 +125,7 @@ def train_riposte(tmp: Path) -> float:
 def measure_baseline(tmp: Path, model: Path, conversations: int) -> dict[str, Any]:
     project = model.parent.parent
     (tmp / "credentials.yml").write_text(REST_ONLY)
-    port = bc.free_port()
+    port = free_port()
     log = tmp / "run.out"
     with open(log, "wb") as out:
         start = time.perf_counter()

@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,9 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
-RIPOSTE = Path(sys.executable).parent / "riposte"
+sys.path.insert(0, str(ROOT))
+from tests.integration.conftest import start_stack  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 START_TIMEOUT = 600
 CONCURRENCY = (1, 8, 32)
@@ -50,12 +51,6 @@ TURNS = [
     "c'est quoi Pharos ?",
     "merci, au revoir",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rss_mb(status: str) -> float:
@@ -230,45 +225,22 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def riposte_stack(tmp: Path) -> Iterator[Started]:
     """`riposte serve` on free ports with a throw-away var/ folder, stopped on exit."""
-    ports = [free_port() for _ in range(3)]
-    env = dict(os.environ)
-    env.update(
-        RIPOSTE_RASA_PORT=str(ports[0]),
-        RIPOSTE_ACTIONS_PORT=str(ports[1]),
-        RIPOSTE_WEB_PORT=str(ports[2]),
-        RIPOSTE_VAR_DIR=str(tmp),
-        RIPOSTE_API_TOKEN="",
-        # Defaults (SQLite tracker store and case store under the var/ folder), not .env's.
-        TRACKER_STORE_URL="",
-        ACTION_ENDPOINT_URL="",
-        RIPOSTE_DATABASE_URL="",
-        RIPOSTE_DATA_DIR="",
-        RIPOSTE_SECRET_KEY="",
-        TELEGRAM_TOKEN="",
-    )
+    start = time.perf_counter()
+    # The tests' launcher: free ports, defaults instead of .env's stores, no API token.
+    stack = start_stack(tmp, token=None)
     log = tmp / "serve.out"
-    with open(log, "wb") as out:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            [str(RIPOSTE), "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     try:
         rasa_answers = 0.0
         while "Riposte est prêt" not in log.read_text(errors="replace"):
-            if process.poll() is not None or time.perf_counter() - start > START_TIMEOUT:
+            if stack.process.poll() is not None or time.perf_counter() - start > START_TIMEOUT:
                 raise RuntimeError(f"`riposte serve` did not start:\n{log.read_text()}")
-            if not rasa_answers and answers(f"http://127.0.0.1:{ports[0]}/"):
+            if not rasa_answers and answers(f"http://127.0.0.1:{stack.rasa_port}/"):
                 rasa_answers = time.perf_counter() - start
             time.sleep(0.2)
         startup = time.perf_counter() - start
-        yield Started(process, ports[0], log, startup, rasa_answers or startup)
+        yield Started(stack.process, stack.rasa_port, log, startup, rasa_answers or startup)
     finally:
-        stop(process)
+        stack.stop()
 
 
 def measure_riposte(conversations: int) -> dict[str, Any]:

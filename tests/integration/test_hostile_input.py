@@ -133,6 +133,15 @@ def bodies(rng: random.Random) -> list[bytes]:
     return raw
 
 
+async def connect(client: socketio.AsyncClient, bot: Stack) -> None:
+    """Connect as the page does (its origin)."""
+    await client.connect(
+        f"http://127.0.0.1:{bot.rasa_port}",
+        socketio_path="/socket.io",
+        headers={"Origin": f"http://127.0.0.1:{bot.web_port}"},
+    )
+
+
 @pytest.fixture(scope="module")
 def bot(stacks: dict[str, Stack]) -> Stack:
     return stacks["token"]
@@ -202,11 +211,7 @@ def test_socketio_fuzz_run(bot: Stack) -> None:
 
         client.on("riposte_error", on_error)
         client.on("session_confirm", lambda sid: confirmed.put_nowait(sid))
-        await client.connect(
-            f"http://127.0.0.1:{bot.rasa_port}",
-            socketio_path="/socket.io",
-            headers={"Origin": f"http://127.0.0.1:{bot.web_port}"},
-        )
+        await connect(client, bot)
         try:
             await client.emit("session_request", {"session_id": "fuzz" * 12})
             session = await asyncio.wait_for(confirmed.get(), 30)
@@ -242,11 +247,7 @@ def test_socketio_fuzz_run(bot: Stack) -> None:
             "bot_uttered",
             lambda data: greeted.set() if "je suis" in (data or {}).get("text", "") else None,
         )
-        await other.connect(
-            f"http://127.0.0.1:{bot.rasa_port}",
-            socketio_path="/socket.io",
-            headers={"Origin": f"http://127.0.0.1:{bot.web_port}"},
-        )
+        await connect(other, bot)
         try:
             await other.emit("session_request", {"session_id": "fresh" * 10})
             await asyncio.sleep(0.5)
