@@ -61,6 +61,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError
 from rasa.utils.endpoints import EndpointConfig
 
+from riposte.channels import rasa_hooks
 from riposte.store.redis_check import redacted, redis_problem
 
 _LOG = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class AtomicRedisLockStore(InMemoryLockStore):
         check: bool = True,
     ) -> None:
         super().__init__()
+        rasa_hooks.install()
         options: dict[str, Any] = dict(endpoint_config.kwargs) if endpoint_config else {}
         if url is None and endpoint_config is not None:
             url = endpoint_config.url

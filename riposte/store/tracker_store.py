@@ -44,6 +44,7 @@ from rasa.shared.core.events import AllSlotsReset, Restarted, SessionStarted, Sl
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from riposte.channels import rasa_hooks
 from riposte.store.crypto import DecryptionError, Sealer
 from riposte.store.errors import StoreConfigError, message
 
@@ -96,6 +97,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._sealer: Sealer | None = None
         self._master: MasterKey | None = None
+        rasa_hooks.install()
         super().__init__(*args, **kwargs)
 
     # ------------------------------------------------------------------ encryption
