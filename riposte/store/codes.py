@@ -9,6 +9,10 @@
 * Only a scrypt hash is stored (n=2^15, r=8, p=1, 16-byte salt, 32 MiB, about 0.1 s); it is
   compared in constant time. With at most 5 attempts per 15 minutes and per code, an online
   guess succeeds with probability about 2^-51 per attempt.
+* Hashing takes about 0.1 s of CPU, so that a new case does not wait for it, `new_secret()`
+  hands out a passphrase and its hash made ahead of time by a background thread (a few at a
+  time, each handed out once, discarded in a forked child); when none is ready it makes one
+  on the spot.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ import functools
 import hashlib
 import hmac
 import math
+import os
 import re
 import secrets
+import threading
 import unicodedata
+from collections import deque
 from pathlib import Path
 
 CODE_PREFIX = "RIP"
@@ -141,3 +148,74 @@ def find_credentials(text: str) -> tuple[str | None, str | None]:
 def dummy_hash() -> str:
     """A hash to verify against when the code is unknown, so both cases take as long."""
     return hash_secret(secrets.token_hex(16))
+
+
+SECRET_POOL_SIZE = 4
+
+
+class SecretPool:
+    """Fresh `(passphrase, hash_secret(passphrase))` pairs, made ahead by a daemon thread.
+
+    `take()` pops a ready pair (never handed out twice) or, when none is ready, makes one in
+    the caller's thread; either way the thread then tops the pool up to `size`. The pairs
+    live only in this process's memory; after a fork the child drops the parent's pairs and
+    starts its own thread, so two processes never hand out the same passphrase.
+    """
+
+    def __init__(self, size: int = SECRET_POOL_SIZE) -> None:
+        self.size = size
+        self._cond = threading.Condition()
+        self._ready: deque[tuple[str, str]] = deque()
+        self._pid = os.getpid()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def make() -> tuple[str, str]:
+        secret = generate_passphrase()
+        return secret, hash_secret(secret)
+
+    def _check_fork(self) -> None:
+        if self._pid != os.getpid():  # inherited from the parent: never reuse its pairs
+            self._pid = os.getpid()
+            self._ready.clear()
+            self._thread = None
+
+    def take(self) -> tuple[str, str]:
+        with self._cond:
+            self._check_fork()
+            pair = self._ready.popleft() if self._ready else None
+            self._start()
+            self._cond.notify()
+        return pair if pair is not None else self.make()
+
+    def ready(self) -> int:
+        with self._cond:
+            self._check_fork()
+            return len(self._ready)
+
+    def _start(self) -> None:
+        if self.size > 0 and (self._thread is None or not self._thread.is_alive()):
+            self._thread = threading.Thread(target=self._fill, name="secret-pool", daemon=True)
+            self._thread.start()
+
+    def _fill(self) -> None:
+        me = threading.current_thread()
+        while True:
+            with self._cond:
+                while len(self._ready) >= self.size and self._thread is me:
+                    self._cond.wait()
+                if self._thread is not me:
+                    return
+            pair = self.make()  # scrypt releases the GIL: requests go on meanwhile
+            with self._cond:
+                if self._thread is not me or self._pid != os.getpid():
+                    return
+                self._ready.append(pair)
+
+
+_POOL = SecretPool()
+
+
+def new_secret() -> tuple[str, str]:
+    """A new case's passphrase and its hash (`SecretPool`: usually made ahead of time)."""
+    return _POOL.take()

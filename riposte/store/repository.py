@@ -35,8 +35,7 @@ from riposte.privacy import load_master_key
 from riposte.store.codes import (
     dummy_hash,
     generate_code,
-    generate_passphrase,
-    hash_secret,
+    new_secret,
     normalise_code,
     verify_secret,
 )
@@ -429,14 +428,14 @@ class CaseRepository:
         parsed = case if isinstance(case, Case) else parse_case(case, day)
         files = dict(files or {})
         _check_files(parsed.evidence, files)
-        secret = generate_passphrase()
+        secret, secret_hash = new_secret()  # hashed outside the transaction
         storage_key = secrets.token_hex(16)
         try:
             with st.sessions.begin() as s:
                 row = CaseRow(
                     code=self._new_code(s),
                     storage_key=storage_key,
-                    secret_hash=hash_secret(secret),
+                    secret_hash=secret_hash,
                     failed_attempts=0,
                     created_at=now,
                     updated_at=now,

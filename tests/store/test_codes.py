@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
+from typing import Any
 
+from riposte.store import codes
 from riposte.store.codes import (
+    SecretPool,
     PASSPHRASE_WORDS,
     generate_code,
     generate_passphrase,
@@ -68,3 +73,53 @@ def test_credentials_are_found_in_a_sentence() -> None:
     assert find_credentials(secret) == (None, secret)
     assert find_credentials("reprendre mon dossier") == (None, None)
     assert find_credentials("RIP-XXXX") == (None, None)
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_secret_pool_hands_out_each_pair_once_and_each_verifies() -> None:
+    pool = SecretPool(size=2)
+    pairs = [pool.take() for _ in range(6)]
+    secrets_given = [secret for secret, _ in pairs]
+    assert len(set(secrets_given)) == 6
+    assert len({digest for _, digest in pairs}) == 6
+    for secret, digest in pairs:
+        assert all(word in wordlist() for word in secret.split("-"))
+        assert verify_secret(secret, digest)
+        assert not verify_secret(secret + "-x", digest)
+
+
+def test_secret_pool_makes_pairs_ahead_of_time() -> None:
+    pool = SecretPool(size=3)
+    assert pool.ready() == 0
+    pool.take()  # starts the background thread
+    assert _wait_until(lambda: pool.ready() == 3)
+    pool.take()
+    assert pool.ready() == 2  # handed out from the pool: not made again in the caller
+    assert _wait_until(lambda: pool.ready() == 3)
+
+
+def test_secret_pool_drops_the_parents_pairs_after_a_fork(monkeypatch: Any) -> None:
+    pool = SecretPool(size=2)
+    pool.take()
+    assert _wait_until(lambda: pool.ready() == 2)
+    parents = list(pool._ready)
+    monkeypatch.setattr(codes.os, "getpid", lambda: -1)  # as seen from a forked child
+    secret, digest = pool.take()
+    assert (secret, digest) not in parents
+    assert _wait_until(lambda: pool.ready() == 2)
+    assert not set(pool._ready) & set(parents)
+
+
+def test_secret_pool_of_size_zero_makes_each_pair_on_the_spot() -> None:
+    pool = SecretPool(size=0)
+    secret, digest = pool.take()
+    assert verify_secret(secret, digest)
+    assert pool.ready() == 0 and pool._thread is None
