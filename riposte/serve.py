@@ -341,6 +341,10 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
         status, body = evidence_upload.upload_response(token, content_type, data)
         self._send(status, body, {"Content-Type": evidence_upload.HTML_TYPE})
 
+    def list_directory(self, path: Any) -> None:
+        """No directory listings: a folder without index.html is simply not found."""
+        self.send_error(404)
+
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
         for header, value in headers.items():
