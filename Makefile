@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TQDM_DISABLE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu bench lock clean
+.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu bench profile lock clean
 
 help: ## Affiche cette aide
 	@echo "Riposte — commandes disponibles :"
@@ -89,6 +89,10 @@ eval-nlu: $(STAMP) ## Validation croisée du NLU (3 plis) : F1 par intention
 # assistant in the same run; RIPOSTE_BENCH_TRAIN=1 adds Riposte's full training (minutes).
 bench: $(MODEL) ## Mesures comparées à un Rasa nu : latence, débit, mémoire, démarrage (bench/results/)
 	$(BIN)/python bench/bench_baseline.py
+
+# Where a turn's CPU goes (py-spy on the Rasa server and the action server); see the script.
+profile: $(MODEL) ## Profil CPU d'un tour (py-spy) : NLU, politiques, actions, stockage (bench/results/)
+	$(BIN)/python bench/bench_profile.py
 
 lint: $(STAMP) ## ruff, black --check, mypy sur le paquet riposte
 	$(BIN)/ruff check riposte actions tests bench scripts migrations
