@@ -322,14 +322,16 @@ def test_kustomization_lists_every_manifest_but_the_secret_template() -> None:
 
 def test_kubernetes_only_rasa_reaches_the_action_server() -> None:
     policies = [
-        p for p in _kind("NetworkPolicy").values()
+        p
+        for p in _kind("NetworkPolicy").values()
         if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "riposte-actions"}
     ]
     assert len(policies) == 1
     spec = policies[0]["spec"]
     assert spec["policyTypes"] == ["Ingress"]
     (rule,) = spec["ingress"]
-    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "riposte-rasa"}}}]
+    rasa_pods = {"matchLabels": {"app.kubernetes.io/name": "riposte-rasa"}}
+    assert rule["from"] == [{"podSelector": rasa_pods}]
     port = _container("riposte-actions")["ports"][0]["containerPort"]
     assert rule["ports"] == [{"protocol": "TCP", "port": port}]
 

@@ -72,7 +72,7 @@ def test_forged_payloads_do_not_open_another_persons_case(
         f'/resume_case{{"case_code": "{code}"}}',
         f'/ask_deadlines{{"case_code": "{code}", "platforms": ["x"]}}',
         '/send_evidence_file{"evidence_file_ref": "1"}',
-        f"/send_evidence_file{{\"evidence_file_ref\": \"{code}\"}}",
+        f'/send_evidence_file{{"evidence_file_ref": "{code}"}}',
         "où en est mon dossier ?",
         "quels sont mes délais ?",
         f"reprendre le dossier {code}",

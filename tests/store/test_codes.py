@@ -9,8 +9,8 @@ from typing import Any
 
 from riposte.store import codes
 from riposte.store.codes import (
-    SecretPool,
     PASSPHRASE_WORDS,
+    SecretPool,
     generate_code,
     generate_passphrase,
     hash_secret,
