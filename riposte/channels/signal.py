@@ -57,6 +57,7 @@ from riposte.channels.evidence_files import (
     keep,
     read_limited,
 )
+from riposte.channels.formatting import plain
 from riposte.privacy import pseudonymise
 from riposte.signal_bridge import TOKEN_HEADER
 
@@ -143,12 +144,12 @@ class SignalOutput(OutputChannel):
             logger.warning("signal: deleting an attachment failed (%s)", type(error).__name__)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send(recipient_id, text)
+        await self.send(recipient_id, plain(text))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        await self.send(recipient_id, numbered(text, buttons))
+        await self.send(recipient_id, numbered(plain(text), buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Signal cannot send a picture by URL: the link is sent (never fetched by us)."""

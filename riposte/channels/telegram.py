@@ -42,6 +42,7 @@ from typing import Any
 from aiogram import Bot
 from aiogram.bot.api import Methods, TelegramAPIServer
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from aiogram.utils.exceptions import CantParseEntities
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramOutput as _RasaTelegramOutput
 from rasa.shared.exceptions import RasaException
@@ -57,6 +58,7 @@ from riposte.channels.evidence_files import (
     keep,
     read_limited,
 )
+from riposte.channels.formatting import plain, telegram_html
 from riposte.privacy import pseudonymise
 
 logger = logging.getLogger(__name__)
@@ -125,9 +127,17 @@ class TelegramOutput(_RasaTelegramOutput):
         # Rasa's __init__ only calls Bot(access_token), which cannot take the server.
         Bot.__init__(self, access_token, server=TelegramAPIServer.from_base(api_url))
 
+    async def send_formatted(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """One message, `**bold**` as bold (HTML); as plain text should Telegram refuse it."""
+        try:
+            await self.send_message(recipient_id, telegram_html(text), parse_mode="HTML", **kwargs)
+        except CantParseEntities:
+            logger.warning("telegram: a reply's formatting was refused; sent as plain text")
+            await self.send_message(recipient_id, plain(text), **kwargs)
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text):
-            await self.send_message(recipient_id, part)
+            await self.send_formatted(recipient_id, part)
 
     async def send_text_with_buttons(
         self,
@@ -146,8 +156,8 @@ class TelegramOutput(_RasaTelegramOutput):
             )
         parts = split_text(text) or ["…"]
         for part in parts[:-1]:
-            await self.send_message(recipient_id, part)
-        await self.send_message(recipient_id, parts[-1], reply_markup=keyboard)
+            await self.send_formatted(recipient_id, part)
+        await self.send_formatted(recipient_id, parts[-1], reply_markup=keyboard)
 
     async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
         """A document by URL (Telegram fetches it: PDF, ZIP or GIF only) or by file id."""

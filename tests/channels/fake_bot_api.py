@@ -41,6 +41,9 @@ class FakeBotAPI:
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, content)
         self.downloads: list[tuple[str, str]] = []  # (token, file path) of each download
         self.report_sizes = True  # getFile's `file_size` is optional in the Bot API
+        self.refuse_html = (
+            False  # answer sendMessage with parse_mode=HTML as the API does on bad HTML
+        )
         self.url = ""
 
     def add_file(self, content: bytes, extension: str = "jpg") -> str:
@@ -94,6 +97,9 @@ class FakeBotAPI:
                 return _answer({"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
             self.webhook = dict(fields)
             return _answer({"ok": True, "result": True, "description": "Webhook was set"})
+        if method == "sendMessage" and self.refuse_html and fields.get("parse_mode") == "HTML":
+            description = "Bad Request: can't parse entities: unsupported start tag"
+            return _answer({"ok": False, "error_code": 400, "description": description}, 400)
         if method in ("sendMessage", "sendDocument"):
             self._message_id += 1
             result: dict[str, Any] = {

@@ -725,3 +725,10 @@ def test_a_silent_child_is_up_while_it_stays_alive() -> None:
 
     assert wait_until_up(None, 0.1, lambda: True, interval=0.02) is True
     assert wait_until_up(None, 0.1, lambda: False, interval=0.02) is False
+
+
+async def test_bold_markers_are_removed_for_signal(harness: Harness) -> None:
+    harness.agent.reply = {"text": "**Ma recommandation** : rester neutre.\n**Code : RIP-7KQ2-M9**"}
+    assert await harness.post(envelope("que faire ?")) == 200
+    (sent,) = harness.api.sent
+    assert sent["message"] == "Ma recommandation : rester neutre.\nCode : RIP-7KQ2-M9"

@@ -488,3 +488,23 @@ def test_generated_payloads_are_valid_json() -> None:
     }
     too_long = {"title": "Autre", "payload": "/inform" + "x" * 80}
     assert _callback_data(too_long) == "Autre"
+
+
+async def test_bold_is_sent_as_telegram_html_and_typed_markup_as_text(harness: Harness) -> None:
+    harness.agent.reply = {"text": "**Prochaine étape : porter plainte**\n« <b>x</b> & {{ y }} »"}
+    assert await harness.post(text_update("et ensuite ?")) == 200
+    (sent,) = harness.api.of("sendMessage")
+    assert sent.fields["parse_mode"] == "HTML"
+    assert sent.fields["text"] == (
+        "<b>Prochaine étape : porter plainte</b>\n« &lt;b&gt;x&lt;/b&gt; &amp; {{ y }} »"
+    )
+
+
+async def test_refused_formatting_falls_back_to_plain_text(harness: Harness) -> None:
+    harness.api.refuse_html = True
+    harness.agent.reply = {"text": "**Ma recommandation** : rester neutre"}
+    assert await harness.post(text_update("que faire ?")) == 200
+    first, second = harness.api.of("sendMessage")
+    assert first.fields["parse_mode"] == "HTML"
+    assert "parse_mode" not in second.fields
+    assert second.fields["text"] == "Ma recommandation : rester neutre"
