@@ -144,6 +144,14 @@ def find_credentials(text: str) -> tuple[str | None, str | None]:
     return code, secret
 
 
+def words_besides_credentials(text: str) -> list[str]:
+    """The words of `text` that are neither the case code nor words of the word list."""
+    found = _TYPED_CODE_RE.search(text)
+    rest = text[: found.start()] + " " + text[found.end() :] if found else text
+    vocabulary = frozenset(normalise_secret(word) for word in wordlist())
+    return [w for w in normalise_secret(rest).split("-") if w and w not in vocabulary]
+
+
 @functools.lru_cache(maxsize=1)
 def dummy_hash() -> str:
     """A hash to verify against when the code is unknown, so both cases take as long."""
