@@ -133,6 +133,14 @@ TOO_LONG_MESSAGE = (
     "envoyez-le en plusieurs fois."
 )
 
+# A message Riposte could not process or record, whatever the cause (action server or database
+# unavailable): nothing of it was kept, the doctor has to send it again. Every channel gives
+# this text (riposte/channels/rasa_hooks.py, rest.py, socketio.py).
+NOT_PROCESSED_MESSAGE = (
+    "Le service est momentanément indisponible : votre dernier message n'a pas été pris en "
+    "compte. Renvoyez-le dans quelques instants."
+)
+
 # Where « Quitter rapidement » sends the page: an ordinary site, nothing about harassment.
 QUICK_EXIT_DEFAULT_URL = "https://meteofrance.com/"
 

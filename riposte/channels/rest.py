@@ -8,26 +8,40 @@ not JSON end in a server error, and any client may claim another `input_channel`
   object: 400 with a French `error`;
 - a message over `MAX_MESSAGE_CHARS`: 413 with the usual reply list holding a French message,
   and nothing reaches Rasa;
-- the input channel is always `rest`.
+- the input channel is always `rest`;
+- a message Rasa could not process or record (database or action server unavailable): HTTP
+  503 with the usual reply list holding `NOT_PROCESSED_MESSAGE`, never a 200 with partial
+  replies; nothing of that message is kept (see riposte/channels/rasa_hooks.py), so the client
+  sends it again. Rasa's own channel answers 200 whatever happened, and logs the text of a
+  message that failed.
+An answer 200 means the turn is saved: Rasa saves the conversation before `on_new_message`
+returns. The streaming mode (`?stream=true`, replies sent as they come) cannot change its
+status once started: the French message is then its last line.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+import rasa.utils.endpoints
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as _RasaRestInput
 from sanic import Blueprint, response
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, ResponseStream
 
+from riposte.channels.rasa_hooks import tell_not_processed
 from riposte.privacy import pseudonymise
-from riposte.settings import MAX_MESSAGE_CHARS, TOO_LONG_MESSAGE
+from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
 
 CHANNEL = "rest"
 MAX_SENDER_CHARS = 256
+logger = logging.getLogger(__name__)
 
 
 def _error(text: str) -> HTTPResponse:
@@ -83,12 +97,85 @@ class RestInput(_RasaRestInput):
         return CHANNEL  # never what the client claims
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        """Rasa's two routes (`GET /`, `POST /webhook`), failures answered as said above."""
+        module = inspect.getmodule(self)
+        blueprint = Blueprint(
+            f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
+        )
 
-        @blueprint.middleware("request")
-        async def checked(request: Request) -> HTTPResponse | None:
-            if request.method != "POST":
-                return None
-            return check_body(request.body or b"")
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse | ResponseStream:
+            refused = check_body(request.body or b"")
+            if refused is not None:
+                return refused
+            sender_id = await self._extract_sender(request) or ""  # check_body: never None
+            text = self._extract_message(request)
+            input_channel = self._extract_input_channel(request)
+            metadata = self.get_metadata(request)
+            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                return response.stream(
+                    self.stream_response(
+                        _told_on_failure(on_new_message), text, sender_id, input_channel, metadata
+                    ),
+                    content_type="text/event-stream",
+                )
+            collector = _Collector()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text, collector, sender_id, input_channel=input_channel, metadata=metadata
+                    )
+                )
+            except asyncio.CancelledError:
+                logger.error("rest: a message was cancelled (timeout) before its end")
+                raise
+            except Exception as error:  # noqa: BLE001 (answered 503; the type is logged)
+                _log_failure(error)
+                return not_processed(sender_id)
+            if collector.not_processed:
+                return not_processed(sender_id)
+            return response.json(collector.messages)
 
         return blueprint
+
+
+class _Collector(CollectingOutputChannel):
+    """Rasa's collecting channel; `send_not_processed` (riposte.channels.rasa_hooks) turns the
+    answer into a 503."""
+
+    not_processed = False
+
+    async def send_not_processed(self, recipient_id: str) -> None:
+        self.not_processed = True
+
+
+def not_processed(recipient_id: str) -> HTTPResponse:
+    """503 with the reply list a client already reads: nothing of the message was kept."""
+    return response.json(
+        [{"recipient_id": recipient_id, "text": NOT_PROCESSED_MESSAGE}], status=503
+    )
+
+
+def _log_failure(error: Exception) -> None:
+    # Never the message's text (Rasa's channel logs it); the traceback only at debug level.
+    logger.error("rest: a message could not be processed (%s); answered 503", type(error).__name__)
+    logger.debug("rest: a message could not be processed", exc_info=True)
+
+
+def _told_on_failure(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[None]]:
+    """For the streaming mode: a failure ends the stream with `NOT_PROCESSED_MESSAGE`."""
+
+    async def handle(message: UserMessage) -> None:
+        try:
+            await on_new_message(message)
+        except Exception as error:  # noqa: BLE001
+            _log_failure(error)
+            await tell_not_processed(message.output_channel, message.sender_id)
+
+    return handle

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hmac
 import json
 import logging
@@ -58,6 +59,7 @@ from riposte.channels.evidence_files import (
     read_limited,
 )
 from riposte.channels.formatting import plain
+from riposte.channels.rasa_hooks import tell_not_processed
 from riposte.privacy import pseudonymise
 from riposte.signal_bridge import TOKEN_HEADER
 
@@ -430,9 +432,12 @@ class SignalInput(InputChannel):
                             metadata=self.get_metadata(request),
                         )
                     )
-            except Exception as error:  # the bridge must not resend: Rasa has the message
+            except Exception as error:  # not resent by the bridge: the doctor is told instead
                 logger.error("signal: handling an envelope failed (%s)", type(error).__name__)
                 logger.debug("signal: handling an envelope failed", exc_info=True)
+                # Nothing of the message was kept (e.g. database unavailable): say so.
+                with contextlib.suppress(Exception):
+                    await tell_not_processed(sender_output, pseudonym)
             return response.text("success")
 
         return signal

@@ -13,6 +13,9 @@ Differences with Rasa's own channel (rasa/core/channels/socketio.py), which this
   Rasa 3.6 does not, and the bot then never answers (see ../shared/rasa-traps.md, trap 3).
 - A message over `MAX_MESSAGE_CHARS` is not passed to Rasa: the page gets a French error
   (`riposte_error`) and keeps the text.
+- A message Rasa could not process or record (database or action server unavailable: nothing
+  of it was kept, see riposte/channels/rasa_hooks.py) gets `riposte_error` with the code
+  `unavailable` and `NOT_PROCESSED_MESSAGE`; the page puts the text back in the input.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from riposte.privacy import pseudonymise
-from riposte.settings import MAX_MESSAGE_CHARS, TOO_LONG_MESSAGE
+from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
 
 CHANNEL = "socketio"
 ERROR_EVENT = "riposte_error"
@@ -46,10 +49,7 @@ BUSY = (
     "Vous envoyez beaucoup de messages à la fois : attendez la réponse de Riposte avant "
     "d'en envoyer d'autres. Le dernier n'a pas été pris en compte."
 )
-UNAVAILABLE = (
-    "Le service est momentanément indisponible : votre message n'a pas pu être traité. "
-    "Réessayez dans un instant."
-)
+UNAVAILABLE = NOT_PROCESSED_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,12 @@ class _RoomOutput(SocketIOOutput):
     ) -> None:
         # Rasa's version sends custom JSON to `recipient_id` (the pseudonym): never a room.
         await self.sio.emit(self.bot_message_evt, dict(json_message), room=self.room)
+
+    async def send_not_processed(self, recipient_id: str) -> None:
+        """The message was not kept (riposte.channels.rasa_hooks): the page's error event."""
+        await self.sio.emit(
+            ERROR_EVENT, {"code": "unavailable", "text": UNAVAILABLE}, room=self.room
+        )
 
 
 class SocketIOInput(_RasaSocketIOInput):

@@ -59,6 +59,7 @@ from riposte.channels.evidence_files import (
     read_limited,
 )
 from riposte.channels.formatting import plain, telegram_html
+from riposte.channels.rasa_hooks import tell_not_processed
 from riposte.privacy import pseudonymise
 
 logger = logging.getLogger(__name__)
@@ -461,6 +462,9 @@ class TelegramInput(InputChannel):
             except Exception as error:  # a 500 would make Telegram resend
                 logger.error("telegram: handling an update failed (%s)", type(error).__name__)
                 logger.debug("telegram: handling an update failed", exc_info=True)
+                # Nothing of the message was kept (e.g. database unavailable): say so.
+                with contextlib.suppress(Exception):
+                    await tell_not_processed(output, incoming.chat_id)
             return response.text("success")
 
         return telegram

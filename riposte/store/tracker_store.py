@@ -27,6 +27,12 @@ writes nothing, so the next message starts an empty conversation. Deleting rows 
 would not do: `SQLTrackerStore.save` appends the events after the number already stored, so
 Rasa would write the whole conversation again at its next save.
 
+Database restarts: Rasa's engine is rebuilt with `pool_pre_ping` (PostgreSQL and other server
+databases), so that a pooled connection the database closed (restart, failover, proxy) is
+replaced when it is taken from the pool instead of failing the next message. While the
+database is unreachable, each message fails as a whole (riposte/channels/rasa_hooks.py, item
+3): nothing is written, and the channel asks the doctor to send it again.
+
 The master key is read on first use (`RIPOSTE_SECRET_KEY`, else the key file under
 `RIPOSTE_VAR_DIR`), never created here: `riposte serve` creates it before Rasa starts.
 """
@@ -94,11 +100,28 @@ def _aad(sender_id: str, type_name: str) -> str:
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` whose `data` column is encrypted; erases a conversation on request."""
 
+    engine: Any  # set by SQLTrackerStore.__init__, rebuilt below
+    sessionmaker: Any
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._sealer: Sealer | None = None
         self._master: MasterKey | None = None
         rasa_hooks.install()
         super().__init__(*args, **kwargs)
+        self._ping_pooled_connections()
+
+    def _ping_pooled_connections(self) -> None:
+        """Rebuild Rasa's engine (same URL and options) with `pool_pre_ping`; not for SQLite,
+        which has no server to restart (and whose in-memory databases live in the pool)."""
+        import sqlalchemy as sa
+        from rasa.core.tracker_store import create_engine_kwargs
+
+        if self.engine.dialect.name == "sqlite":
+            return
+        url = self.engine.url.render_as_string(hide_password=False)
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     # ------------------------------------------------------------------ encryption
 

@@ -31,7 +31,7 @@ from sanic import Sanic
 from riposte.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
 from riposte.channels.signal import Attachment, SignalInput, parse_envelope
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
-from riposte.settings import Settings, SettingsError
+from riposte.settings import NOT_PROCESSED_MESSAGE, Settings, SettingsError
 from riposte.signal_bridge import TOKEN_HEADER, Bridge, BridgeConfig
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
 from tests.channels.inbox import PNG, TEXT, file_in_new_case, inbox_count, reference
@@ -732,3 +732,17 @@ async def test_bold_markers_are_removed_for_signal(harness: Harness) -> None:
     assert await harness.post(envelope("que faire ?")) == 200
     (sent,) = harness.api.sent
     assert sent["message"] == "Ma recommandation : rester neutre.\nCode : RIP-7KQ2-M9"
+
+
+async def test_a_message_rasa_could_not_process_is_answered_with_the_french_notice(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def failing(message: UserMessage) -> None:
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(harness.agent, "handle_message", failing)
+    assert await harness.post(envelope("on m'insulte sur Google")) == 200
+    (sent,) = harness.api.sent
+    assert sent["recipients"] == [SENDER_UUID]
+    assert sent["message"] == NOT_PROCESSED_MESSAGE
+    assert "insulte" not in "\n".join(r.getMessage() for r in caplog.records)

@@ -31,6 +31,7 @@ from riposte.channels.telegram import (
     split_text,
 )
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
+from riposte.settings import NOT_PROCESSED_MESSAGE
 from tests.channels.fake_bot_api import FakeBotAPI
 from tests.channels.inbox import (
     JPEG,
@@ -508,3 +509,16 @@ async def test_refused_formatting_falls_back_to_plain_text(harness: Harness) -> 
     assert first.fields["parse_mode"] == "HTML"
     assert "parse_mode" not in second.fields
     assert second.fields["text"] == "Ma recommandation : rester neutre"
+
+
+async def test_a_message_rasa_could_not_process_is_answered_with_the_french_notice(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(message: UserMessage) -> None:
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(harness.agent, "handle_message", failing)
+    assert await harness.post(text_update("on m'insulte sur Google")) == 200
+    (sent,) = harness.api.of("sendMessage")
+    assert sent.fields["chat_id"] == str(CHAT_ID)
+    assert sent.fields["text"] == NOT_PROCESSED_MESSAGE
