@@ -70,6 +70,12 @@ def wordlist() -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
+@functools.lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """The word list as typed words are compared with it (`normalise_secret`)."""
+    return frozenset(normalise_secret(word) for word in wordlist())
+
+
 def passphrase_entropy_bits(words: int = PASSPHRASE_WORDS) -> float:
     return words * math.log2(len(wordlist()))
 
@@ -138,7 +144,7 @@ def find_credentials(text: str) -> tuple[str | None, str | None]:
     found = _TYPED_CODE_RE.search(text)
     code = normalise_code(found.group(0)) if found else None
     rest = text[: found.start()] + " " + text[found.end() :] if found else text
-    vocabulary = frozenset(normalise_secret(word) for word in wordlist())
+    vocabulary = _vocabulary()
     words = [w for w in normalise_secret(rest).split("-") if w in vocabulary]
     secret = "-".join(words[:PASSPHRASE_WORDS]) if len(words) >= PASSPHRASE_WORDS else None
     return code, secret
@@ -148,7 +154,7 @@ def words_besides_credentials(text: str) -> list[str]:
     """The words of `text` that are neither the case code nor words of the word list."""
     found = _TYPED_CODE_RE.search(text)
     rest = text[: found.start()] + " " + text[found.end() :] if found else text
-    vocabulary = frozenset(normalise_secret(word) for word in wordlist())
+    vocabulary = _vocabulary()
     return [w for w in normalise_secret(rest).split("-") if w and w not in vocabulary]
 
 
