@@ -45,6 +45,11 @@ Rasa is pinned to 3.6.21 (requirements.lock): re-check these against a new versi
    all went well. Here its two error callbacks log the error's type and raise it again: the
    message fails as a whole, nothing of it is written (the save is one transaction), and the
    channel says so (REST: 503, socket.io: `riposte_error`).
+
+4. How long Rasa waits for a custom action: 5 minutes in Rasa (`DEFAULT_REQUEST_TIMEOUT`), so
+   a hung action server kept the doctor waiting that long before item 2 could answer. Here
+   `ACTION_TIMEOUT_SECONDS` (60 s; the slowest action, a letter in PDF and DOCX, takes well
+   under a second): past it, the action server counts as unavailable (item 2).
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ if TYPE_CHECKING:
     from rasa.core.policies.policy import PolicyPrediction
     from rasa.shared.core.trackers import DialogueStateTracker
 
+ACTION_TIMEOUT_SECONDS = 60
 _LOG = logging.getLogger(__name__)
 _INSTALLED: set[str] = set()
 ORIGINALS: dict[str, Any] = {}  # what install() replaced, by name (for the tests)
@@ -246,6 +252,12 @@ def install() -> None:
         _replace(MessageProcessor, "handle_message", "handle_message", _handle_message)
         _INSTALLED.add("action_server_down")
         _LOG.debug("a message whose custom action cannot run is not kept and is answered")
+    if "action_timeout" not in _INSTALLED:
+        import rasa.core.actions.action as action_module
+
+        ORIGINALS.setdefault("action_timeout", action_module.DEFAULT_REQUEST_TIMEOUT)
+        action_module.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT_SECONDS
+        _INSTALLED.add("action_timeout")
     if "tracker_store_down" not in _INSTALLED:
         _replace(
             FailSafeTrackerStore, "on_tracker_store_error", "store_error", _tracker_store_failed

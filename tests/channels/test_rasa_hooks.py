@@ -561,3 +561,10 @@ async def test_a_failing_tracker_store_fails_the_message_instead_of_using_memory
     assert await stored(processor) == before
     assert await say(processor, SECRET_TEXT) == ["Compté : 2"]
     assert user_texts(await stored(processor)) == ["bonjour", SECRET_TEXT]
+
+
+def test_a_hung_action_server_is_given_up_after_a_minute_not_five(installed: None) -> None:
+    import rasa.core.actions.action as action_module
+
+    assert rasa_hooks.ORIGINALS["action_timeout"] == 300  # Rasa's 5 minutes
+    assert action_module.DEFAULT_REQUEST_TIMEOUT == rasa_hooks.ACTION_TIMEOUT_SECONDS == 60
