@@ -15,10 +15,11 @@ Rasa is pinned to 3.6.21 (requirements.lock): re-check these against a new versi
    Here the validator is built and the schema checked once; the answer is validated exactly
    as before (same schema, same `ValidationError` with Rasa's explanation): 1.4 ms.
 
-2. An action server that cannot run a custom action: unreachable, too slow, or answering an
-   error other than 400 (a 400 is `ActionExecutionRejection`, which forms rely on: it is
-   raised as before). Rasa logs the failure and carries on without the action's events: the
-   doctor gets no reply, and the half-processed message stays in the conversation. Here, when
+2. An action server that cannot run a custom action: unreachable, too slow, answering something
+   that is not in Rasa's format, or an error other than 400 (a 400 is
+   `ActionExecutionRejection`, which forms rely on: it is raised as before). Rasa logs the
+   failure and carries on without the action's events: the doctor gets no reply, and the
+   half-processed message stays in the conversation. Here, when
    this happens while Rasa handles a message (`MessageProcessor.handle_message`):
    - `RemoteAction.run` records the failure and returns no event (an error is logged for the
      operator: the action's name and the error's type, never a message's text);
@@ -108,14 +109,18 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
 
 def action_server_unavailable(error: BaseException) -> bool:
     """True when `RemoteAction.run` failed because the action server could not run the action
-    (connection refused or reset, timeout, an HTTP error other than 400)."""
+    (connection refused or reset, timeout, an HTTP error other than 400, an answer that is not
+    in Rasa's format)."""
     import aiohttp
+    from jsonschema import ValidationError
     from rasa.core.actions.action import ActionExecutionRejection
     from rasa.shared.exceptions import RasaException
 
     if isinstance(error, ActionExecutionRejection):
         return False
-    return isinstance(error, (RasaException, aiohttp.ClientError, asyncio.TimeoutError))
+    # ValidationError: an answer that is not Rasa's format (item 1), e.g. a broken deployment.
+    unavailable = (RasaException, aiohttp.ClientError, asyncio.TimeoutError, ValidationError)
+    return isinstance(error, unavailable)
 
 
 def _cause(error: BaseException) -> str:

@@ -191,7 +191,7 @@ class FakeActionServer:
     """`action_count` counts and says so; `validate_place_form` accepts the form's slots."""
 
     def __init__(self) -> None:
-        self.mode = "up"  # "up", "500", "slow", "reject"
+        self.mode = "up"  # "up", "500", "slow", "reject", "garbled"
         self.port = 0
         self.calls: list[str] = []
         self._runner: Any = None
@@ -208,6 +208,8 @@ class FakeActionServer:
             await asyncio.sleep(5)
         if self.mode == "reject":
             return web.json_response({"action_name": name, "error": "rejected"}, status=400)
+        if self.mode == "garbled":  # a 200 whose body is not Rasa's format
+            return web.json_response({"events": [{"event": "no_such_event", "x": SECRET_TEXT}]})
         slots = body["tracker"]["slots"]
         if name == "action_count":
             count = (slots.get("counter") or 0) + 1
@@ -391,7 +393,7 @@ def no_secret_logged(caplog: pytest.LogCaptureFixture) -> bool:
     )
 
 
-@pytest.mark.parametrize("how", ["down", "500", "slow"])
+@pytest.mark.parametrize("how", ["down", "500", "slow", "garbled"])
 async def test_a_message_whose_action_cannot_run_is_answered_and_not_kept(
     installed: None,
     action_server: FakeActionServer,
