@@ -33,6 +33,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("stops_stacks") is not None)
 
 
+def flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_postgres_url(tests: str) -> str:
+    """The test PostgreSQL's URL; without one, `tests` (e.g. "Fault tests") fail when
+    PostgreSQL is required (RIPOSTE_REQUIRE_POSTGRES, set by the Makefile, or CI), else skip."""
+    url = os.environ.get("RIPOSTE_TEST_POSTGRES_URL", "").strip()
+    if not url:
+        how = (
+            "run `make test-unit` (it starts one with scripts/postgres-test.sh), or "
+            "`export RIPOSTE_TEST_POSTGRES_URL=$(scripts/postgres-test.sh)` before pytest"
+        )
+        if flag("RIPOSTE_REQUIRE_POSTGRES") or flag("CI"):
+            pytest.fail(
+                f"{tests}: RIPOSTE_TEST_POSTGRES_URL is not set, but PostgreSQL is "
+                f"required here: {how}.",
+                pytrace=False,
+            )
+        pytest.skip(f"RIPOSTE_TEST_POSTGRES_URL is not set: {how}.")
+    return url
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -50,32 +50,15 @@ from riposte.serve import (
     wait_until_up,
 )
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings
-from tests.integration.conftest import MODEL, free_port
+from tests.integration.conftest import MODEL, free_port, require_postgres_url
 from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
-from tests.integration.test_scale_out import _flag, turns_of, user_texts
+from tests.integration.test_scale_out import turns_of, user_texts
 
 pytestmark = pytest.mark.integration
 
 FIRST = f"Depuis le 2 novembre le compte {HANDLE} me traite d'escroc sur X tous les jours"
 ACTIONS_START_TIMEOUT = 120
 RASA_START_TIMEOUT = 400
-
-
-def require_postgres_url() -> str:
-    url = os.environ.get("RIPOSTE_TEST_POSTGRES_URL", "").strip()
-    if not url:
-        how = (
-            "run `make test-unit` (it starts one with scripts/postgres-test.sh), or "
-            "`export RIPOSTE_TEST_POSTGRES_URL=$(scripts/postgres-test.sh)` before pytest"
-        )
-        if _flag("RIPOSTE_REQUIRE_POSTGRES") or _flag("CI"):
-            pytest.fail(
-                f"Fault tests: RIPOSTE_TEST_POSTGRES_URL is not set, but PostgreSQL is "
-                f"required here: {how}.",
-                pytrace=False,
-            )
-        pytest.skip(f"RIPOSTE_TEST_POSTGRES_URL is not set: {how}.")
-    return url
 
 
 class TcpProxy:
@@ -221,7 +204,7 @@ class Faulty:
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
-    postgres_url = require_postgres_url()
+    postgres_url = require_postgres_url("Fault tests")
     if not MODEL.is_file():
         pytest.fail(f"Trained model missing ({MODEL}): run `make test`, which trains it first.")
     from sqlalchemy import create_engine, text

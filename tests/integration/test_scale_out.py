@@ -37,7 +37,15 @@ import pytest
 from riposte.privacy import load_master_key, pseudonymise
 from riposte.store.config import StoreConfig
 from riposte.store.repository import CaseRepository
-from tests.integration.conftest import MODEL, ROOT, Stack, free_port, start_stack, wait_ready
+from tests.integration.conftest import (
+    MODEL,
+    ROOT,
+    Stack,
+    free_port,
+    require_postgres_url,
+    start_stack,
+    wait_ready,
+)
 from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
 from tests.store.test_lock_store import require_redis_url
 
@@ -57,27 +65,6 @@ SMALL_TALK = (
     "injure ou diffamation ?",
     "d'accord",
 )
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
-
-
-def require_postgres_url() -> str:
-    url = os.environ.get("RIPOSTE_TEST_POSTGRES_URL", "").strip()
-    if not url:
-        how = (
-            "run `make test-unit` (it starts one with scripts/postgres-test.sh), or "
-            "`export RIPOSTE_TEST_POSTGRES_URL=$(scripts/postgres-test.sh)` before pytest"
-        )
-        if _flag("RIPOSTE_REQUIRE_POSTGRES") or _flag("CI"):
-            pytest.fail(
-                f"Scale-out tests: RIPOSTE_TEST_POSTGRES_URL is not set, but PostgreSQL is "
-                f"required here: {how}.",
-                pytrace=False,
-            )
-        pytest.skip(f"RIPOSTE_TEST_POSTGRES_URL is not set: {how}.")
-    return url
 
 
 @dataclass
@@ -194,7 +181,7 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     redis_url = require_redis_url()
-    postgres_url = require_postgres_url()
+    postgres_url = require_postgres_url("Scale-out tests")
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
