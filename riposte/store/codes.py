@@ -141,21 +141,25 @@ def find_credentials(text: str) -> tuple[str | None, str | None]:
     belong to the word list, in order (so « code RIP-7KQ2-M9, phrase : tigre lampe … »
     works). Only as many words as a passphrase has are kept.
     """
-    found = _TYPED_CODE_RE.search(text)
+    found, words_typed = _code_and_words(text)
     code = normalise_code(found.group(0)) if found else None
-    rest = text[: found.start()] + " " + text[found.end() :] if found else text
     vocabulary = _vocabulary()
-    words = [w for w in normalise_secret(rest).split("-") if w in vocabulary]
+    words = [w for w in words_typed if w in vocabulary]
     secret = "-".join(words[:PASSPHRASE_WORDS]) if len(words) >= PASSPHRASE_WORDS else None
     return code, secret
 
 
 def words_besides_credentials(text: str) -> list[str]:
     """The words of `text` that are neither the case code nor words of the word list."""
+    vocabulary = _vocabulary()
+    return [w for w in _code_and_words(text)[1] if w and w not in vocabulary]
+
+
+def _code_and_words(text: str) -> tuple[re.Match[str] | None, list[str]]:
+    """The typed case code (a match, or None) and the other words, normalised."""
     found = _TYPED_CODE_RE.search(text)
     rest = text[: found.start()] + " " + text[found.end() :] if found else text
-    vocabulary = _vocabulary()
-    return [w for w in normalise_secret(rest).split("-") if w and w not in vocabulary]
+    return found, normalise_secret(rest).split("-")
 
 
 @functools.lru_cache(maxsize=1)
