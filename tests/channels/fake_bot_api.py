@@ -9,7 +9,6 @@ answerCallbackQuery, getFile (https://core.telegram.org/bots/api). Answers are t
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.waiting import wait_until_async
 
 
 @dataclass
@@ -56,12 +57,12 @@ class FakeBotAPI:
     def of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[Call]:
-        deadline = time.monotonic() + timeout
-        while len(self.of(method)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{method} not called {count} time(s): {self.calls}")
-            await asyncio.sleep(0.02)
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 30) -> list[Call]:
+        await wait_until_async(
+            lambda: len(self.of(method)) >= count,
+            lambda: f"{method} called {count} time(s) (calls: {self.calls})",
+            timeout=timeout,
+        )
         return self.of(method)
 
     async def start(self) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.waiting import wait_until_async
+
 BOT_NUMBER = "+33700000001"
 
 
@@ -67,12 +69,12 @@ class FakeSignalAPI:
         for ws in list(self._sockets):
             await ws.close()
 
-    async def wait_connections(self, count: int, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while self.connections < count or len(self._sockets) == 0:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.connections} websocket(s), {count} expected")
-            await asyncio.sleep(0.02)
+    async def wait_connections(self, count: int, timeout: float = 30) -> None:
+        await wait_until_async(
+            lambda: self.connections >= count and len(self._sockets) > 0,
+            lambda: f"{count} websocket connection(s), one open ({self.connections} so far)",
+            timeout=timeout,
+        )
 
     async def _pump(self, ws: web.WebSocketResponse) -> None:
         while not ws.closed:
@@ -109,12 +111,12 @@ class FakeSignalAPI:
         self.sent.append(body)
         return web.json_response({"timestamp": str(int(time.time() * 1000))}, status=201)
 
-    async def wait_sent(self, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.sent) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.sent)} message(s) sent, {count} expected")
-            await asyncio.sleep(0.02)
+    async def wait_sent(self, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
+        await wait_until_async(
+            lambda: len(self.sent) >= count,
+            lambda: f"{count} message(s) sent ({len(self.sent)} so far)",
+            timeout=timeout,
+        )
         return self.sent
 
     # attachments ----------------------------------------------------------------------------

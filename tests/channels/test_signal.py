@@ -14,10 +14,8 @@ import contextlib
 import json
 import logging
 import re
-import socket
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,8 @@ from riposte.settings import NOT_PROCESSED_MESSAGE, Settings, SettingsError
 from riposte.signal_bridge import TOKEN_HEADER, Bridge, BridgeConfig
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
 from tests.channels.inbox import PNG, TEXT, file_in_new_case, inbox_count, reference
+from tests.ports import free_port
+from tests.waiting import wait_until_async
 
 BRIDGE_TOKEN = "bridge-token_0123456789abcdef"
 SENDER_UUID = "3f6a1c2e-8b7d-4e5f-9a0b-1c2d3e4f5a6b"
@@ -44,12 +44,6 @@ BUTTONS = [
     {"title": "Un avis en ligne", "payload": '/inform{"choice": "platforms=google_reviews"}'},
     {"title": "Un message privé", "payload": "/inform_private"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def envelope(
@@ -112,14 +106,6 @@ def typing() -> dict[str, Any]:
     message = envelope(text=None)
     message["envelope"]["typingMessage"] = {"action": "STARTED", "timestamp": 1700000000100}
     return message
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 # --- the channel ------------------------------------------------------------------------------
@@ -510,19 +496,19 @@ async def test_bridge_json_rpc_forwards_with_the_token_and_reconnects(
     async with running(Bridge(bridge_config(api, port))) as task:
         await api.wait_connections(1)
         api.push(envelope("premier"))
-        await eventually(lambda: len(fake_rasa.posts) == 1)
+        await wait_until_async(lambda: len(fake_rasa.posts) == 1, "1 envelope(s) posted to Rasa")
         token, body = fake_rasa.posts[0]
         assert token == BRIDGE_TOKEN and body == envelope("premier")
 
         await api.drop()  # signal-cli-rest-api restarts: the bridge connects again
         await api.wait_connections(2)
         api.push(envelope("deuxième"))
-        await eventually(lambda: len(fake_rasa.posts) == 2)
+        await wait_until_async(lambda: len(fake_rasa.posts) == 2, "2 envelope(s) posted to Rasa")
 
         api.push("pas du json {")
         api.push(json.dumps({"pas": "une enveloppe"}))
         api.push(envelope("troisième"))
-        await eventually(lambda: len(fake_rasa.posts) == 3)
+        await wait_until_async(lambda: len(fake_rasa.posts) == 3, "3 envelope(s) posted to Rasa")
         assert fake_rasa.texts() == ["premier", "deuxième", "troisième"]
         assert not task.done()
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -530,7 +516,14 @@ async def test_bridge_json_rpc_forwards_with_the_token_and_reconnects(
     assert "pas du json" not in logged and SENDER_NUMBER not in logged and "premier" not in logged
 
 
-async def test_bridge_connects_once_the_api_is_up(rasa: tuple[FakeRasa, int]) -> None:
+def logged_count(caplog: pytest.LogCaptureFixture, text: str) -> int:
+    return sum(text in record.getMessage() for record in caplog.records)
+
+
+async def test_bridge_connects_once_the_api_is_up(
+    rasa: tuple[FakeRasa, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="riposte.signal_bridge")
     fake_rasa, port = rasa
     api = FakeSignalAPI()
     api_port = free_port()
@@ -538,7 +531,9 @@ async def test_bridge_connects_once_the_api_is_up(rasa: tuple[FakeRasa, int]) ->
         **{**bridge_config(api, port).__dict__, "api_url": f"http://127.0.0.1:{api_port}"}
     )
     async with running(Bridge(config)):
-        await asyncio.sleep(0.3)  # a few failed attempts meanwhile
+        await wait_until_async(  # a few failed attempts meanwhile
+            lambda: logged_count(caplog, "reconnecting") >= 2, "2 failed connections logged"
+        )
         app_runner = None
         try:
             api.url = ""
@@ -549,24 +544,33 @@ async def test_bridge_connects_once_the_api_is_up(rasa: tuple[FakeRasa, int]) ->
             await web.TCPSite(app_runner, "127.0.0.1", api_port).start()
             await api.wait_connections(1)
             api.push(envelope("enfin"))
-            await eventually(lambda: fake_rasa.texts() == ["enfin"])
+            await wait_until_async(
+                lambda: fake_rasa.texts() == ["enfin"], "« enfin » posted to Rasa"
+            )
         finally:
             await api.drop()
             if app_runner is not None:
                 await app_runner.cleanup()
 
 
-async def test_bridge_retries_until_rasa_is_up_and_loses_nothing(api: FakeSignalAPI) -> None:
+async def test_bridge_retries_until_rasa_is_up_and_loses_nothing(
+    api: FakeSignalAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="riposte.signal_bridge")
     port = free_port()  # Rasa is not listening yet
     fake_rasa = FakeRasa(fail_first=2)  # then answers 503 twice while loading
     async with running(Bridge(bridge_config(api, port))):
         await api.wait_connections(1)
         api.push(envelope("avant Rasa"))
         api.push(envelope("après"))
-        await asyncio.sleep(0.3)
+        await wait_until_async(  # Rasa is down: the first envelope is being retried
+            lambda: logged_count(caplog, "Rasa unreachable") >= 2, "2 failed posts logged"
+        )
         await fake_rasa.start(port)
         try:
-            await eventually(lambda: len(fake_rasa.posts) == 2)
+            await wait_until_async(
+                lambda: len(fake_rasa.posts) == 2, "2 envelope(s) posted to Rasa"
+            )
             assert fake_rasa.texts() == ["avant Rasa", "après"]
         finally:
             await fake_rasa.stop()
@@ -578,11 +582,11 @@ async def test_bridge_normal_mode_forwards_each_polled_envelope_once(
     fake_rasa, port = rasa
     api.pending = [envelope("un", timestamp=1), receipt(), envelope("deux", timestamp=2)]
     async with running(Bridge(bridge_config(api, port, mode="normal"))):
-        await eventually(lambda: len(fake_rasa.posts) == 3)
+        await wait_until_async(lambda: len(fake_rasa.posts) == 3, "3 envelope(s) posted to Rasa")
         api.pending = ["pas une enveloppe", envelope("trois", timestamp=3)]
-        await eventually(lambda: len(fake_rasa.posts) == 4)
+        await wait_until_async(lambda: len(fake_rasa.posts) == 4, "4 envelope(s) posted to Rasa")
         polls = api.polls
-        await eventually(lambda: api.polls >= polls + 3)  # it keeps polling
+        await wait_until_async(lambda: api.polls >= polls + 3, "3 more polls")  # it keeps polling
     assert api.connections == 0  # no websocket in normal mode
     # Envelopes are forwarded as they are (a receipt too: the channel ignores it).
     texts = [b["envelope"].get("dataMessage", {}).get("message") for _, b in fake_rasa.posts]

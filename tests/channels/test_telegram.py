@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -41,6 +40,8 @@ from tests.channels.inbox import (
     inbox_count,
     reference,
 )
+from tests.ports import free_port
+from tests.waiting import wait_until_async
 
 TOKEN = "123456789:AAF-test_token-0123456789abcdefghijkl"
 SECRET = "test-secret_0123456789"
@@ -50,12 +51,6 @@ BUTTONS = [
     {"title": "Un avis en ligne", "payload": '/inform{"choice": "platforms=google_reviews"}'},
     {"title": "Un message privé", "payload": "/inform_private"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -416,15 +411,18 @@ async def test_start_up_survives_an_unreachable_api_and_retries(
     channel = make_channel(dead, retry_first_delay=0.01, retry_max_delay=0.02)
     agent = FakeAgent()
     server, webhook = await serve(channel, agent)  # does not raise
+    index = webhook.rsplit("/", 1)[0] + "/"
+
+    def failures() -> int:
+        return sum("setWebhook failed" in r.getMessage() for r in caplog.records)
+
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                failures = [r for r in caplog.records if "setWebhook failed" in r.getMessage()]
-                if len(failures) >= 3:
-                    break
-                async with http.get(webhook.rsplit("/", 1)[0] + "/") as answer:
-                    assert answer.status == 200  # the server keeps serving meanwhile
-        assert len(failures) >= 3
+            await wait_until_async(
+                lambda: failures() >= 3, lambda: f"3 setWebhook failures logged ({failures()})"
+            )
+            async with http.get(index) as answer:
+                assert answer.status == 200  # the server kept serving meanwhile
         assert channel._registration is not None and not channel._registration.done()
         logged = "\n".join(r.getMessage() for r in caplog.records)
         assert TOKEN not in logged and TOKEN.split(":")[1] not in logged and SECRET not in logged
