@@ -9,6 +9,7 @@ nothing is left half-running.
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import http.server
 import json
@@ -17,6 +18,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -399,6 +401,26 @@ def wait_until_up(
     return False
 
 
+def ports_in_use(host: str, ports: tuple[int, ...]) -> list[int]:
+    """The ports among `ports` that something already holds on `host`.
+
+    Checked before any service starts: a port held by another program (a second `riposte
+    serve`, for instance) would make a child fail to bind after a long start-up, or worse, let
+    the readiness check reach the other program and report a service ready that is not ours.
+    """
+    busy = []
+    for port in ports:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            # As the servers do: a port left in TIME_WAIT by an earlier run is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:  # other errors are the child's to report
+                    busy.append(port)
+    return busy
+
+
 @dataclass
 class Child:
     name: str
@@ -481,6 +503,14 @@ class Supervisor:
             self.out(
                 f"Modèle introuvable : {s.model_path}. Lancez d'abord « make train » "
                 "(ou simplement « make run », qui entraîne le modèle si besoin)."
+            )
+            return False
+        busy = ports_in_use(s.host, (s.rasa_port, s.actions_port, s.web_port))
+        if busy:
+            self.out(
+                f"Port déjà utilisé sur {s.host} : {', '.join(map(str, busy))}. Une autre "
+                "instance de Riposte (ou un autre programme) l'occupe : arrêtez-la, ou choisissez "
+                "d'autres ports avec RIPOSTE_RASA_PORT, RIPOSTE_ACTIONS_PORT et RIPOSTE_WEB_PORT."
             )
             return False
         s.var_dir.mkdir(parents=True, exist_ok=True)

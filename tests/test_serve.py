@@ -1,0 +1,43 @@
+"""`riposte serve` refuses to start on a port that another program holds."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from riposte.serve import Supervisor, ports_in_use
+from riposte.settings import Settings
+from tests.ports import free_ports
+
+
+def test_ports_in_use_names_only_the_held_ones() -> None:
+    held, free = free_ports(2)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", held))
+        holder.listen()
+        assert ports_in_use("127.0.0.1", (held, free)) == [held]
+    assert ports_in_use("127.0.0.1", (held, free)) == []
+
+
+def test_start_stops_before_any_service_when_a_port_is_held(tmp_path: Path) -> None:
+    rasa, actions, web = free_ports(3)
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"not read: the check comes first")
+    settings = Settings.from_env(
+        {
+            "RIPOSTE_RASA_PORT": str(rasa),
+            "RIPOSTE_ACTIONS_PORT": str(actions),
+            "RIPOSTE_WEB_PORT": str(web),
+            "RIPOSTE_MODEL": str(model),
+            "RIPOSTE_VAR_DIR": str(tmp_path / "var"),
+        }
+    )
+    said: list[str] = []
+    with socket.socket() as other:  # another instance's web page, say
+        other.bind(("127.0.0.1", web))
+        other.listen()
+        assert Supervisor(settings, out=said.append).start() is False
+    assert len(said) == 1, said
+    assert f"Port déjà utilisé sur 127.0.0.1 : {web}." in said[0]
+    assert "RIPOSTE_WEB_PORT" in said[0]
+    assert not (tmp_path / "var").exists()  # nothing started, nothing written
