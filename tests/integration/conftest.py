@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ports import free_ports
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "riposte.tar.gz"
@@ -54,12 +55,6 @@ def require_postgres_url(tests: str) -> str:
             )
         pytest.skip(f"RIPOSTE_TEST_POSTGRES_URL is not set: {how}.")
     return url
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -127,7 +122,7 @@ def start_stack(tmp: Path, token: str | None, extra_env: dict[str, str] | None =
     """Launch `riposte serve` on free ports; `wait_ready` waits for it."""
     if not MODEL.is_file():
         pytest.fail(f"Trained model missing ({MODEL}): run `make test`, which trains it first.")
-    ports = free_port(), free_port(), free_port()
+    ports = free_ports(3)
     env = dict(os.environ)
     env.update(
         {
@@ -160,15 +155,19 @@ def start_stack(tmp: Path, token: str | None, extra_env: dict[str, str] | None =
 
 
 def wait_ready(stack: Stack) -> Stack:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if "Riposte est prêt" in stack.output():
-            return stack
+    """Wait until `riposte serve` says it is ready; fail at once if it exits first."""
+
+    def ready() -> bool:
         if stack.process.poll() is not None:
-            pytest.fail(f"`riposte serve` exited early:\n{stack.output()}")
-        time.sleep(1)
-    stack.stop()
-    pytest.fail(f"`riposte serve` not ready after {START_TIMEOUT} s:\n{stack.output()}")
+            pytest.fail(f"`riposte serve` exited early:\n{stack.output()}", pytrace=False)
+        return "Riposte est prêt" in stack.output()
+
+    try:
+        wait_until(ready, "`riposte serve` ready", timeout=START_TIMEOUT, interval=0.5)
+    except AssertionError as error:
+        stack.stop()
+        pytest.fail(f"{error}\n{stack.output()}", pytrace=False)
+    return stack
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import sqlite3
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from riposte.store.config import StoreConfig
 from riposte.store.errors import UnknownCaseError
 from riposte.store.repository import CaseRepository
 from tests.integration.conftest import Stack, start_stack, wait_ready
+from tests.waiting import wait_until
 
 CREATED = re.compile(
     r"Code du dossier : \*\*(RIP-[0-9A-Z]{4}-[0-9A-Z]{2})\*\*.*?"
@@ -196,14 +196,8 @@ def child_pids(parent: int) -> list[int]:
     return found
 
 
-def wait_gone(pids: list[int], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        alive = [p for p in pids if Path(f"/proc/{p}").exists() and not _zombie(p)]
-        if not alive:
-            return True
-        time.sleep(0.2)
-    return False
+def alive(pids: list[int]) -> list[int]:
+    return [p for p in pids if Path(f"/proc/{p}").exists() and not _zombie(p)]
 
 
 def _zombie(pid: int) -> bool:
@@ -232,7 +226,11 @@ def test_a_crash_of_every_process_loses_nothing(tmp_path: Path) -> None:
                 pass
         stack.process.wait()
     assert len(children) >= 2, children  # the action server and Rasa were both killed
-    assert wait_gone(children), "a killed server is still running"
+    wait_until(
+        lambda: not alive(children),
+        lambda: f"every server gone (still running: {alive(children)})",
+        interval=0.2,
+    )
     (tmp_path / "serve.out").rename(tmp_path / "serve-before-crash.out")
 
     again = wait_ready(start_stack(tmp_path, token=token))

@@ -50,9 +50,11 @@ from riposte.serve import (
     wait_until_up,
 )
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings
-from tests.integration.conftest import MODEL, free_port, require_postgres_url
+from tests.integration.conftest import MODEL, require_postgres_url
 from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
 from tests.integration.test_scale_out import turns_of, user_texts
+from tests.ports import free_port, free_ports
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -227,7 +229,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
     tmp = tmp_path_factory.mktemp("faults")
     secret_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     token = "faults-token-" + secrets.token_hex(12)
-    ports = free_port(), free_port(), free_port()
+    ports = free_ports(3)
     base = {
         key: value
         for key, value in os.environ.items()
@@ -511,7 +513,9 @@ def test_the_page_gives_back_what_was_typed_when_a_message_is_not_taken(bot: Fau
 
 
 def saved(bot: Faulty, session: str, text: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in user_texts(bot.tracker(session, channel="socketio")):
-        assert time.monotonic() < deadline, f"{text!r} never saved"
-        time.sleep(0.5)
+    wait_until(
+        lambda: text in user_texts(bot.tracker(session, channel="socketio")),
+        f"{text!r} saved in the conversation",
+        timeout=timeout,
+        interval=0.5,
+    )

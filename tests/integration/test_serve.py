@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import time
 import urllib.request
 
 import pytest
 
 from tests.integration.conftest import Stack, http_status
+from tests.waiting import wait_until
 
 
 def test_rest_channel_greets_in_french_and_says_it_is_not_a_lawyer(stack: Stack) -> None:
@@ -90,8 +90,9 @@ def test_ctrl_c_and_sigterm_stop_every_service(
     ports = (stack.rasa_port, stack.actions_port, stack.web_port)
     assert all(_port_open(p) for p in ports)
     assert stack.stop(sig) == 0
-    deadline = time.monotonic() + 10
-    while any(_port_open(p) for p in ports) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(_port_open(p) for p in ports)
+    wait_until(
+        lambda: not any(_port_open(p) for p in ports),
+        lambda: f"ports closed (still open: {[p for p in ports if _port_open(p)]})",
+        interval=0.2,
+    )
     assert "Tous les services sont arrêtés." in stack.output()

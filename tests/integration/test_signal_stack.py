@@ -9,7 +9,6 @@ import asyncio
 import hashlib
 import re
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
 from tests.channels.inbox import PNG
 from tests.channels.test_signal import SENDER_NUMBER, SENDER_UUID, envelope, with_attachment
 from tests.integration.conftest import Stack, start_stack, wait_ready
+from tests.waiting import wait_until
 
 
 class ThreadedFake:
@@ -69,12 +69,17 @@ def test_a_message_is_answered_once_and_only_the_pseudonym_is_kept(
     assert "1." in sent[0]["message"]  # the button, as a numbered choice
     # Rasa saves the conversation once the turn is over, just after the reply is sent.
     pseudonym = stack.pseudonym(SENDER_UUID, channel="signal").encode()
-    deadline = time.monotonic() + 20
-    tracker = b""
-    while pseudonym not in tracker and time.monotonic() < deadline:
-        time.sleep(0.2)
-        tracker = (Path(stack.var_dir) / "tracker.db").read_bytes()
-    assert pseudonym in tracker
+
+    def saved() -> bytes:
+        content = (Path(stack.var_dir) / "tracker.db").read_bytes()
+        return content if pseudonym in content else b""
+
+    tracker = wait_until(
+        saved,
+        "the conversation saved under the sender's pseudonym",
+        interval=0.2,
+        ignoring=(FileNotFoundError,),
+    )
     assert SENDER_UUID.encode() not in tracker and SENDER_NUMBER.encode() not in tracker
 
 
