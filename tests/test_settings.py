@@ -10,6 +10,7 @@ import pytest
 
 from riposte.serve import actions_command, child_environment, rasa_command
 from riposte.settings import Settings, SettingsError
+from tests.waiting import wait_until
 
 
 def test_defaults_bind_to_loopback_on_the_documented_ports() -> None:
@@ -182,15 +183,17 @@ def test_bad_telegram_configuration_gives_a_clear_french_error(
 
 def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
     """A SIGKILLed launcher leaves no child running (and holding a port) behind."""
+    import contextlib
     import signal
     import subprocess
     import sys
-    import time
 
+    # The child would live far longer than any deadline below: only its launcher's death
+    # can end it in time.
     launcher = (
         "import subprocess, sys\n"
         "from riposte.serve import _die_with_parent\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'],\n"
         "                         start_new_session=True, preexec_fn=_die_with_parent)\n"
         "print(child.pid, flush=True)\n"
         "child.wait()\n"
@@ -200,12 +203,18 @@ def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
     child = int(process.stdout.readline())
     process.send_signal(signal.SIGKILL)
     process.wait()
-    deadline = time.monotonic() + 10
     stat = Path(f"/proc/{child}/stat")
-    while time.monotonic() < deadline:
-        if not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            break
-        time.sleep(0.05)
-    else:
-        os.kill(child, signal.SIGKILL)
-        raise AssertionError("the child outlived its launcher")
+
+    def child_dead() -> bool:
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True  # dead and already reaped
+        return state == "Z"  # dead, not reaped yet
+
+    try:
+        wait_until(child_dead, f"the child {child} to die with its killed launcher")
+    except AssertionError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+        raise

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 from riposte.store import codes
@@ -19,6 +17,7 @@ from riposte.store.codes import (
     verify_secret,
     wordlist,
 )
+from tests.waiting import wait_until
 
 # Words that must never be part of a passphrase given to a harassed doctor.
 FORBIDDEN = {"mort", "tuer", "arme", "viol", "cancer", "charlatan", "corbeau", "couteau"}
@@ -75,15 +74,6 @@ def test_credentials_are_found_in_a_sentence() -> None:
     assert find_credentials("RIP-XXXX") == (None, None)
 
 
-def _wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 def test_secret_pool_hands_out_each_pair_once_and_each_verifies() -> None:
     pool = SecretPool(size=2)
     pairs = [pool.take() for _ in range(6)]
@@ -100,21 +90,23 @@ def test_secret_pool_makes_pairs_ahead_of_time() -> None:
     pool = SecretPool(size=3)
     assert pool.ready() == 0
     pool.take()  # starts the background thread
-    assert _wait_until(lambda: pool.ready() == 3)
-    pool.take()
-    assert pool.ready() == 2  # handed out from the pool: not made again in the caller
-    assert _wait_until(lambda: pool.ready() == 3)
+    wait_until(lambda: pool.ready() == 3, "the pool to fill up to 3 pairs")
+    ahead = list(pool._ready)  # full: the thread waits until a pair is taken
+    pair = pool.take()
+    assert pair == ahead[0]  # handed out from the pool: not made again in the caller
+    wait_until(lambda: pool.ready() == 3, "the pool to be topped up again")
+    assert pair not in pool._ready  # never handed out twice
 
 
 def test_secret_pool_drops_the_parents_pairs_after_a_fork(monkeypatch: Any) -> None:
     pool = SecretPool(size=2)
     pool.take()
-    assert _wait_until(lambda: pool.ready() == 2)
+    wait_until(lambda: pool.ready() == 2, "the pool to fill up to 2 pairs")
     parents = list(pool._ready)
     monkeypatch.setattr(codes.os, "getpid", lambda: -1)  # as seen from a forked child
     secret, digest = pool.take()
     assert (secret, digest) not in parents
-    assert _wait_until(lambda: pool.ready() == 2)
+    wait_until(lambda: pool.ready() == 2, "the child's own pairs to fill the pool")
     assert not set(pool._ready) & set(parents)
 
 

@@ -29,10 +29,37 @@ import redis
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from riposte.store import lock_store
 from riposte.store.lock_store import AtomicRedisLockStore, LockStoreConfigError
+from tests.waiting import deadline_in, timeout_factor, wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE_TYPE = "riposte.store.lock_store.AtomicRedisLockStore"
+# Seconds: a turn whose conversation is free gets its lock well within this, even on a loaded
+# machine, and a turn that must give up does so well within this after its lifetime. A lock
+# wrongly left taken makes a turn wait its whole lifetime (30 s or more in these tests) then
+# fail: the bound separates the two. Stretched by RIPOSTE_TEST_TIMEOUT_FACTOR.
+PROMPTLY = 10.0
+
+
+def promptly() -> float:
+    return PROMPTLY * timeout_factor()
+
+
+def _queue(store: AtomicRedisLockStore, conversation: str = "conversation") -> Any:
+    """The store's local queue of the conversation's turns (None when nobody waits)."""
+    return store._queues.get(conversation)
+
+
+def _queue_locked(store: AtomicRedisLockStore) -> bool:
+    """A turn of this store holds its local queue (it has the key or is asking Redis for it)."""
+    queue = _queue(store)
+    return queue is not None and queue.lock.locked()
+
+
+def _queue_users(store: AtomicRedisLockStore) -> int:
+    queue = _queue(store)
+    return 0 if queue is None else queue.users
 
 
 def _flag(name: str) -> bool:
@@ -222,7 +249,7 @@ def contention(
     most_inside = 0
     guard = threading.Lock()
     entered: list[list[int]] = [[] for _ in servers]
-    barrier = threading.Barrier(len(servers))
+    barrier = threading.Barrier(len(servers), timeout=30 * timeout_factor())
     errors: list[BaseException] = []
 
     async def turn(index: int, number: int, lock: Locker, red: Any) -> None:
@@ -245,7 +272,10 @@ def contention(
         tasks = []
         for number in range(turns_per_server):
             tasks.append(asyncio.create_task(turn(index, number, lock, red)))
-            await asyncio.sleep(0.003)  # this turn is waiting before the next one arrives
+            # One pass of the event loop: the new turn starts (asks for its lock, or enters
+            # at once without one) before the next turn is created, so the order of arrival is
+            # the order of creation on any machine, however slow. No pause stands in for it.
+            await asyncio.sleep(0)
         await asyncio.gather(*tasks)
         await red.close()
         await close()
@@ -255,14 +285,21 @@ def contention(
             asyncio.run(server(index))
         except BaseException as error:  # noqa: BLE001 (reported by the test)
             errors.append(error)
+            barrier.abort()  # the other servers stop waiting for this one
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(servers))]
+    threads = [
+        threading.Thread(target=run, args=(i,), name=f"server-{i}", daemon=True)
+        for i in range(len(servers))
+    ]
     started = time.monotonic()
+    deadline = deadline_in(120)
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     assert not errors, errors
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"{stuck} still running after {120 * timeout_factor():g} s"
     result = {
         "counter": int(client.get(counter) or 0),
         "most_inside": most_inside,
@@ -329,10 +366,11 @@ async def test_other_conversations_are_not_blocked(
     make_store: Callable[..., AtomicRedisLockStore],
 ) -> None:
     first, second = make_store(), make_store()
-    async with first.lock("conversation-a"):
+    async with first.lock("conversation-a", lock_lifetime=30):
         started = time.monotonic()
-        async with second.lock("conversation-b"):
-            assert time.monotonic() - started < 0.5
+        # Blocked by conversation-a, this turn would wait 30 s, then fail.
+        async with second.lock("conversation-b", lock_lifetime=30):
+            assert time.monotonic() - started < promptly()
 
 
 # --------------------------------------------------------------------------- expiry
@@ -368,18 +406,29 @@ async def test_a_killed_holder_blocks_its_conversation_at_most_lock_lifetime(
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == b"held"
-        # Past a renewal, so that the lifetime left is the full one again at most.
-        await asyncio.sleep(lifetime / 3 + 0.3)
+        key = f"{prefix}:lock:conversation"
+        # Past a renewal (the key's time to live goes up again), so that the lifetime left is
+        # the full one again at most.
+        last_ttl = [client.pttl(key)]
+
+        def renewed() -> bool:
+            ttl = client.pttl(key)
+            went_up = ttl > last_ttl[0]
+            last_ttl[0] = ttl
+            return went_up
+
+        await wait_until_async(renewed, "the holder to renew its lock")
         os.kill(holder.pid, signal.SIGKILL)
-        holder.wait(timeout=10)
+        holder.wait(timeout=30 * timeout_factor())
         killed = time.monotonic()
-        left = client.pttl(f"{prefix}:lock:conversation") / 1000
+        left = client.pttl(key) / 1000
         assert 0 < left <= lifetime  # the dead holder's key is still there…
         store = make_store()
         async with store.lock("conversation", lock_lifetime=30):
             waited = time.monotonic() - killed
-        # …until it expires: never sooner, at most `lock_lifetime` after the holder's death.
-        assert left - 0.2 <= waited <= lifetime + 0.5, (left, waited)
+        # …until it expires: never sooner, and soon after (a key that never expired would
+        # make this turn wait its 30 s, then fail).
+        assert left - 0.2 <= waited <= lifetime + promptly(), (left, waited)
     finally:
         if holder.poll() is None:
             os.kill(holder.pid, signal.SIGKILL)
@@ -390,21 +439,29 @@ async def test_a_slow_turn_keeps_its_lock_beyond_the_lifetime(
     make_store: Callable[..., AtomicRedisLockStore], caplog: pytest.LogCaptureFixture
 ) -> None:
     slow, other = make_store(), make_store()
+    # Renewed every third of it: a renewal may come up to two thirds of a lifetime late (a
+    # loaded machine) before the key expires.
+    lifetime = 1.0
     times: dict[str, float] = {}
+    slow_holds = asyncio.Event()
 
     async def slow_turn() -> None:
-        async with slow.lock("conversation", lock_lifetime=0.6):
+        async with slow.lock("conversation", lock_lifetime=lifetime):
             times["slow in"] = time.monotonic()
-            await asyncio.sleep(2.0)  # more than three lifetimes: renewed meanwhile
+            slow_holds.set()
+            # The turn's own work, more than three lifetimes: renewed meanwhile. It ends
+            # half-way between two renewals: with redis-py 4.6 on Python 3.10, a renewal
+            # cancelled while it talks to Redis may not stop, and the turn's end waits for it.
+            await asyncio.sleep(3.5 * lifetime)
             times["slow out"] = time.monotonic()
 
     async def other_turn() -> None:
-        await asyncio.sleep(0.2)
-        async with other.lock("conversation", lock_lifetime=10):
+        await slow_holds.wait()
+        async with other.lock("conversation", lock_lifetime=30):
             times["other in"] = time.monotonic()
 
     with caplog.at_level(logging.WARNING, logger="riposte.store.lock_store"):
-        await asyncio.gather(slow_turn(), other_turn())
+        await asyncio.wait_for(asyncio.gather(slow_turn(), other_turn()), 30 + promptly())
     assert times["other in"] >= times["slow out"]
     assert "expired" not in caplog.text and "lost" not in caplog.text
 
@@ -413,48 +470,83 @@ async def test_a_waiting_turn_gives_up_after_the_lifetime(
     make_store: Callable[..., AtomicRedisLockStore],
 ) -> None:
     holder, waiter = make_store(), make_store()
-    async with holder.lock("conversation", lock_lifetime=30):
+    # (Renewed every 20 s: never at the moment a deadline below expires.)
+    async with holder.lock("conversation", lock_lifetime=60):
         started = time.monotonic()
+        # (A deadline on each attempt: a turn that never gave up would hang the test.)
         with pytest.raises(LockError, match="within 0.5 s"):
-            async with waiter.lock("conversation", lock_lifetime=0.5):
-                raise AssertionError("two turns at once")
-        assert 0.4 <= time.monotonic() - started <= 2.0
+            await asyncio.wait_for(_never_in(waiter, 0.5), promptly())
+        # Never before its lifetime; soon after it (not when the holder is done).
+        assert 0.4 <= time.monotonic() - started < promptly()
         # Also for a turn waiting behind another turn of the same process.
-        first = asyncio.create_task(_hold(waiter, 0.2))
-        await asyncio.sleep(0.05)
+        first = asyncio.create_task(_never_in(waiter, 1.0))
+        await wait_until_async(
+            lambda: _queue_locked(waiter), "the first turn to take the store's local queue"
+        )
         with pytest.raises(LockError, match="within 0.3 s"):
-            async with waiter.lock("conversation", lock_lifetime=0.3):
-                raise AssertionError("two turns at once")
+            await asyncio.wait_for(_never_in(waiter, 0.3), promptly())
         with pytest.raises(LockError):
-            await first
+            await asyncio.wait_for(first, promptly())
 
 
-async def _hold(store: AtomicRedisLockStore, lifetime: float) -> None:
+async def _never_in(store: AtomicRedisLockStore, lifetime: float) -> None:
+    """A turn that must give up: another turn holds the conversation all along."""
     async with store.lock("conversation", lock_lifetime=lifetime):
-        await asyncio.sleep(0.1)
+        raise AssertionError("two turns at once")
 
 
 async def test_cancelled_turns_leave_nothing_locked(
-    make_store: Callable[..., AtomicRedisLockStore], client: redis.Redis, prefix: str
+    make_store: Callable[..., AtomicRedisLockStore],
+    client: redis.Redis,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from redis.asyncio.lock import Lock
+
     holder, other = make_store(), make_store()
     entered = asyncio.Event()
     release = asyncio.Event()
+    # Longer than any deadline below: a key left behind would still be there at the end.
+    lifetime = 120.0
+    # What the stores' Redis locks do: the SET NX each client sent, the attempts not over yet.
+    asked: dict[int, int] = {}
+    attempts: list[Any] = []
+    acquire, do_acquire = Lock.acquire, Lock.do_acquire
+
+    async def tracked_acquire(self: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts.append(self)
+        try:
+            return await acquire(self, *args, **kwargs)
+        finally:
+            attempts.remove(self)
+
+    async def counted_do_acquire(self: Any, token: Any) -> Any:
+        asked[id(self.redis)] = asked.get(id(self.redis), 0) + 1
+        return await do_acquire(self, token)
+
+    monkeypatch.setattr(Lock, "acquire", tracked_acquire)
+    monkeypatch.setattr(Lock, "do_acquire", counted_do_acquire)
 
     async def hold() -> None:
-        async with holder.lock("conversation", lock_lifetime=30):
+        async with holder.lock("conversation", lock_lifetime=lifetime):
             entered.set()
             await release.wait()
 
     async def wait_turn(store: AtomicRedisLockStore) -> None:
-        async with store.lock("conversation", lock_lifetime=30):
-            await asyncio.sleep(60)
+        async with store.lock("conversation", lock_lifetime=lifetime):
+            await asyncio.sleep(600)
 
     holding = asyncio.create_task(hold())
     await entered.wait()
     waiting_elsewhere = asyncio.create_task(wait_turn(other))  # polls Redis
     waiting_here = asyncio.create_task(wait_turn(holder))  # waits in the local queue
-    await asyncio.sleep(0.2)
+    await wait_until_async(
+        lambda: asked.get(id(other._redis), 0) >= 1 and _queue_users(holder) == 2,
+        lambda: (
+            f"one turn asking Redis ({asked.get(id(other._redis), 0)} SET sent) and one "
+            f"waiting in the holder's local queue ({_queue_users(holder)} users of 2)"
+        ),
+    )
     waiting_elsewhere.cancel()
     waiting_here.cancel()
     for task in (waiting_elsewhere, waiting_here):
@@ -469,12 +561,23 @@ async def test_cancelled_turns_leave_nothing_locked(
     holding.cancel()
     with pytest.raises(asyncio.CancelledError):
         await holding
-    await asyncio.sleep(0.1)
+    # The Redis attempt of the cancelled turn goes on by itself (never cut half-way) and may
+    # win the key once it is free: it then gives it back at once, in the background.
+    await wait_until_async(
+        lambda: not attempts and not lock_store._BACKGROUND and not client.keys(f"{prefix}:*"),
+        lambda: (
+            f"every lock attempt over ({len(attempts)} running, "
+            f"{len(lock_store._BACKGROUND)} releases pending) and no key left "
+            f"({client.keys(f'{prefix}:*')})"
+        ),
+        timeout=PROMPTLY,
+    )
     assert client.keys(f"{prefix}:lock:*") == []
     for store in (holder, other):
         started = time.monotonic()
+        # A key left behind would make this turn wait 30 s, then fail.
         async with store.lock("conversation", lock_lifetime=30):
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < promptly()
     assert holder._queues == {} and other._queues == {}
 
 
