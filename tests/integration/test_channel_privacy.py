@@ -12,6 +12,9 @@ import pytest
 import socketio
 
 from tests.integration.conftest import Stack
+from tests.waiting import timeout_factor
+
+TURN_TIMEOUT = 120  # seconds for a turn on a loaded machine (× RIPOSTE_TEST_TIMEOUT_FACTOR)
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +43,21 @@ def test_rest_sender_is_stored_under_its_pseudonym(bot: Stack) -> None:
     assert sender.encode() not in (bot.var_dir / "tracker.db").read_bytes()
 
 
+async def _acknowledged(client: socketio.AsyncClient, event: str, data: Any, what: str) -> None:
+    """Send `event` and wait until the server has handled it: python-socketio acknowledges an
+    event once the channel's handler has returned (a session joined, a turn run with all its
+    replies sent before)."""
+    seconds = TURN_TIMEOUT * timeout_factor()
+    try:
+        await client.call(event, data, timeout=seconds)
+    except socketio.exceptions.TimeoutError:
+        raise AssertionError(f"Timed out after {seconds:g} s waiting for: {what}") from None
+
+
 async def _socketio_chat(bot: Stack, session_id: str, text: str) -> list[dict[str, Any]]:
     client = socketio.AsyncClient()
     replies: list[dict[str, Any]] = []
-    received = asyncio.Event()
-
-    @client.on("bot_uttered")
-    async def on_reply(data: dict[str, Any]) -> None:
-        replies.append(data)
-        received.set()
+    client.on("bot_uttered", replies.append)
 
     await client.connect(
         f"http://127.0.0.1:{bot.rasa_port}",
@@ -56,10 +65,10 @@ async def _socketio_chat(bot: Stack, session_id: str, text: str) -> list[dict[st
         headers={"Origin": f"http://127.0.0.1:{bot.web_port}"},
     )
     try:
-        await client.emit("session_request", {"session_id": session_id})
-        await client.emit("user_uttered", {"message": text, "session_id": session_id})
-        await asyncio.wait_for(received.wait(), timeout=60)
-        await asyncio.sleep(1)  # the other replies of the same turn
+        session = {"session_id": session_id}
+        await _acknowledged(client, "session_request", session, "the session joined")
+        message = {"message": text, "session_id": session_id}
+        await _acknowledged(client, "user_uttered", message, "the message's whole turn")
     finally:
         await client.disconnect()
     return replies

@@ -22,6 +22,7 @@ import pytest
 import socketio
 
 from tests.integration.conftest import Stack
+from tests.waiting import timeout_factor, wait_until_async
 
 SEED = 20261125
 FUZZ_MESSAGES = int(os.environ.get("FUZZ_MESSAGES", "2000"))
@@ -57,6 +58,10 @@ PIECES = [
     "a" * 5000,
 ]
 CANARY = "canary-conversation"
+# Deadlines (seconds, stretched by RIPOSTE_TEST_TIMEOUT_FACTOR): one message handled, and the
+# last of a flood, which waits for the turns accepted before it.
+TURN_TIMEOUT = 120
+FLOOD_TIMEOUT = 300
 
 
 def post(bot: Stack, body: bytes) -> tuple[int, Any]:
@@ -133,6 +138,29 @@ def bodies(rng: random.Random) -> list[bytes]:
     return raw
 
 
+async def handled(
+    client: socketio.AsyncClient,
+    payload: dict[str, Any],
+    what: str,
+    *,
+    event: str = "user_uttered",
+    timeout: float = TURN_TIMEOUT,
+) -> None:
+    """Send `payload` as `event` and wait until the server has handled it.
+
+    python-socketio acknowledges an event once the channel's handler has returned: a message
+    was refused, ignored, or its whole turn ran (its replies, if any, were sent before); a
+    session request was joined (its `session_confirm` sent before).
+    """
+    seconds = timeout * timeout_factor()
+    try:
+        await client.call(event, payload, timeout=seconds)
+    except socketio.exceptions.TimeoutError:
+        raise AssertionError(
+            f"Timed out after {seconds:g} s waiting for: the server to handle {what}"
+        ) from None
+
+
 async def connect(client: socketio.AsyncClient, bot: Stack) -> None:
     """Connect as the page does (its origin)."""
     await client.connect(
@@ -197,47 +225,56 @@ def test_socketio_fuzz_run(bot: Stack) -> None:
     rng = random.Random(SEED + 1)
     weird: list[Any] = [None, 1, "texte", [], {"message": 5}, {"message": ["a"]}, {"session_id": 3}]
     counts: Counter[str] = Counter()
+    refusals: Counter[str] = Counter()  # the codes of the `riposte_error` events received
 
     async def run() -> list[Any]:
         client = socketio.AsyncClient(reconnection=False)
         replies: list[Any] = []
         confirmed: asyncio.Queue[str] = asyncio.Queue()
         client.on("bot_uttered", lambda data: replies.append(data))
-        refused = asyncio.Event()
 
         def on_error(data: Any) -> None:
             counts.update(["riposte_error"])
-            refused.set()
+            refusals.update([str(data.get("code")) if isinstance(data, dict) else "?"])
 
         client.on("riposte_error", on_error)
         client.on("session_confirm", lambda sid: confirmed.put_nowait(sid))
         await connect(client, bot)
         try:
             await client.emit("session_request", {"session_id": "fuzz" * 12})
-            session = await asyncio.wait_for(confirmed.get(), 30)
+            session = await asyncio.wait_for(confirmed.get(), 30 * timeout_factor())
             for payload in weird:
                 await client.emit("user_uttered", payload)
                 await client.emit("session_request", payload)
                 counts["malformed"] += 2
             for text in messages(rng, 300):
-                # One at a time, as a person types: wait for an answer (some get none).
-                before = len(replies)
-                await client.emit("user_uttered", {"message": text, "session_id": session})
+                # One at a time, as a person types: each message handled (answered or not)
+                # before the next is sent.
+                await handled(client, {"message": text, "session_id": session}, repr(text[:80]))
                 counts["messages"] += 1
-                for _ in range(40):
-                    await asyncio.sleep(0.05)
-                    if len(replies) > before:
-                        break
-            await client.emit("user_uttered", {"message": "y" * 100_000, "session_id": session})
-            await asyncio.wait_for(refused.wait(), 60)
+            too_long = refusals["too_long"]
+            await handled(client, {"message": "y" * 100_000, "session_id": session}, "100 000 y")
+            await wait_until_async(
+                lambda: refusals["too_long"] > too_long,
+                lambda: f"the 100 000 characters refused as too long (refusals {dict(refusals)})",
+            )
             # A flood: beyond a few messages being handled, the others are refused at once.
-            for _ in range(30):
-                await client.emit("user_uttered", {"message": "bonjour", "session_id": session})
-            for _ in range(600):
-                if counts["riposte_error"] > 1:
-                    break
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(5)
+            # Each of the 30 is acknowledged once handled or refused: all of them settle here.
+            await asyncio.gather(
+                *(
+                    handled(
+                        client,
+                        {"message": "bonjour", "session_id": session},
+                        "a message of the flood",
+                        timeout=FLOOD_TIMEOUT,
+                    )
+                    for _ in range(30)
+                )
+            )
+            await wait_until_async(
+                lambda: refusals["busy"] > 0,
+                lambda: f"a message of the flood refused as busy (refusals {dict(refusals)})",
+            )
         finally:
             await client.disconnect()
         # The channel still works: another browser is greeted.
@@ -249,10 +286,11 @@ def test_socketio_fuzz_run(bot: Stack) -> None:
         )
         await connect(other, bot)
         try:
-            await other.emit("session_request", {"session_id": "fresh" * 10})
-            await asyncio.sleep(0.5)
-            await other.emit("user_uttered", {"message": "/greet", "session_id": "fresh" * 10})
-            await asyncio.wait_for(greeted.wait(), 240)
+            await handled(
+                other, {"session_id": "fresh" * 10}, "a session request", event="session_request"
+            )
+            await handled(other, {"message": "/greet", "session_id": "fresh" * 10}, "/greet")
+            await wait_until_async(greeted.is_set, "the fresh session greeted")
         finally:
             await other.disconnect()
         return replies
@@ -260,7 +298,9 @@ def test_socketio_fuzz_run(bot: Stack) -> None:
     errors_before = tracebacks(bot)
     replies = asyncio.run(run())
     print(f"\nsocket.io fuzz: {dict(counts)}, {len(replies)} replies")
-    assert counts["riposte_error"] >= 2  # the 100 000 characters and the flood, refused
+    print(f"socket.io refusals: {dict(refusals)}")
+    # The 100 000 characters and the flood, refused.
+    assert refusals["too_long"] >= 1 and refusals["busy"] >= 1, refusals
     assert len(replies) >= 100, len(replies)
     assert all(MARKER not in json.dumps(r, ensure_ascii=False) for r in replies)
     assert tracebacks(bot) == errors_before

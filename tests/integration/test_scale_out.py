@@ -41,13 +41,14 @@ from tests.integration.conftest import (
     MODEL,
     ROOT,
     Stack,
-    free_port,
     require_postgres_url,
     start_stack,
     wait_ready,
 )
 from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
+from tests.ports import free_port
 from tests.store.test_lock_store import require_redis_url
+from tests.waiting import timeout_factor, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -114,20 +115,28 @@ class Cluster:
         log.close()
 
     def wait_b(self) -> float:
+        """Wait until server B answers on its port (fail at once if it exits); its start time."""
         started = time.monotonic()
         url = f"http://127.0.0.1:{self.rasa_b_port}/"
-        while time.monotonic() - started < RASA_START_TIMEOUT:
+
+        def answers() -> bool:
             assert self.rasa_b is not None
             if self.rasa_b.poll() is not None:
                 pytest.fail(f"Rasa server B exited early:\n{self.log_b.read_text()[-4000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return time.monotonic() - started
-            except OSError:
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"Rasa server B not ready:\n{self.log_b.read_text()[-4000:]}")
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+                return bool(response.status == 200)
+
+        try:
+            wait_until(
+                answers,
+                f"Rasa server B answering on {url}",
+                timeout=RASA_START_TIMEOUT,
+                interval=0.5,
+                ignoring=(OSError,),
+            )
+        except AssertionError as error:
+            pytest.fail(f"{error}\n{self.log_b.read_text()[-4000:]}", pytrace=False)
+        return time.monotonic() - started
 
     def kill_b(self, sig: int = signal.SIGKILL) -> None:
         if self.rasa_b is not None and self.rasa_b.poll() is None:
@@ -355,7 +364,7 @@ def test_concurrent_conversations_over_both_servers_keep_every_event(cluster: Cl
         return replies
 
     async def run() -> list[list[Any]]:
-        timeout = aiohttp.ClientTimeout(total=300)
+        timeout = aiohttp.ClientTimeout(total=300 * timeout_factor())
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             return await asyncio.gather(*(conversation(session, n) for n in range(CONVERSATIONS)))
@@ -401,11 +410,12 @@ def test_one_sender_twenty_messages_at_once_on_both_servers(cluster: Cluster) ->
     messages = [f"{SMALL_TALK[i % len(SMALL_TALK)]} [n{i:02d}]" for i in range(count)]
 
     async def send(session: aiohttp.ClientSession, index: int) -> list[dict[str, Any]]:
+        # The sending schedule, not a wait: message n leaves n × 100 ms after the first.
         await asyncio.sleep(index * 0.1)
         return await _post(session, cluster.ports[index % 2], sender, messages[index])
 
     async def run() -> list[list[dict[str, Any]]]:
-        timeout = aiohttp.ClientTimeout(total=300)
+        timeout = aiohttp.ClientTimeout(total=300 * timeout_factor())
         async with aiohttp.ClientSession(
             timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
         ) as session:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from collections import deque
 from typing import Any
 
 import pytest
 import socketio
 
 from tests.integration.conftest import Stack
+from tests.waiting import timeout_factor, wait_until_async
 
 LONG_ID = "a1B2c3D4" * 8  # 64 URL-safe characters
 
@@ -24,13 +26,14 @@ def bot(stacks: dict[str, Stack]) -> Stack:
 class Client:
     def __init__(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.events: deque[tuple[str, Any]] = deque()  # received, not yet taken by `next`
+        self.skipped: list[str] = []  # the events `next` dropped on its way
         for name in ("session_confirm", "bot_uttered", "riposte_error"):
             self.sio.on(name, self._record(name))
 
     def _record(self, name: str) -> Any:
-        async def handler(data: Any) -> None:
-            await self.events.put((name, data))
+        def handler(data: Any) -> None:
+            self.events.append((name, data))
 
         return handler
 
@@ -41,10 +44,32 @@ class Client:
         )
 
     async def next(self, name: str, timeout: float = 60) -> Any:
-        while True:
-            event, data = await asyncio.wait_for(self.events.get(), timeout)
-            if event == name:
-                return data
+        """The data of the next `name` event; the other events received before it are dropped."""
+
+        def arrived() -> tuple[Any, ...]:  # (data,) once arrived: true even if data is not
+            while self.events:
+                event, data = self.events.popleft()
+                if event == name:
+                    return (data,)
+                self.skipped.append(event)
+            return ()
+
+        (data,) = await wait_until_async(
+            arrived, lambda: f"a {name} event (dropped meanwhile: {self.skipped})", timeout=timeout
+        )
+        return data
+
+    async def handled(self, event: str, data: Any, timeout: float = 120) -> None:
+        """Send `event` and wait until the server has handled it: python-socketio acknowledges
+        an event once the channel's handler has returned (the message refused, ignored, or its
+        whole turn run, its replies sent before the acknowledgement)."""
+        seconds = timeout * timeout_factor()
+        try:
+            await self.sio.call(event, data, timeout=seconds)
+        except socketio.exceptions.TimeoutError:
+            raise AssertionError(
+                f"Timed out after {seconds:g} s waiting for: the server to handle {event}"
+            ) from None
 
 
 def page_origin(bot: Stack) -> str:
@@ -90,12 +115,9 @@ def test_a_session_not_joined_is_not_answered(bot: Stack) -> None:
             await client.sio.emit("session_request", {"session_id": LONG_ID})
             await client.next("session_confirm")
             other = "z9Y8x7W6" * 8
-            await client.sio.emit("user_uttered", {"message": "bonjour", "session_id": other})
-            try:
-                await client.next("bot_uttered", timeout=8)
-            except asyncio.TimeoutError:
-                return False
-            return True
+            # Once the server has handled the message, whatever it sent for it has arrived.
+            await client.handled("user_uttered", {"message": "bonjour", "session_id": other})
+            return any(event == "bot_uttered" for event, _ in client.events)
         finally:
             await client.sio.disconnect()
 

@@ -12,7 +12,8 @@ import json
 import os
 import shutil
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.integration.conftest import ROOT, Stack
+from tests.waiting import timeout_factor, wait_until
 
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 # Flags from ../shared/rasa-traps.md: no sandbox as root, and no background connection to
@@ -35,8 +37,29 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 QUICK_EXIT = "https://meteofrance.com/"
+# Counts, in each page, the `session_confirm` messages its socket.io connection received: from
+# the first on, the page can send (a test that reloads the page waits for it). An observer
+# only: each WebSocket the page opens is the browser's own, with one more message listener.
+COUNT_SESSION_CONFIRMS = """
+(() => {
+  const Native = window.WebSocket;
+  window.riposteSessionConfirms = 0;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        if (typeof event.data === "string" && event.data.includes('"session_confirm"')) {
+          window.riposteSessionConfirms += 1;
+        }
+      });
+    }
+  };
+})();
+"""
 PNG = b"\x89PNG\r\n\x1a\n" + b"capture d'ecran " * 64
-WAIT_MS = 60_000
+# Every wait of these tests, Playwright's included (seconds, and milliseconds for Playwright).
+WAIT_S = 60 * timeout_factor()
+WAIT_MS = int(WAIT_S * 1000)
 
 
 def chromium_path() -> str:
@@ -66,6 +89,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1000, "height": 860}, locale="fr-FR")
+    ctx.set_default_timeout(WAIT_MS)
+    ctx.add_init_script(COUNT_SESSION_CONFIRMS)
     # The quick exit leaves for a public site: answered locally, nothing leaves the machine.
     ctx.route(QUICK_EXIT + "**", lambda route: route.fulfill(body="<title>Météo</title>"))
     yield ctx
@@ -73,33 +98,73 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 def open_chat(context: BrowserContext, bot: Stack) -> Page:
+    """A new page, once the whole of its greeting is shown."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"http://127.0.0.1:{bot.web_port}/")
+    # The page sends /greet once its session is confirmed: a new conversation, nothing shown.
     page.locator(".entry.bot").first.wait_for(timeout=WAIT_MS)
+    wait_turn(page, bot, Before(shown=0, said=0, events=0))
     assert errors == []
     return page
 
 
-def bot_count(page: Page) -> int:
-    return page.locator(".entry.bot").count()
+@dataclass(frozen=True)
+class Before:
+    """Where a conversation stood before a message: the page's transcript entries, and the
+    user messages and events the server had recorded."""
+
+    shown: int
+    said: int
+    events: int
 
 
-def wait_bot(page: Page, before: int) -> None:
-    """Wait for the bot's answer to the last message (and the rest of its turn)."""
-    page.wait_for_function(
-        "n => document.querySelectorAll('.entry.bot').length > n", arg=before, timeout=WAIT_MS
+def before_sending(page: Page, bot: Stack) -> Before:
+    events = tracker_events(bot, session_id(page))
+    said = sum(1 for e in events if e.get("event") == "user")
+    return Before(shown=len(transcript(page)), said=said, events=len(events))
+
+
+def wait_turn(page: Page, bot: Stack, before: Before) -> None:
+    """Wait for the whole of the bot's turn to the message sent after `before`.
+
+    Rasa records a turn once, at its end, after sending all its replies: the turn is over when
+    the server's tracker holds the message. The page has then received them all (or soon
+    will): wait until its transcript holds exactly the replies the tracker recorded.
+    """
+    sid = session_id(page)
+    (expected,) = wait_until(
+        lambda: turn_replies(bot, sid, before),
+        lambda: f"the server to record the turn to message {before.said + 1} of {sid[:8]}…",
+        timeout=WAIT_S,
+        interval=0.1,
+    )
+    wait_until(
+        lambda: shown_replies(page, before.shown) == expected,
+        lambda: f"the page to show the replies {expected} (shown: "
+        f"{shown_replies(page, before.shown)})",
+        timeout=WAIT_S,
+        interval=0.05,
     )
     page.locator("#typing").wait_for(state="hidden", timeout=WAIT_MS)
 
 
-def type_and_send(page: Page, text: str) -> None:
-    before = bot_count(page)
+def send_and_wait(page: Page, bot: Stack, send: Callable[[], None]) -> None:
+    """`send()` one message (typed, or a choice pressed), then wait for the whole reply."""
+    before = before_sending(page, bot)
+    send()
+    wait_turn(page, bot, before)
+
+
+def type_and_send(page: Page, bot: Stack, text: str) -> None:
     box = page.get_by_role("textbox", name="Votre message")
-    box.fill(text)
-    box.press("Enter")
-    wait_bot(page, before)
+
+    def send() -> None:
+        box.fill(text)
+        box.press("Enter")
+
+    send_and_wait(page, bot, send)
 
 
 def session_id(page: Page) -> str:
@@ -108,12 +173,68 @@ def session_id(page: Page) -> str:
     return value
 
 
-def user_texts(bot: Stack, browser_session: str) -> list[str]:
+def transcript(page: Page) -> list[dict[str, Any]]:
+    """The conversation as the page keeps it (sessionStorage): the texts as received."""
+    entries = page.evaluate("JSON.parse(sessionStorage.getItem('riposte.transcript') || '[]')")
+    assert isinstance(entries, list)
+    return entries
+
+
+def paragraphs(text: str | None, buttons: list[dict[str, Any]] | None) -> list[str]:
+    """A reply as comparable pieces: its paragraphs (Rasa's socket.io channel sends each as a
+    message of its own) and its buttons' titles."""
+    pieces = [part.strip() for part in (text or "").split("\n\n") if part.strip()]
+    return pieces + [f"[{button.get('title')}]" for button in buttons or []]
+
+
+def shown_replies(page: Page, since: int) -> list[str]:
+    """The bot's replies in the page's transcript from entry `since` on."""
+    entries = [e for e in transcript(page)[since:] if e.get("who") == "bot"]
+    return [piece for e in entries for piece in paragraphs(e.get("text"), e.get("buttons"))]
+
+
+def tracker_events(bot: Stack, browser_session: str) -> list[dict[str, Any]]:
     pseudonym = bot.pseudonym(browser_session, channel="socketio")
     url = bot.url(f"/conversations/{pseudonym}/tracker?token={bot.token}")
     with urllib.request.urlopen(url, timeout=30) as response:
         tracker = json.loads(response.read())
-    return [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
+    return tracker["events"]  # type: ignore[no-any-return]
+
+
+def user_texts(bot: Stack, browser_session: str) -> list[str]:
+    return [e.get("text") for e in tracker_events(bot, browser_session) if e.get("event") == "user"]
+
+
+def turn_replies(bot: Stack, browser_session: str, before: Before) -> tuple[list[str], ...]:
+    """The bot's replies recorded since `before`, once the server recorded the turn of the
+    message sent then (an empty tuple before; a turn without replies gives `([],)`)."""
+    events = tracker_events(bot, browser_session)
+    if sum(1 for e in events if e.get("event") == "user") <= before.said:
+        return ()
+    replies = []
+    for event in events[before.events :]:
+        if event.get("event") == "bot":
+            data = event.get("data") or {}
+            buttons = data.get("buttons") or data.get("quick_replies")
+            replies += paragraphs(event.get("text"), buttons)
+    return (replies,)
+
+
+def tab_to(page: Page, reached: str) -> bool:
+    """Press Tab until the JavaScript expression `reached` is true of the focused element.
+
+    A walk through the page's tab order, not a wait (the page is settled before): it stops
+    after as many presses as the page has elements that could take the focus, and a few more
+    for the document itself, by which point the focus has been everywhere.
+    """
+    stops = page.evaluate(
+        "document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]').length"
+    )
+    for _ in range(int(stops) + 3):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(element => {reached})(document.activeElement)"):
+            return True
+    return False
 
 
 def axe_violations(page: Page) -> str:
@@ -132,8 +253,7 @@ def test_page_is_accessible_and_names_its_controls(context: BrowserContext, bot:
     assert page.get_by_role("button", name="Quitter rapidement").is_visible()
     # The greeting's **Riposte** is bold, and its choice is a button.
     assert log.locator("strong", has_text="Riposte").count() >= 1
-    page.get_by_role("button", name="Ce que je peux faire").click()
-    wait_bot(page, 1)
+    send_and_wait(page, bot, page.get_by_role("button", name="Ce que je peux faire").click)
     assert log.locator("li").count() >= 3  # the "- …" lines are a real list
     report = axe_violations(page)
     assert report == "", report
@@ -143,35 +263,25 @@ def test_page_is_accessible_and_names_its_controls(context: BrowserContext, bot:
 
 def test_keyboard_alone_reaches_choices_and_sends(context: BrowserContext, bot: Stack) -> None:
     page = open_chat(context, bot)
-    focused = ""
-    for _ in range(12):
-        page.keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement.textContent")
-        if focused == "Ce que je peux faire":
-            break
-    assert focused == "Ce que je peux faire"
+    assert tab_to(page, "element.textContent === 'Ce que je peux faire'")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # a visible focus ring
-    before = bot_count(page)
-    page.keyboard.press("Enter")
-    wait_bot(page, before)
+    send_and_wait(page, bot, lambda: page.keyboard.press("Enter"))
     assert page.locator(".entry.user").last.inner_text().endswith("Ce que je peux faire")
-    for _ in range(12):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "message":
-            break
-    assert page.evaluate("document.activeElement.id") == "message"
-    before = bot_count(page)
-    page.keyboard.type("qui es-tu ?")
-    page.keyboard.press("Enter")
-    wait_bot(page, before)
+    assert tab_to(page, "element.id === 'message'")
+
+    def type_question() -> None:
+        page.keyboard.type("qui es-tu ?")
+        page.keyboard.press("Enter")
+
+    send_and_wait(page, bot, type_question)
     assert page.locator(".entry.user").last.inner_text().endswith("qui es-tu ?")
 
 
 def test_conversation_survives_a_reload(context: BrowserContext, bot: Stack) -> None:
     page = open_chat(context, bot)
     first = "Depuis hier je reçois des insultes sur Twitter après un avis"
-    type_and_send(page, first)
+    type_and_send(page, bot, first)
     shown = page.get_by_role("log").inner_text()
     sid = session_id(page)
     assert len(sid) >= 43  # 256 random bits, drawn by the server
@@ -180,10 +290,12 @@ def test_conversation_survives_a_reload(context: BrowserContext, bot: Stack) -> 
     page.reload()
     page.locator(".entry.bot").first.wait_for(timeout=WAIT_MS)
     assert page.get_by_role("log").inner_text() == shown
+    # The transcript is shown at once; sending needs the session confirmed again.
+    page.wait_for_function("() => window.riposteSessionConfirms > 0", timeout=WAIT_MS)
     assert session_id(page) == sid
     box = page.get_by_role("textbox", name="Votre message")
     assert box.input_value() == "un brouillon pas encore envoyé"
-    type_and_send(page, "oui")
+    type_and_send(page, bot, "oui")
     # The same conversation on the server: both messages, before and after the reload.
     texts = user_texts(bot, sid)
     assert texts[-2:] == [first, "oui"], texts
@@ -200,7 +312,7 @@ def test_screenshot_upload_checks_type_and_size_on_both_sides(
         "@zorglub_vindicatif",
         "« escroc, tu finiras en prison »",
     ):
-        type_and_send(page, text)
+        type_and_send(page, bot, text)
     field = page.get_by_label("Joindre la capture d'écran (image ou PDF, 10 Mo au plus)")
     send = page.get_by_role("button", name="Envoyer la capture")
     note = page.locator(".upload-status")
@@ -221,7 +333,8 @@ def test_screenshot_upload_checks_type_and_size_on_both_sides(
     field.set_input_files(fake)
     send.click()
     page.wait_for_function(
-        "() => document.querySelector('.upload-status').textContent.includes('ni une image ni')"
+        "() => document.querySelector('.upload-status').textContent.includes('ni une image ni')",
+        timeout=WAIT_MS,
     )
     assert len(posts) == 1
 
@@ -246,6 +359,7 @@ def test_screenshot_upload_checks_type_and_size_on_both_sides(
 
 def test_phone_sized_screen(browser: Browser, bot: Stack) -> None:
     ctx = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
+    ctx.set_default_timeout(WAIT_MS)
     try:
         page = open_chat(ctx, bot)
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -262,11 +376,11 @@ def test_phone_sized_screen(browser: Browser, bot: Stack) -> None:
 
 def test_quick_exit_clears_the_tab_and_leaves(context: BrowserContext, bot: Stack) -> None:
     page = open_chat(context, bot)
-    type_and_send(page, "on a publié mon adresse personnelle")
+    type_and_send(page, bot, "on a publié mon adresse personnelle")
     old = session_id(page)
     page.get_by_role("textbox", name="Votre message").fill("brouillon")
     page.get_by_role("button", name="Quitter rapidement").click()
-    page.wait_for_url(QUICK_EXIT + "**")
+    page.wait_for_url(QUICK_EXIT + "**", timeout=WAIT_MS)
     # The chat was replaced in the history: "back" does not show it again.
     page.go_back()
     assert f":{bot.web_port}/" not in page.url
@@ -280,7 +394,7 @@ def test_quick_exit_clears_the_tab_and_leaves(context: BrowserContext, bot: Stac
 
 def test_new_conversation_starts_afresh(context: BrowserContext, bot: Stack) -> None:
     page = open_chat(context, bot)
-    type_and_send(page, "je reçois des menaces")
+    type_and_send(page, bot, "je reçois des menaces")
     old = session_id(page)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Nouvelle conversation").click()
@@ -297,7 +411,7 @@ def test_new_conversation_starts_afresh(context: BrowserContext, bot: Stack) -> 
 def test_texts_are_never_html(context: BrowserContext, bot: Stack) -> None:
     page = open_chat(context, bot)
     hostile = '<img src=x onerror="window.pwned=1"><b>gras</b> {{ 7*7 }}'
-    type_and_send(page, hostile)
+    type_and_send(page, bot, hostile)
     mine = page.locator(".entry.user").last
     assert mine.inner_text().endswith(hostile)
     assert page.locator(".entry img, .entry b").count() == 0
