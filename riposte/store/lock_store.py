@@ -255,11 +255,18 @@ class AtomicRedisLockStore(InMemoryLockStore):
                     f"Could not acquire lock for conversation_id '{conversation_id}' within "
                     f"{lock_lifetime:g} s."
                 )
-            renewal = asyncio.create_task(self._renew(redis_lock, lock_lifetime, conversation_id))
+            done = asyncio.Event()
+            renewal = asyncio.create_task(
+                self._renew(redis_lock, lock_lifetime, conversation_id, done)
+            )
             try:
                 # Rasa's callers do not use the value; a TicketLock keeps the interface.
                 yield TicketLock(conversation_id)
             finally:
+                # The flag, not only the cancellation: redis-py 4.x can swallow a cancellation
+                # that arrives during a call (redis/redis-py#2551); the renewal would then go
+                # on renewing, and this turn wait for it for ever with the conversation locked.
+                done.set()
                 renewal.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewal
@@ -312,13 +319,18 @@ class AtomicRedisLockStore(InMemoryLockStore):
             if queue.users == 0 and self._queues.get(conversation_id) is queue:
                 del self._queues[conversation_id]
 
-    async def _renew(self, redis_lock: Any, lock_lifetime: float, conversation_id: str) -> None:
-        """Reset the key's lifetime every third of it while the turn runs."""
+    async def _renew(
+        self, redis_lock: Any, lock_lifetime: float, conversation_id: str, done: asyncio.Event
+    ) -> None:
+        """Reset the key's lifetime every third of it until the turn is `done`."""
         from redis.exceptions import LockError as RedisLockError
         from redis.exceptions import RedisError
 
-        while True:
-            await asyncio.sleep(lock_lifetime / 3)
+        while not done.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), lock_lifetime / 3)
+            if done.is_set():
+                return
             try:
                 await redis_lock.reacquire()
             except RedisLockError:
