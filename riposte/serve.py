@@ -507,9 +507,12 @@ class Supervisor:
             return False
         busy = ports_in_use(s.host, (s.rasa_port, s.actions_port, s.web_port))
         if busy:
+            ports, pronoun = (
+                ("Ports déjà utilisés", "les ") if len(busy) > 1 else ("Port déjà utilisé", "l'")
+            )
             self.out(
-                f"Port déjà utilisé sur {s.host} : {', '.join(map(str, busy))}. Une autre "
-                "instance de Riposte (ou un autre programme) l'occupe : arrêtez-la, ou choisissez "
+                f"{ports} sur {s.host} : {', '.join(map(str, busy))}. Une autre instance de "
+                f"Riposte (ou un autre programme) {pronoun}occupe : arrêtez-la, ou choisissez "
                 "d'autres ports avec RIPOSTE_RASA_PORT, RIPOSTE_ACTIONS_PORT et RIPOSTE_WEB_PORT."
             )
             return False

@@ -41,3 +41,26 @@ def test_start_stops_before_any_service_when_a_port_is_held(tmp_path: Path) -> N
     assert f"Port déjà utilisé sur 127.0.0.1 : {web}." in said[0]
     assert "RIPOSTE_WEB_PORT" in said[0]
     assert not (tmp_path / "var").exists()  # nothing started, nothing written
+
+
+def test_several_held_ports_are_all_named(tmp_path: Path) -> None:
+    rasa, actions, web = free_ports(3)
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"not read")
+    settings = Settings.from_env(
+        {
+            "RIPOSTE_RASA_PORT": str(rasa),
+            "RIPOSTE_ACTIONS_PORT": str(actions),
+            "RIPOSTE_WEB_PORT": str(web),
+            "RIPOSTE_MODEL": str(model),
+            "RIPOSTE_VAR_DIR": str(tmp_path / "var"),
+        }
+    )
+    said: list[str] = []
+    with socket.socket() as first, socket.socket() as second:
+        for holder, port in ((first, rasa), (second, web)):
+            holder.bind(("127.0.0.1", port))
+            holder.listen()
+        assert Supervisor(settings, out=said.append).start() is False
+    assert said[0].startswith(f"Ports déjà utilisés sur 127.0.0.1 : {rasa}, {web}.")
+    assert "les occupe" in said[0]
