@@ -10,6 +10,20 @@ from riposte.settings import Settings
 from tests.ports import free_ports
 
 
+def settings_on(tmp_path: Path, rasa: int, actions: int, web: int) -> Settings:
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"not read: the port check comes first")
+    return Settings.from_env(
+        {
+            "RIPOSTE_RASA_PORT": str(rasa),
+            "RIPOSTE_ACTIONS_PORT": str(actions),
+            "RIPOSTE_WEB_PORT": str(web),
+            "RIPOSTE_MODEL": str(model),
+            "RIPOSTE_VAR_DIR": str(tmp_path / "var"),
+        }
+    )
+
+
 def test_ports_in_use_names_only_the_held_ones() -> None:
     held, free = free_ports(2)
     with socket.socket() as holder:
@@ -21,17 +35,7 @@ def test_ports_in_use_names_only_the_held_ones() -> None:
 
 def test_start_stops_before_any_service_when_a_port_is_held(tmp_path: Path) -> None:
     rasa, actions, web = free_ports(3)
-    model = tmp_path / "model.tar.gz"
-    model.write_bytes(b"not read: the check comes first")
-    settings = Settings.from_env(
-        {
-            "RIPOSTE_RASA_PORT": str(rasa),
-            "RIPOSTE_ACTIONS_PORT": str(actions),
-            "RIPOSTE_WEB_PORT": str(web),
-            "RIPOSTE_MODEL": str(model),
-            "RIPOSTE_VAR_DIR": str(tmp_path / "var"),
-        }
-    )
+    settings = settings_on(tmp_path, rasa, actions, web)
     said: list[str] = []
     with socket.socket() as other:  # another instance's web page, say
         other.bind(("127.0.0.1", web))
@@ -45,17 +49,7 @@ def test_start_stops_before_any_service_when_a_port_is_held(tmp_path: Path) -> N
 
 def test_several_held_ports_are_all_named(tmp_path: Path) -> None:
     rasa, actions, web = free_ports(3)
-    model = tmp_path / "model.tar.gz"
-    model.write_bytes(b"not read")
-    settings = Settings.from_env(
-        {
-            "RIPOSTE_RASA_PORT": str(rasa),
-            "RIPOSTE_ACTIONS_PORT": str(actions),
-            "RIPOSTE_WEB_PORT": str(web),
-            "RIPOSTE_MODEL": str(model),
-            "RIPOSTE_VAR_DIR": str(tmp_path / "var"),
-        }
-    )
+    settings = settings_on(tmp_path, rasa, actions, web)
     said: list[str] = []
     with socket.socket() as first, socket.socket() as second:
         for holder, port in ((first, rasa), (second, web)):
