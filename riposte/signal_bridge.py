@@ -1,4 +1,4 @@
-"""`riposte signal-bridge`: the one consumer of signal-cli-rest-api (see rasa-traps, trap 6).
+"""`riposte signal-bridge`: the one consumer of signal-cli-rest-api.
 
 It reads every envelope received by the bot's number and posts it, unchanged, to Rasa's Signal
 channel (`/webhooks/signal/webhook`, riposte/channels/signal.py) with the header

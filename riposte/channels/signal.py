@@ -1,4 +1,4 @@
-"""Signal, through signal-cli-rest-api, fed by exactly one consumer (see rasa-traps, trap 6).
+"""Signal, through signal-cli-rest-api, fed by exactly one consumer.
 
 signal-cli-rest-api must have exactly one reader: in json-rpc mode its websocket drops what
 arrives while no client is connected, and two readers answer every message twice. So Rasa never

@@ -10,7 +10,7 @@ Differences with Rasa's own channel (rasa/core/channels/socketio.py), which this
   Whoever knows it can read the replies of that session, so a short or guessable id from the
   client is replaced by one the server draws (`secrets.token_urlsafe`).
 - `enter_room` is awaited when the installed python-socketio makes it a coroutine (≥ 5.10):
-  Rasa 3.6 does not, and the bot then never answers (see ../shared/rasa-traps.md, trap 3).
+  Rasa 3.6 does not, and the bot then never answers (a known Rasa 3.6 socket.io behaviour).
 - A message over `MAX_MESSAGE_CHARS` is not passed to Rasa: the page gets a French error
   (`riposte_error`) and keeps the text.
 - A message Rasa could not process or record (database or action server unavailable: nothing

@@ -1,6 +1,6 @@
 """Telegram, through a connector of ours built on Rasa's channel (aiogram 2).
 
-What changes from Rasa's built-in channel (see rasa-traps, trap 5):
+What changes from Rasa's built-in channel:
 
 - the Bot API base URL is configurable (`api_url`: a local Bot API server, or a fake in tests);
 - every update must carry the `X-Telegram-Bot-Api-Secret-Token` header given to `setWebhook`

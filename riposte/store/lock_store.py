@@ -8,7 +8,7 @@ conversation run at once and one of them overwrites the other's events.
 Rasa's own `RedisLockStore` is not safe for that: it issues tickets by reading the lock, adding
 a ticket in Python and writing it back (GET then SET), so two servers issuing a ticket at the
 same moment both get the same number and both "hold" the lock (20 simultaneous messages of one
-sender over two servers kept 9 user events; see ../shared/rasa-traps.md, trap 7).
+sender over two servers kept 9 user events).
 
 This store keeps Rasa's interface and replaces the ticket protocol by redis-py's `Lock`
 (`redis.asyncio.lock.Lock`): acquire is one `SET key token NX PX lifetime` (atomic in Redis:

@@ -25,7 +25,7 @@ from tests.integration.conftest import ROOT, Stack
 from tests.waiting import timeout_factor, wait_until
 
 ARTIFACTS = ROOT / "var" / "test-artifacts"
-# Flags from ../shared/rasa-traps.md: no sandbox as root, and no background connection to
+# Chromium flags: no sandbox as root, and no background connection to
 # Google's services (the machine's closed network refuses them, slowly).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -311,6 +311,7 @@ def test_screenshot_upload_checks_type_and_size_on_both_sides(
         "hier vers 21 h 30",
         "@zorglub_vindicatif",
         "« escroc, tu finiras en prison »",
+        "le même jour",
     ):
         type_and_send(page, bot, text)
     field = page.get_by_label("Joindre la capture d'écran (image ou PDF, 10 Mo au plus)")
