@@ -471,7 +471,7 @@ def test_the_page_gives_back_what_was_typed_when_a_message_is_not_taken(bot: Fau
     and puts the text back in the input; sent again once the service is back, it goes through."""
     from playwright.sync_api import sync_playwright
 
-    from tests.integration.test_webchat import CHROMIUM_ARGS, chromium_path, wait_bot
+    from tests.integration.test_webchat import CHROMIUM_ARGS, WAIT_MS, chromium_path
 
     faults = [
         (
@@ -486,7 +486,7 @@ def test_the_page_gives_back_what_was_typed_when_a_message_is_not_taken(bot: Fau
         try:
             page = browser.new_page(locale="fr-FR")
             page.goto(f"http://127.0.0.1:{bot.settings.web_port}/")
-            page.locator(".entry.bot").first.wait_for(timeout=60_000)
+            page.locator(".entry.bot").first.wait_for(timeout=WAIT_MS)
             box = page.get_by_role("textbox", name="Votre message")
             alert = page.get_by_role("alert")
             for text, fault, repair in faults:
@@ -494,14 +494,18 @@ def test_the_page_gives_back_what_was_typed_when_a_message_is_not_taken(bot: Fau
                 try:
                     box.fill(text)
                     box.press("Enter")
-                    alert.get_by_text("momentanément indisponible").wait_for(timeout=60_000)
+                    alert.get_by_text("momentanément indisponible").wait_for(timeout=WAIT_MS)
                     assert alert.inner_text() == NOT_PROCESSED_MESSAGE
                     assert box.input_value() == text  # nothing lost
                 finally:
                     repair()
                 before = page.locator(".entry.bot").count()
                 box.press("Enter")
-                wait_bot(page, before)
+                page.wait_for_function(  # the bot's answer is shown
+                    "n => document.querySelectorAll('.entry.bot').length > n",
+                    arg=before,
+                    timeout=WAIT_MS,
+                )
                 assert box.input_value() == "" and alert.inner_text() == ""
                 session = page.evaluate("JSON.parse(sessionStorage.getItem('riposte.session'))")
                 saved(bot, session, text)  # the turn is over before the next fault
