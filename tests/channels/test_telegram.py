@@ -449,7 +449,7 @@ async def test_registration_retries_until_telegram_accepts_then_replies_work(
                 webhook, json=text_update("bonjour"), headers={SECRET_HEADER: SECRET}
             ) as answer:
                 assert answer.status == 200
-        # Same loop, same aiogram session: no "Event loop is closed" (aiogram sessions are bound to their loop).
+        # Same loop, same aiogram session: no "Event loop is closed" (sessions are per loop).
         assert api.of("sendMessage")[0].fields["text"] == GREETING
     finally:
         await shutdown(server)
