@@ -1,6 +1,6 @@
 """The advice engine: from a case to a graduated-response plan (deterministic, pure Python).
 
-`advise(case, today)` applies the decision tree of the team's legal facts (section 8):
+`advise(case, today)` applies this decision tree (each rule's sources are in the knowledge files):
 
 * danger first: a physical danger makes the advice urgent, with the emergency call as the
   first step and an immediate complaint;
@@ -12,9 +12,15 @@
 * insult and defamation of the same statement are never cumulated (art. 50 of the 1881 law):
   defamation is kept and a warning explains the choice;
 * repeated messages or a raid add the online-harassment qualification (6 years from the last
-  act); private insults add the 2025 offense of insulting a health professional (outrage);
-* Pharos only for public content; a colleague goes through the Ordre's conciliation first and
-  never gets a public riposte; a hospital doctor is told of the protection fonctionnelle;
+  act); private insults add the offense of insulting a health professional (outrage) only
+  when the words concern the doctor's work (see `_work_related`), and a threat linked to the
+  work is the health-professional threat (art. 433-3);
+* a text with a start date (`not_before` in offenses.yml) does not qualify facts that are all
+  older, and a warning says why;
+* Pharos only for public threats, hate or discrimination and endangering someone, never for
+  insult, defamation or harassment between individuals; a colleague gets the Ordre's
+  conciliation (in parallel with legal action) and the disciplinary complaint, never a public
+  riposte; a hospital doctor is told of the protection fonctionnelle;
   a lawful criticism never leads to a complaint; no incident means prevention;
 * from the defensive rung up, the lawyer and the insurer are always recommended.
 
@@ -28,23 +34,38 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from riposte.case import Case, Incident, load_case
-from riposte.deadlines import compute_deadline
-from riposte.knowledge import Knowledge, OffenseVariant
+from riposte.case import Case, Evidence, Incident, load_case
+from riposte.deadlines import (
+    compute_deadline,
+    holiday_key,
+    is_working_day,
+    last_working_day_on_or_before,
+    weekday_key,
+)
+from riposte.knowledge import Knowledge, Messages, OffenseVariant, Prescription
 from riposte.knowledge import load as load_knowledge
 
 DEADLINE_SOON_DAYS = 30
 """A qualification whose deadline is this close (in days) triggers a warning."""
 
 PRESS_OFFENSES = ("insult", "defamation")
-PHAROS_OFFENSES = frozenset({"threat", "doxxing", "harassment"})
-NO_CONTACT_OFFENSES = frozenset({"threat", "doxxing", "harassment"})
-PERSONAL_DATA_OFFENSES = frozenset({"doxxing", "privacy", "impersonation"})
-EXPOSURE_OFFENSES = frozenset({"doxxing", "harassment", "privacy", "impersonation"})
+PHAROS_OFFENSES = frozenset({"threat", "doxxing"})
+"""Pharos takes threats or incitement to violence, endangering someone (doxxing) and hate or
+discrimination (any discriminatory content); not insult or defamation aimed at one person, nor
+harassment alone (service-public.fr F31979, police-nationale.interieur.gouv.fr: S108)."""
+PHAROS_REDIRECTED_OFFENSES = frozenset({"insult", "defamation", "harassment"})
+NO_CONTACT_OFFENSES = frozenset({"threat", "doxxing", "harassment", "malicious_messages"})
+PERSONAL_DATA_OFFENSES = frozenset({"doxxing", "privacy", "impersonation", "deepfake"})
+EXPOSURE_OFFENSES = frozenset({"doxxing", "harassment", "privacy", "impersonation", "deepfake"})
 PUBLIC_SERVICE_OFFENSES = frozenset({"doxxing", "privacy"})
 PRIVATE_CHANNELS = frozenset({"email", "sms"})
 REVIEW_PLATFORMS = frozenset({"google_reviews", "review_site"})
-SUPPORT_OFFENSES = frozenset({"harassment", "threat"})
+SUPPORT_OFFENSES = frozenset({"harassment", "threat", "malicious_messages", "deepfake"})
+WORK_RELATIONS = frozenset({"patient"})
+"""Authors whose words are taken to concern the doctor's work when the case does not say
+(`incident.about_work` absent): a patient writes to the doctor because of the care."""
+DISCRIMINATORY_VARIANTS = frozenset({"discriminatory", "private_discriminatory"})
+PRIVATE_VARIANTS = frozenset({"private", "private_discriminatory"})
 RIGHT_OF_REPLY_MONTHS = 3
 
 
@@ -78,7 +99,33 @@ class StepAdvice:
 
 
 @dataclass(frozen=True)
+class StatementDeadline:
+    """The press deadline of one dated statement; `evidence` is its 0-based index in the case.
+
+    Art. 65 of the 1881 law: the period runs "à compter du jour où ils auront été commis", and
+    each publication is a distinct offence with its own deadline.
+    """
+
+    evidence: int
+    published_at: date
+    deadline: date
+    expired: bool
+    days_left: int
+    act_by: date
+    deadline_weekday: str
+
+
+@dataclass(frozen=True)
 class PrescriptionAdvice:
+    """A qualification's deadline.
+
+    For a press offence with dated statements, `deadline`, `expired` and `days_left` are those
+    of the latest statement still open (or of the latest one when all expired), and `start` is
+    its publication date. `date_used` says where the start date came from ("statements",
+    "last_seen", "first_published", or None when unknown). `act_by` is the last working day on
+    or before the deadline (no extension on weekends and public holidays).
+    """
+
     deadline: date | None
     days_left: int | None
     expired: bool | None
@@ -86,6 +133,10 @@ class PrescriptionAdvice:
     start: date | None
     months: int
     rule: str
+    statements: tuple[StatementDeadline, ...] = ()
+    date_used: str | None = None
+    deadline_weekday: str | None = None
+    act_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +227,21 @@ class Advice:
                         "start": _iso(q.prescription.start),
                         "months": q.prescription.months,
                         "rule": q.prescription.rule,
+                        "statements": [
+                            {
+                                "evidence": st.evidence,
+                                "published_at": st.published_at.isoformat(),
+                                "deadline": st.deadline.isoformat(),
+                                "expired": st.expired,
+                                "days_left": st.days_left,
+                                "act_by": st.act_by.isoformat(),
+                                "deadline_weekday": st.deadline_weekday,
+                            }
+                            for st in q.prescription.statements
+                        ],
+                        "date_used": q.prescription.date_used,
+                        "deadline_weekday": q.prescription.deadline_weekday,
+                        "act_by": _iso(q.prescription.act_by),
                     },
                 }
                 for q in self.qualifications
@@ -216,22 +282,47 @@ class _Facts:
     harassment_added: bool
     insult_dropped: bool
     outrage_added: bool
-    outrage_before_law: bool
     lawful: bool
     danger: bool
     colleague: bool
     reply_possible: bool
+    # The words concern the doctor's work (stated, or inferred from a patient author).
+    work_related: bool = False
+    # Offenses dropped because every known date is before their text's start date.
+    before_law: tuple[str, ...] = ()
+    # Offenses kept for older facts because the text already covered the doctor's practice.
+    start_date_exempt: tuple[str, ...] = ()
+    # Outrage listed although the doctor says the words do not concern the work: dropped.
+    outrage_not_about_work: bool = False
+    # Private insult or defamation, link with the work not said: outrage possible, not added.
+    outrage_possible: bool = False
+    # Outrage listed by the doctor, link with the work not said: kept, the complaint must show it.
+    outrage_unconfirmed: bool = False
 
 
-def _all_before(incident: Incident, limit: date | None) -> bool:
-    """True when every known date of the incident is before `limit` (and one is known)."""
-    if limit is None:
-        return False
-    known = [d for d in (incident.first_published, incident.last_seen) if d is not None]
-    return bool(known) and all(d < limit for d in known)
+def _work_related(incident: Incident) -> bool:
+    """Do the words concern the doctor's work (art. 433-5 outrage, art. 433-3 threat)?
+
+    The rule: `incident.about_work` when the case says it (true or false); otherwise true
+    only when the author is a patient (WORK_RELATIONS). An unknown or other author with
+    nothing said is not taken as work-related: the doctor is told what the link would change.
+    """
+    if incident.about_work is not None:
+        return incident.about_work
+    return incident.author.relation in WORK_RELATIONS
 
 
-def _facts(incident: Incident, kb: Knowledge) -> _Facts:
+def _fact_dates(incident: Incident, evidence: tuple[Evidence, ...]) -> list[date]:
+    """Every known date of the facts: first publication, last act, each dated statement."""
+    days = [d for d in (incident.first_published, incident.last_seen) if d is not None]
+    days.extend(item.published_at for item in evidence if item.published_at is not None)
+    return days
+
+
+def _facts(incident: Incident, kb: Knowledge, case: Case | None = None) -> _Facts:
+    """The offenses retained for `incident`, with the rules applied (module docstring)."""
+    evidence = case.evidence if case is not None else ()
+    practice = case.victim.practice if case is not None else None
     if incident.public is not None:
         public, assumed = incident.public, False
     elif incident.platforms:
@@ -248,19 +339,38 @@ def _facts(incident: Incident, kb: Knowledge) -> _Facts:
     if insult_dropped:
         wanted.discard("insult")
 
-    outrage = kb.offenses["outrage"]
-    before_law = _all_before(incident, outrage.not_before)
+    # Outrage (art. 433-5) needs words addressed in or because of the doctor's work.
+    work_related = _work_related(incident)
+    dates = _fact_dates(incident, evidence)
+    outrage_in_force = not kb.offenses["outrage"].before_start_date(dates, practice)
+    private_press = not public and bool(wanted & set(PRESS_OFFENSES))
     outrage_added = False
-    outrage_before_law = False
-    if not public and wanted & set(PRESS_OFFENSES) and "outrage" not in wanted:
-        if before_law:
-            outrage_before_law = True
-        else:
+    outrage_not_about_work = False
+    outrage_possible = False
+    if "outrage" in wanted and incident.about_work is False:
+        wanted.discard("outrage")
+        outrage_not_about_work = True
+    elif private_press and "outrage" not in wanted:
+        if work_related:
             wanted.add("outrage")
             outrage_added = True
-    if "outrage" in wanted and before_law:
-        wanted.discard("outrage")
-        outrage_before_law = True
+        elif incident.about_work is None and outrage_in_force:
+            outrage_possible = True
+    outrage_unconfirmed = "outrage" in wanted and not work_related and incident.about_work is None
+
+    # Laws apply from their start date (offenses.yml `not_before`), for every offense.
+    before_law: list[str] = []
+    exempt: list[str] = []
+    for key, offense in kb.offenses.items():
+        if key not in wanted or offense.not_before is None:
+            continue
+        if offense.before_start_date(dates, practice):
+            wanted.discard(key)
+            before_law.append(key)
+        elif offense.exempt_from_start_date(practice) and offense.before_start_date(dates):
+            exempt.append(key)
+    outrage_added = outrage_added and "outrage" in wanted
+    outrage_unconfirmed = outrage_unconfirmed and "outrage" in wanted
 
     if incident.platforms:
         reply_possible = any(kb.platforms[p].reply_in_place for p in incident.platforms)
@@ -275,44 +385,45 @@ def _facts(incident: Incident, kb: Knowledge) -> _Facts:
         harassment_added=harassment_added,
         insult_dropped=insult_dropped,
         outrage_added=outrage_added,
-        outrage_before_law=outrage_before_law,
-        lawful=not offenses,
+        # Offenses dropped for their start date are not a lawful criticism.
+        lawful=not offenses and not before_law,
         danger=incident.physical_danger,
         colleague=incident.author.relation == "colleague",
         reply_possible=reply_possible,
+        work_related=work_related,
+        before_law=tuple(before_law),
+        start_date_exempt=tuple(exempt),
+        outrage_not_about_work=outrage_not_about_work,
+        outrage_possible=outrage_possible,
+        outrage_unconfirmed=outrage_unconfirmed,
     )
 
 
+def _variant(key: str, incident: Incident, facts: _Facts, kb: Knowledge) -> OffenseVariant:
+    """The form of `key` that applies: private or public, discriminatory, work-related."""
+    return kb.offenses[key].qualify(
+        public=facts.public,
+        discriminatory=incident.discriminatory,
+        work_related=facts.work_related,
+    )
+
+
+def _pharos_competent(incident: Incident, offenses: set[str]) -> bool:
+    """Pharos: threats, endangering someone, or any hateful or discriminatory content."""
+    return bool(offenses & PHAROS_OFFENSES) or (incident.discriminatory and bool(offenses))
+
+
 def _qualify(
-    key: str, incident: Incident, facts: _Facts, kb: Knowledge, today: date
+    key: str,
+    incident: Incident,
+    facts: _Facts,
+    kb: Knowledge,
+    today: date,
+    evidence: tuple[Evidence, ...] = (),
 ) -> tuple[Qualification, OffenseVariant]:
-    variant = kb.offenses[key].qualify(public=facts.public, discriminatory=incident.discriminatory)
+    variant = _variant(key, incident, facts, kb)
     rule = variant.prescription
-    if rule.start_from == "last_seen":
-        start = incident.last_seen or incident.first_published
-    else:
-        start = incident.first_published
-    if start is None:
-        prescription = PrescriptionAdvice(
-            deadline=None,
-            days_left=None,
-            expired=None,
-            start_from=rule.start_from,
-            start=None,
-            months=rule.months,
-            rule=rule.rule,
-        )
-    else:
-        computed = compute_deadline(start, rule.months, today)
-        prescription = PrescriptionAdvice(
-            deadline=computed.deadline,
-            days_left=computed.days_left,
-            expired=computed.expired,
-            start_from=rule.start_from,
-            start=start,
-            months=rule.months,
-            rule=rule.rule,
-        )
+    prescription = _prescription(key, rule, incident, evidence, kb.messages, today)
     certainty = "a_verifier" if "a_verifier" in (variant.certainty, rule.certainty) else "sur"
     qualification = Qualification(
         offense=key,
@@ -325,6 +436,102 @@ def _qualify(
         prescription=prescription,
     )
     return qualification, variant
+
+
+def _weekday(msg: Messages, day: date) -> str:
+    """The French weekday name of `day` (messages.yml, `words.weekdays`)."""
+    return msg.mapping("words.weekdays")[weekday_key(day)]
+
+
+def _statement_deadlines(
+    evidence: tuple[Evidence, ...], months: int, msg: Messages, today: date
+) -> tuple[StatementDeadline, ...]:
+    """One deadline per dated statement, oldest publication first."""
+    out = []
+    for index, item in enumerate(evidence):
+        if item.published_at is None:
+            continue
+        computed = compute_deadline(item.published_at, months, today)
+        out.append(
+            StatementDeadline(
+                evidence=index,
+                published_at=item.published_at,
+                deadline=computed.deadline,
+                expired=computed.expired,
+                days_left=computed.days_left,
+                act_by=last_working_day_on_or_before(computed.deadline),
+                deadline_weekday=_weekday(msg, computed.deadline),
+            )
+        )
+    return tuple(sorted(out, key=lambda st: (st.published_at, st.evidence)))
+
+
+def _start_date(press: bool, start_from: str, incident: Incident) -> tuple[date | None, str | None]:
+    """The start date when no statement is dated, and which date it is.
+
+    Press offences: the last message seen only when the doctor says it is itself offending,
+    else the first publication. Other offences: as the rule says (`last_seen` falls back on the
+    first publication).
+    """
+    last_seen_counts = incident.last_seen_offending if press else start_from == "last_seen"
+    if last_seen_counts and incident.last_seen is not None:
+        return incident.last_seen, "last_seen"
+    if incident.first_published is not None:
+        return incident.first_published, "first_published"
+    return None, None
+
+
+def _prescription(
+    key: str,
+    rule: Prescription,
+    incident: Incident,
+    evidence: tuple[Evidence, ...],
+    msg: Messages,
+    today: date,
+) -> PrescriptionAdvice:
+    """The deadline of one qualification (per statement for a press offence)."""
+    press = key in PRESS_OFFENSES
+    statements = _statement_deadlines(evidence, rule.months, msg, today) if press else ()
+    if statements:
+        still_open = [st for st in statements if not st.expired]
+        chosen = max(still_open or statements, key=lambda st: (st.deadline, st.published_at))
+        return PrescriptionAdvice(
+            deadline=chosen.deadline,
+            days_left=chosen.days_left,
+            expired=chosen.expired,
+            start_from=rule.start_from,
+            start=chosen.published_at,
+            months=rule.months,
+            rule=rule.rule,
+            statements=statements,
+            date_used="statements",
+            deadline_weekday=chosen.deadline_weekday,
+            act_by=chosen.act_by,
+        )
+    start, used = _start_date(press, rule.start_from, incident)
+    if start is None:
+        return PrescriptionAdvice(
+            deadline=None,
+            days_left=None,
+            expired=None,
+            start_from=rule.start_from,
+            start=None,
+            months=rule.months,
+            rule=rule.rule,
+        )
+    computed = compute_deadline(start, rule.months, today)
+    return PrescriptionAdvice(
+        deadline=computed.deadline,
+        days_left=computed.days_left,
+        expired=computed.expired,
+        start_from=rule.start_from,
+        start=start,
+        months=rule.months,
+        rule=rule.rule,
+        date_used=used,
+        deadline_weekday=_weekday(msg, computed.deadline),
+        act_by=last_working_day_on_or_before(computed.deadline),
+    )
 
 
 # --------------------------------------------------------------------------- the builder
@@ -469,14 +676,14 @@ def _prevention(b: _Builder) -> Advice:
 
 def _incident(b: _Builder, incident: Incident) -> Advice:
     kb, msg, case = b.kb, b.msg, b.case
-    facts = _facts(incident, kb)
+    facts = _facts(incident, kb, case)
     practice = case.victim.practice
 
     # -- qualifications and deadlines
     qualifications: list[Qualification] = []
     variants: list[OffenseVariant] = []
     for key in facts.offenses:
-        qualification, variant = _qualify(key, incident, facts, kb, b.today)
+        qualification, variant = _qualify(key, incident, facts, kb, b.today, case.evidence)
         qualifications.append(qualification)
         variants.append(variant)
     open_quals = [q for q in qualifications if q.is_open]
@@ -497,7 +704,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         b.reason("strategy.colleague")
     if facts.harassment_added:
         b.reason("strategy.harassment_from_volume")
-    if any(q.variant == "private" for q in qualifications) or facts.outrage_added:
+    if any(q.variant in PRIVATE_VARIANTS for q in qualifications) or facts.outrage_added:
         b.reason("strategy.private_messages")
     if open_quals:
         b.reason("strategy.penal_open", offenses=b.labels(open_quals))
@@ -505,6 +712,9 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         b.reason("strategy.penal_closed", offenses=b.labels(expired_quals))
         if not open_quals:
             b.reason("strategy.defensive_fallback")
+    if facts.before_law and not qualifications:
+        b.reason("strategy.before_law_only")
+        b.reason("strategy.defensive_fallback")
     if practice == "hospital" and not facts.lawful:
         b.reason("strategy.hospital")
 
@@ -520,6 +730,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         b.step("lock_accounts", *([msg.get("step_notes.lock_raid")] if raid else []))
     if facts.colleague:
         b.step("cdom_conciliation")
+        b.step("disciplinary_complaint")
     if (
         incident.author.known
         and facts.public
@@ -551,8 +762,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
             b.source_ids.update(kb.platforms[key].sources)
         b.step("dsa_appeal")
 
-    discriminatory_press = incident.discriminatory and offenses & set(PRESS_OFFENSES)
-    if facts.public and (offenses & PHAROS_OFFENSES or discriminatory_press):
+    if facts.public and _pharos_competent(incident, offenses):
         b.step("pharos_report")
     if not facts.public and not facts.lawful:
         b.warn("warnings.pharos_not_competent")
@@ -586,6 +796,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
                         deadline=format_date(deadline) if deadline else "?",
                     )
                 )
+                notes.extend(_press_act_by_notes(b, q))
         if expired_quals:
             notes.append(
                 msg.get(
@@ -629,6 +840,8 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         defensive = (True, msg.get("ladder.defensive.illicit"))
     if facts.lawful:
         offensive = (False, msg.get("ladder.offensive.lawful"))
+    elif not qualifications:
+        offensive = (False, msg.get("ladder.offensive.before_law"))
     elif not penal_open:
         offensive = (False, msg.get("ladder.offensive.expired", offenses=b.labels(expired_quals)))
     elif facts.danger:
@@ -689,6 +902,185 @@ def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
         )
 
 
+def day_with_weekday(msg: Messages, day: date) -> str:
+    """ "samedi 14/03/2026"."""
+    return msg.get("words.day_with_weekday", weekday=_weekday(msg, day), date=format_date(day))
+
+
+def non_working_reason(msg: Messages, day: date) -> str:
+    """Why `day` is not a working day: "un week-end", "un jour férié (lundi de Pâques)"."""
+    holiday = holiday_key(day)
+    if holiday is not None:
+        name = msg.mapping("words.holidays")[holiday]
+        return msg.get("words.non_working_holiday", holiday=name)
+    return msg.raw("words.non_working_weekend")
+
+
+def _period(msg: Messages, months: int) -> str:
+    """ "3 mois", "1 an", "6 ans"."""
+    if months % 12:
+        return msg.get("words.period_months", count=months)
+    if months == 12:
+        return msg.raw("words.period_one_year")
+    return msg.get("words.period_years", count=months // 12)
+
+
+def _join(msg: Messages, items: Iterable[str]) -> str:
+    """ "a, b et c"."""
+    parts = list(items)
+    if len(parts) < 2:
+        return "".join(parts)
+    head = msg.raw("words.list_separator").join(parts[:-1])
+    return head + msg.raw("words.last_separator") + parts[-1]
+
+
+def _dates(msg: Messages, days: Iterable[date]) -> str:
+    """ "le 01/06/2026", "les 01/06/2026, 14/08/2026 et 10/09/2026"."""
+    shown = [format_date(d) for d in days]
+    if len(shown) == 1:
+        return msg.get("words.on_date", date=shown[0])
+    return msg.get("words.on_dates", dates=_join(msg, shown))
+
+
+def _press_act_by_notes(b: _Builder, q: Qualification) -> list[str]:
+    """Complaint-step notes: act by the previous working day; and before the oldest open
+    statement's deadline to cover every statement still open."""
+    msg, p = b.msg, q.prescription
+    notes = []
+    if p.deadline is not None and p.act_by is not None and p.act_by != p.deadline:
+        notes.append(
+            msg.get(
+                "step_notes.press_act_by",
+                label=q.label,
+                day=day_with_weekday(msg, p.deadline),
+                when=non_working_reason(msg, p.deadline),
+                act_by=day_with_weekday(msg, p.act_by),
+            )
+        )
+    still_open = [st for st in p.statements if not st.expired]
+    if p.deadline is not None and still_open and still_open[0].deadline < p.deadline:
+        oldest = still_open[0]
+        notes.append(
+            msg.get(
+                "step_notes.press_statements_earliest",
+                label=q.label,
+                published=format_date(oldest.published_at),
+                deadline=format_date(oldest.deadline),
+                act_by=day_with_weekday(msg, oldest.act_by),
+            )
+        )
+    return notes
+
+
+def _press_expired(b: _Builder, q: Qualification) -> None:
+    """Why the penal route is closed, naming the date(s) the deadline was counted from."""
+    p = q.prescription
+    assert p.deadline is not None and p.start is not None
+    if p.date_used == "statements":
+        published = _dates(b.msg, (st.published_at for st in p.statements))
+        b.warn(
+            "warnings.press_expired_statements",
+            label=q.label,
+            published=published,
+            deadline=format_date(p.deadline),
+        )
+        return
+    key = (
+        "warnings.press_expired_last_seen"
+        if p.date_used == "last_seen"
+        else "warnings.press_expired"
+    )
+    b.warn(key, label=q.label, deadline=format_date(p.deadline), start=format_date(p.start))
+
+
+def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> None:
+    """Press offences: which date the deadline was counted from, which statements are too old
+    and which stay open, near deadlines of older statements, and deadlines that fall on a
+    Saturday, a Sunday or a public holiday (no extension: art. 65 of the 1881 law is not a
+    procedural time limit)."""
+    if q.offense not in PRESS_OFFENSES:
+        return
+    msg, p = b.msg, q.prescription
+    period = _period(msg, p.months)
+    still_open = [st for st in p.statements if not st.expired]
+    if p.date_used == "statements":
+        b.warn(
+            "warnings.statement_dates_used", label=q.label, period=period, count=len(p.statements)
+        )
+        old = [st for st in p.statements if st.expired]
+        if old and still_open:
+            b.warn(
+                "warnings.press_partly_expired",
+                label=q.label,
+                expired=_dates(msg, (st.published_at for st in old)),
+                open=_join(
+                    msg,
+                    (
+                        msg.get(
+                            "words.statement_open",
+                            published=format_date(st.published_at),
+                            deadline=format_date(st.deadline),
+                        )
+                        for st in still_open
+                    ),
+                ),
+            )
+        for st in still_open:
+            if st.deadline != p.deadline and st.days_left <= DEADLINE_SOON_DAYS:
+                b.warn(
+                    "warnings.statement_deadline_soon",
+                    label=q.label,
+                    published=format_date(st.published_at),
+                    deadline=format_date(st.deadline),
+                    days=st.days_left,
+                )
+        latest = p.statements[-1].published_at
+        last = incident.last_seen
+        if last is not None and last > latest and incident.last_seen_offending is not False:
+            limit = compute_deadline(last, p.months, b.today)
+            if not limit.expired:
+                b.warn(
+                    "warnings.last_seen_not_dated",
+                    label=q.label,
+                    date=format_date(last),
+                    deadline=format_date(limit.deadline),
+                )
+    elif p.date_used == "last_seen" and p.start is not None:
+        b.warn(
+            "warnings.date_used_last_seen", label=q.label, date=format_date(p.start), period=period
+        )
+    elif p.date_used == "first_published" and p.start is not None:
+        several = incident.volume in ("repeated", "raid")
+        later = incident.last_seen is not None and incident.last_seen != p.start
+        if several or later:
+            b.warn(
+                "warnings.date_used_first_published",
+                label=q.label,
+                date=format_date(p.start),
+                period=period,
+            )
+    targets: list[tuple[date, date, date | None]]
+    if p.statements:
+        targets = [(st.deadline, st.act_by, st.published_at) for st in still_open]
+    elif p.deadline is not None and p.act_by is not None and not p.expired:
+        targets = [(p.deadline, p.act_by, None)]
+    else:
+        targets = []
+    for deadline, act_by, published in targets:
+        if is_working_day(deadline):
+            continue
+        label = q.label
+        if published is not None:
+            label = msg.get("words.statement_of", label=q.label, published=format_date(published))
+        b.warn(
+            "warnings.deadline_non_working_day",
+            label=label,
+            day=day_with_weekday(msg, deadline),
+            when=non_working_reason(msg, deadline),
+            act_by=day_with_weekday(msg, act_by),
+        )
+
+
 def _warnings(
     b: _Builder,
     incident: Incident,
@@ -708,8 +1100,42 @@ def _warnings(
         b.warn(
             "warnings.public_assumed_public" if facts.public else "warnings.public_assumed_private"
         )
-    if facts.outrage_before_law:
-        b.warn("warnings.outrage_before_law")
+    for key in facts.before_law:
+        offense = b.kb.offenses[key]
+        assert offense.not_before is not None
+        b.warn(
+            "warnings.before_law",
+            label=offense.label,
+            date=format_date(offense.not_before),
+            law=offense.not_before_law,
+        )
+    for key in facts.start_date_exempt:
+        offense = b.kb.offenses[key]
+        assert offense.not_before is not None
+        b.warn(
+            "warnings.start_date_exempt",
+            label=offense.label,
+            date=format_date(offense.not_before),
+            law=offense.not_before_law,
+        )
+    if facts.outrage_not_about_work:
+        b.warn("warnings.outrage_not_about_work")
+    if facts.outrage_possible:
+        b.warn("warnings.outrage_if_about_work")
+    if facts.outrage_unconfirmed:
+        b.warn("warnings.outrage_work_link")
+    if any(q.variant == "health_professional" for q in qualifications):
+        b.warn("warnings.threat_health_professional")
+    elif "threat" in offenses and incident.about_work is None:
+        b.warn("warnings.threat_if_about_work")
+    if any(q.variant in DISCRIMINATORY_VARIANTS for q in qualifications):
+        b.warn("warnings.discriminatory_one_paragraph")
+    if (
+        facts.public
+        and offenses & PHAROS_REDIRECTED_OFFENSES
+        and not _pharos_competent(incident, offenses)
+    ):
+        b.warn("warnings.pharos_not_for_private_disputes")
     if "outrage" in offenses and facts.public:
         b.warn("warnings.outrage_public")
     if any(q.press_offense for q in open_quals):
@@ -719,13 +1145,7 @@ def _warnings(
         if p.deadline is None:
             b.warn("warnings.unknown_date", label=q.label)
         elif p.expired and q.press_offense:
-            assert p.start is not None
-            b.warn(
-                "warnings.press_expired",
-                label=q.label,
-                deadline=format_date(p.deadline),
-                start=format_date(p.start),
-            )
+            _press_expired(b, q)
         elif p.expired:
             b.warn("warnings.expired", label=q.label, deadline=format_date(p.deadline))
         elif p.days_left is not None and p.days_left <= DEADLINE_SOON_DAYS:
@@ -735,11 +1155,13 @@ def _warnings(
                 days=p.days_left,
                 deadline=format_date(p.deadline),
             )
+    for q in qualifications:
+        _statement_warnings(b, incident, q)
     if any(q.prescription.deadline is not None for q in qualifications):
         b.warn("warnings.deadline_convention")
     if "harassment" in offenses:
         b.warn("warnings.harassment_start")
-    if any(q.variant == "private" for q in qualifications):
+    if any(q.variant in PRIVATE_VARIANTS for q in qualifications):
         b.warn("warnings.private_prescription")
     if facts.colleague and open_quals:
         b.warn("warnings.colleague_deadline")

@@ -10,9 +10,12 @@ import argparse
 import json
 import sys
 from datetime import date
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from riposte import clock
+
+if TYPE_CHECKING:
+    from riposte.knowledge import Messages
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -69,6 +72,50 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 def _fr_date(iso: str) -> str:
     day = date.fromisoformat(iso)
     return day.strftime("%d/%m/%Y")
+
+
+def _deadline_details(q: dict[str, Any], m: Messages) -> list[str]:
+    """The act-by day when the deadline is not a working day, the date the deadline was
+    counted from (press offences), and each dated statement's own deadline."""
+    from riposte.advice import PRESS_OFFENSES, day_with_weekday, non_working_reason
+
+    p = q["prescription"]
+    lines: list[str] = []
+    if p.get("act_by") and p["act_by"] != p["deadline"] and not p["expired"]:
+        deadline = date.fromisoformat(p["deadline"])
+        act_by = date.fromisoformat(p["act_by"])
+        lines.append(
+            m.get(
+                "cli.act_by",
+                act_by=day_with_weekday(m, act_by),
+                day=day_with_weekday(m, deadline),
+                when=non_working_reason(m, deadline),
+            )
+        )
+    used = p.get("date_used")
+    if q["offense"] not in PRESS_OFFENSES or used is None:
+        return lines
+    if used != "statements":
+        lines.append(m.get(f"cli.date_used.{used}", date=_fr_date(p["start"])))
+        return lines
+    lines.append(m.raw("cli.date_used.statements"))
+    for st in p["statements"]:
+        values = {
+            "number": st["evidence"] + 1,
+            "published": _fr_date(st["published_at"]),
+            "deadline": _fr_date(st["deadline"]),
+        }
+        if st["expired"]:
+            line = m.get("cli.statement_expired", **values)
+        elif st["days_left"] == 0:
+            line = m.get("cli.statement_today", **values)
+        else:
+            line = m.get("cli.statement_open", days=st["days_left"], **values)
+        if not st["expired"] and st["act_by"] != st["deadline"]:
+            shown = day_with_weekday(m, date.fromisoformat(st["act_by"]))
+            line += m.get("cli.statement_act_by", act_by=shown)
+        lines.append(line)
+    return lines
 
 
 def render_text(advice: dict[str, Any]) -> str:
@@ -130,6 +177,7 @@ def render_text(advice: dict[str, Any]) -> str:
                 "  "
                 + m.get("cli.deadline_open", deadline=_fr_date(p["deadline"]), days=p["days_left"])
             )
+        lines.extend("  " + line for line in _deadline_details(q, m))
     lines.append("")
 
     heading("cli.letters_heading")

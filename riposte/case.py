@@ -2,7 +2,8 @@
 
 A case is a JSON object described by `riposte/schemas/case.schema.json`. `load_case` accepts a
 mapping or a path to a JSON file, checks it against the schema, then checks what a schema
-cannot express (real dates, no date in the future, `last_seen` not before `first_published`).
+cannot express (real dates, no date in the future, `last_seen` not before `first_published`;
+the same for each statement's `published_at` and the victim's `birth_date`).
 Every problem becomes a French message naming the field, collected in `CaseError.errors`.
 """
 
@@ -54,6 +55,9 @@ class Victim:
     city: str | None = None
     email: str | None = None
     phone: str | None = None
+    # Kept as ISO text (AAAA-MM-JJ) like the other victim fields; checked by `parse_case`.
+    birth_date: str | None = None
+    birth_place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,11 @@ class Incident:
     physical_danger: bool = False
     summary: str | None = None
     wants_reply: bool = False
+    # The last message seen is itself offending: the fallback start of a press deadline.
+    last_seen_offending: bool | None = None
+    # The words target the doctor in or because of their work (None: not said). Outrage
+    # (art. 433-5) and the health-professional threat (art. 433-3) depend on it.
+    about_work: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,8 @@ class Evidence:
     excerpt: str | None = None
     file: str | None = None
     sha256: str | None = None
+    # When this statement was published or sent: each one has its own press deadline.
+    published_at: date | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,8 @@ class Case:
                     "physical_danger": inc.physical_danger,
                     "summary": inc.summary,
                     "wants_reply": inc.wants_reply or None,
+                    "last_seen_offending": inc.last_seen_offending,
+                    "about_work": inc.about_work,
                 }
             )
         if self.evidence:
@@ -136,6 +149,7 @@ class Case:
                     {
                         "url": item.url,
                         "captured_at": _iso(item.captured_at),
+                        "published_at": _iso(item.published_at),
                         "author": item.author,
                         "excerpt": item.excerpt,
                         "file": item.file,
@@ -237,10 +251,17 @@ def parse_case(data: Any, today: date, messages: Messages | None = None) -> Case
         raise CaseError(errors)
     errors = []
     incident = _build_incident(data.get("incident"), today, messages, errors)
-    evidence = _build_evidence(data.get("evidence") or [], messages, errors)
+    evidence = _build_evidence(data.get("evidence") or [], today, messages, errors)
+    victim_data = data.get("victim") or {}
+    _check_past_date(
+        _parse_date(victim_data.get("birth_date"), "victim.birth_date", messages, errors),
+        "victim.birth_date",
+        today,
+        messages,
+        errors,
+    )
     if errors:
         raise CaseError(errors)
-    victim_data = data.get("victim") or {}
     return Case(
         victim=Victim(**{key: victim_data.get(key) for key in Victim.__dataclass_fields__}),
         incident=incident,
@@ -354,15 +375,7 @@ def _build_incident(
     first = _parse_date(raw.get("first_published"), "incident.first_published", messages, errors)
     last = _parse_date(raw.get("last_seen"), "incident.last_seen", messages, errors)
     for name, value in (("incident.first_published", first), ("incident.last_seen", last)):
-        if value is not None and value > today:
-            errors.append(
-                messages.get(
-                    "case_errors.future_date",
-                    field=name,
-                    value=value.isoformat(),
-                    today=today.isoformat(),
-                )
-            )
+        _check_past_date(value, name, today, messages, errors)
     if first is not None and last is not None and last < first:
         errors.append(
             messages.get(
@@ -390,17 +403,37 @@ def _build_incident(
         physical_danger=bool(raw.get("physical_danger")),
         summary=raw.get("summary"),
         wants_reply=bool(raw.get("wants_reply")),
+        last_seen_offending=raw.get("last_seen_offending"),
+        about_work=raw.get("about_work"),
     )
 
 
+def _check_past_date(
+    value: date | None, name: str, today: date, messages: Messages, errors: list[str]
+) -> None:
+    """A date in the future is refused, with the same French message for every field."""
+    if value is not None and value > today:
+        errors.append(
+            messages.get(
+                "case_errors.future_date",
+                field=name,
+                value=value.isoformat(),
+                today=today.isoformat(),
+            )
+        )
+
+
 def _build_evidence(
-    raw: list[Mapping[str, Any]], messages: Messages, errors: list[str]
+    raw: list[Mapping[str, Any]], today: date, messages: Messages, errors: list[str]
 ) -> tuple[Evidence, ...]:
     items: list[Evidence] = []
     for index, item in enumerate(raw):
         captured = _parse_datetime(
             item.get("captured_at"), f"evidence[{index}].captured_at", messages, errors
         )
+        name = f"evidence[{index}].published_at"
+        published = _parse_date(item.get("published_at"), name, messages, errors)
+        _check_past_date(published, name, today, messages, errors)
         sha = item.get("sha256")
         items.append(
             Evidence(
@@ -410,6 +443,7 @@ def _build_evidence(
                 excerpt=item.get("excerpt"),
                 file=item.get("file"),
                 sha256=sha.lower() if isinstance(sha, str) else None,
+                published_at=published,
             )
         )
     return tuple(items)

@@ -12,6 +12,12 @@ Convention (critical, to be checked by a lawyer in every real case):
   article 65 of the 1881 press law given by the Cour de cassation ("trois mois révolus": for a
   text published on 23 August, the period expired on 23 November at midnight; a text published
   on 14 December can still be prosecuted on 14 March but no longer on 15 March).
+* There is no extension when the last day is a Saturday, a Sunday or a public holiday: the
+  press prescription of article 65 is not a procedural time limit (TGI Paris, 8 April 1998 and
+  29 October 2003; CA Paris, 2 May 2007, reported by Légipresse). `last_working_day_on_or_before`
+  gives the prudent day to act by. Public holidays are those of the whole of France (art.
+  L3133-1 of the code du travail); Alsace-Moselle's extra days (Good Friday, 26 December) are
+  not computed, the engine mentions them in a warning.
 
 The engine repeats in its warnings that this computation is indicative and must be checked.
 """
@@ -19,8 +25,24 @@ The engine repeats in its warnings that this computation is indicative and must 
 from __future__ import annotations
 
 import calendar
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from types import MappingProxyType
+
+from dateutil.easter import easter
+
+WEEKDAY_KEYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+"""Keys of `words.weekdays` in messages.yml, in `date.weekday()` order."""
 
 
 def add_months(d: date, n: int) -> date:
@@ -73,3 +95,53 @@ def compute_deadline(start: date, months: int, today: date) -> Deadline:
         days_left=days_left(deadline, today),
         expired=is_expired(deadline, today),
     )
+
+
+# --------------------------------------------------------------------------- working days
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(year: int) -> Mapping[date, str]:
+    """The French public holidays of `year` (whole of France), date -> key.
+
+    The keys name the French words in messages.yml (`words.holidays`). Easter Monday,
+    Ascension Thursday and Whit Monday follow the Gregorian Easter date.
+    """
+    sunday = easter(year)
+    return MappingProxyType(
+        {
+            date(year, 1, 1): "new_year",
+            sunday + timedelta(days=1): "easter_monday",
+            date(year, 5, 1): "labour_day",
+            date(year, 5, 8): "victory_day",
+            sunday + timedelta(days=39): "ascension",
+            sunday + timedelta(days=50): "whit_monday",
+            date(year, 7, 14): "national_day",
+            date(year, 8, 15): "assumption",
+            date(year, 11, 1): "all_saints",
+            date(year, 11, 11): "armistice",
+            date(year, 12, 25): "christmas",
+        }
+    )
+
+
+def holiday_key(d: date) -> str | None:
+    """The key of the public holiday falling on `d`, or None."""
+    return public_holidays(d.year).get(d)
+
+
+def weekday_key(d: date) -> str:
+    """The English key of `d`'s weekday ("monday" … "sunday"), for messages.yml."""
+    return WEEKDAY_KEYS[d.weekday()]
+
+
+def is_working_day(d: date) -> bool:
+    """Monday to Friday, and not a French public holiday."""
+    return d.weekday() < 5 and holiday_key(d) is None
+
+
+def last_working_day_on_or_before(d: date) -> date:
+    """`d` itself when it is a working day, else the nearest working day before it."""
+    while not is_working_day(d):
+        d -= timedelta(days=1)
+    return d

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,6 +33,8 @@ OFFENSE_KEYS: tuple[str, ...] = (
     "impersonation",
     "privacy",
     "outrage",
+    "malicious_messages",
+    "deepfake",
 )
 REQUIRED_STEP_KEYS: tuple[str, ...] = (
     "emergency_call",
@@ -49,6 +51,7 @@ REQUIRED_STEP_KEYS: tuple[str, ...] = (
     "cnil_complaint",
     "file_complaint",
     "inform_cdom",
+    "disciplinary_complaint",
     "functional_protection",
     "contact_insurer",
     "consult_lawyer",
@@ -86,7 +89,13 @@ LETTER_KINDS: tuple[str, ...] = (
 )
 PRESCRIPTION_STARTS: tuple[str, ...] = ("first_published", "last_seen")
 STEP_ORDERS: tuple[str, ...] = ("standard", "urgent")
-VARIANT_KINDS: tuple[str, ...] = ("discriminatory", "private")
+VARIANT_KINDS: tuple[str, ...] = (
+    "discriminatory",
+    "private",
+    "private_discriminatory",
+    "health_professional",
+)
+PRACTICES: tuple[str, ...] = ("liberal", "hospital", "salaried", "other")
 
 _SOURCE_ID = re.compile(r"^S[0-9]+[a-z]?$")
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9 '.\-]*$")
@@ -135,6 +144,8 @@ class Rung:
     typical_steps: tuple[str, ...]
     sources: tuple[str, ...]
     certainty: str
+    # Steps of this rung that Riposte added itself: not described by the Ordre's 2018 guide.
+    riposte_additions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,7 +158,7 @@ class Prescription:
 
 @dataclass(frozen=True)
 class OffenseVariant:
-    """One legal qualification: the base offense or its discriminatory / private form."""
+    """One legal qualification: the base offense or one of its forms (see VARIANT_KINDS)."""
 
     offense: str
     variant: str
@@ -174,6 +185,8 @@ class Offense:
     certainty: str
     variants: Mapping[str, OffenseVariant] = field(default_factory=dict)
     not_before: date | None = None
+    not_before_law: str | None = None
+    not_before_except_practice: tuple[str, ...] = ()
     non_public_only: bool = False
 
     @property
@@ -190,13 +203,37 @@ class Offense:
             certainty=self.certainty,
         )
 
-    def qualify(self, public: bool, discriminatory: bool) -> OffenseVariant:
-        """The qualification that applies: private form first, then discriminatory, then base."""
-        if not public and "private" in self.variants:
-            return self.variants["private"]
+    def qualify(
+        self, public: bool, discriminatory: bool, work_related: bool = False
+    ) -> OffenseVariant:
+        """The qualification that applies.
+
+        Non-public words: the private discriminatory form, else the private form. Then the
+        (public) discriminatory form; then, for words linked to the doctor's work, the
+        health-professional form (threats, art. 433-3); else the base offense.
+        """
+        if not public:
+            if discriminatory and "private_discriminatory" in self.variants:
+                return self.variants["private_discriminatory"]
+            if "private" in self.variants:
+                return self.variants["private"]
         if discriminatory and "discriminatory" in self.variants:
             return self.variants["discriminatory"]
+        if work_related and "health_professional" in self.variants:
+            return self.variants["health_professional"]
         return self.base
+
+    def exempt_from_start_date(self, practice: str | None) -> bool:
+        """True when the text already applied to this mode of practice before `not_before`."""
+        return practice is not None and practice in self.not_before_except_practice
+
+    def before_start_date(self, dates: Iterable[date], practice: str | None = None) -> bool:
+        """True when the text cannot apply: it has a start date and every known date of the
+        facts is before it (unknown dates never exclude the text)."""
+        if self.not_before is None or self.exempt_from_start_date(practice):
+            return False
+        known = list(dates)
+        return bool(known) and all(day < self.not_before for day in known)
 
 
 @dataclass(frozen=True)
@@ -491,6 +528,7 @@ def _load_ladder(data: Any, sources: Mapping[str, Source]) -> tuple[dict[str, Ru
             typical_steps=r.texts(node, "typical_steps", path),
             sources=r.source_ids(node, path, sources),
             certainty=r.certainty(node, path),
+            riposte_additions=r.opt_texts(node, "riposte_additions", path),
         )
     return out, note
 
@@ -551,6 +589,19 @@ def _load_offenses(data: Any, sources: Mapping[str, Source]) -> dict[str, Offens
                     certainty=vcertainty,
                 )
         not_before_raw = node.get("not_before")
+        not_before = None if not_before_raw is None else r.day(not_before_raw, f"{path}.not_before")
+        not_before_law = r.opt_text(node, "not_before_law", path)
+        if (not_before is None) != (not_before_law is None):
+            raise r.fail(path, "not_before and not_before_law go together")
+        except_practice = r.opt_texts(node, "not_before_except_practice", path)
+        if except_practice and not_before is None:
+            raise r.fail(f"{path}.not_before_except_practice", "needs not_before")
+        for index, practice in enumerate(except_practice):
+            if practice not in PRACTICES:
+                raise r.fail(
+                    f"{path}.not_before_except_practice[{index}]",
+                    f"unknown practice {practice!r} (expected {', '.join(PRACTICES)})",
+                )
         out[key] = Offense(
             key=key,
             label=r.text(node, "label", path),
@@ -565,9 +616,9 @@ def _load_offenses(data: Any, sources: Mapping[str, Source]) -> dict[str, Offens
             sources=r.source_ids(node, path, sources),
             certainty=certainty,
             variants=variants,
-            not_before=None
-            if not_before_raw is None
-            else r.day(not_before_raw, f"{path}.not_before"),
+            not_before=not_before,
+            not_before_law=not_before_law,
+            not_before_except_practice=except_practice,
             non_public_only=r.flag(node, "non_public_only", path)
             if "non_public_only" in node
             else False,
@@ -706,11 +757,12 @@ def _load_messages(data: Any) -> Messages:
 def _cross_check(ladder: Mapping[str, Rung], steps: Mapping[str, Step]) -> None:
     r = _Reader("ladder.yml")
     for level, rung in ladder.items():
-        for index, step in enumerate(rung.typical_steps):
-            if step not in steps:
-                raise r.fail(
-                    f"ladder.{level}.typical_steps[{index}]", f"unknown step {step!r} (steps.yml)"
-                )
+        for name in ("typical_steps", "riposte_additions"):
+            for index, step in enumerate(getattr(rung, name)):
+                if step not in steps:
+                    raise r.fail(
+                        f"ladder.{level}.{name}[{index}]", f"unknown step {step!r} (steps.yml)"
+                    )
 
 
 def load_from(directory: Path) -> Knowledge:

@@ -9,8 +9,10 @@ engine and the few rules that combine the findings:
 - a finding preceded by a negation in the same clause does not count ("pas de menace"); only
   words listed as transparent may stand between the negation and the finding, so that
   "je n'ai pas répondu à ses insultes" keeps the insults;
-- "outrage" needs a private context (private message, e-mail, SMS) and an insult or an
-  outrage word; a raid, or repetition together with another offence, is harassment;
+- "outrage" needs a private context (private message, e-mail, SMS) and an outrage word
+  ("outrageant", "ordurier"…); a private insult alone is not reported as outrage, because
+  outrage also needs words about the doctor's work, which the advice engine decides
+  (riposte/advice.py); a raid, or repetition together with another offence, is harassment;
 - "urgent" and "physical_danger": a threat of death or violence, someone near the home or the
   practice, fear for one's safety, or published personal data with a call to come; "urgent"
   alone also covers the doctor's own distress (suicidal thoughts). A denial ("je ne suis pas
@@ -713,7 +715,7 @@ def _extract(norm: NormalizedText, today: dt.date, lexicon: Lexicon) -> Facts:
         volume = "single"
     facts.volume = volume
     facts.public = _visibility(reader, facts.platforms)
-    if facts.public is False and ("insult" in offenses or reader.found("offenses", "outrage")):
+    if facts.public is False and reader.found("offenses", "outrage"):
         offenses.add("outrage")
     if volume == "raid" or (volume == "repeated" and offenses - {"harassment"}):
         offenses.add("harassment")

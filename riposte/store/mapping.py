@@ -1,7 +1,8 @@
 """Split the shared case format into clear facts and sealed details, and join them back.
 
 Only the fields listed here are stored in clear: the incident facts the deadlines depend on,
-the capture date and the fingerprint of evidence items. Everything else, including any field
+the capture date, the publication date (each statement's press deadline runs from it) and the
+fingerprint of evidence items. Everything else, including any field
 added to the case format later, goes to the encrypted `details` (privacy by default).
 """
 
@@ -19,9 +20,10 @@ CLEAR_INCIDENT_FIELDS = (
     "volume",
     "public",
     "physical_danger",
+    "last_seen_offending",
 )
 CLEAR_AUTHOR_FIELDS = ("known", "relation")
-CLEAR_EVIDENCE_FIELDS = ("captured_at", "sha256")
+CLEAR_EVIDENCE_FIELDS = ("captured_at", "sha256", "published_at")
 INCIDENT_COLUMNS = (
     *CLEAR_INCIDENT_FIELDS,
     "author_known",
@@ -45,6 +47,7 @@ def split_incident(incident: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
         "volume": incident.get("volume"),
         "public": incident.get("public"),
         "physical_danger": bool(incident.get("physical_danger")),
+        "last_seen_offending": incident.get("last_seen_offending"),
         "author_known": author.get("known"),
         "author_relation": author.get("relation"),
     }
@@ -67,6 +70,7 @@ def join_incident(columns: dict[str, Any], details: dict[str, Any] | None) -> di
         "volume": columns["volume"],
         "public": columns["public"],
         "physical_danger": columns["physical_danger"],
+        "last_seen_offending": columns["last_seen_offending"],
     }
     author = {"known": columns["author_known"], "relation": columns["author_relation"]}
     extra = dict(details or {})
@@ -76,18 +80,24 @@ def join_incident(columns: dict[str, Any], details: dict[str, Any] | None) -> di
     return incident
 
 
-def split_evidence(item: dict[str, Any]) -> tuple[str | None, str | None, dict[str, Any]]:
-    """(captured_at, sha256, details to seal) for an evidence item in the shared format."""
+def split_evidence(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(column values of `EvidenceRow`, details to seal) for an evidence item in the shared
+    format; the columns are `captured_at`, `sha256` and `published_at`."""
+    columns = {
+        "captured_at": item.get("captured_at"),
+        "sha256": item.get("sha256"),
+        "published_at": _date(item.get("published_at")),
+    }
     details = {k: v for k, v in item.items() if k not in CLEAR_EVIDENCE_FIELDS}
-    return item.get("captured_at"), item.get("sha256"), details
+    return columns, details
 
 
-def join_evidence(
-    captured_at: str | None, sha256: str | None, details: dict[str, Any] | None
-) -> dict[str, Any]:
+def join_evidence(columns: dict[str, Any], details: dict[str, Any] | None) -> dict[str, Any]:
+    """The evidence item in the shared format from `split_evidence`'s two parts."""
     item = dict(details or {})
-    item["captured_at"] = captured_at
-    item["sha256"] = sha256
+    item["captured_at"] = columns["captured_at"]
+    item["sha256"] = columns["sha256"]
+    item["published_at"] = _iso(columns["published_at"])
     return item
 
 

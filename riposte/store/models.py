@@ -4,7 +4,8 @@ Every `LargeBinary` column holds an AES-GCM ciphertext (see `crypto.py`): the vi
 court city, and the `details` of incidents and evidence items, i.e. every field of the shared
 case format that is not listed as a clear fact (so a field added to the format later is
 encrypted by default). The clear columns are the facts needed to compute deadlines
-(platforms, offenses, dates, volume…), the capture dates, the SHA-256 fingerprints and
+(platforms, offenses, dates, volume…, whether the last message seen is itself offending, and
+each statement's publication date), the capture dates, the SHA-256 fingerprints and
 technical dates. Every timestamp is UTC (stored without time zone, returned time-zone aware).
 """
 
@@ -94,6 +95,7 @@ class IncidentRow(Base):
     public = Column(Boolean, nullable=True)
     physical_danger = Column(Boolean, nullable=False)
     details = Column(LargeBinary, nullable=True)
+    last_seen_offending = Column(Boolean, nullable=True)
 
 
 class EvidenceRow(Base):
@@ -109,6 +111,7 @@ class EvidenceRow(Base):
     sha256 = Column(String(64), nullable=True)
     file_size = Column(Integer, nullable=True)
     stored_file = Column(String(64), nullable=True)
+    published_at = Column(Date, nullable=True)
 
 
 class StepRow(Base):

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from riposte.case import Case, CaseError, Evidence, Incident, parse_case
+from riposte.case import Case, CaseError, Evidence, parse_case
 from riposte.privacy import load_master_key
 from riposte.store.codes import (
     dummy_hash,
@@ -299,7 +299,8 @@ class CaseRepository:
         now: datetime,
     ) -> EvidenceRow:
         """A journal row; the file (if any) is sealed into the vault first."""
-        captured_at, sha, details = split_evidence(_evidence_dict(item))
+        columns, details = split_evidence(_evidence_dict(item))
+        sha = columns["sha256"]
         stored = None
         if data is not None:
             sha = hashlib.sha256(data).hexdigest()
@@ -308,7 +309,8 @@ class CaseRepository:
             case_id=row.id,
             number=number,
             recorded_at=now,
-            captured_at=captured_at,
+            captured_at=columns["captured_at"],
+            published_at=columns["published_at"],
             details=st.keys.fields.seal_json(
                 details or None, self._aad(row, "evidence.details", number)
             ),
@@ -370,8 +372,7 @@ class CaseRepository:
                 "steps_done": [step.key for step in steps if step.done],
                 "evidence": [
                     join_evidence(
-                        ev.captured_at,
-                        ev.sha256,
+                        _evidence_columns(ev),
                         seal.open_json(ev.details, self._aad(row, "evidence.details", ev.number)),
                     )
                     for ev in evidence_rows
@@ -912,33 +913,51 @@ class CaseRepository:
     ) -> list[CaseDeadlines]:
         """Cases with a prescription deadline in `[today, today + within_days]`.
 
-        Computed with `riposte.advice.advise` from the clear incident facts only (nothing
-        is decrypted); sorted by the nearest deadline.
+        Computed with `riposte.advice.advise` from the clear facts only (the incident facts and
+        each statement's publication date; nothing is decrypted); sorted by the nearest
+        deadline. For a press offence with dated statements, the nearest deadline of a
+        statement still open counts (an older statement can expire before the latest one).
         """
         from riposte.advice import advise
 
         st = self._ready()
         with st.sessions() as s:
-            query = select(CaseRow.code, IncidentRow).join(
+            query = select(CaseRow.id, CaseRow.code, IncidentRow).join(
                 IncidentRow, IncidentRow.case_id == CaseRow.id
             )
-            facts = [(code, _clear_incident(inc)) for code, inc in s.execute(query).all()]
-        found: list[CaseDeadlines] = []
-        for code, incident in facts:
-            deadlines = tuple(
-                Deadline(
-                    offense=q.offense,
-                    variant=q.variant,
-                    label=q.label,
-                    deadline=q.prescription.deadline,
-                    days_left=q.prescription.days_left,
-                )
-                for q in advise(Case(incident=incident), today).qualifications
-                if q.prescription.deadline is not None
-                and q.prescription.days_left is not None
-                and not q.prescription.expired
-                and 0 <= q.prescription.days_left <= within_days
+            rows = s.execute(query).all()
+            dates: dict[int, list[date | None]] = {}
+            published = select(EvidenceRow.case_id, EvidenceRow.published_at).order_by(
+                EvidenceRow.case_id, EvidenceRow.number
             )
+            for case_id, published_at in s.execute(published).all():
+                dates.setdefault(case_id, []).append(published_at)
+            facts = [
+                (code, _clear_case(inc, dates.get(case_id, []))) for case_id, code, inc in rows
+            ]
+        found: list[CaseDeadlines] = []
+        for code, case in facts:
+            deadlines = []
+            for q in advise(case, today).qualifications:
+                p = q.prescription
+                if p.statements:
+                    near = [(x.deadline, x.days_left) for x in p.statements if not x.expired]
+                elif p.deadline is not None and p.days_left is not None and not p.expired:
+                    near = [(p.deadline, p.days_left)]
+                else:
+                    near = []
+                near = [(d, left) for d, left in near if 0 <= left <= within_days]
+                if near:
+                    deadline, left = min(near)
+                    deadlines.append(
+                        Deadline(
+                            offense=q.offense,
+                            variant=q.variant,
+                            label=q.label,
+                            deadline=deadline,
+                            days_left=left,
+                        )
+                    )
             if deadlines:
                 found.append(CaseDeadlines(code, tuple(sorted(deadlines, key=_by_deadline))))
         return sorted(found, key=lambda c: (c.deadlines[0].days_left, c.code))
@@ -968,10 +987,26 @@ def _incident_columns(row: IncidentRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in INCIDENT_COLUMNS}
 
 
-def _clear_incident(row: IncidentRow) -> Incident | None:
-    """The incident from its clear facts only (enough for deadlines; nothing decrypted)."""
-    data = {"incident": join_incident(_incident_columns(row), None)}
-    return parse_case(data, date.max).incident
+def _evidence_columns(row: EvidenceRow) -> dict[str, Any]:
+    return {
+        "captured_at": row.captured_at,
+        "sha256": row.sha256,
+        "published_at": row.published_at,
+    }
+
+
+def _clear_case(row: IncidentRow, published: list[date | None]) -> Case:
+    """The incident and the statements' publication dates from the clear columns only
+    (enough for deadlines; nothing decrypted). Evidence items keep their order."""
+    data = {
+        "incident": join_incident(_incident_columns(row), None),
+        "evidence": [{"published_at": _iso_day(day)} for day in published],
+    }
+    return parse_case(data, date.max)
+
+
+def _iso_day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _evidence_dict(item: Evidence) -> dict[str, Any]:

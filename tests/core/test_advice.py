@@ -116,8 +116,9 @@ def all_warnings(advice: Advice) -> str:
             "raid_x",
             False,
             "offensive",
-            {"lock_accounts", "pharos_report", "file_complaint", "victim_support"},
-            {"contact_author", "public_reply", "emergency_call"},
+            {"lock_accounts", "file_complaint", "victim_support"},
+            # Issue 16: Pharos takes neither insult between individuals nor harassment alone.
+            {"contact_author", "public_reply", "emergency_call", "pharos_report"},
             [("insult", "base"), ("harassment", "base")],
             ["platform_notice", "procureur", "cdom_declaration"],
         ),
@@ -173,8 +174,8 @@ def all_warnings(advice: Advice) -> str:
             "hospital",
             False,
             "offensive",
-            {"functional_protection", "file_complaint", "pharos_report", "lock_accounts"},
-            {"emergency_call", "public_reply"},
+            {"functional_protection", "file_complaint", "lock_accounts"},
+            {"emergency_call", "public_reply", "pharos_report"},
             [("insult", "base"), ("harassment", "base")],
             ["platform_notice", "functional_protection", "procureur", "cdom_declaration"],
         ),
@@ -489,7 +490,9 @@ def test_private_insult_is_a_contravention_plus_outrage() -> None:
     assert outrage.prescription.deadline == date(2032, 10, 15)
     assert "7 500 €" in outrage.penalty
     assert "Pharos ne traite pas les messages privés" in all_warnings(advice)
-    assert "1 an" in all_warnings(advice)  # the discrepancy with the facts file is flagged
+    # Issue 16: 3 months is sure; no user text mentions the project's internal documents.
+    assert "3 mois à compter du message" in all_warnings(advice)
+    assert "document de faits" not in all_warnings(advice)
 
 
 def test_private_defamation_uses_r621_1() -> None:
@@ -498,8 +501,13 @@ def test_private_defamation_uses_r621_1() -> None:
 
 
 def test_private_insult_past_three_months_keeps_the_outrage_route() -> None:
+    # Issue 16: outrage only for words about the doctor's work.
     advice = incident(
-        offenses=["insult"], public=False, platforms=["email"], first_published="2026-01-10"
+        offenses=["insult"],
+        public=False,
+        platforms=["email"],
+        first_published="2026-01-10",
+        about_work=True,
     )
     insult, outrage = advice.qualifications
     assert insult.prescription.expired is True
@@ -515,9 +523,11 @@ def test_no_outrage_for_messages_before_the_2025_law() -> None:
         public=False,
         platforms=["email"],
         first_published="2025-01-10",
+        about_work=True,
     )
     assert quals(advice) == [("insult", "private")]
-    assert "9 juillet 2025" in all_warnings(advice)
+    # Issue 16: the law applies from 11/07/2025 (JO of 10/07/2025).
+    assert "11/07/2025" in all_warnings(advice)
 
 
 def test_outrage_listed_for_public_content_is_flagged() -> None:

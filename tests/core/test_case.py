@@ -268,6 +268,8 @@ def test_schema_has_exactly_the_contract_keys() -> None:
         "city",
         "email",
         "phone",
+        "birth_date",  # extension (issue 16): civil status for the complaint
+        "birth_place",
     }
     assert set(props["incident"]["properties"]) == {
         "platforms",
@@ -281,6 +283,8 @@ def test_schema_has_exactly_the_contract_keys() -> None:
         "physical_danger",
         "summary",
         "wants_reply",  # extension: the doctor wishes to reply (pacifique rung)
+        "last_seen_offending",  # extension: fallback start of a press deadline
+        "about_work",  # extension: the words concern the doctor's work (outrage, art. 433-3)
     }
     assert set(props["incident"]["properties"]["author"]["properties"]) == {
         "known",
@@ -295,5 +299,6 @@ def test_schema_has_exactly_the_contract_keys() -> None:
         "excerpt",
         "file",
         "sha256",
+        "published_at",  # extension (issue 16): each statement has its own press deadline
     }
     jsonschema.Draft202012Validator.check_schema(load_schema())

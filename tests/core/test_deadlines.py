@@ -6,7 +6,20 @@ from datetime import date, timedelta
 
 import pytest
 
-from riposte.deadlines import add_months, add_years, compute_deadline, days_left, is_expired
+from riposte.deadlines import (
+    WEEKDAY_KEYS,
+    add_months,
+    add_years,
+    compute_deadline,
+    days_left,
+    holiday_key,
+    is_expired,
+    is_working_day,
+    last_working_day_on_or_before,
+    public_holidays,
+    weekday_key,
+)
+from riposte.knowledge import load
 
 
 @pytest.mark.parametrize(
@@ -111,3 +124,130 @@ def test_compute_deadline(
 def test_days_left_and_expired(deadline: date, today: date, left: int, expired: bool) -> None:
     assert days_left(deadline, today) == left
     assert is_expired(deadline, today) is expired
+
+
+# --------------------------------------------------------------------------- working days
+# No extension of the press prescription when its last day is a Saturday, a Sunday or a public
+# holiday: art. 65 of the 1881 law is not a procedural time limit (legipresse.com: TGI Paris,
+# 8 April 1998 and 29 October 2003; CA Paris, 2 May 2007). Public holidays: art. L3133-1 of
+# the code du travail.
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (
+            2026,
+            {
+                date(2026, 1, 1): "new_year",
+                date(2026, 4, 6): "easter_monday",
+                date(2026, 5, 1): "labour_day",
+                date(2026, 5, 8): "victory_day",
+                date(2026, 5, 14): "ascension",
+                date(2026, 5, 25): "whit_monday",
+                date(2026, 7, 14): "national_day",
+                date(2026, 8, 15): "assumption",
+                date(2026, 11, 1): "all_saints",
+                date(2026, 11, 11): "armistice",
+                date(2026, 12, 25): "christmas",
+            },
+        ),
+        (
+            2027,
+            {
+                date(2027, 1, 1): "new_year",
+                date(2027, 3, 29): "easter_monday",
+                date(2027, 5, 1): "labour_day",
+                date(2027, 5, 6): "ascension",
+                date(2027, 5, 8): "victory_day",
+                date(2027, 5, 17): "whit_monday",
+                date(2027, 7, 14): "national_day",
+                date(2027, 8, 15): "assumption",
+                date(2027, 11, 1): "all_saints",
+                date(2027, 11, 11): "armistice",
+                date(2027, 12, 25): "christmas",
+            },
+        ),
+        # Easter on 31 March: Ascension on 9 May, Whit Monday on 20 May.
+        (2024, {date(2024, 4, 1): "easter_monday", date(2024, 5, 9): "ascension"}),
+        # Late Easter (25 April 2038): Whit Monday in June.
+        (2038, {date(2038, 4, 26): "easter_monday", date(2038, 6, 14): "whit_monday"}),
+    ],
+)
+def test_french_public_holidays(year: int, expected: dict[date, str]) -> None:
+    holidays = public_holidays(year)
+    assert len(holidays) == 11
+    for day, key in expected.items():
+        assert holidays[day] == key
+        assert holiday_key(day) == key
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2026, 4, 3),  # Good Friday: a holiday in Alsace-Moselle only (a warning says so)
+        date(2026, 12, 26),  # 26 December: the same
+        date(2026, 12, 24),
+        date(2026, 12, 31),
+    ],
+)
+def test_days_that_are_not_national_holidays(day: date) -> None:
+    assert holiday_key(day) is None
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (date(2026, 3, 13), True),  # Friday
+        (date(2026, 3, 14), False),  # Saturday
+        (date(2026, 3, 15), False),  # Sunday
+        (date(2026, 3, 16), True),  # Monday
+        (date(2026, 7, 14), False),  # national day, a Tuesday
+        (date(2027, 3, 29), False),  # Easter Monday
+        (date(2026, 5, 14), False),  # Ascension Thursday
+        (date(2026, 12, 24), True),
+    ],
+)
+def test_is_working_day(day: date, working: bool) -> None:
+    assert is_working_day(day) is working
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        # The audit's example: 14/12/2025 + 3 months = Saturday 14/03/2026 -> Friday 13/03.
+        (date(2026, 3, 14), date(2026, 3, 13)),
+        (date(2026, 3, 15), date(2026, 3, 13)),
+        (date(2026, 3, 13), date(2026, 3, 13)),
+        # Easter Monday 2027: back over the weekend to Friday 26/03.
+        (date(2027, 3, 29), date(2027, 3, 26)),
+        # 14 July 2026 (Tuesday) -> Monday 13/07.
+        (date(2026, 7, 14), date(2026, 7, 13)),
+        # Friday 1 May 2026, then the weekend: back to Thursday 30/04.
+        (date(2026, 5, 3), date(2026, 4, 30)),
+        # Sunday 1 November 2026 -> Friday 30/10.
+        (date(2026, 11, 1), date(2026, 10, 30)),
+        # Friday 1 January 2027 -> Thursday 31/12/2026 (across the year).
+        (date(2027, 1, 1), date(2026, 12, 31)),
+        # Friday 25 December 2026 -> Thursday 24/12.
+        (date(2026, 12, 25), date(2026, 12, 24)),
+    ],
+)
+def test_last_working_day_on_or_before(day: date, expected: date) -> None:
+    assert last_working_day_on_or_before(day) == expected
+
+
+def test_weekday_keys_name_the_french_words_of_the_knowledge_base() -> None:
+    weekdays = load().messages.mapping("words.weekdays")
+    assert [weekdays[key] for key in WEEKDAY_KEYS] == [
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+    ]
+    assert weekday_key(date(2026, 3, 14)) == "saturday"
+    holidays = load().messages.mapping("words.holidays")
+    assert set(public_holidays(2026).values()) == set(holidays)

@@ -65,3 +65,49 @@ def test_author_and_excerpt_keep_what_was_typed() -> None:
     assert evidence.read_excerpt(pasted) == evidence.Answer(pasted)
     assert evidence.read_excerpt("   ").error == "excerpt_empty"
     assert evidence.read_excerpt("x" * 50_000).error == "excerpt_too_long"
+
+
+SEEN = "2026-11-23T22:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("answer", "published"),
+    [
+        ("le 20 novembre", "2026-11-20"),
+        ("20/11/2026", "2026-11-20"),
+        ("il y a trois jours", "2026-11-21"),
+        ("le même jour", "2026-11-23"),
+        ("hier", "2026-11-23"),
+        ("je ne sais pas", ""),
+        ("inconnue", ""),
+    ],
+)
+def test_publication_date_is_read(answer: str, published: str) -> None:
+    """Each statement has its own deadline from its publication (art. 65, loi du 29/07/1881)."""
+    assert evidence.read_published_at(answer, SEEN, NOW) == evidence.Answer(published)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        ("le 3 mars 2030", "published_in_future"),
+        ("dans trois jours", "published_in_future"),
+        ("demain", "published_in_future"),
+        ("aujourd'hui", "published_after_seen"),
+        ("bof", "published_unreadable"),
+        ("{{ 7*7 }}", "published_unreadable"),
+        ("<script>alert(1)</script>", "published_unreadable"),
+        ("le 3 mars " + "x" * 50_000, "published_unreadable"),
+    ],
+)
+def test_bad_publication_dates_are_refused(answer: str, error: str) -> None:
+    assert evidence.read_published_at(answer, SEEN, NOW).error == error
+
+
+def test_same_day_needs_the_day_it_was_seen() -> None:
+    assert evidence.read_published_at("le même jour", None, NOW).error == "published_unreadable"
+    assert evidence.read_published_at("le 20/11", None, NOW) == evidence.Answer("2026-11-20")
+
+
+def test_explicit_future_seen_date_is_called_future() -> None:
+    assert evidence.read_seen_at("le 3 mars 2030", NOW).error == "seen_in_future"

@@ -322,9 +322,11 @@ def test_offenses_are_listed_in_a_stable_order() -> None:
 @pytest.mark.parametrize(
     ("text", "outrage"),
     [
-        ("il m'envoie des insultes par mail", True),
-        ("des SMS insultants tous les soirs", True),
-        ("connard, voilà ce qu'il m'écrit en MP", True),
+        # Issue 16: a private insult alone is not outrage (the words must concern the
+        # doctor's work, which the advice engine decides).
+        ("il m'envoie des insultes par mail", False),
+        ("des SMS insultants tous les soirs", False),
+        ("connard, voilà ce qu'il m'écrit en MP", False),
         ("un message privé ordurier", True),
         ("des messages obscènes sur Messenger tous les soirs", True),
         # public insults are not outrage

@@ -49,7 +49,9 @@ def test_ladder_has_the_five_rungs_in_order() -> None:
 def test_ladder_contents_are_marked_uncertain() -> None:
     kb = load()
     assert all(rung.certainty == "a_verifier" for rung in kb.ladder.values())
-    assert "reconstitution" in kb.ladder_note
+    # Issue 16: the note says what comes from summaries of the guide and what Riposte added.
+    assert "résumés publics du guide" in kb.ladder_note
+    assert "ajouts de Riposte" in kb.ladder_note
 
 
 @pytest.mark.parametrize(
@@ -71,6 +73,8 @@ def test_offense_keys_are_exact() -> None:
         "impersonation",
         "privacy",
         "outrage",
+        "malicious_messages",
+        "deepfake",
     ]
 
 
@@ -85,6 +89,8 @@ def test_offense_keys_are_exact() -> None:
         ("impersonation", 72, "first_published", False),
         ("privacy", 72, "first_published", False),
         ("outrage", 72, "first_published", False),
+        ("malicious_messages", 72, "last_seen", False),
+        ("deepfake", 72, "first_published", False),
     ],
 )
 def test_base_prescriptions(offense: str, months: int, start_from: str, press: bool) -> None:
@@ -100,11 +106,10 @@ def test_base_prescriptions(offense: str, months: int, start_from: str, press: b
         ("insult", True, False, "base", 3, "art. 33 al. 2"),
         ("insult", True, True, "discriminatory", 12, "art. 65-3"),
         ("defamation", True, True, "discriminatory", 12, "art. 65-3"),
-        # Non-public insult/defamation: contravention R.621-1/R.621-2. The brief said 1 year;
-        # the Cour de cassation and service-public.fr say 3 months (art. 65): the shorter,
-        # safer period is kept and flagged "a_verifier".
+        # Non-public insult/defamation: contravention R.621-1/R.621-2, 3 months (art. 65 as
+        # applied by the Cour de cassation); discriminatory: R.625-8-1/R.625-8 (issue 16).
         ("insult", False, False, "private", 3, "R.621-2"),
-        ("insult", False, True, "private", 3, "R.621-2"),
+        ("insult", False, True, "private_discriminatory", 3, "R.625-8-1"),
         ("defamation", False, False, "private", 3, "R.621-1"),
         ("harassment", False, False, "base", 72, "222-33-2-2"),
     ],
@@ -136,7 +141,8 @@ def test_penalties(offense: str, needle: str) -> None:
 
 def test_outrage_does_not_exist_before_the_2025_law() -> None:
     outrage = load().offenses["outrage"]
-    assert outrage.not_before == date(2025, 7, 9)
+    # Issue 16: the law was published on 10/07/2025 and applies from the next day.
+    assert outrage.not_before == date(2025, 7, 11)
     assert outrage.non_public_only is True
 
 
@@ -246,7 +252,8 @@ def test_sources_cover_the_facts_file_and_say_how_they_were_checked() -> None:
     for number in range(1, 63):
         assert f"S{number}" in sources
     for source in sources.values():
-        assert source.last_checked == date(2026, 11, 24)
+        # Sources re-checked or added for issue 16 carry the later date.
+        assert source.last_checked in (date(2026, 11, 24), date(2026, 12, 6))
         assert "copie stockée" in source.note
         assert source.url.startswith("https://")
 
