@@ -44,7 +44,14 @@ CHAT = "chat"
 # Failed resume attempts in a row before the chat stops asking (the store itself locks a
 # code after 5 failures in 15 minutes, whatever the conversation).
 MAX_CHAT_ATTEMPTS = 3
-EVIDENCE_SLOTS = ("evidence_url", "evidence_seen_at", "evidence_author", "evidence_excerpt")
+# The evidence form's questions, in the order they are asked (domain.yml, forms.evidence_form).
+EVIDENCE_SLOTS = (
+    "evidence_url",
+    "evidence_seen_at",
+    "evidence_author",
+    "evidence_excerpt",
+    "evidence_published_at",
+)
 FILE_REF = "evidence_file_ref"  # entity and slot of /send_evidence_file (riposte/channels)
 CHANNEL_NAMES = {"telegram": "Telegram", "signal": "Signal"}
 
@@ -383,6 +390,19 @@ class ValidateEvidenceForm(FormValidationAction):
         answer = evidence_input.read_excerpt(str(slot_value))
         return self._check("evidence_excerpt", answer, dispatcher)
 
+    async def validate_evidence_published_at(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """« De quand date ce message ? » : its own prescription deadline runs from that day."""
+        answer = evidence_input.read_published_at(
+            str(slot_value), tracker.get_slot("evidence_seen_at"), datetime.now(timezone.utc)
+        )
+        return self._check("evidence_published_at", answer, dispatcher)
+
 
 async def case_for_evidence(
     dispatcher: CollectingDispatcher, tracker: Tracker
@@ -416,6 +436,7 @@ class ActionSaveEvidence(Action):
             "captured_at": values["evidence_seen_at"] or None,
             "author": values["evidence_author"] or None,
             "excerpt": values["evidence_excerpt"] or None,
+            "published_at": values["evidence_published_at"] or None,
         }
         try:
             record = await call(repository().add_evidence, code, item, actor="chat")

@@ -1,7 +1,8 @@
 """« Rédiger ma plainte » : the complaint to the procureur, drafted from the case file.
 
-The form asks only what the stored case does not hold (identity, address, tribunal, the story,
-the statements to quote); each answer is written to the case at once. After a summary and the
+The form asks only what the stored case does not hold (identity, date and place of birth, which
+the doctor may skip, address, tribunal, the story, the statements to quote); each answer is
+written to the case at once. After a summary and the
 doctor's « oui », the letter is rendered (PDF and DOCX), kept encrypted in the case, and
 offered through expiring download links, with a short version in the chat.
 """
@@ -116,6 +117,8 @@ class ValidateComplaintForm(FormValidationAction):
             if not reading.ok:
                 dispatcher.utter_message(response=f"utter_complaint_{reading.error}")
                 return {question: None}
+            if reading.note:
+                dispatcher.utter_message(response=f"utter_complaint_{reading.note}")
             if reading.patch:
                 await call(repo.update_case, code, dict(reading.patch), actor="chat", today=today())
             if reading.evidence:

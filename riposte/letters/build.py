@@ -14,16 +14,21 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from riposte.advice import PRESS_OFFENSES, Advice, advise
+from riposte.advice import PRESS_OFFENSES, Advice, Qualification, advise
 from riposte.case import Case, Evidence, load_case
-from riposte.deadlines import compute_deadline
+from riposte.deadlines import (
+    compute_deadline,
+    holiday_key,
+    last_working_day_on_or_before,
+    weekday_key,
+)
 from riposte.knowledge import LETTER_KINDS, Knowledge, Messages
 from riposte.knowledge import load as load_knowledge
 from riposte.letters.environment import get_environment
@@ -34,6 +39,17 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 PRIVATE_CHANNELS = frozenset({"email", "sms"})
 NO_CONTACT_OFFENSES = frozenset({"threat", "doxxing", "harassment"})
 RIGHT_OF_REPLY_MONTHS = 3
+# Offences for which the employer may file a complaint on the doctor's behalf, with the
+# doctor's written consent (art. 15-3-4 of the code de procédure pénale: art. 222-1, 222-9 to
+# 222-13, 222-15, 222-16, 222-17, 222-18, 322-1, 322-3 and 433-3 of the code pénal). Neither
+# harassment, insult, defamation, outrage nor doxxing (223-1-1) is among them.
+EMPLOYER_COMPLAINT_OFFENSES = frozenset({"threat", "malicious_messages"})
+# The complementary penalty of suspending the accounts used (art. 131-35-1 of the code pénal,
+# as amended by loi n° 2024-449 of 21 May 2024, in force from 23 May 2024): a penalty cannot
+# apply to facts committed before it existed.
+ACCOUNT_SUSPENSION_FROM = date(2024, 5, 23)
+# Non-public insult and defamation: contraventions of the code pénal, not press délits.
+PRIVATE_VARIANTS = ("private", "private_discriminatory")
 _PATH_PART = re.compile(r"([a-z_]+)(\[\*\])?")
 
 
@@ -149,6 +165,91 @@ def load_requirements() -> Requirements:
                 raise ValueError(f"requirements.yml: kinds.{kind}: unknown check {check}")
         kinds[kind] = requirement
     return Requirements(field_labels=labels, option_labels=option_labels, kinds=kinds)
+
+
+@dataclass(frozen=True)
+class MotiveParagraphs:
+    """How one discriminatory qualification cites the paragraph of its motive."""
+
+    article: str
+    marker: str
+    texts: Mapping[str, str]
+    blank: str
+    choices: str
+
+
+@dataclass(frozen=True)
+class Motives:
+    """The motive groups (origin… / sex…, disability) and their paragraphs per qualification."""
+
+    labels: Mapping[str, str]
+    patterns: Mapping[str, re.Pattern[str]]
+    paragraphs: Mapping[tuple[str, str], MotiveParagraphs]
+
+
+def _word_pattern(words: list[str]) -> re.Pattern[str]:
+    parts = [re.escape(word).replace(r"\*", r"\w*").replace(r"\?", "?") for word in words]
+    # Lexicon-style alternatives "(a|b)" and optional letters "e?" keep their meaning.
+    parts = [part.replace(r"\(", "(?:").replace(r"\)", ")").replace(r"\|", "|") for part in parts]
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+
+
+@functools.lru_cache(maxsize=1)
+def load_motives() -> Motives:
+    """The motive data (data/motives.yml, read and checked once)."""
+    data = _read("motives.yml")
+    groups: Mapping[str, Any] = data["groups"]
+    labels = {key: str(group["label"]) for key, group in groups.items()}
+    patterns = {
+        key: _word_pattern([str(word) for word in group["words"]]) for key, group in groups.items()
+    }
+    paragraphs: dict[tuple[str, str], MotiveParagraphs] = {}
+    for offense, variants in data["paragraphs"].items():
+        for variant, node in variants.items():
+            texts = {str(k): str(v) for k, v in node["texts"].items()}
+            if set(texts) != set(labels):
+                raise ValueError(f"motives.yml: paragraphs.{offense}.{variant}: one text per group")
+            paragraphs[(offense, variant)] = MotiveParagraphs(
+                article=str(node["article"]),
+                marker=str(node["marker"]).lower(),
+                texts=texts,
+                blank=str(node["blank"]),
+                choices=str(node["choices"]),
+            )
+    return Motives(labels=labels, patterns=patterns, paragraphs=paragraphs)
+
+
+def find_motive(texts: list[str]) -> str | None:
+    """The motive group the statements point to, or None when none or both are found."""
+    from riposte.nlp import fold
+
+    motives = load_motives()
+    folded = " ".join(fold(text) for text in texts if text)
+    found = {key for key, pattern in motives.patterns.items() if pattern.search(folded)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _is_alternative(text: str, marker: str) -> bool:
+    return marker in " ".join(text.lower().split())
+
+
+def resolve_texts(q: Qualification, motive: str | None) -> Qualification:
+    """`q` citing one paragraph only: the motive's, or a blank to fill when it is unknown.
+
+    The knowledge files give both paragraphs of a discriminatory qualification, one per line
+    (for the advice); a letter must never cite alternative paragraphs.
+    """
+    rule = load_motives().paragraphs.get((q.offense, q.variant))
+    if rule is None or not any(_is_alternative(text, rule.marker) for text in q.texts):
+        return q
+    texts: list[str] = []
+    chosen = rule.texts[motive] if motive is not None else rule.blank
+    for text in q.texts:
+        if not _is_alternative(text, rule.marker):
+            texts.append(text)
+        elif chosen not in texts:
+            texts.append(chosen)
+    return replace(q, texts=tuple(texts))
 
 
 # --------------------------------------------------------------------------- missing fields
@@ -403,7 +504,11 @@ def check_letter(
 
 @dataclass(frozen=True)
 class Exhibit:
-    """One piece of evidence, numbered in chronological order of capture."""
+    """One piece of evidence, numbered in chronological order of capture.
+
+    `index` is the item's 0-based position in the case's evidence list (the index the advice
+    engine uses in `prescription.statements`).
+    """
 
     number: int
     url: str | None
@@ -412,6 +517,51 @@ class Exhibit:
     excerpt: str | None
     file: str | None
     sha256: str | None
+    index: int = 0
+    published_at: date | None = None
+
+
+@dataclass(frozen=True)
+class StatementDeadline:
+    """A dated statement of a press offence and its own prescription deadline (art. 65)."""
+
+    exhibit: Exhibit
+    published_at: date
+    deadline: date
+    expired: bool
+
+
+@dataclass(frozen=True)
+class QuotedStatement:
+    """A statement the complaint quotes; `deadline` is None when it is not dated."""
+
+    exhibit: Exhibit
+    deadline: date | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What a letter says about one qualification's deadline.
+
+    open_statements  dated statements still open, earliest deadline first
+    old_statements   dated statements whose deadline has passed, oldest first
+    date_used        which date the engine counted from ("statements", "last_seen",
+                     "first_published" or None)
+    limit            the first deadline the doctor must meet (the earliest open statement's,
+                     else the qualification's)
+    act_by           the last working day on or before `limit`
+    weekday, holiday `limit`'s French weekday, and the name of the public holiday on it
+    act_by_weekday   `act_by`'s French weekday
+    """
+
+    open_statements: tuple[StatementDeadline, ...] = ()
+    old_statements: tuple[StatementDeadline, ...] = ()
+    date_used: str | None = None
+    limit: date | None = None
+    act_by: date | None = None
+    weekday: str | None = None
+    holiday: str | None = None
+    act_by_weekday: str | None = None
 
 
 @dataclass(frozen=True)
@@ -459,6 +609,8 @@ def _exhibits(evidence: tuple[Evidence, ...]) -> list[Exhibit]:
             excerpt=evidence[i].excerpt,
             file=evidence[i].file,
             sha256=evidence[i].sha256,
+            index=i,
+            published_at=evidence[i].published_at,
         )
         for number, i in enumerate(order, start=1)
     ]
@@ -500,6 +652,109 @@ def _platform_info(kb: Knowledge, key: str) -> PlatformInfo:
     )
 
 
+def _day(value: Any) -> date | None:
+    """A date from an ISO text (the advice JSON, the victim's fields), or None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value.strip():
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _working_day(day: date, kb: Knowledge) -> tuple[date, str, str | None, str]:
+    """The last working day on or before `day`; `day`'s French weekday and holiday name; the
+    French weekday of that working day.
+
+    There is no extension when a press deadline falls on a Saturday, a Sunday or a public
+    holiday (riposte/deadlines.py): the letters say to act by the working day before.
+    """
+    holiday = holiday_key(day)
+    act_by = last_working_day_on_or_before(day)
+    return (
+        act_by,
+        kb.messages.raw(f"words.weekdays.{weekday_key(day)}"),
+        kb.messages.raw(f"words.holidays.{holiday}") if holiday else None,
+        kb.messages.raw(f"words.weekdays.{weekday_key(act_by)}"),
+    )
+
+
+def _timings(advice: Advice, exhibits: list[Exhibit], kb: Knowledge) -> dict[str, Timing]:
+    """Each qualification's deadline as the letters tell it, keyed by offence.
+
+    Reads the advice's JSON contract (`prescription.statements`, `date_used`), so that a letter
+    never computes a deadline the advice does not give; the day to act by is the last working
+    day on or before the first deadline (`riposte.deadlines`, as the advice's `act_by`).
+    """
+    by_index = {exhibit.index: exhibit for exhibit in exhibits}
+    out: dict[str, Timing] = {}
+    rows = advice.to_dict()["qualifications"]
+    for q, row in zip(advice.qualifications, rows, strict=True):
+        rx: Mapping[str, Any] = row["prescription"]
+        items: list[StatementDeadline] = []
+        for st in rx.get("statements") or []:
+            exhibit = by_index.get(st.get("evidence"))
+            published, deadline = _day(st.get("published_at")), _day(st.get("deadline"))
+            if exhibit is None or published is None or deadline is None:
+                continue
+            items.append(StatementDeadline(exhibit, published, deadline, st.get("expired") is True))
+        still_open = sorted(
+            (i for i in items if not i.expired), key=lambda i: (i.deadline, i.exhibit.number)
+        )
+        old = sorted(
+            (i for i in items if i.expired), key=lambda i: (i.published_at, i.exhibit.number)
+        )
+        limit = still_open[0].deadline if still_open else q.prescription.deadline
+        act_by: date | None = None
+        weekday: str | None = None
+        holiday: str | None = None
+        act_by_weekday: str | None = None
+        if limit is not None:
+            act_by, weekday, holiday, act_by_weekday = _working_day(limit, kb)
+        out[q.offense] = Timing(
+            open_statements=tuple(still_open),
+            old_statements=tuple(old),
+            date_used=rx.get("date_used"),
+            limit=limit,
+            act_by=act_by,
+            weekday=weekday,
+            holiday=holiday,
+            act_by_weekday=act_by_weekday,
+        )
+    return out
+
+
+def _account_suspension(case: Case, retained: list[Qualification]) -> bool:
+    """Whether the complaint asks for the suspension of the accounts used (art. 131-35-1).
+
+    Only for a délit committed through an online service (not an e-mail or an SMS), and not
+    when every known date of the facts is before the penalty existed.
+    """
+    incident = case.incident
+    if incident is None or not any(q.variant not in PRIVATE_VARIANTS for q in retained):
+        return False
+    if incident.platforms and all(p in PRIVATE_CHANNELS for p in incident.platforms):
+        return False
+    known = [
+        day
+        for day in (
+            incident.first_published,
+            incident.last_seen,
+            *(item.published_at for item in case.evidence),
+        )
+        if day is not None
+    ]
+    return not known or max(known) >= ACCOUNT_SUSPENSION_FROM
+
+
 def build_context(
     case: Case, kind: str, today: date, options: LetterOptions, advice: Advice
 ) -> dict[str, Any]:
@@ -508,13 +763,27 @@ def build_context(
     incident = case.incident
     victim = case.victim
     exhibits = _exhibits(case.evidence)
-    quals = list(advice.qualifications)
+    motive = None
+    if incident is not None and incident.discriminatory:
+        motive = find_motive([e.excerpt or "" for e in exhibits] + [incident.summary or ""])
+    quals = [resolve_texts(q, motive) for q in advice.qualifications]
     open_quals = [q for q in quals if q.is_open]
     expired = [q for q in quals if not q.is_open]
     retained = open_quals if kind == "procureur" else quals
     # Public press offences (1881 law) follow the strict "one statement, one qualification"
     # rule; their non-public forms are contraventions of the code pénal, listed with the rest.
-    press = [q for q in retained if q.press_offense and q.variant != "private"]
+    press = [q for q in retained if q.press_offense and q.variant not in PRIVATE_VARIANTS]
+    press_q = press[0] if press else None
+    timing = _timings(advice, exhibits, kb)
+    old_statements = list(timing[press_q.offense].old_statements) if press_q else []
+    old_indexes = {item.exhibit.index for item in old_statements}
+    open_deadlines = (
+        {item.exhibit.index: item.deadline for item in timing[press_q.offense].open_statements}
+        if press_q
+        else {}
+    )
+    colleague = bool(incident and incident.author.relation == "colleague")
+    employer = [q for q in open_quals if q.offense in EMPLOYER_COMPLAINT_OFFENSES and not colleague]
     platform_key = _platform_key(case, options)
     name_parts = [victim.title, victim.first_name, surname(victim.last_name or "")]
     right_of_reply_deadline = None
@@ -537,13 +806,34 @@ def build_context(
         "qualifications": retained,
         "all_qualifications": quals,
         "expired_qualifications": expired,
-        "press_qualification": press[0] if press else None,
+        "press_qualification": press_q,
+        "press_texts": list(press_q.texts) if press_q else [],
+        "motive": load_motives().labels[motive] if motive else None,
+        "motive_rules": [
+            load_motives().paragraphs[(q.offense, q.variant)]
+            for q in retained
+            if q.texts != next(a.texts for a in advice.qualifications if a.offense == q.offense)
+        ],
         "other_qualifications": [q for q in retained if q not in press[:1]],
         "deadline_qualifications": [q for q in retained if q.press_offense and q.is_open],
         "offenses": [q.offense for q in retained],
-        "has_delit": any(q.variant != "private" for q in retained),
+        "has_delit": any(q.variant not in PRIVATE_VARIANTS for q in retained),
+        "private_variants": PRIVATE_VARIANTS,
         "exhibits": exhibits,
         "statements": [e for e in exhibits if e.excerpt],
+        "press_statements": [
+            QuotedStatement(e, open_deadlines.get(e.index))
+            for e in exhibits
+            if e.excerpt and e.index not in old_indexes
+        ],
+        "old_statements": old_statements,
+        "timing": timing,
+        "birth_date": _day(victim.birth_date),
+        "birth_place": _text(victim.birth_place),
+        "account_suspension": kind == "procureur" and _account_suspension(case, retained),
+        "employer_qualifications": employer,
+        "employer_excluded": colleague,
+        "own_complaint_qualifications": [q for q in open_quals if q not in employer],
         "chronology": _chronology(case, exhibits),
         "steps_done": list(case.steps_done),
         "court_city": case.court_city or victim.city,

@@ -19,6 +19,8 @@ from riposte.letters.model import Document
 # The questions of the complaint form, in the order they are asked (domain.yml).
 QUESTIONS: tuple[str, ...] = (
     "letter_name",
+    "letter_birth_date",
+    "letter_birth_place",
     "letter_address",
     "letter_city",
     "letter_court_city",
@@ -30,6 +32,42 @@ MAX_NAME = 100
 MAX_ADDRESS = 200
 MAX_SUMMARY = 10_000
 MAX_STATEMENT = 5_000
+MAX_DATE_ANSWER = 200
+# A birth date gives an age of at least this many years (a doctor), and a year from MIN_YEAR.
+MIN_AGE = 18
+MIN_YEAR = 1900
+# Answers that skip an optional question (the letter then leaves a blank to fill by hand).
+_SKIP = (
+    "passer",
+    "passe",
+    "je passe",
+    "on passe",
+    "sauter",
+    "suivant",
+    "plus tard",
+    "pas maintenant",
+    "je prefere ne pas",
+    "je ne prefere pas",
+    "je ne veux pas",
+    "je ne souhaite pas",
+    "non",
+    "non merci",
+    "aucun",
+    "aucune",
+    "rien",
+    "je ne sais pas",
+    "je sais pas",
+    "inconnu",
+    "inconnue",
+    "laisser en blanc",
+    "laisse en blanc",
+    "laissez en blanc",
+    "en blanc",
+    "je le completerai",
+    "je la completerai",
+    "je completerai",
+    "-",
+)
 _TITLES = re.compile(
     r"^(?:dr|docteur|docteure|pr|professeur|professeure|mme|m|madame|monsieur)\.?\s+", re.IGNORECASE
 )
@@ -39,11 +77,16 @@ _SAME = ("meme", "oui", "idem", "pareil", "la meme", "ma ville", "c'est ca", "d'
 
 @dataclass(frozen=True)
 class Reading:
-    """What an answer gives: a merge patch for the case (or an evidence item), or an error."""
+    """What an answer gives: a merge patch for the case (or an evidence item), or an error.
+
+    `note` names a message to send although the answer is accepted (an optional question
+    skipped: the letter will leave a blank).
+    """
 
     patch: Mapping[str, Any] | None = None
     evidence: Mapping[str, Any] | None = None
     error: str | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -61,6 +104,10 @@ def questions_for(case: Mapping[str, Any]) -> list[str]:
     asked: list[str] = []
     if not (_text(victim.get("first_name")) and _text(victim.get("last_name"))):
         asked.append("letter_name")
+    if not _text(victim.get("birth_date")):
+        asked.append("letter_birth_date")
+    if not _text(victim.get("birth_place")):
+        asked.append("letter_birth_place")
     if not _text(victim.get("address")):
         asked.append("letter_address")
     if not (_text(victim.get("postal_code")) and _text(victim.get("city"))):
@@ -83,11 +130,45 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?\n\t")
 
 
+def is_skip(text: str) -> bool:
+    """True for an answer that skips an optional question (« passer », « je préfère pas »)."""
+    folded = _fold(" ".join(text.split()))
+    return any(re.match(rf"{re.escape(word)}(?![\w'])", folded) for word in _SKIP)
+
+
+def _read_birth_date(clean: str, today: date) -> Reading:
+    from riposte.nlp.dates import parse_french_date
+    from riposte.nlp.evidence import is_future_date
+
+    if len(clean) > MAX_DATE_ANSWER:
+        return Reading(error="too_long")
+    day = parse_french_date(clean, today)
+    if day is None:
+        future = is_future_date(clean, today)
+        return Reading(error="birth_date_future" if future else "birth_date_unreadable")
+    adult = date(today.year - MIN_AGE, today.month, min(today.day, 28))
+    if day.year < MIN_YEAR or day > adult:
+        return Reading(error="birth_date_implausible")
+    return Reading({"victim": {"birth_date": day.isoformat()}})
+
+
 def read_answer(
     question: str, text: str, case: Mapping[str, Any], today: date | None = None
 ) -> Reading:
     """Read the answer to `question`; the patch keeps what was typed, exactly."""
     clean = " ".join(text.split())
+    if question in ("letter_birth_date", "letter_birth_place"):
+        if not clean:
+            return Reading(error="empty")
+        if is_skip(clean):
+            return Reading(note="birth_skipped")
+        if question == "letter_birth_place":
+            if len(clean) > MAX_NAME:
+                return Reading(error="too_long")
+            return Reading({"victim": {"birth_place": clean}})
+        from riposte.clock import today as france_today
+
+        return _read_birth_date(clean, today or france_today())
     if question == "letter_first_published":
         from riposte.clock import today as france_today
         from riposte.nlp.dates import parse_french_date
@@ -156,9 +237,13 @@ def summary_text(case: Mapping[str, Any]) -> str:
     if len(story) > 300:
         story = story[:300].rstrip() + "…"
     name = " ".join(p for p in (victim.get("first_name"), victim.get("last_name")) if p)
+    blank = m.raw("chat.blank")
+    birth_date = _text(victim.get("birth_date"))
     return m.get(
         "chat.summary",
         name=name,
+        birth_date=_date_num(birth_date) if birth_date else blank,
+        birth_place=_text(victim.get("birth_place")) or blank,
         address=victim.get("address") or "",
         postal_code=victim.get("postal_code") or "",
         city=victim.get("city") or "",
@@ -167,6 +252,15 @@ def summary_text(case: Mapping[str, Any]) -> str:
         statements=len(statements),
         exhibits=len(case.get("evidence") or []),
     )
+
+
+def _date_num(iso: str) -> str:
+    from riposte.letters.filters import date_num
+
+    try:
+        return date_num(date.fromisoformat(iso))
+    except ValueError:
+        return iso
 
 
 def short_text(document: Document) -> str:

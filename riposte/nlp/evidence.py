@@ -1,4 +1,5 @@
-"""Read the answers of the evidence form: a URL, when it was seen, who wrote it, what it says.
+"""Read the answers of the evidence form: a URL, when it was seen, who wrote it, what it says,
+and when it was published or sent.
 
 Pure functions (no Rasa): each returns an `Answer` with the value to store, or the key of the
 French message that explains what is wrong (riposte/knowledge/conversation.yml, `evidence`).
@@ -18,6 +19,25 @@ from riposte.nlp.dates import parse_french_date
 MAX_URL = 2_000
 MAX_AUTHOR = 200
 MAX_EXCERPT = 5_000
+MAX_DATE_ANSWER = 200
+# "Le même jour": the statement was published the day it was seen.
+SAME_DAY = (
+    "le meme jour",
+    "meme jour",
+    "le jour meme",
+    "meme date",
+    "la meme date",
+    "pareil",
+    "idem",
+)
+# A date far enough ahead to read any explicit date the rules drop as "in the future".
+_FAR_FUTURE = dt.date(9000, 1, 1)
+# Words that only name days to come ("demain", "dans trois jours", "la semaine prochaine").
+_FUTURE_WORDS = re.compile(
+    r"\b(?:demain|apres-demain|apres demain|prochain|prochaine|a venir"
+    r"|dans (?:un|une|deux|trois|quatre|cinq|six|sept|huit|dix|quinze|[0-9]+) "
+    r"(?:jours?|semaines?|mois|ans?))\b"
+)
 NONE_ANSWERS = (
     "aucun",
     "aucune",
@@ -89,7 +109,8 @@ def read_seen_at(text: str, now: dt.datetime) -> Answer:
         return Answer(local_now.replace(microsecond=0).isoformat())
     day = parse_french_date(text, local_now.date())
     if day is None:
-        return Answer(error="seen_unreadable")
+        future = is_future_date(text, local_now.date())
+        return Answer(error="seen_in_future" if future else "seen_unreadable")
     hour = minute = 0
     found = _TIME.search(_strip_dates(folded))
     if found:
@@ -125,3 +146,52 @@ def read_excerpt(text: str) -> Answer:
     if len(clean) > MAX_EXCERPT:
         return Answer(error="excerpt_too_long")
     return Answer(clean)
+
+
+def is_future_date(text: str, today: dt.date) -> bool:
+    """True when `text` names an explicit date after `today` (which `parse_french_date` drops).
+
+    Only meaningful once `parse_french_date(text, today)` found nothing: relative expressions
+    ("hier") are read from `today` and are never in the future.
+    """
+    if _FUTURE_WORDS.search(_fold(text)):
+        return True
+    day = parse_french_date(text, _FAR_FUTURE, fallback=False)
+    return day is not None and day > today
+
+
+def read_published_at(text: str, seen_at: str | None, now: dt.datetime) -> Answer:
+    """When the statement was published or sent: a French date, as an ISO date (AAAA-MM-JJ).
+
+    "je ne sais pas" gives "" (unknown); "le même jour" gives the day it was seen. The date is
+    never after today, nor after the day the doctor saw the statement.
+    """
+    clean = " ".join(text.split())
+    if len(clean) > MAX_DATE_ANSWER:
+        return Answer(error="published_unreadable")
+    if is_none_answer(clean):
+        return Answer("")
+    today = now.astimezone(ZONE).date()
+    seen_day = _seen_day(seen_at)
+    folded = _fold(clean)
+    if any(folded == word or folded.startswith(word + " ") for word in SAME_DAY):
+        return Answer(seen_day.isoformat()) if seen_day else Answer(error="published_unreadable")
+    day = parse_french_date(clean, today)
+    if day is None:
+        if is_future_date(clean, today):
+            return Answer(error="published_in_future")
+        return Answer(error="published_unreadable")
+    if seen_day is not None and day > seen_day:
+        return Answer(error="published_after_seen")
+    return Answer(day.isoformat())
+
+
+def _seen_day(seen_at: str | None) -> dt.date | None:
+    """The day (France) of the evidence form's `evidence_seen_at` value, if it is one."""
+    if not seen_at:
+        return None
+    try:
+        seen = dt.datetime.fromisoformat(seen_at)
+    except ValueError:
+        return None
+    return seen.astimezone(ZONE).date() if seen.tzinfo else seen.date()

@@ -301,12 +301,39 @@ async def test_evidence_answers_are_checked(domain: dict[str, Any]) -> None:
         ("validate_evidence_author", "  @troll_42 ", "@troll_42"),
         ("validate_evidence_excerpt", "x" * 50_000, None),
         ("validate_evidence_seen_at", "dans trois jours", None),
+        ("validate_evidence_published_at", "le 20/11/2026", "2026-11-20"),
+        ("validate_evidence_published_at", "je ne sais pas", ""),
+        ("validate_evidence_published_at", "le 3 mars 2030", None),
+        ("validate_evidence_published_at", "<b>{{ 7*7 }}</b>", None),
+        ("validate_evidence_published_at", "x" * 50_000, None),
     ]
     for method, answer, expected in cases:
         dispatcher = CollectingDispatcher()
         result = await getattr(form, method)(answer, dispatcher, tracker, domain)
         assert list(result.values()) == [expected], (method, answer)
         assert bool(dispatcher.messages) == (expected is None), (method, answer)
+
+
+async def test_publication_date_after_the_sighting_or_in_the_future_is_explained(
+    domain: dict[str, Any],
+) -> None:
+    """« De quand date ce message ? » : a clear re-ask, and the other answers are kept."""
+    form = ValidateEvidenceForm()
+    slots = {"evidence_seen_at": "2026-11-20T10:00:00+01:00", "evidence_excerpt": "escroc"}
+    tracker = make_tracker("x", intent="inform", slots=slots)
+    for answer, response in [
+        ("le 22/11/2026", "utter_evidence_published_after_seen"),
+        ("le 3 mars 2030", "utter_evidence_published_in_future"),
+        ("n'importe quoi", "utter_evidence_published_unreadable"),
+    ]:
+        dispatcher = CollectingDispatcher()
+        result = await form.validate_evidence_published_at(answer, dispatcher, tracker, domain)
+        assert result == {"evidence_published_at": None}, answer
+        assert responses(dispatcher) == [response], answer
+        assert response in domain["responses"]
+    dispatcher = CollectingDispatcher()
+    result = await form.validate_evidence_published_at("le même jour", dispatcher, tracker, domain)
+    assert result == {"evidence_published_at": "2026-11-20"}
 
 
 async def test_saved_evidence_is_journaled_in_the_case(domain: dict[str, Any]) -> None:
@@ -316,6 +343,7 @@ async def test_saved_evidence_is_journaled_in_the_case(domain: dict[str, Any]) -
         "evidence_seen_at": "2026-11-23T22:00:00+01:00",
         "evidence_author": "@troll_42",
         "evidence_excerpt": "espèce d'escroc",
+        "evidence_published_at": "2026-11-22",
     }
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("x", slots={**slots, **evidence})
@@ -323,10 +351,11 @@ async def test_saved_evidence_is_journaled_in_the_case(domain: dict[str, Any]) -
     assert message(dispatcher, "utter_evidence_saved")["number"] == 1
     assert slot_events(events) == {name: None for name in evidence}
     item = repository().open_case(code, secret).case.evidence[0]
-    assert (item.url, item.author, item.excerpt) == (
+    assert (item.url, item.author, item.excerpt, item.published_at) == (
         "https://x.com/troll/status/9",
         "@troll_42",
         "espèce d'escroc",
+        datetime.date(2026, 11, 22),
     )
 
 

@@ -23,6 +23,8 @@ from tests.actions.test_triage_actions import make_tracker, responses, slot_even
 
 ANSWERS = {
     "letter_name": "Camille Zorglubin",
+    "letter_birth_date": "12/03/1978",
+    "letter_birth_place": "<i>Rezé</i> {{ 7*7 }}",
     "letter_address": "12 rue des Lilas",
     "letter_city": "44000 Nantes",
     "letter_court_city": "la même",
@@ -83,6 +85,11 @@ async def test_complaint_from_the_chat_end_to_end(domain: dict[str, Any]) -> Non
     assert case["victim"]["last_name"] == "Zorglubin"
     assert (case["victim"]["postal_code"], case["court_city"]) == ("44000", "Nantes")
     assert case["evidence"][0]["excerpt"] == ANSWERS["letter_statement"]
+    # HTML and template syntax are kept as text.
+    assert (case["victim"]["birth_date"], case["victim"]["birth_place"]) == (
+        "1978-03-12",
+        "<i>Rezé</i> {{ 7*7 }}",
+    )
 
     dispatcher = CollectingDispatcher()
     await ActionComplaintSummary().run(dispatcher, tracker, domain)
@@ -121,6 +128,30 @@ async def test_a_bad_answer_is_explained_and_nothing_is_written(domain: dict[str
     assert result == {"letter_city": None}
     assert responses(dispatcher) == ["utter_complaint_city_unreadable"]
     assert repository().open_case(code, secret).to_dict()["victim"].get("city") is None
+
+
+async def test_birth_questions_can_be_skipped_and_refuse_a_future_date(
+    domain: dict[str, Any],
+) -> None:
+    """Optional questions: « passer » writes nothing (the letter leaves a blank); a date in the
+    future is explained and asked again; nothing already recorded is lost."""
+    code, secret, slots = await start_case(domain)
+    slots["case_code"] = code
+    tracker = make_tracker("x", slots=slots)
+    form = ValidateComplaintForm()
+    before = repository().open_case(code, secret).to_dict()
+    for question in ("letter_birth_date", "letter_birth_place"):
+        dispatcher = CollectingDispatcher()
+        validate = getattr(form, f"validate_{question}")
+        assert await validate("je passe", dispatcher, tracker, domain) == {question: "ok"}
+        assert responses(dispatcher) == ["utter_complaint_birth_skipped"]
+    dispatcher = CollectingDispatcher()
+    result = await form.validate_letter_birth_date("le 3 mars 2030", dispatcher, tracker, domain)
+    assert result == {"letter_birth_date": None}
+    assert responses(dispatcher) == ["utter_complaint_birth_date_future"]
+    after = repository().open_case(code, secret).to_dict()
+    assert after == before
+    assert "birth_date" not in after.get("victim", {})
 
 
 async def test_on_telegram_the_complaint_also_comes_as_documents(domain: dict[str, Any]) -> None:

@@ -117,6 +117,10 @@ def test_evidence_added_in_the_chat_is_journaled(bot: Stack) -> None:
     bot.say("case-evidence", "hier vers 21 h 30")
     bot.say("case-evidence", HANDLE)
     replies = bot.say("case-evidence", "« escroc, tu finiras en prison »")
+    assert "De quand date ce message ?" in texts(replies)
+    replies = bot.say("case-evidence", "dans trois jours")  # refused, asked again
+    assert "Cette date est dans le futur" in texts(replies)
+    replies = bot.say("case-evidence", "le même jour")
     assert "Pièce n° 1 enregistrée" in texts(replies)
     with repository(bot) as repo:
         item = repo.open_case(code, secret).case.evidence[0]
@@ -124,6 +128,7 @@ def test_evidence_added_in_the_chat_is_journaled(bot: Stack) -> None:
     assert item.author == HANDLE
     assert item.excerpt == "« escroc, tu finiras en prison »"
     assert item.captured_at is not None
+    assert item.published_at == item.captured_at.date()
 
     # The screenshot, sent from the page the chat links to.
     found = re.search(r"http://localhost:\d+(/pieces/\S+)", texts(replies))

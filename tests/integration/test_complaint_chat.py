@@ -36,7 +36,10 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: A
     assert "Je prépare votre plainte" in texts(replies)
     assert "prénom et nom" in texts(replies)
     answers = [
-        (NAME, "adresse"),
+        (NAME, "date de naissance"),
+        ("le 3 mars 2030", "dans le futur"),  # refused, asked again, nothing lost
+        ("12/03/1978", "lieu de naissance"),
+        ("passer", "adresse"),  # optional: the complaint leaves a blank
         ("12 rue des Lilas", "code postal"),
         ("Nantes", "code postal à 5 chiffres"),  # refused, asked again, nothing lost
         ("44000 Nantes", "tribunal judiciaire"),
@@ -48,6 +51,7 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: A
         replies = bot.say(sender, answer)
         assert expected in texts(replies), (answer, texts(replies))
     assert f"{NAME}, 12 rue des Lilas, 44000 Nantes" in texts(replies)
+    assert "né(e) le 12/03/1978 à ……………" in texts(replies)
     assert [b["payload"] for r in replies for b in r.get("buttons", [])] == ["/affirm", "/deny"]
 
     replies = bot.say(sender, "/affirm")
@@ -65,6 +69,7 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: A
     ).stdout.decode()
     assert "ZORGLUBIN" in text.upper() and "Procureur de la République" in text
     assert "cette généraliste est une escroc" in text
+    assert "12 mars 1978" in text and "signez-la à la main" in text
 
     forged = pdf_url[: pdf_url.rindex(".") - 3] + "AAA.pdf"
     with pytest.raises(urllib.error.HTTPError) as refused:

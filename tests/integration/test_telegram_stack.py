@@ -146,6 +146,8 @@ def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedFake]
         "je suis généraliste libérale",
         "rédiger ma plainte",
         "Camille Zorglubin",
+        "12/03/1978",
+        "passer",
         "12 rue des Lilas",
         "44000 Nantes",
         "la même",

@@ -311,6 +311,7 @@ def test_screenshot_upload_checks_type_and_size_on_both_sides(
         "hier vers 21 h 30",
         "@zorglub_vindicatif",
         "« escroc, tu finiras en prison »",
+        "le même jour",
     ):
         type_and_send(page, bot, text)
     field = page.get_by_label("Joindre la capture d'écran (image ou PDF, 10 Mo au plus)")

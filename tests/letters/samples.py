@@ -75,4 +75,14 @@ SAMPLES: tuple[Sample, ...] = (
     # Physical danger: address published and threat, on Telegram.
     Sample("doxxing_danger", "procureur"),
     Sample("doxxing_danger", "platform_notice"),
+    # Public insults since June, each statement dated: two too old, two still open (the first
+    # open deadline falls on 1 January, a public holiday); birth date and place given.
+    Sample("press_statements_old_open", "procureur"),
+    # Public discriminatory insult whose words show the motive (origin): one paragraph cited;
+    # birth date and place absent (blanks to fill).
+    Sample("discriminatory_insult_origin", "procureur"),
+    Sample("discriminatory_insult_origin", "platform_notice"),
+    # A patient threatens a hospital doctor by e-mail (art. 433-3): the employer may file.
+    Sample("patient_threat", "procureur"),
+    Sample("patient_threat", "functional_protection"),
 )

@@ -16,6 +16,8 @@ FULL = {
         "address": "3 rue Haute",
         "postal_code": "44000",
         "city": "Nantes",
+        "birth_date": "1978-03-12",
+        "birth_place": "Rezé",
     },
     "court_city": "Nantes",
     "incident": {"first_published": "2026-11-02", "summary": "Un compte me traite d'escroc."},
@@ -64,6 +66,69 @@ def test_answers_become_case_patches(question: str, answer: str, patch: dict) ->
     assert chat.read_answer(question, answer, FULL, TODAY) == chat.Reading(patch)
 
 
+def test_birth_data_is_asked_when_absent() -> None:
+    """Date and place of birth complete the complainant's identity (service-public.fr F21613)."""
+    victim = {k: v for k, v in FULL["victim"].items() if not k.startswith("birth")}
+    assert chat.questions_for({**FULL, "victim": victim}) == [
+        "letter_birth_date",
+        "letter_birth_place",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "patch"),
+    [
+        ("letter_birth_date", "12/03/1978", {"victim": {"birth_date": "1978-03-12"}}),
+        ("letter_birth_date", "né le 12 mars 1978", {"victim": {"birth_date": "1978-03-12"}}),
+        ("letter_birth_date", "12/03/78", {"victim": {"birth_date": "1978-03-12"}}),
+        ("letter_birth_place", " Saint-Herblain ", {"victim": {"birth_place": "Saint-Herblain"}}),
+        # Town names that begin like a skip word are places, not skips.
+        ("letter_birth_place", "Nontron", {"victim": {"birth_place": "Nontron"}}),
+        ("letter_birth_place", "Blanc-Mesnil", {"victim": {"birth_place": "Blanc-Mesnil"}}),
+        # HTML and template syntax are kept as typed (the letters print values verbatim).
+        (
+            "letter_birth_place",
+            "<b>Lyon</b> {{ 7*7 }}",
+            {"victim": {"birth_place": "<b>Lyon</b> {{ 7*7 }}"}},
+        ),
+    ],
+)
+def test_birth_answers_become_victim_fields(question: str, answer: str, patch: dict) -> None:
+    assert chat.read_answer(question, answer, FULL, TODAY) == chat.Reading(patch)
+
+
+@pytest.mark.parametrize("question", ["letter_birth_date", "letter_birth_place"])
+@pytest.mark.parametrize(
+    "answer",
+    ["passer", "je préfère ne pas le dire", "non", "Plus tard", "je la compléterai moi-même"],
+)
+def test_birth_questions_can_be_skipped(question: str, answer: str) -> None:
+    """Optional: a skip writes nothing and the complaint leaves a blank to fill by hand."""
+    assert chat.read_answer(question, answer, FULL, TODAY) == chat.Reading(note="birth_skipped")
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        ("le 3 mars 2030", "birth_date_future"),
+        ("demain", "birth_date_future"),
+        ("hier", "birth_date_implausible"),
+        ("12/03/2015", "birth_date_implausible"),
+        ("bof", "birth_date_unreadable"),
+        ("{{ 7*7 }}", "birth_date_unreadable"),
+        ("<script>alert(1)</script>", "birth_date_unreadable"),
+        ("1" * 50_000, "too_long"),
+        ("   ", "empty"),
+    ],
+)
+def test_bad_birth_dates_are_refused(answer: str, error: str) -> None:
+    assert chat.read_answer("letter_birth_date", answer, FULL, TODAY).error == error
+
+
+def test_long_birth_place_is_refused() -> None:
+    assert chat.read_answer("letter_birth_place", "x" * 50_000, FULL, TODAY).error == "too_long"
+
+
 def test_statement_becomes_an_evidence_item() -> None:
     reading = chat.read_answer("letter_statement", "« escroc »\nligne 2", FULL, TODAY)
     assert reading == chat.Reading(evidence={"excerpt": "« escroc »\nligne 2"})
@@ -90,6 +155,11 @@ def test_bad_answers_are_explained(question: str, answer: str, error: str) -> No
 def test_summary_shows_what_the_complaint_will_say() -> None:
     text = chat.summary_text(FULL)
     assert "Camille Martin, 3 rue Haute, 44000 Nantes" in text
+    assert "né(e) le 12/03/1978 à Rezé" in text
+    victim = {k: v for k, v in FULL["victim"].items() if not k.startswith("birth")}
+    assert "né(e) le …………… (à compléter à la main) à …" in chat.summary_text(
+        {**FULL, "victim": victim}
+    )
     assert "tribunal judiciaire : Nantes" in text
     assert "propos cités : 1" in text
 

@@ -1,0 +1,45 @@
+"""The forms' slot lists live in domain.yml and in Python: they must stay the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.case import EVIDENCE_SLOTS
+from riposte.letters import chat
+
+
+@pytest.mark.parametrize(
+    ("form", "slots"),
+    [("evidence_form", EVIDENCE_SLOTS), ("complaint_form", chat.QUESTIONS)],
+)
+def test_form_slots_match_the_python_lists(
+    domain: dict[str, Any], form: str, slots: tuple[str, ...]
+) -> None:
+    assert domain["forms"][form]["required_slots"] == list(slots)
+    for slot in slots:
+        mapping = domain["slots"][slot]["mappings"][0]
+        assert mapping["type"] == "from_text", slot
+        assert mapping["conditions"] == [{"active_loop": form, "requested_slot": slot}]
+        assert f"utter_ask_{slot}" in domain["responses"], slot
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        # riposte.nlp.evidence.read_published_at
+        "utter_evidence_published_unreadable",
+        "utter_evidence_published_in_future",
+        "utter_evidence_published_after_seen",
+        # riposte.letters.chat.read_answer, birth questions
+        "utter_complaint_birth_date_unreadable",
+        "utter_complaint_birth_date_future",
+        "utter_complaint_birth_date_implausible",
+        "utter_complaint_birth_skipped",
+        "utter_complaint_too_long",
+        "utter_complaint_empty",
+    ],
+)
+def test_every_reading_error_has_a_french_response(domain: dict[str, Any], response: str) -> None:
+    assert domain["responses"][response][0]["text"].strip()
