@@ -29,6 +29,15 @@ def test_fallback_offers_the_main_choices_as_buttons(stack: Stack) -> None:
     assert all(b["payload"].startswith("/") for b in buttons)
 
 
+@pytest.mark.parametrize("answer", ["oui", "non"])
+def test_a_yes_or_no_with_nothing_to_answer_offers_the_main_choices(
+    stack: Stack, answer: str
+) -> None:
+    replies = stack.say(f"t-first-{answer}", answer)
+    buttons = [b for r in replies for b in r.get("buttons", [])]
+    assert any(b["payload"] == "/request_help" for b in buttons), replies
+
+
 def test_web_page_is_served_with_security_headers(stack: Stack) -> None:
     with urllib.request.urlopen(stack.url("/", stack.web_port), timeout=10) as response:
         body = response.read().decode()
