@@ -1100,24 +1100,19 @@ def _warnings(
         b.warn(
             "warnings.public_assumed_public" if facts.public else "warnings.public_assumed_private"
         )
-    for key in facts.before_law:
-        offense = b.kb.offenses[key]
-        assert offense.not_before is not None
-        b.warn(
-            "warnings.before_law",
-            label=offense.label,
-            date=format_date(offense.not_before),
-            law=offense.not_before_law,
-        )
-    for key in facts.start_date_exempt:
-        offense = b.kb.offenses[key]
-        assert offense.not_before is not None
-        b.warn(
-            "warnings.start_date_exempt",
-            label=offense.label,
-            date=format_date(offense.not_before),
-            law=offense.not_before_law,
-        )
+    for warning, offense_keys in (
+        ("warnings.before_law", facts.before_law),
+        ("warnings.start_date_exempt", facts.start_date_exempt),
+    ):
+        for key in offense_keys:
+            offense = b.kb.offenses[key]
+            assert offense.not_before is not None
+            b.warn(
+                warning,
+                label=offense.label,
+                date=format_date(offense.not_before),
+                law=offense.not_before_law,
+            )
     if facts.outrage_not_about_work:
         b.warn("warnings.outrage_not_about_work")
     if facts.outrage_possible:

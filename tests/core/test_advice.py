@@ -13,8 +13,8 @@ import pytest
 from riposte.advice import Advice, advise
 from riposte.case import CaseError, load_case
 from riposte.knowledge import load
+from tests.core.cases import TODAY, case_advice
 
-TODAY = date(2026, 11, 24)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
 FIXTURE_NAMES = sorted(p.stem for p in FIXTURES.glob("*.json"))
 REPORT_OR_REMOVAL = {
@@ -35,18 +35,7 @@ def fixture(name: str, today: date = TODAY) -> Advice:
 
 
 def incident(today: date = TODAY, practice: str = "liberal", **fields: Any) -> Advice:
-    """Advice for a one-incident case; defaults: public single insult on X, author unknown."""
-    data: dict[str, Any] = {
-        "platforms": ["x"],
-        "offenses": ["insult"],
-        "first_published": "2026-11-01",
-        "public": True,
-        "volume": "single",
-        "author": {"known": False, "relation": "unknown"},
-    }
-    data.update(fields)
-    case = load_case({"victim": {"practice": practice}, "incident": data}, today=today)
-    return advise(case, today)
+    return case_advice(today, practice, **fields)
 
 
 def keys(advice: Advice) -> list[str]:

@@ -16,34 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
-from riposte.advice import Advice, advise
+from riposte.advice import Advice
 from riposte.case import load_case
 from riposte.knowledge import KNOWLEDGE_DIR, KnowledgeError, load, load_from
 from riposte.nlp.extract import extract_facts
-
-TODAY = date(2026, 11, 24)
-
-
-def case_advice(
-    today: date = TODAY,
-    practice: str = "liberal",
-    evidence: list[dict[str, Any]] | None = None,
-    **fields: Any,
-) -> Advice:
-    """Advice for a one-incident case; defaults: public single insult on X, author unknown."""
-    data: dict[str, Any] = {
-        "platforms": ["x"],
-        "offenses": ["insult"],
-        "first_published": "2026-11-01",
-        "public": True,
-        "volume": "single",
-        "author": {"known": False, "relation": "unknown"},
-    }
-    data.update(fields)
-    raw: dict[str, Any] = {"victim": {"practice": practice}, "incident": data}
-    if evidence is not None:
-        raw["evidence"] = evidence
-    return advise(load_case(raw, today=today), today)
+from tests.core.cases import TODAY, case_advice
 
 
 def private_insult(**fields: Any) -> Advice:
