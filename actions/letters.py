@@ -113,7 +113,13 @@ class ValidateComplaintForm(FormValidationAction):
         repo = repository()
         try:
             current = (await call(repo.read_case, code, actor="chat")).to_dict()
-            reading = chat.read_answer(question, str(value or ""), current, today())
+            reading = chat.read_answer(
+                question,
+                str(value or ""),
+                current,
+                today(),
+                statement=tracker.get_slot("letter_statement"),
+            )
             if not reading.ok:
                 dispatcher.utter_message(response=f"utter_complaint_{reading.error}")
                 return {question: None}
@@ -127,7 +133,7 @@ class ValidateComplaintForm(FormValidationAction):
             log.error("complaint answer not recorded: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
             return {question: None}
-        return {question: "ok"}
+        return {question: reading.keep or "ok"}
 
 
 def _validator(question: str) -> Any:
@@ -232,5 +238,7 @@ class ActionCorrectComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_complaint_correct")
-        questions = [q for q in chat.QUESTIONS if q != "letter_statement"]
+        questions = [
+            q for q in chat.QUESTIONS if q not in ("letter_statement", "letter_statement_date")
+        ]
         return [*_reset(), SlotSet("letter_missing", questions)]

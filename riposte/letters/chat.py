@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from riposte.letters.build import load_messages
@@ -27,6 +27,7 @@ QUESTIONS: tuple[str, ...] = (
     "letter_first_published",
     "letter_summary",
     "letter_statement",
+    "letter_statement_date",
 )
 MAX_NAME = 100
 MAX_ADDRESS = 200
@@ -87,6 +88,7 @@ class Reading:
     evidence: Mapping[str, Any] | None = None
     error: str | None = None
     note: str | None = None
+    keep: str | None = None  # kept in the slot for the next question (a statement awaits its date)
 
     @property
     def ok(self) -> bool:
@@ -119,7 +121,7 @@ def questions_for(case: Mapping[str, Any]) -> list[str]:
     if not _text(incident.get("summary")):
         asked.append("letter_summary")
     if not any(_text(item.get("excerpt")) for item in case.get("evidence") or []):
-        asked.append("letter_statement")
+        asked += ["letter_statement", "letter_statement_date"]
     return asked
 
 
@@ -152,10 +154,41 @@ def _read_birth_date(clean: str, today: date) -> Reading:
     return Reading({"victim": {"birth_date": day.isoformat()}})
 
 
+def _read_statement_date(clean: str, statement: str | None, today: date | None) -> Reading:
+    """The date of the quoted statement; « je ne sais pas » or « passer » records it undated."""
+    from riposte.clock import ZONE
+    from riposte.clock import today as france_today
+    from riposte.nlp.evidence import read_published_at
+
+    if not statement:
+        return Reading()
+    if not clean:
+        return Reading(error="empty")
+    if is_skip(clean):
+        return Reading(evidence={"excerpt": statement})
+    day = today or france_today()
+    answer = read_published_at(clean, None, datetime(day.year, day.month, day.day, 12, tzinfo=ZONE))
+    if not answer.ok:
+        return Reading(error=answer.error)
+    if not answer.value:
+        return Reading(evidence={"excerpt": statement})
+    return Reading(evidence={"excerpt": statement, "published_at": answer.value})
+
+
 def read_answer(
-    question: str, text: str, case: Mapping[str, Any], today: date | None = None
+    question: str,
+    text: str,
+    case: Mapping[str, Any],
+    today: date | None = None,
+    *,
+    statement: str | None = None,
 ) -> Reading:
-    """Read the answer to `question`; the patch keeps what was typed, exactly."""
+    """Read the answer to `question`; the patch keeps what was typed, exactly.
+
+    The statement (« propos exacts ») is recorded with the answer to the next question, its
+    date (`statement`: the quote kept from the question before): the evidence journal only
+    appends, and each statement has its own prescription deadline.
+    """
     clean = " ".join(text.split())
     if question in ("letter_birth_date", "letter_birth_place"):
         if not clean:
@@ -223,7 +256,9 @@ def read_answer(
             return Reading(error="empty")
         if len(quoted) > MAX_STATEMENT:
             return Reading(error="statement_long")
-        return Reading(evidence={"excerpt": quoted})
+        return Reading(keep=quoted)
+    if question == "letter_statement_date":
+        return _read_statement_date(clean, statement, today)
     raise ValueError(f"unknown complaint question {question!r}")
 
 

@@ -30,6 +30,7 @@ ANSWERS = {
     "letter_court_city": "la même",
     "letter_summary": "Depuis le 2 novembre, des dizaines de comptes me traitent d'escroc.",
     "letter_statement": "« cette généraliste est une escroc »",
+    "letter_statement_date": "le 20/11",
 }
 
 
@@ -80,11 +81,16 @@ async def test_complaint_from_the_chat_end_to_end(domain: dict[str, Any]) -> Non
     for question, answer in ANSWERS.items():
         dispatcher = CollectingDispatcher()
         result = await getattr(form, f"validate_{question}")(answer, dispatcher, tracker, domain)
-        assert result == {question: "ok"}, (question, responses(dispatcher))
+        # The statement waits in its slot for its date, then both are recorded together.
+        kept = answer if question == "letter_statement" else "ok"
+        assert result == {question: kept}, (question, responses(dispatcher))
+        tracker.slots.update(result)
     case = repository().open_case(code, secret).to_dict()
     assert case["victim"]["last_name"] == "Zorglubin"
     assert (case["victim"]["postal_code"], case["court_city"]) == ("44000", "Nantes")
-    assert case["evidence"][0]["excerpt"] == ANSWERS["letter_statement"]
+    assert [(e["excerpt"], e.get("published_at")) for e in case["evidence"]] == [
+        (ANSWERS["letter_statement"], "2026-11-20")
+    ]
     # HTML and template syntax are kept as text.
     assert (case["victim"]["birth_date"], case["victim"]["birth_place"]) == (
         "1978-03-12",

@@ -45,7 +45,9 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: A
         ("44000 Nantes", "tribunal judiciaire"),
         ("la même", "Racontez les **faits**"),
         ("Depuis le 2 novembre, des dizaines de comptes me traitent d'escroc.", "propos exacts"),
-        ("« cette généraliste est une escroc »", "Est-ce juste ?"),
+        ("« cette généraliste est une escroc »", "De quand datent ces propos"),
+        ("la semaine prochaine", "dans le futur"),  # refused, asked again, the quote kept
+        ("il y a une semaine", "Est-ce juste ?"),
     ]
     for answer, expected in answers:
         replies = bot.say(sender, answer)

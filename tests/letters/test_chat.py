@@ -29,7 +29,11 @@ def test_only_what_the_case_lacks_is_asked() -> None:
     assert chat.questions_for({}) == list(chat.QUESTIONS)
     assert chat.questions_for(FULL) == []
     partial = {**FULL, "victim": {**FULL["victim"], "address": " "}, "evidence": [{"url": "u"}]}
-    assert chat.questions_for(partial) == ["letter_address", "letter_statement"]
+    assert chat.questions_for(partial) == [
+        "letter_address",
+        "letter_statement",
+        "letter_statement_date",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -129,9 +133,41 @@ def test_long_birth_place_is_refused() -> None:
     assert chat.read_answer("letter_birth_place", "x" * 50_000, FULL, TODAY).error == "too_long"
 
 
-def test_statement_becomes_an_evidence_item() -> None:
-    reading = chat.read_answer("letter_statement", "« escroc »\nligne 2", FULL, TODAY)
-    assert reading == chat.Reading(evidence={"excerpt": "« escroc »\nligne 2"})
+def test_statement_waits_for_its_date_then_becomes_an_evidence_item() -> None:
+    """Art. 65 of the 1881 law: each statement prescribes from its own publication (S124)."""
+    quoted = chat.read_answer("letter_statement", "« escroc »\nligne 2", FULL, TODAY)
+    assert quoted == chat.Reading(keep="« escroc »\nligne 2")
+    dated = chat.read_answer(
+        "letter_statement_date", "le 20/11", FULL, TODAY, statement=quoted.keep
+    )
+    assert dated == chat.Reading(
+        evidence={"excerpt": "« escroc »\nligne 2", "published_at": "2026-11-20"}
+    )
+    relative = chat.read_answer(
+        "letter_statement_date", "il y a trois jours", FULL, TODAY, statement="« escroc »"
+    )
+    assert relative.evidence == {"excerpt": "« escroc »", "published_at": "2026-11-21"}
+
+
+@pytest.mark.parametrize("answer", ["je ne sais pas", "passer", "aucune idée"])
+def test_a_statement_of_unknown_date_is_recorded_undated(answer: str) -> None:
+    reading = chat.read_answer("letter_statement_date", answer, FULL, TODAY, statement="« escroc »")
+    assert reading == chat.Reading(evidence={"excerpt": "« escroc »"})
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        ("bof", "published_unreadable"),
+        ("le 3 mars 2030", "published_in_future"),
+        ("le même jour", "published_unreadable"),  # no sighting to be the same day as
+        ("x" * 50_000, "published_unreadable"),
+        ("   ", "empty"),
+    ],
+)
+def test_bad_statement_dates_are_refused_and_the_statement_kept(answer: str, error: str) -> None:
+    reading = chat.read_answer("letter_statement_date", answer, FULL, TODAY, statement="« escroc »")
+    assert reading.error == error and reading.evidence is None
 
 
 @pytest.mark.parametrize(
