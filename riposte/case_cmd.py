@@ -277,6 +277,8 @@ def render_case_text(record: CaseRecord) -> str:
                 url=ev.item.url or _msg("show_unknown"),
             )
         )
+        if ev.item.published_at:
+            lines.append(_msg("show_evidence_published", date=_fr(ev.item.published_at)))
         if ev.has_file:
             lines.append(
                 _msg(

@@ -64,7 +64,9 @@ def format_datetime(value: datetime | str) -> str:
     return f"{text} UTC{value.strftime('%z')[:3]}:{value.strftime('%z')[3:]}"
 
 
-def format_date(value: date) -> str:
+def format_date(value: date | str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return value.strftime("%d/%m/%Y")
 
 
@@ -138,6 +140,7 @@ def _pieces(
                 "sha256": item.sha256,
                 "url": item.url,
                 "captured_at": item.captured_at.isoformat() if item.captured_at else None,
+                "published_at": item.published_at.isoformat() if item.published_at else None,
                 "recorded_at": ev.recorded_at.isoformat(),
                 "author": item.author,
                 "excerpt": item.excerpt,

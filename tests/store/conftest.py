@@ -101,6 +101,7 @@ def sample_case() -> dict[str, Any]:
             {
                 "url": "https://x.com/troll_quixotique/status/1",
                 "captured_at": "2026-06-02T09:15:00+02:00",
+                "published_at": "2026-06-01",
                 "author": "@troll_quixotique",
                 "excerpt": "charlatan patenté",
                 "file": "captures/capture-zorglubin.png",

@@ -81,6 +81,7 @@ def test_every_fingerprint_matches_the_files_in_the_zip(bundle: tuple[str, Path]
     assert bordereau["pieces"][3]["file"] is None and bordereau["pieces"][3]["sha256"] is None
     assert bordereau["pieces"][0]["url"] == "https://x.com/troll_quixotique/status/1"
     assert bordereau["pieces"][0]["captured_at"] == "2026-06-02T09:15:00+02:00"
+    assert [p["published_at"] for p in bordereau["pieces"]] == ["2026-06-01", None, None, None]
     assert bordereau["pieces"][0]["recorded_at"] == "2026-11-24T09:30:00+00:00"
 
 
@@ -133,6 +134,7 @@ def test_pdf_bordereau_lists_every_piece_in_french(bundle: tuple[str, Path]) -> 
         assert hashlib.sha256(content).hexdigest() in text
     assert "https://x.com/troll_quixotique/status/1" in text
     assert "Capture effectuée le : 02/06/2026 09:15 UTC+02:00" in text
+    assert "Publié ou envoyé le : 01/06/2026" in text
     assert "« charlatan patenté »" in text
     assert "aucun fichier joint" in text
     assert "Page 1 sur" in text
@@ -166,6 +168,7 @@ def test_template_escapes_html_and_is_strict() -> None:
         "sha256": None,
         "url": "https://e.org/<script>alert(1)</script>",
         "captured_at": None,
+        "published_at": None,
         "recorded_at": "2026-11-24T09:30:00+00:00",
         "author": "<b>x</b>",
         "excerpt": "a & b",

@@ -90,6 +90,7 @@ def test_show_text_is_french_and_audited(
     assert out.startswith(f"Dossier {code}\n")
     assert "Victime : Dr Camille Zorglubin" in out
     assert "Journal des preuves :" in out and "sans fichier" in out
+    assert "publié ou envoyé le 01/06/2026" in out and out.count("publié ou envoyé") == 1
     assert hashlib.sha256(FILE_CONTENTS[0]).hexdigest() in out
     assert "☑ Conserver les preuves" in out
     with CaseRepository(config) as repo:
