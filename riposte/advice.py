@@ -891,15 +891,23 @@ def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
     platforms = [b.kb.platforms[p] for p in incident.platforms]
     if not any(p.public and not p.reply_in_place for p in platforms):
         return
-    if incident.first_published is None:
+    start = b.case.latest_publication()
+    if start is None:
         b.step("right_of_reply")
         return
-    limit = compute_deadline(incident.first_published, RIGHT_OF_REPLY_MONTHS, b.today)
-    if not limit.expired:
-        b.step(
-            "right_of_reply",
-            b.msg.get("step_notes.right_of_reply_deadline", deadline=format_date(limit.deadline)),
+    limit = compute_deadline(start, RIGHT_OF_REPLY_MONTHS, b.today)
+    if limit.expired:
+        return
+    deadline = format_date(limit.deadline)
+    if start != incident.first_published:
+        note = b.msg.get(
+            "step_notes.right_of_reply_deadline_statement",
+            deadline=deadline,
+            published=format_date(start),
         )
+    else:
+        note = b.msg.get("step_notes.right_of_reply_deadline", deadline=deadline)
+    b.step("right_of_reply", note)
 
 
 def day_with_weekday(msg: Messages, day: date) -> str:

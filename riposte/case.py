@@ -108,6 +108,13 @@ class Case:
     steps_done: tuple[str, ...] = ()
     court_city: str | None = None
 
+    def latest_publication(self) -> date | None:
+        """The latest known publication: a dated statement, else the first publication. The
+        right of reply runs three months from each publication (art. 13 of the 1881 law)."""
+        dated = [item.published_at for item in self.evidence if item.published_at is not None]
+        first = self.incident.first_published if self.incident is not None else None
+        return max([*dated, *([first] if first is not None else [])], default=None)
+
     def to_dict(self) -> dict[str, Any]:
         """The case in the JSON format of the schema (absent values omitted)."""
         out: dict[str, Any] = {}

@@ -431,14 +431,15 @@ def _check_right_of_reply_open(c: _Check) -> LetterError | None:
         return _refuse(c.messages.raw("checks.right_of_reply_private"))
     if platform.reply_in_place:
         return _refuse(c.messages.get("checks.right_of_reply_in_place", label=platform.label))
-    if incident.first_published is not None:
-        limit = compute_deadline(incident.first_published, RIGHT_OF_REPLY_MONTHS, c.today)
+    start = c.case.latest_publication()
+    if start is not None:
+        limit = compute_deadline(start, RIGHT_OF_REPLY_MONTHS, c.today)
         if limit.expired:
             return _refuse(
                 c.messages.get(
                     "checks.right_of_reply_expired",
                     deadline=date_num(limit.deadline),
-                    start=date_num(incident.first_published),
+                    start=date_num(start),
                 )
             )
     return None
@@ -787,9 +788,10 @@ def build_context(
     platform_key = _platform_key(case, options)
     name_parts = [victim.title, victim.first_name, surname(victim.last_name or "")]
     right_of_reply_deadline = None
-    if incident is not None and incident.first_published is not None:
+    reply_start = case.latest_publication()
+    if reply_start is not None:
         right_of_reply_deadline = compute_deadline(
-            incident.first_published, RIGHT_OF_REPLY_MONTHS, today
+            reply_start, RIGHT_OF_REPLY_MONTHS, today
         ).deadline
     return {
         "kind": kind,

@@ -738,6 +738,27 @@ def test_right_of_reply_gives_its_deadline() -> None:
     assert "01/01/2027" in step(advice, "right_of_reply").why
 
 
+def test_right_of_reply_runs_from_the_latest_dated_statement() -> None:
+    """Art. 13 of the 1881 law: three months from each publication (a campaign's later
+    statements keep the reply open after the first one's months are over)."""
+    fields: dict[str, Any] = {
+        "offenses": ["defamation"],
+        "platforms": ["blog"],
+        "first_published": "2026-07-01",
+    }
+    old_only = case_advice(evidence=[{"excerpt": "a", "published_at": "2026-07-01"}], **fields)
+    assert "right_of_reply" not in keys(old_only)
+    later = case_advice(
+        evidence=[
+            {"excerpt": "a", "published_at": "2026-07-01"},
+            {"excerpt": "b", "published_at": "2026-11-10"},
+        ],
+        **fields,
+    )
+    why = step(later, "right_of_reply").why
+    assert "10/02/2027" in why and "publiés le 10/11/2026" in why
+
+
 # --------------------------------------------------------------------------- steps done
 
 

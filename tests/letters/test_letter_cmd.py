@@ -255,6 +255,22 @@ def test_right_of_reply_after_three_months_is_refused() -> None:
         )
 
 
+def test_right_of_reply_runs_from_the_latest_dated_statement(load_sample: LoadCase) -> None:
+    """Art. 13 of the 1881 law: three months from each publication, so a later statement
+    keeps the reply open (and its letter gives that statement's deadline)."""
+    data = load_sample("liberal_named_defamation")
+    first = data["incident"]["first_published"]
+    data["evidence"] = [
+        {**item, "published_at": first} for item in data.get("evidence") or [{"excerpt": "x"}]
+    ]
+    data["evidence"].append(
+        {"url": "https://e.org/2", "excerpt": "« encore »", "published_at": "2026-12-20"}
+    )
+    later = TODAY.replace(year=2027, month=2)
+    document = build_letter(data, "right_of_reply", later, LetterOptions(reply_text="Réponse."))
+    assert "au plus tard le 20 mars 2027" in document.section_text("draft")
+
+
 def test_several_platforms_need_a_choice(load_sample: LoadCase) -> None:
     data = load_sample("hospital_raid_contre_x")
     data["incident"]["platforms"] = ["x", "facebook"]
