@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TQDM_DISABLE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu bench profile lock clean
+.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu eval-understanding bench profile lock clean
 
 help: ## Affiche cette aide
 	@echo "Riposte — commandes disponibles :"
@@ -78,6 +78,9 @@ test-conversations: $(MODEL) ## Tests de conversation (tests/test_*.yml)
 	  --fail-on-prediction-errors --out var/results
 
 test: validate test-unit test-conversations ## Installe ce qu'il faut et passe tous les tests
+
+eval-understanding: $(MODEL) ## Compréhension mesurée sur le jeu de test indépendant (tests/understanding)
+	$(BIN)/python -m riposte.nlp.evaluation --out var/understanding-eval.json
 
 eval-nlu: $(STAMP) ## Validation croisée du NLU (3 plis) : F1 par intention
 	@rm -rf var/nlu-eval

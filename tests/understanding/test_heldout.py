@@ -1,0 +1,119 @@
+"""The held-out understanding set: never trained on, scored honestly, and a floor under the
+scores so that a change that makes Riposte understand less fails here.
+
+The set (heldout.yml) was written from etiquettes.md alone, without the training data or the
+lexicon. Scores: `make eval-understanding` (or `python -m riposte.nlp.evaluation`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+from riposte.nlp import evaluation
+from riposte.nlp.evaluation import Description, HeldOut, Request, load_heldout
+from riposte.nlp.extract import Facts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Measured on 2026-12-06 by `python -m riposte.nlp.evaluation --facts-only`; a change that
+# lowers one of them fails. Raise them when understanding improves, never lower them.
+FLOORS = {
+    "danger_recall": 0.27,  # measured 0.279
+    "danger_false_alarm_rate_max": 0.02,  # measured 0.012
+    "offenses_micro_f1": 0.49,  # measured 0.493
+    "platforms_exact": 0.90,  # measured 0.900
+    "lawful_left_without_offence": 0.84,  # measured 0.846
+}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", letters))
+
+
+@pytest.fixture(scope="module")
+def heldout() -> HeldOut:
+    return load_heldout()
+
+
+@pytest.fixture(scope="module")
+def result(heldout: HeldOut) -> dict:
+    return evaluation.evaluate(heldout, model=None)
+
+
+def test_the_set_is_large_and_covers_every_label(heldout: HeldOut) -> None:
+    descriptions = heldout.descriptions
+    assert len(descriptions) >= 200 and len(heldout.requests) >= 50
+    for key in evaluation.OFFENSES:
+        assert sum(key in d.offenses for d in descriptions) >= 10, key
+    assert sum(not d.offenses for d in descriptions) >= 0.15 * len(descriptions)
+    assert sum(d.danger for d in descriptions) >= 40
+
+
+def test_no_held_out_sentence_is_in_the_training_data(heldout: HeldOut) -> None:
+    trained: set[str] = set()
+    for path in (ROOT / "data").rglob("*.yml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            for line in str(item.get("examples") or "").splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                if text:
+                    trained.add(_fold(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)))
+    held = [x.text for x in heldout.descriptions] + [x.text for x in heldout.requests]
+    assert not [t for t in held if _fold(t) in trained]
+
+
+def test_scores_count_hits_misses_and_false_alarms() -> None:
+    """The scoring itself, on three hand-made descriptions with known answers."""
+    items = [
+        Description("a", "", frozenset({"x"}), frozenset({"insult"}), False, _labels()),
+        Description("b", "", frozenset({"sms"}), frozenset({"threat"}), True, _labels()),
+        Description("c", "", frozenset(), frozenset(), False, _labels(public=True)),
+    ]
+    found = [
+        Facts(platforms=["x"], offenses=["insult", "defamation"], urgent=False),
+        Facts(platforms=["sms"], offenses=[], urgent=None),
+        Facts(platforms=[], offenses=["insult"], urgent=True, public=True),
+    ]
+    scored = evaluation.score_facts(items, found)
+    s = scored.scores
+    assert s["offenses"]["insult"] == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1}
+    assert s["offenses"]["threat"]["recall"] == 0.0
+    assert s["offenses_micro"]["precision"] == round(1 / 3, 4)
+    assert s["platforms_exact"] == 1.0 and s["offenses_exact"] == 0.0
+    assert s["danger"] == {"recall": 0.0, "false_alarm_rate": 0.5, "urgent": 1, "not_urgent": 2}
+    assert scored.misses["danger_missed"] == ["b"]
+    assert scored.misses["danger_false_alarm"] == ["c"]
+    assert s["lawful_left_without_offence"] == 0.0
+    assert s["public"] == {"accuracy": 1.0, "support": 1}
+
+
+def test_intent_scores_count_the_fallback() -> None:
+    items = [Description(i, "", frozenset(), frozenset(), False, _labels()) for i in "ab"]
+    requests = [Request("r1", "", "draft_complaint"), Request("r2", "", "draft_complaint")]
+    scores = evaluation.score_intents(
+        items, requests, ["describe_situation", "nlu_fallback"], ["draft_complaint", "faq"]
+    )
+    assert scores["requests_right_intent"] == 0.5 and scores["requests_missed"] == ["r2"]
+    assert scores["descriptions_to_fallback"] == 1
+    assert scores["descriptions_as_description"] == 0.5
+
+
+def test_understanding_does_not_fall_below_its_floor(result: dict) -> None:
+    s = result["scores"]
+    assert s["danger"]["recall"] >= FLOORS["danger_recall"], result["misses"]["danger_missed"]
+    assert s["danger"]["false_alarm_rate"] <= FLOORS["danger_false_alarm_rate_max"]
+    assert s["offenses_micro"]["f1"] >= FLOORS["offenses_micro_f1"]
+    assert s["platforms_exact"] >= FLOORS["platforms_exact"]
+    assert s["lawful_left_without_offence"] >= FLOORS["lawful_left_without_offence"]
+
+
+def _labels(**said: object) -> dict[str, object]:
+    labels: dict[str, object] = dict.fromkeys(evaluation.SINGLE_LABELS)
+    labels.update(said)
+    return labels
