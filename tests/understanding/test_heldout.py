@@ -2,25 +2,29 @@
 scores so that a change that makes Riposte understand less fails here.
 
 The set (heldout.yml) was written from etiquettes.md alone, without the training data or the
-lexicon. Scores: `make eval-understanding` (or `python -m riposte.nlp.evaluation`).
+lexicon. Scores: `make eval-understanding` (or `python bench/eval_understanding.py`).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
 import yaml
 
-from riposte.nlp import evaluation
-from riposte.nlp.evaluation import Description, HeldOut, Request, load_heldout
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import eval_understanding as evaluation  # noqa: E402
+from eval_understanding import Description, HeldOut, Request, load_heldout
+
 from riposte.nlp.extract import Facts
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Measured on 2026-12-06 by `python -m riposte.nlp.evaluation --facts-only`; a change that
+# Measured on 2026-12-06 by `python bench/eval_understanding.py --facts-only`; a change that
 # lowers one of them fails. Raise them when understanding improves, never lower them.
 FLOORS = {
     "danger_recall": 0.27,  # measured 0.279

@@ -4,8 +4,8 @@ The held-out set (tests/understanding/heldout.yml) is written from the label def
 alone (tests/understanding/etiquettes.md) and never trained on. Each description carries the
 facts a reader finds in it; each request, the intent it must reach.
 
-    python -m riposte.nlp.evaluation [--heldout FILE] [--model FILE | --facts-only]
-                                     [--out FILE] [--today AAAA-MM-JJ]
+    python bench/eval_understanding.py [--heldout FILE] [--model FILE | --facts-only]
+                                       [--out FILE] [--today AAAA-MM-JJ]
 
 prints a French table and writes the scores as JSON (`make eval-understanding`). The facts
 are read by `extract_facts`, as the chat reads a first message; the intents by the trained
@@ -28,7 +28,7 @@ import yaml
 
 from riposte.nlp.extract import Facts, extract_facts
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "understanding" / "heldout.yml"
 MODEL = ROOT / "models" / "riposte.tar.gz"
 OUT = ROOT / "var" / "understanding-eval.json"
@@ -75,26 +75,82 @@ class HeldOut:
     requests: tuple[Request, ...]
 
 
+PLATFORMS = frozenset(
+    {
+        "x",
+        "facebook",
+        "instagram",
+        "tiktok",
+        "linkedin",
+        "youtube",
+        "telegram",
+        "whatsapp",
+        "snapchat",
+        "reddit",
+        "google_reviews",
+        "review_site",
+        "forum",
+        "blog",
+        "email",
+        "sms",
+        "other",
+    }
+)
+ALLOWED: dict[str, set[object]] = {
+    "volume": {"single", "repeated", "raid", None},
+    "public": {True, False, None},
+    "author_relation": {"patient", "colleague", "unknown", "other", None},
+    "discriminatory": {True, False, None},
+}
+FIELDS = ("id", "text", "platforms", "offenses", "danger", *SINGLE_LABELS)
+
+
+def read_description(item: Mapping[str, Any]) -> Description:
+    """One annotated description (held-out set or corpus), checked against the label guide
+    (tests/understanding/etiquettes.md): a missing field or unknown value names the item."""
+    where = item.get("id", "?")
+    missing = [name for name in FIELDS if name not in item]
+    if missing:
+        raise ValueError(f"{where}: missing {missing}")
+    if not str(item["text"] or "").strip():
+        raise ValueError(f"{where}: empty text")
+    offenses = frozenset(item["offenses"] or [])
+    platforms = frozenset(item["platforms"] or [])
+    if offenses - set(OFFENSES) or platforms - PLATFORMS:
+        raise ValueError(
+            f"{where}: unknown keys {sorted((offenses - set(OFFENSES)) | (platforms - PLATFORMS))}"
+        )
+    if item["danger"] not in (True, False):
+        raise ValueError(f"{where}: danger must be true or false")
+    for name, allowed in ALLOWED.items():
+        if item[name] not in allowed:
+            raise ValueError(f"{where}: {name} {item[name]!r} is not allowed")
+    return Description(
+        id=str(item["id"]),
+        text=str(item["text"]),
+        platforms=platforms,
+        offenses=offenses,
+        danger=bool(item["danger"]),
+        labels={name: item[name] for name in SINGLE_LABELS},
+    )
+
+
+def load_situations(paths: Iterable[Path]) -> tuple[Description, ...]:
+    """The annotated corpus (data/situations/*.yml, key `situations`)."""
+    items: list[Description] = []
+    for path in paths:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        items.extend(read_description(item) for item in raw.get("situations") or [])
+    ids = [item.id for item in items]
+    if len(ids) != len(set(ids)):
+        raise ValueError("duplicate ids in the corpus")
+    return tuple(items)
+
+
 def load_heldout(path: Path = HELDOUT) -> HeldOut:
     """Read and check the held-out file (unknown keys or values stop with the item's id)."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    descriptions = []
-    for item in raw.get("descriptions") or []:
-        where = item.get("id", "?")
-        offenses = frozenset(item.get("offenses") or [])
-        unknown = offenses - set(OFFENSES)
-        if unknown:
-            raise ValueError(f"{where}: unknown offences {sorted(unknown)}")
-        descriptions.append(
-            Description(
-                id=str(item["id"]),
-                text=str(item["text"]),
-                platforms=frozenset(item.get("platforms") or []),
-                offenses=offenses,
-                danger=bool(item["danger"]),
-                labels={name: item.get(name) for name in SINGLE_LABELS},
-            )
-        )
+    descriptions = [read_description(item) for item in raw.get("descriptions") or []]
     requests = [
         Request(id=str(r["id"]), text=str(r["text"]), intent=str(r["intent"]))
         for r in raw.get("requests") or []
@@ -298,7 +354,7 @@ def evaluate(heldout: HeldOut, model: Path | None, today: dt.date = TODAY) -> di
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m riposte.nlp.evaluation",
+        prog="python bench/eval_understanding.py",
         description="Mesure la compréhension sur le jeu de test indépendant.",
     )
     parser.add_argument("--heldout", type=Path, default=HELDOUT)
