@@ -590,6 +590,9 @@ def _danger(reader: _Reader, offenses: set[str]) -> tuple[bool | None, bool | No
         reader.note("danger.safe(negated)", [h for h in safe_hits if h.negated])
     if "doxxing" in offenses and reader.found("danger", "incitement"):
         physical = True
+    # Recall first: a threat the lexicon recognised is a danger unless the doctor denies it.
+    if "threat" in offenses and not any(not h.negated for h in safe_hits):
+        physical = True
     distress = bool(reader.found("danger", "distress"))
     if physical:
         return True, True

@@ -436,8 +436,18 @@ def test_lawful_criticism(text: str, expected: bool | None) -> None:
             True,
         ),
         ("il m'a menacée de me retrouver à la sortie du cabinet", True, True),
+        # indirect threats and reported death wishes (recall first: 17 and 112 first)
+        ("il a écrit qu'il faudrait l'abattre comme un chien", True, True),
+        ("« tu vas payer » par SMS anonyme chaque nuit", True, True),
+        ("sous une capture de mon agenda : « on sait où la trouver »", True, True),
+        ("il a posté le nom de l'école de mes enfants", True, True),
+        ("le patient a dit à ma secrétaire qu'il allait les tuer toutes les deux", True, True),
+        ("un commentaire : « la prochaine c'est toi »", True, True),
+        ("il m'a envoyé une photo de son fusil", True, True),
         # the doctor's own distress: urgent, but no danger from others
         ("j'ai des idées noires, je pense au suicide", True, None),
+        ("honnêtement j'ai envie d'en finir", True, None),
+        ("je ne vois plus d'issue, je n'ai plus la force de continuer", True, None),
         # denials
         ("je ne suis pas en danger", False, False),
         ("pas de menace de mort, des insultes", False, False),
