@@ -153,6 +153,7 @@ def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedFake]
         "la même",
         "Depuis le 2 novembre, des dizaines de comptes me traitent d'escroc.",
         "« cette généraliste est une escroc »",
+        "il y a une semaine",
     ]
     for number, text in enumerate(said, start=10):
         assert post_update(stack, update(number, text), SECRET) == 200
