@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from riposte.knowledge import OFFENSE_KEYS, PLATFORM_KEYS
 from riposte.nlp.extract import Facts, extract_facts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,18 +36,7 @@ OUT = ROOT / "var" / "understanding-eval.json"
 # The day the descriptions are read on: relative dates do not change any label scored here.
 TODAY = dt.date(2026, 12, 6)
 
-OFFENSES = (
-    "insult",
-    "defamation",
-    "harassment",
-    "threat",
-    "doxxing",
-    "impersonation",
-    "privacy",
-    "outrage",
-    "malicious_messages",
-    "deepfake",
-)
+OFFENSES = OFFENSE_KEYS
 SINGLE_LABELS = ("volume", "public", "author_relation", "discriminatory")
 # Intents that handle a description (the triage starts, or the emergency reply first).
 DESCRIPTION_INTENTS = frozenset({"describe_situation", "report_emergency"})
@@ -75,27 +65,7 @@ class HeldOut:
     requests: tuple[Request, ...]
 
 
-PLATFORMS = frozenset(
-    {
-        "x",
-        "facebook",
-        "instagram",
-        "tiktok",
-        "linkedin",
-        "youtube",
-        "telegram",
-        "whatsapp",
-        "snapchat",
-        "reddit",
-        "google_reviews",
-        "review_site",
-        "forum",
-        "blog",
-        "email",
-        "sms",
-        "other",
-    }
-)
+PLATFORMS = frozenset(PLATFORM_KEYS)
 ALLOWED: dict[str, set[object]] = {
     "volume": {"single", "repeated", "raid", None},
     "public": {True, False, None},
