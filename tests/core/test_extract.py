@@ -438,6 +438,7 @@ def test_lawful_criticism(text: str, expected: bool | None) -> None:
         ("il m'a menacée de me retrouver à la sortie du cabinet", True, True),
         # indirect threats and reported death wishes (recall first: 17 and 112 first)
         ("il a écrit qu'il faudrait l'abattre comme un chien", True, True),
+        ("un patient m'a ecrit sur insta qu'il faudrait m'abattre", True, True),
         ("« tu vas payer » par SMS anonyme chaque nuit", True, True),
         ("sous une capture de mon agenda : « on sait où la trouver »", True, True),
         ("il a posté le nom de l'école de mes enfants", True, True),
