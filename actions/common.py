@@ -8,7 +8,11 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from riposte import clock
+from riposte.nlp.learned import LearnedFacts
 from riposte.triage import FACT_SLOTS
+
+#: The key under which the pipeline's facts model puts what it read (facts_classifier.py).
+LEARNED_FACTS_KEY = "riposte_facts"
 
 
 def today() -> datetime.date:
@@ -29,3 +33,8 @@ def latest_choice(tracker: Tracker) -> str | None:
         if entity.get("entity") == "choice" and isinstance(entity.get("value"), str):
             return str(entity["value"])
     return None
+
+
+def learned_facts(tracker: Tracker) -> LearnedFacts | None:
+    """What the trained facts model read in the latest message (None: it did not read it)."""
+    return LearnedFacts.from_dict(tracker.latest_message.get(LEARNED_FACTS_KEY))

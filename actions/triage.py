@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import sync_case
-from actions.common import fact_slots, latest_choice, latest_text, today
+from actions.common import fact_slots, latest_choice, latest_text, learned_facts, today
 from riposte import triage
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ class ActionAnalyzeSituation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         current = fact_slots(tracker)
-        updates = triage.facts_from_text(latest_text(tracker), current, today())
+        updates = triage.facts_from_text(
+            latest_text(tracker), current, today(), learned_facts(tracker)
+        )
         if tracker.get_intent_of_latest_message() == "report_emergency":
             updates["urgent"] = True
         slots = {**current, **updates}
@@ -105,7 +107,9 @@ class ValidateTriageForm(FormValidationAction):
             updates.update(triage.derive({**current, **updates}))
         else:
             requested = tracker.get_slot("requested_slot")
-            updates = triage.answer_requested(requested, latest_text(tracker), current, today())
+            updates = triage.answer_requested(
+                requested, latest_text(tracker), current, today(), learned_facts(tracker)
+            )
         if not updates:
             # Not understood: say so and count it (the form then asks the question again);
             # from the second miss on, explain why the question matters.

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import random
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,30 +27,30 @@ from typing import Any
 
 import yaml
 
-from riposte.knowledge import OFFENSE_KEYS, PLATFORM_KEYS
+from riposte.knowledge import OFFENSE_KEYS
+from riposte.nlp.corpus import (
+    SINGLE_LABELS,
+    Description,
+    corpus_files,
+    load_situations,
+    read_description,
+)
 from riposte.nlp.extract import Facts, extract_facts
+from riposte.nlp.learned import FactsModel, LearnedFacts, combine
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "understanding" / "heldout.yml"
+CORPUS = ROOT / "data" / "situations"
+FOLDS = 5
+SEED = 42
 MODEL = ROOT / "models" / "riposte.tar.gz"
 OUT = ROOT / "var" / "understanding-eval.json"
 # The day the descriptions are read on: relative dates do not change any label scored here.
 TODAY = dt.date(2026, 12, 6)
 
 OFFENSES = OFFENSE_KEYS
-SINGLE_LABELS = ("volume", "public", "author_relation", "discriminatory")
 # Intents that handle a description (the triage starts, or the emergency reply first).
 DESCRIPTION_INTENTS = frozenset({"describe_situation", "report_emergency"})
-
-
-@dataclass(frozen=True)
-class Description:
-    id: str
-    text: str
-    platforms: frozenset[str]
-    offenses: frozenset[str]
-    danger: bool
-    labels: Mapping[str, Any]  # volume, public, author_relation, discriminatory (None: unsaid)
 
 
 @dataclass(frozen=True)
@@ -63,58 +64,6 @@ class Request:
 class HeldOut:
     descriptions: tuple[Description, ...]
     requests: tuple[Request, ...]
-
-
-PLATFORMS = frozenset(PLATFORM_KEYS)
-ALLOWED: dict[str, set[object]] = {
-    "volume": {"single", "repeated", "raid", None},
-    "public": {True, False, None},
-    "author_relation": {"patient", "colleague", "unknown", "other", None},
-    "discriminatory": {True, False, None},
-}
-FIELDS = ("id", "text", "platforms", "offenses", "danger", *SINGLE_LABELS)
-
-
-def read_description(item: Mapping[str, Any]) -> Description:
-    """One annotated description (held-out set or corpus), checked against the label guide
-    (tests/understanding/etiquettes.md): a missing field or unknown value names the item."""
-    where = item.get("id", "?")
-    missing = [name for name in FIELDS if name not in item]
-    if missing:
-        raise ValueError(f"{where}: missing {missing}")
-    if not str(item["text"] or "").strip():
-        raise ValueError(f"{where}: empty text")
-    offenses = frozenset(item["offenses"] or [])
-    platforms = frozenset(item["platforms"] or [])
-    if offenses - set(OFFENSES) or platforms - PLATFORMS:
-        raise ValueError(
-            f"{where}: unknown keys {sorted((offenses - set(OFFENSES)) | (platforms - PLATFORMS))}"
-        )
-    if item["danger"] not in (True, False):
-        raise ValueError(f"{where}: danger must be true or false")
-    for name, allowed in ALLOWED.items():
-        if item[name] not in allowed:
-            raise ValueError(f"{where}: {name} {item[name]!r} is not allowed")
-    return Description(
-        id=str(item["id"]),
-        text=str(item["text"]),
-        platforms=platforms,
-        offenses=offenses,
-        danger=bool(item["danger"]),
-        labels={name: item[name] for name in SINGLE_LABELS},
-    )
-
-
-def load_situations(paths: Iterable[Path]) -> tuple[Description, ...]:
-    """The annotated corpus (data/situations/*.yml, key `situations`)."""
-    items: list[Description] = []
-    for path in paths:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        items.extend(read_description(item) for item in raw.get("situations") or [])
-    ids = [item.id for item in items]
-    if len(ids) != len(set(ids)):
-        raise ValueError("duplicate ids in the corpus")
-    return tuple(items)
 
 
 def load_heldout(path: Path = HELDOUT) -> HeldOut:
@@ -131,8 +80,39 @@ def load_heldout(path: Path = HELDOUT) -> HeldOut:
     return HeldOut(tuple(descriptions), tuple(requests))
 
 
-def read_facts(texts: Iterable[str], today: dt.date = TODAY) -> list[Facts]:
-    return [extract_facts(text, today) for text in texts]
+def read_facts(
+    texts: Iterable[str], today: dt.date = TODAY, model: FactsModel | None = None
+) -> list[Facts]:
+    """The facts the chat reads: the lexicon's, completed by the trained model when given."""
+    texts = list(texts)
+    lexicon = [extract_facts(text, today) for text in texts]
+    if model is None:
+        return lexicon
+    return [
+        combine(f, learned) for f, learned in zip(lexicon, model.predict_many(texts), strict=True)
+    ]
+
+
+def cross_validate(
+    items: Sequence[Description], folds: int = FOLDS, seed: int = SEED, today: dt.date = TODAY
+) -> list[Facts]:
+    """k-fold cross-validation on the corpus: each item is read by a model trained on the
+    other folds (shuffled with `seed`), then combined with the lexicon as in the chat."""
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    learned: list[LearnedFacts | None] = [None] * len(items)
+    for fold in range(folds):
+        held = sorted(order[fold::folds])
+        kept = set(held)
+        model = FactsModel.train([items[i] for i in order if i not in kept], seed=seed)
+        for index, found in zip(
+            held, model.predict_many([items[i].text for i in held]), strict=True
+        ):
+            learned[index] = found
+    return [
+        combine(extract_facts(item.text, today), found)
+        for item, found in zip(items, learned, strict=True)
+    ]
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
@@ -262,9 +242,33 @@ def _row(label: str, value: str) -> str:
     return f"  {label:<52} {value}"
 
 
+def _summary_lines(s: Mapping[str, Any]) -> list[str]:
+    return [
+        _row("Danger : rappel (urgences repérées)", f"{s['danger']['recall']:.3f}"),
+        _row(
+            "Danger : fausses alertes (part des non urgentes)",
+            f"{s['danger']['false_alarm_rate']:.3f}",
+        ),
+        _row("Infractions : F1 micro", f"{s['offenses_micro']['f1']:.3f}"),
+        _row("Infractions : liste exacte", f"{s['offenses_exact']:.3f}"),
+        _row("Critique licite laissée sans infraction", f"{s['lawful_left_without_offence']:.3f}"),
+    ]
+
+
 def report_text(result: Mapping[str, Any]) -> str:
     s = result["scores"]
-    lines = [
+    lines = []
+    if "cross_validation" in result:
+        cv = result["cross_validation"]
+        lines.append(
+            f"Validation croisée sur le corpus annoté ({cv['folds']} blocs, "
+            f"{cv['situations']} situations, graine {cv['seed']})"
+        )
+        lines.extend(_summary_lines(cv["scores"]))
+    if "lexicon_only" in result:
+        lines.append("Jeu de test indépendant, lexique seul (pour comparaison)")
+        lines.extend(_summary_lines(result["lexicon_only"]))
+    lines += [
         f"Compréhension sur le jeu de test indépendant ({result['descriptions']} descriptions, "
         f"{result['requests']} demandes de plainte)",
         _row("Danger : rappel (urgences repérées)", f"{s['danger']['recall']:.3f}"),
@@ -303,15 +307,33 @@ def report_text(result: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(heldout: HeldOut, model: Path | None, today: dt.date = TODAY) -> dict[str, Any]:
-    facts = read_facts((d.text for d in heldout.descriptions), today)
-    fact_scores = score_facts(heldout.descriptions, facts)
+def evaluate(
+    heldout: HeldOut,
+    model: Path | None,
+    today: dt.date = TODAY,
+    corpus: Sequence[Description] | None = None,
+    folds: int = FOLDS,
+) -> dict[str, Any]:
+    """Scores on the held-out set (lexicon and facts model trained on `corpus`, as in the chat;
+    the lexicon alone for comparison), the corpus's cross-validation, and with a Rasa model the
+    intents."""
+    texts = [d.text for d in heldout.descriptions]
+    facts_model = FactsModel.train(corpus, seed=SEED) if corpus else None
+    fact_scores = score_facts(heldout.descriptions, read_facts(texts, today, facts_model))
     result: dict[str, Any] = {
         "descriptions": len(heldout.descriptions),
         "requests": len(heldout.requests),
         "scores": fact_scores.scores,
         "misses": fact_scores.misses,
     }
+    if corpus:
+        result["lexicon_only"] = score_facts(heldout.descriptions, read_facts(texts, today)).scores
+        result["cross_validation"] = {
+            "folds": folds,
+            "seed": SEED,
+            "situations": len(corpus),
+            "scores": score_facts(corpus, cross_validate(corpus, folds, SEED, today)).scores,
+        }
     if model is not None:
         texts = [d.text for d in heldout.descriptions] + [r.text for r in heldout.requests]
         intents = asyncio.run(_parse_all(model, texts))
@@ -332,6 +354,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--facts-only", action="store_true", help="sans le modèle Rasa")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=TODAY)
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus annoté (entraînement)")
+    parser.add_argument(
+        "--lexicon-only", action="store_true", help="sans le modèle de faits (lexique seul)"
+    )
+    parser.add_argument("--folds", type=int, default=FOLDS, help="blocs de validation croisée")
     args = parser.parse_args(argv)
     model = None if args.facts_only else args.model
     if model is not None and not model.is_file():
@@ -339,7 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Modèle introuvable : {model} (lancez `make train`, ou --facts-only).", file=sys.stderr
         )
         return 2
-    result = evaluate(load_heldout(args.heldout), model, args.today)
+    corpus = None if args.lexicon_only else load_situations(corpus_files(args.corpus))
+    result = evaluate(load_heldout(args.heldout), model, args.today, corpus, args.folds)
     result["date"] = dt.date.today().isoformat()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -19,6 +19,7 @@ import yaml
 from riposte import knowledge
 from riposte.nlp.dates import parse_french_date
 from riposte.nlp.extract import extract_facts
+from riposte.nlp.learned import LearnedFacts, combine
 
 # The questions of the triage form, in the order they are asked (domain.yml, triage_form).
 REQUIRED_SLOTS: tuple[str, ...] = (
@@ -127,23 +128,33 @@ def derive(slots: Mapping[str, Any]) -> dict[str, Any]:
     return updates
 
 
-def facts_from_text(text: str, current: Mapping[str, Any], today: date) -> dict[str, Any]:
-    """Slot updates for everything the message says (plus what follows from it)."""
-    found = extract_facts(text, today).to_slots()
+def facts_from_text(
+    text: str, current: Mapping[str, Any], today: date, learned: LearnedFacts | None = None
+) -> dict[str, Any]:
+    """Slot updates for everything the message says (plus what follows from it).
+
+    `learned` is what the trained facts model read in the same message (Rasa's parse data):
+    it completes the lexicon by the rule of `riposte.nlp.learned.combine`.
+    """
+    found = combine(extract_facts(text, today), learned).to_slots()
     updates = merge(current, found)
     updates.update(derive({**current, **updates}))
     return updates
 
 
 def answer_requested(
-    requested: str | None, text: str, current: Mapping[str, Any], today: date
+    requested: str | None,
+    text: str,
+    current: Mapping[str, Any],
+    today: date,
+    learned: LearnedFacts | None = None,
 ) -> dict[str, Any]:
     """Slot updates from an answer to the question about `requested`.
 
     Everything the text says is kept (a doctor may answer more than asked); when the text
     says nothing about the requested slot, a date or "je ne sais pas" is tried for it.
     """
-    updates = facts_from_text(text, current, today)
+    updates = facts_from_text(text, current, today, learned)
     if requested is None or requested in updates:
         return updates
     if requested == "first_published":

@@ -22,15 +22,10 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
-from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from riposte.channels.intent_override import set_intent
 from riposte.store.codes import find_credentials, normalise_secret, words_besides_credentials
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -86,12 +81,5 @@ class CredentialsIntentClassifier(GraphComponent, IntentClassifier):
         for message in messages:
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if resume_intended(str(message.get(TEXT) or ""), intent):
-                resume = {INTENT_NAME_KEY: RESUME_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-                message.set(INTENT, resume, add_to_output=True)
-                ranking = [
-                    r
-                    for r in message.get(INTENT_RANKING_KEY) or []
-                    if r.get(INTENT_NAME_KEY) != RESUME_INTENT
-                ]
-                message.set(INTENT_RANKING_KEY, [resume, *ranking], add_to_output=True)
+                set_intent(message, RESUME_INTENT)
         return messages
