@@ -46,7 +46,7 @@ $(MODEL): config.yml domain.yml $(DATA) | $(STAMP)
 	@echo "==> Entraînement du modèle (quelques minutes sur 2 cœurs)"
 	@start=$$(date +%s); \
 	$(BIN)/rasa train --config config.yml --domain domain.yml --data data \
-	  --out models --fixed-model-name riposte --quiet; \
+	  --out models --fixed-model-name riposte --quiet || exit 1; \
 	echo "==> Modèle entraîné en $$(( $$(date +%s) - start )) s"
 
 train: $(MODEL) ## Entraîne le modèle si les données ont changé

@@ -9,7 +9,9 @@ the archive is read at run time. For every typed message it
   (`riposte.nlp.learned.combine`, in `riposte.triage.facts_from_text`);
 - sets the intent `report_emergency` when the combined facts say the doctor may be in danger,
   whatever the intent classifier said (recall first: the emergency reply comes before anything
-  else, in every state of the conversation); a resume (case code and secret) keeps its intent;
+  else, in every state of the conversation); a resume (case code and secret) keeps its intent,
+  and so does a request to write the complaint (« rédigez ma plainte pour menaces de mort »):
+  the complaint form gives the emergency reply first itself (actions/letters.py);
 - sets `describe_situation` for a message the intent classifier did not understand
   (`nlu_fallback`, `out_of_scope`) when the facts show a description: an offence, a lawful
   criticism, or a platform in a sentence of at least `MIN_DESCRIPTION_WORDS` words.
@@ -46,8 +48,9 @@ FACTS_KEY = "riposte_facts"  # read by actions/common.py (LEARNED_FACTS_KEY)
 EMERGENCY_INTENT = "report_emergency"
 DESCRIPTION_INTENT = "describe_situation"
 NOT_UNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
-#: Intents the danger rule leaves alone (a case code and its secret are never a danger).
-KEPT_INTENTS = frozenset({"resume_case", EMERGENCY_INTENT})
+#: Intents the danger rule leaves alone: a case code and its secret are never a danger; a
+#: request for the complaint starts the complaint form, which replies to the danger first.
+KEPT_INTENTS = frozenset({"resume_case", "draft_complaint", EMERGENCY_INTENT})
 MIN_DESCRIPTION_WORDS = 5
 MODEL_FILE = "facts-model.joblib"
 
@@ -60,8 +63,10 @@ def decide_intent(intent: str | None, text: str, model: FactsModel) -> tuple[str
         return EMERGENCY_INTENT, learned.as_dict()
     if intent in NOT_UNDERSTOOD:
         words = len(text.split())
-        if facts.offenses or facts.lawful_criticism or (
-            facts.platforms and words >= MIN_DESCRIPTION_WORDS
+        if (
+            facts.offenses
+            or facts.lawful_criticism
+            or (facts.platforms and words >= MIN_DESCRIPTION_WORDS)
         ):
             return DESCRIPTION_INTENT, learned.as_dict()
     return None, learned.as_dict()
@@ -73,7 +78,9 @@ class FactsClassifier(GraphComponent, IntentClassifier):
 
     @classmethod
     def required_components(cls) -> list[type]:
-        return [IntentClassifier]
+        # Placed after the intent classifiers in config.yml; Rasa checks required components
+        # on the training graph, where this component's training needs none of them.
+        return []
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:

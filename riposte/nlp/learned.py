@@ -174,9 +174,7 @@ class FactsModel:
     version: int = FORMAT_VERSION
 
     @classmethod
-    def train(
-        cls, items: Sequence[Description], *, c: float = 8.0, seed: int = 42
-    ) -> FactsModel:
+    def train(cls, items: Sequence[Description], *, c: float = 8.0, seed: int = 42) -> FactsModel:
         """Fit on annotated descriptions (deterministic for a given corpus and seed)."""
         import numpy as np
         from sklearn.linear_model import LogisticRegression
@@ -257,9 +255,7 @@ def combine(lexicon: Facts, learned: LearnedFacts | None) -> Facts:
     kept = list(lexicon.offenses)
     if learned.scores.get(LAWFUL, 0.0) >= LAWFUL_VETO:
         vetoed = [
-            k
-            for k in kept
-            if k not in NOT_VETOED and learned.scores.get(k, 0.0) < OFFENSE_VETO
+            k for k in kept if k not in NOT_VETOED and learned.scores.get(k, 0.0) < OFFENSE_VETO
         ]
         if vetoed:
             kept = [k for k in kept if k not in vetoed]
@@ -276,7 +272,5 @@ def combine(lexicon: Facts, learned: LearnedFacts | None) -> Facts:
             facts.lawful_criticism = False
     if not facts.discriminatory and learned.discriminatory:
         facts.discriminatory = True
-        facts.evidence["model.discriminatory"] = [
-            f"{learned.scores.get(DISCRIMINATORY, 0.0):.2f}"
-        ]
+        facts.evidence["model.discriminatory"] = [f"{learned.scores.get(DISCRIMINATORY, 0.0):.2f}"]
     return facts

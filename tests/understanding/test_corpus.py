@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import eval_understanding as evaluation  # noqa: E402
 from eval_understanding import Description, load_heldout, load_situations
 
+from riposte.knowledge import PLATFORM_KEYS
 from tests.understanding.test_heldout import _fold
 
 CORPUS = sorted((Path(__file__).resolve().parents[2] / "data" / "situations").glob("*.yml"))
@@ -29,7 +30,7 @@ def test_the_corpus_covers_every_label(corpus: tuple[Description, ...]) -> None:
     offenses = Counter(key for item in corpus for key in item.offenses)
     assert all(offenses[key] >= 30 for key in evaluation.OFFENSES), offenses
     platforms = Counter(key for item in corpus for key in item.platforms)
-    assert all(platforms[key] >= 10 for key in evaluation.PLATFORMS), platforms
+    assert all(platforms[key] >= 10 for key in PLATFORM_KEYS), platforms
     assert sum(not item.offenses for item in corpus) >= 0.15 * len(corpus)
     assert sum(item.danger for item in corpus) >= 150
     assert sum(item.labels["discriminatory"] is True for item in corpus) >= 40

@@ -24,14 +24,21 @@ from riposte.nlp.extract import Facts
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Measured on 2026-12-06 by `python bench/eval_understanding.py --facts-only`; a change that
+# Measured on 2026-12-06 by `python bench/eval_understanding.py --facts-only` (the lexicon and
+# the facts model trained on data/situations with the fixed seed, as in the chat); a change that
 # lowers one of them fails. Raise them when understanding improves, never lower them.
 FLOORS = {
-    "danger_recall": 0.55,  # measured 0.559 (0.279 before the danger patterns of 2026-12-06)
-    "danger_false_alarm_rate_max": 0.05,  # measured 0.041 (0.012 before)
-    "offenses_micro_f1": 0.49,  # measured 0.493
+    "danger_recall": 0.79,  # measured 0.794 (lexicon alone 0.559; 0.279 before 2026-12-06)
+    "danger_false_alarm_rate_max": 0.08,  # measured 0.076 (lexicon alone 0.041)
+    "offenses_micro_f1": 0.84,  # measured 0.845 (lexicon alone 0.493)
     "platforms_exact": 0.90,  # measured 0.900
-    "lawful_left_without_offence": 0.84,  # measured 0.846
+    "lawful_left_without_offence": 0.90,  # measured 0.904 (lexicon alone 0.846)
+}
+# The same on the corpus by 5-fold cross-validation (seed 42).
+CROSS_VALIDATION_FLOORS = {
+    "danger_recall": 0.86,  # measured 0.861
+    "danger_false_alarm_rate_max": 0.10,  # measured 0.094
+    "offenses_micro_f1": 0.75,  # measured 0.759
 }
 
 
@@ -48,7 +55,8 @@ def heldout() -> HeldOut:
 
 @pytest.fixture(scope="module")
 def result(heldout: HeldOut) -> dict:
-    return evaluation.evaluate(heldout, model=None)
+    corpus = evaluation.load_situations(evaluation.corpus_files(evaluation.CORPUS))
+    return evaluation.evaluate(heldout, model=None, corpus=corpus)
 
 
 def test_the_set_is_large_and_covers_every_label(heldout: HeldOut) -> None:
@@ -115,6 +123,22 @@ def test_understanding_does_not_fall_below_its_floor(result: dict) -> None:
     assert s["offenses_micro"]["f1"] >= FLOORS["offenses_micro_f1"]
     assert s["platforms_exact"] >= FLOORS["platforms_exact"]
     assert s["lawful_left_without_offence"] >= FLOORS["lawful_left_without_offence"]
+
+
+def test_the_facts_model_adds_to_the_lexicon(result: dict) -> None:
+    """The combination is what the chat uses: it must read more than the lexicon alone."""
+    combined, lexicon = result["scores"], result["lexicon_only"]
+    assert combined["danger"]["recall"] > lexicon["danger"]["recall"]
+    assert combined["offenses_micro"]["f1"] > lexicon["offenses_micro"]["f1"]
+
+
+def test_cross_validation_does_not_fall_below_its_floor(result: dict) -> None:
+    cv = result["cross_validation"]
+    assert cv["folds"] == 5 and cv["situations"] >= 1000
+    s = cv["scores"]
+    assert s["danger"]["recall"] >= CROSS_VALIDATION_FLOORS["danger_recall"]
+    assert s["danger"]["false_alarm_rate"] <= CROSS_VALIDATION_FLOORS["danger_false_alarm_rate_max"]
+    assert s["offenses_micro"]["f1"] >= CROSS_VALIDATION_FLOORS["offenses_micro_f1"]
 
 
 def _labels(**said: object) -> dict[str, object]:
