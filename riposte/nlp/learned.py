@@ -207,15 +207,36 @@ class FactsModel:
         prepared = [_prepare(t) if isinstance(t, str) else "" for t in texts]
         if not prepared:
             return []
-        matrix = self.features.transform(prepared)
-        columns: dict[str, Any] = {}
-        for label, model in self.classifiers.items():
-            if model is not None:
-                columns[label] = model.predict_proba(matrix)[:, 1]
+        import numpy as np
+
+        labels, weights, intercepts = self._stacked()
+        # The same as each classifier's predict_proba (a binary logistic regression is the
+        # sigmoid of its decision function), in one product for all the labels.
+        logits = self.features.transform(prepared) @ weights + intercepts
+        probabilities = 1.0 / (1.0 + np.exp(-np.asarray(logits)))
         return [
-            LearnedFacts({label: float(col[row]) for label, col in columns.items()})
-            for row in range(len(prepared))
+            LearnedFacts({label: float(p) for label, p in zip(labels, row, strict=True)})
+            for row in probabilities
         ]
+
+    def _stacked(self) -> tuple[list[str], Any, Any]:
+        """The classifiers' weights side by side (computed once per loaded model)."""
+        cached = self.__dict__.get("_stacked_weights")
+        if cached is None:
+            import numpy as np
+
+            labels = [label for label, model in self.classifiers.items() if model is not None]
+            models = [self.classifiers[label] for label in labels]
+            weights = np.vstack([m.coef_[0] for m in models]).T  # type: ignore[union-attr]
+            intercepts = np.array([m.intercept_[0] for m in models])  # type: ignore[union-attr]
+            cached = (labels, weights, intercepts)
+            self.__dict__["_stacked_weights"] = cached
+        return cached  # type: ignore[no-any-return]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_stacked_weights", None)  # derived: not saved
+        return state
 
     def predict(self, text: str) -> LearnedFacts:
         if not isinstance(text, str) or not text.strip():
