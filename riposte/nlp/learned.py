@@ -231,7 +231,7 @@ class FactsModel:
             intercepts = np.array([m.intercept_[0] for m in models])  # type: ignore[union-attr]
             cached = (labels, weights, intercepts)
             self.__dict__["_stacked_weights"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
