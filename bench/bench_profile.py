@@ -47,6 +47,7 @@ RASA_PARTS: dict[str, list[tuple[str, str]]] = {
     "  spaCy fr_core_news_md": [("process", "rasa/nlu/utils/spacy_utils.py")],
     "  DIETClassifier": [("process", "rasa/nlu/classifiers/diet_classifier.py")],
     "  ResponseSelector": [("process", "rasa/nlu/selectors/response_selector.py")],
+    "  facts model and lexicon (Riposte)": [("process", "riposte/channels/facts_classifier.py")],
     "policies (all predictions)": [("_predict_next_with_tracker", "rasa/core/processor.py")],
     "  TEDPolicy": [("predict_action_probabilities", "rasa/core/policies/ted_policy.py")],
     "  RulePolicy": [("predict_action_probabilities", "rasa/core/policies/rule_policy.py")],
