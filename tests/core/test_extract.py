@@ -558,6 +558,30 @@ def test_urgency(text: str, urgent: bool | None, physical: bool | None) -> None:
     assert found.physical_danger is physical
 
 
+def test_abattu_is_dejection_unless_it_is_a_wish_to_kill() -> None:
+    # « abattu(e) » alone is the doctor's dejection (or "a lot of work done"), not a danger
+    for text in (
+        "je suis abattue par ces avis",
+        "je suis complètement abattu depuis cette histoire",
+        "on a abattu 62 patients aujourd'hui, record battu",
+        "il y a du boulot à abattre",
+    ):
+        assert facts(text).urgent is None, text
+    # the wish to kill stays a danger: infinitive, subjunctive, passive, « à abattre »
+    for text in (
+        "il a écrit qu'il faudrait l'abattre",
+        "un commentaire dit qu'on l'abatte comme un chien",
+        "elle devrait être abattue",
+        "il mérite d'être abattu",
+        "il faut qu'elle soit abattue",
+        "un médecin à abattre",
+        "il faudrait le castrer",
+        "on va te castrer",
+    ):
+        found = facts(text)
+        assert (found.urgent, found.physical_danger) == (True, True), text
+
+
 # ---------------------------------------------------------------------------------------------
 # Volume, visibility
 # ---------------------------------------------------------------------------------------------
