@@ -21,7 +21,16 @@ engine and the few rules that combine the findings:
 - dates: the words just before a date (or just after) say whether it is the first publication
   ("depuis", "ça a commencé") or the last one ("encore", "le dernier"); a discovery date or a
   date about the doctor's career is ignored; an unlabelled date counts as the first
-  publication, and a later unlabelled one as the last.
+  publication, and a later unlabelled one as the last;
+- platforms: the aliases are matched exactly first. Then each word left over, and each pair
+  of adjacent words written together ("face bouk" -> "facebouk"), is compared with the brand
+  names of `platform_typos` (lexicon.yml), which tolerate a typo: names of 6 to 9 letters
+  allow one edit (a letter missing, added, changed, or two letters swapped), longer names
+  two; the first letter must be right; the words of `platform_context.not_typo`
+  ("twister", "googler") never count, nor a brand name an exception set aside ("j'ai
+  googlé"). Shorter aliases ("fb", "insta", "snap") and ordinary words ("forum", "courriel",
+  "blogue") are matched exactly only: one letter away lie "bloque", "courrier",
+  "réduit" (reddit)... The distances come from rapidfuzz; the verdict per word is cached.
 
 Nothing is loaded at import time; the lexicon is compiled on first use and cached.
 """
@@ -39,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rapidfuzz.distance import OSA
 
 from riposte import clock
 from riposte.knowledge import OFFENSE_KEYS, PLATFORM_KEYS
@@ -100,7 +110,8 @@ LEXICON_KEYS: Mapping[str, frozenset[str]] = {
     "date_cues": frozenset({"first_published", "last_seen", "published", "discovered", "ignore"}),
     "negation": frozenset({"negator", "negator_with_ne", "transparent", "ignore"}),
     "platform_aliases": frozenset(PLATFORM_KEYS),
-    "platform_context": frozenset({"context_only", "before", "after"}),
+    "platform_context": frozenset({"context_only", "before", "after", "not_typo"}),
+    "platform_typos": frozenset(PLATFORM_KEYS),
     "counts": frozenset({"messages", "accounts", "times"}),
 }
 THRESHOLD_KEYS: frozenset[str] = frozenset({"raid_messages", "raid_accounts", "repeated_messages"})
@@ -112,6 +123,8 @@ _WORD_LIST_KEYS: frozenset[tuple[str, str]] = frozenset(
         ("negation", "negator_with_ne"),
         ("negation", "transparent"),
         ("platform_context", "context_only"),
+        ("platform_context", "not_typo"),
+        *(("platform_typos", key) for key in PLATFORM_KEYS),
     }
 )
 
@@ -126,6 +139,10 @@ _HANDLE = re.compile(r"(?<![\w@.])@([A-Za-z0-9_](?:[A-Za-z0-9_.]{0,48}[A-Za-z0-9
 _NEGATION_SPAN = 6  # tokens looked at before a finding
 _CUE_WINDOW = 60  # characters looked at before a date for its label
 _AFTER_WINDOW = 30  # characters looked at after a date
+_TYPO_MIN_LETTERS = 6  # shorter brand names are matched exactly only
+_TYPO_TWO_EDITS = 10  # names this long or longer tolerate two edits, shorter ones one
+_TYPO_MAX_EDITS = 2
+_TYPO_CACHE_SIZE = 4096  # distinct words remembered per lexicon
 
 
 class LexiconError(ValueError):
@@ -208,6 +225,58 @@ class _KeyMatcher:
         return [s for s in found if not any(s[0] < b[1] and b[0] < s[1] for b in blocked)]
 
 
+def _typo_edits(name: str) -> int:
+    """How many edits a brand name tolerates (see the module docstring)."""
+    return _TYPO_MAX_EDITS if len(name) >= _TYPO_TWO_EDITS else 1
+
+
+@dataclass(frozen=True)
+class _TypoMatcher:
+    """Brand names recognised despite a typo ("fcebook", "instgram"), one word at a time."""
+
+    names: Mapping[str, str]  # brand name -> platform key
+    by_initial: Mapping[str, tuple[str, ...]]
+    not_typos: frozenset[str]
+    shortest: int
+    longest: int
+    _cache: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def build(cls, names: Mapping[str, str], not_typos: Iterable[str]) -> _TypoMatcher:
+        by_initial: dict[str, list[str]] = {}
+        for name in sorted(names):
+            by_initial.setdefault(name[0], []).append(name)
+        return cls(
+            names=dict(names),
+            by_initial={initial: tuple(group) for initial, group in by_initial.items()},
+            not_typos=frozenset(not_typos),
+            shortest=min((len(n) - _typo_edits(n) for n in names), default=0),
+            longest=max((len(n) + _typo_edits(n) for n in names), default=0),
+        )
+
+    def key(self, word: str) -> str | None:
+        """The platform whose brand name `word` is (perhaps misspelt), or None."""
+        if not self.shortest <= len(word) <= self.longest:
+            return None
+        if word in self._cache:
+            return self._cache[word]
+        found: str | None = None
+        fewest = _TYPO_MAX_EDITS + 1
+        if word not in self.not_typos:
+            for name in self.by_initial.get(word[0], ()):
+                allowed = _typo_edits(name)
+                if abs(len(word) - len(name)) > allowed:
+                    continue
+                # optimal string alignment: a swap of two neighbouring letters is one edit
+                distance = OSA.distance(word, name, score_cutoff=allowed)
+                if distance <= allowed and distance < fewest:
+                    found, fewest = self.names[name], distance
+        if len(self._cache) >= _TYPO_CACHE_SIZE:
+            self._cache.clear()
+        self._cache[word] = found
+        return found
+
+
 # ---------------------------------------------------------------------------------------------
 # Lexicon loading
 # ---------------------------------------------------------------------------------------------
@@ -254,6 +323,7 @@ class Lexicon:
     platform_matchers: Mapping[str, _KeyMatcher]
     platform_public: Mapping[str, bool]
     context_only: Mapping[str, re.Pattern[str]]  # platform key -> ambiguous aliases
+    typos: _TypoMatcher
     context_before: re.Pattern[str] | None
     context_after: re.Pattern[str] | None
     negators: frozenset[str]
@@ -326,6 +396,14 @@ def _build_lexicon(raw_lexicon: Any, raw_platforms: Any) -> Lexicon:
     for key in (k for (g, k) in entries if g == "platform_aliases"):
         if key not in platforms:
             raise LexiconError(f"lexicon.yml: platform_aliases.{key} is not in platforms.yml")
+    typo_owner: dict[str, str] = {}
+    for (group, key), names in entries.items():
+        for name in names if group == "platform_typos" else ():
+            where = f"lexicon.yml: platform_typos.{key}"
+            if len(name) < _TYPO_MIN_LETTERS:
+                raise LexiconError(f"{where}: {name!r} is too short for typos (exact only)")
+            if typo_owner.setdefault(name, key) != key:
+                raise LexiconError(f"{where}: {name!r} is listed for two platforms")
 
     def words(group: str, key: str) -> frozenset[str]:
         return frozenset(entries.get((group, key), []))
@@ -333,8 +411,16 @@ def _build_lexicon(raw_lexicon: Any, raw_platforms: Any) -> Lexicon:
     ambiguous = words("platform_context", "context_only")
     platform_matchers: dict[str, _KeyMatcher] = {}
     context_only: dict[str, re.Pattern[str]] = {}
+    typo_names: dict[str, str] = {}
     for key, (aliases, _public) in platforms.items():
         extra = entries.get(("platform_aliases", key), [])
+        # a name tolerates typos only if it is an alias here (a custom platforms file may
+        # lack it); the packaged files are checked by the tests
+        typo_names.update(
+            (name, key)
+            for name in entries.get(("platform_typos", key), [])
+            if (name in aliases or name in extra) and name not in ambiguous
+        )
         # Aliases of platforms.yml are literal text: escape the pattern operators.
         literal = [re.sub(r"[*()|?!]", "", a).replace("...", " ") for a in aliases]
         plain = sorted({a for a in literal if a and a not in ambiguous} | set(extra))
@@ -359,11 +445,12 @@ def _build_lexicon(raw_lexicon: Any, raw_platforms: Any) -> Lexicon:
             k: _build_matcher(v, f"lexicon.yml: {k[0]}.{k[1]}")
             for k, v in entries.items()
             if k not in _WORD_LIST_KEYS
-            and k[0] not in ("platform_aliases", "platform_context", "counts")
+            and k[0] not in ("platform_aliases", "platform_typos", "platform_context", "counts")
         },
         platform_matchers=platform_matchers,
         platform_public={key: public for key, (_aliases, public) in platforms.items()},
         context_only=context_only,
+        typos=_TypoMatcher.build(typo_names, words("platform_context", "not_typo")),
         context_before=(
             re.compile(rf"(?<!\w)(?:{'|'.join(map(_pattern_body, before))})\W*$")
             if before
@@ -523,12 +610,53 @@ def _first_key(reader: _Reader, group: str, keys: Iterable[str]) -> tuple[str | 
 # ---------------------------------------------------------------------------------------------
 
 
+def _typo_spans(text: str, typos: _TypoMatcher, covered: bytearray) -> list[tuple[str, int, int]]:
+    """Brand names written with a typo, in the words no exact alias covered: two adjacent
+    words written together first ("you tub"), then each word alone."""
+    found: list[tuple[str, int, int]] = []
+    low, high = typos.shortest, typos.longest
+    words = [
+        (m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text) if not covered[m.start()]
+    ]
+    count = len(words)
+    index = 0
+    while index < count:
+        start, end, word = words[index]
+        if index + 1 < count:
+            next_start, next_end, next_word = words[index + 1]
+            if (
+                low <= len(word) + len(next_word) <= high
+                and text[end:next_start] in (" ", "-")
+                and (key := typos.key(word + next_word)) is not None
+            ):
+                found.append((key, start, next_end))
+                index += 2
+                continue
+        # a brand name written exactly was left out on purpose (exception, "j'ai googlé")
+        if low <= len(word) <= high and word not in typos.names:
+            key = typos.key(word)
+            if key is not None:
+                found.append((key, start, end))
+        index += 1
+    return found
+
+
 def _platforms(reader: _Reader) -> list[str]:
     lex = reader.lexicon
     text = reader.text
     first_seen: dict[str, int] = {}
-    for key, matcher in lex.platform_matchers.items():
-        kept = [_Hit(s, e, False) for s, e in matcher.spans(text) if not reader.negated(s)]
+    exact = {key: matcher.spans(text) for key, matcher in lex.platform_matchers.items()}
+    covered = bytearray(len(text) + 1)
+    for spans in exact.values():
+        for start, end in spans:
+            covered[start:end] = b"\x01" * (end - start)
+    typos: dict[str, list[_Hit]] = {}
+    for key, start, end in _typo_spans(text, lex.typos, covered):
+        if not reader.negated(start):
+            typos.setdefault(key, []).append(_Hit(start, end, False))
+    for key in lex.platform_matchers:
+        kept = [_Hit(s, e, False) for s, e in exact[key] if not reader.negated(s)]
+        kept.extend(typos.get(key, []))
         ambiguous = lex.context_only.get(key)
         if ambiguous is not None:
             for match in ambiguous.finditer(text):

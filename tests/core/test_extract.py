@@ -221,6 +221,96 @@ def test_ambiguous_aliases_need_a_platform_context(text: str) -> None:
     assert facts(text).platforms == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # brand names with a typo (one edit, two for names of ten letters or more)
+        ("un post sur fcebook", ["facebook"]),
+        ("sur le groupe facebok du quartier", ["facebook"]),
+        ("une story sur instgram", ["instagram"]),
+        ("une vidéo youtub", ["youtube"]),
+        ("un message sur linkedn", ["linkedin"]),
+        ("des vocaux whatapp", ["whatsapp"]),
+        ("il m'a envoyé un snapchatt", ["snapchat"]),
+        ("une vidéo tiktoc", ["tiktok"]),
+        ("un canal telegrm", ["telegram"]),
+        ("mon profil doctolibe", ["review_site"]),
+        ("ma fiche gogle", ["google_reviews"]),
+        ("un fil sur doctisimo", ["forum"]),
+        ("sur pagejaunes", ["review_site"]),
+        # two words written apart
+        ("sur you tub", ["youtube"]),
+        ("sur face bouk", ["facebook"]),
+        ("sur docto lib", ["review_site"]),
+        # loose spellings and generic places
+        ("un mec sur tweeter m'insulte", ["x"]),
+        ("des faux avis sur gmaps", ["google_reviews"]),
+        ("1 étoile sur gg maps", ["google_reviews"]),
+        ("un commentaire sur Santé.fr", ["review_site"]),
+        ("sur une plateforme de notation des médecins", ["review_site"]),
+        ("un fil sur Carenity", ["forum"]),
+        # the order of the text; a negated typo does not count
+        ("sur instgram puis sur fcebook", ["instagram", "facebook"]),
+        ("ce n'est pas fcebook mais instgram", ["instagram"]),
+    ],
+)
+def test_platforms_despite_typos(text: str, expected: list[str]) -> None:
+    assert facts(text).platforms == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["j'ai googlé mon nom", "il m'a googlée", "je me suis googlé", "il faut le googler"],
+)
+def test_googling_is_a_search_not_a_google_review(text: str) -> None:
+    assert facts(text).platforms == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # French words one letter away from a platform name or alias: never typos
+        "il bloque mes appels",  # blogue
+        "un vrai message de soutien",  # imessage
+        "une lettre par courrier",  # courriel
+        "il a réduit mes honoraires",  # reddit
+        "il me rendit visite",  # reddit
+        "à l'instar de mes confrères",  # insta
+        "en un instant",  # insta
+        "en face de mon cabinet",  # face book
+        "face à la situation",
+        "un vieux twister",  # twitter
+        "des textes anonymes",  # textos
+        "sur le site de la clinique",  # site alone
+        "un tic nerveux",  # tik tok
+        "you know",  # youtube
+        "un messager",  # messenger
+    ],
+)
+def test_words_near_a_platform_name_are_not_platforms(text: str) -> None:
+    assert facts(text).platforms == []
+
+
+def test_typo_tolerant_names_are_aliases_of_their_platform() -> None:
+    platforms = yaml.safe_load(PLATFORMS_FILE.read_text(encoding="utf-8"))["platforms"]
+    data = _lexicon_yaml()
+    for key, names in data["platform_typos"].items():
+        aliases = {fold(a) for a in platforms[key]["aliases"]}
+        aliases |= set(data["platform_aliases"].get(key, []))
+        for name in names:
+            assert name in aliases, f"platform_typos.{key}: {name}"
+            assert len(name) >= 6, f"platform_typos.{key}: {name} is too short for typos"
+
+
+def test_a_short_typo_tolerant_name_is_refused(tmp_path: Path) -> None:
+    data = _lexicon_yaml()
+    data["platform_typos"]["facebook"].append("fb")
+    bad = tmp_path / "lexicon.yml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(LexiconError, match="'fb' is too short"):
+        load_lexicon(bad, PLATFORMS_FILE)
+
+
 # ---------------------------------------------------------------------------------------------
 # Offences
 # ---------------------------------------------------------------------------------------------
@@ -466,6 +556,30 @@ def test_urgency(text: str, urgent: bool | None, physical: bool | None) -> None:
     found = facts(text)
     assert found.urgent is urgent
     assert found.physical_danger is physical
+
+
+def test_abattu_is_dejection_unless_it_is_a_wish_to_kill() -> None:
+    # « abattu(e) » alone is the doctor's dejection (or "a lot of work done"), not a danger
+    for text in (
+        "je suis abattue par ces avis",
+        "je suis complètement abattu depuis cette histoire",
+        "on a abattu 62 patients aujourd'hui, record battu",
+        "il y a du boulot à abattre",
+    ):
+        assert facts(text).urgent is None, text
+    # the wish to kill stays a danger: infinitive, subjunctive, passive, « à abattre »
+    for text in (
+        "il a écrit qu'il faudrait l'abattre",
+        "un commentaire dit qu'on l'abatte comme un chien",
+        "elle devrait être abattue",
+        "il mérite d'être abattu",
+        "il faut qu'elle soit abattue",
+        "un médecin à abattre",
+        "il faudrait le castrer",
+        "on va te castrer",
+    ):
+        found = facts(text)
+        assert (found.urgent, found.physical_danger) == (True, True), text
 
 
 # ---------------------------------------------------------------------------------------------
