@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
 from actions.common import fact_slots, today
+from actions.danger import DangerFirstForm
 from riposte import triage
 from riposte.letters import chat
 from riposte.store.errors import StoreError
@@ -87,8 +88,12 @@ class ActionStartComplaint(Action):
         ]
 
 
-class ValidateComplaintForm(FormValidationAction):
-    """Ask only the listed questions; write each answer to the case as it comes."""
+class ValidateComplaintForm(DangerFirstForm):
+    """Ask only the listed questions; write each answer to the case as it comes.
+
+    A danger said in an answer (a threat quoted as the statement) gets the emergency reply
+    first (DangerFirstForm); the answer is still read and kept.
+    """
 
     def name(self) -> str:
         return "validate_complaint_form"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import sync_case
 from actions.common import fact_slots, latest_choice, latest_text, today
+from actions.danger import DangerFirstForm, reveals_danger, typed_now
 from riposte import triage
 
 log = logging.getLogger(__name__)
@@ -24,15 +25,6 @@ READ_INTENTS = frozenset(
 
 def _slot_events(updates: dict[str, Any]) -> list[EventType]:
     return [SlotSet(name, value) for name, value in updates.items()]
-
-
-def _action_before_form(tracker: Tracker) -> str | None:
-    """The action that ran before this form run (Rasa appends the form's own event first)."""
-    form = tracker.active_loop_name
-    names = [e.get("name") for e in tracker.events if e.get("event") == "action"]
-    while names and names[-1] == form:
-        names.pop()
-    return names[-1] if names else None
 
 
 class ActionAnalyzeSituation(Action):
@@ -64,13 +56,17 @@ class ActionAnalyzeSituation(Action):
         return [*_slot_events(updates), SlotSet("triage_complete", complete), *recorded]
 
 
-class ValidateTriageForm(FormValidationAction):
-    """Each answer may hold several facts: keep them all, not only the one asked for."""
+class ValidateTriageForm(DangerFirstForm):
+    """Each answer may hold several facts: keep them all, not only the one asked for.
+
+    A danger said in an answer gets the emergency reply first (DangerFirstForm), and the
+    answer is still read.
+    """
 
     def name(self) -> str:
         return "validate_triage_form"
 
-    async def run(
+    async def read_answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # rasa_sdk returns only the form's own slots; facts found on the way (urgency, the
@@ -90,7 +86,7 @@ class ValidateTriageForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # After a digression (a FAQ, « pourquoi ? »), the form runs again without a new answer.
-        if _action_before_form(tracker) != "action_listen":
+        if not typed_now(tracker):
             return []
         if tracker.get_intent_of_latest_message() not in READ_INTENTS:
             return []
@@ -106,6 +102,9 @@ class ValidateTriageForm(FormValidationAction):
         else:
             requested = tracker.get_slot("requested_slot")
             updates = triage.answer_requested(requested, latest_text(tracker), current, today())
+        if reveals_danger(tracker):
+            # Understood, even with nothing else in it: the emergency reply was the answer.
+            updates["urgent"] = True
         if not updates:
             # Not understood: say so and count it (the form then asks the question again);
             # from the second miss on, explain why the question matters.
