@@ -12,7 +12,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.case import sync_case
 from actions.common import fact_slots, latest_choice, latest_text, today
-from actions.danger import DangerFirstForm, reveals_danger, typed_now
+from actions.danger import (
+    EMERGENCY_INTENT,
+    EMERGENCY_RESPONSE,
+    DangerFirstForm,
+    emergency_sent,
+    reveals_danger,
+    typed_now,
+)
 from riposte import triage
 
 log = logging.getLogger(__name__)
@@ -28,7 +35,12 @@ def _slot_events(updates: dict[str, Any]) -> list[EventType]:
 
 
 class ActionAnalyzeSituation(Action):
-    """On a description: fill every slot the message gives, warn first if it is urgent."""
+    """On a description: fill every slot the message gives, warn first if it is urgent.
+
+    A message that itself reveals a danger gets the emergency reply first, even when an
+    earlier one did (a new threat); the rules send it before this action for the intent
+    `report_emergency`, and then it is not sent twice.
+    """
 
     def name(self) -> str:
         return "action_analyze_situation"
@@ -38,11 +50,12 @@ class ActionAnalyzeSituation(Action):
     ) -> list[EventType]:
         current = fact_slots(tracker)
         updates = triage.facts_from_text(latest_text(tracker), current, today())
-        if tracker.get_intent_of_latest_message() == "report_emergency":
+        danger = reveals_danger(tracker)
+        if tracker.get_intent_of_latest_message() == EMERGENCY_INTENT:
             updates["urgent"] = True
         slots = {**current, **updates}
-        if slots.get("urgent") and not current.get("urgent"):
-            dispatcher.utter_message(response="utter_emergency")
+        if danger and not emergency_sent(tracker):
+            dispatcher.utter_message(response=EMERGENCY_RESPONSE)
         lines = triage.summary_lines(slots)
         if lines and updates:
             dispatcher.utter_message(response="utter_facts_noted", facts="\n".join(lines))

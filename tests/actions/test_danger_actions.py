@@ -13,7 +13,7 @@ import actions.common
 from actions.case import ValidateEvidenceForm, ValidateResumeForm, repository
 from actions.danger import reveals_danger
 from actions.letters import ActionStartComplaint, ValidateComplaintForm
-from actions.triage import ValidateTriageForm
+from actions.triage import ActionAnalyzeSituation, ValidateTriageForm
 from tests.actions.test_case_actions import TODAY, start_case
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 
@@ -197,3 +197,40 @@ async def test_danger_during_the_resume_form_gets_17_112_first(domain: dict[str,
     assert found["resume_credentials"] == "ok"  # the code typed with it still opens the case
     assert found["urgent"] is True  # after the resumed case's facts: the danger is kept
     assert repository().open_case(code, secret).to_dict()["incident"]["physical_danger"] is True
+
+
+# --- Outside the forms --------------------------------------------------------------------------
+
+
+async def test_a_new_danger_gets_the_reply_again_even_when_already_urgent(
+    domain: dict[str, Any],
+) -> None:
+    """After the advice (already urgent): a new threat gets 17/112 again, first."""
+    slots = {"urgent": True, "physical_danger": True, "advice_given": True}
+    dispatcher = CollectingDispatcher()
+    await ActionAnalyzeSituation().run(dispatcher, make_tracker(THREAT, slots=slots), domain)
+    assert responses(dispatcher)[0] == "utter_emergency"
+
+
+async def test_a_plain_description_after_an_urgent_one_does_not_repeat_it(
+    domain: dict[str, Any],
+) -> None:
+    slots = {"urgent": True, "physical_danger": True, "offenses": ["threat"]}
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("c'était sur Facebook, je suis généraliste libéral", slots=slots)
+    await ActionAnalyzeSituation().run(dispatcher, tracker, domain)
+    assert "utter_emergency" not in responses(dispatcher)
+
+
+async def test_not_twice_when_the_rule_already_sent_it(domain: dict[str, Any]) -> None:
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": THREAT},
+        {"event": "action", "name": "utter_emergency"},
+        {"event": "bot", "text": "17"},
+    ]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(THREAT, intent="report_emergency", events=events)
+    found = slot_events(await ActionAnalyzeSituation().run(dispatcher, tracker, domain))
+    assert "utter_emergency" not in responses(dispatcher)
+    assert found["urgent"] is True
