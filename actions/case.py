@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import fact_slots, latest_text, today
+from actions.danger import DangerFirstForm
 from riposte import triage
 from riposte.nlp import evidence as evidence_input
 from riposte.store.codes import find_credentials
@@ -170,8 +171,11 @@ class ActionTellDeadlines(Action):
         return []
 
 
-class ValidateResumeForm(FormValidationAction):
-    """Check the code and the secret against the store; restore the case into the slots."""
+class ValidateResumeForm(DangerFirstForm):
+    """Check the code and the secret against the store; restore the case into the slots.
+
+    A danger said instead of the code gets the emergency reply first (DangerFirstForm).
+    """
 
     def name(self) -> str:
         return "validate_resume_form"
@@ -337,8 +341,12 @@ class ActionDeleteCase(Action):
         return [SlotSet("erase_conversation", True)]
 
 
-class ValidateEvidenceForm(FormValidationAction):
-    """Each answer of the evidence form, read and checked (nothing typed is lost)."""
+class ValidateEvidenceForm(DangerFirstForm):
+    """Each answer of the evidence form, read and checked (nothing typed is lost).
+
+    A danger said in an answer (a threat quoted as the excerpt) gets the emergency reply
+    first (DangerFirstForm); the answer is still read.
+    """
 
     def name(self) -> str:
         return "validate_evidence_form"

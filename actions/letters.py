@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
 from actions.common import fact_slots, today
+from actions.danger import EMERGENCY_RESPONSE, DangerFirstForm, emergency_sent, reveals_danger
 from riposte import triage
 from riposte.letters import chat
 from riposte.store.errors import StoreError
@@ -38,7 +39,12 @@ def _reset() -> list[EventType]:
 
 
 class ActionStartComplaint(Action):
-    """Check that a complaint can be written, then list the questions still to ask."""
+    """Check that a complaint can be written, then list the questions still to ask.
+
+    A request that also reveals a danger (« rédigez ma plainte, il dit qu'il va me tuer »)
+    keeps its intent (riposte/channels/facts_classifier.py): the emergency reply comes first
+    here, then the complaint.
+    """
 
     def name(self) -> str:
         return "action_start_complaint"
@@ -46,10 +52,21 @@ class ActionStartComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        danger: list[EventType] = []
+        if reveals_danger(tracker) and not emergency_sent(tracker):
+            dispatcher.utter_message(response=EMERGENCY_RESPONSE)
+            danger = [SlotSet("urgent", True)]
+        return [*danger, *await self._start(dispatcher, tracker, bool(danger))]
+
+    async def _start(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, danger: bool
+    ) -> list[EventType]:
         from riposte.advice import advise
         from riposte.letters.build import LetterOptions, check_letter
 
         slots = fact_slots(tracker)
+        if danger:
+            slots["urgent"] = True
         refused: list[EventType] = [SlotSet("letter_possible", False)]
         if not triage.has_facts(slots) or triage.missing_slots(slots):
             dispatcher.utter_message(response="utter_complaint_needs_facts")
@@ -87,8 +104,12 @@ class ActionStartComplaint(Action):
         ]
 
 
-class ValidateComplaintForm(FormValidationAction):
-    """Ask only the listed questions; write each answer to the case as it comes."""
+class ValidateComplaintForm(DangerFirstForm):
+    """Ask only the listed questions; write each answer to the case as it comes.
+
+    A danger said in an answer (a threat quoted as the statement) gets the emergency reply
+    first (DangerFirstForm); the answer is still read and kept.
+    """
 
     def name(self) -> str:
         return "validate_complaint_form"

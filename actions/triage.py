@@ -5,13 +5,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import sync_case
 from actions.common import fact_slots, latest_choice, latest_text, learned_facts, today
+from actions.danger import (
+    EMERGENCY_INTENT,
+    EMERGENCY_RESPONSE,
+    DangerFirstForm,
+    emergency_sent,
+    reveals_danger,
+    typed_now,
+)
 from riposte import triage
 
 log = logging.getLogger(__name__)
@@ -26,17 +34,13 @@ def _slot_events(updates: dict[str, Any]) -> list[EventType]:
     return [SlotSet(name, value) for name, value in updates.items()]
 
 
-def _action_before_form(tracker: Tracker) -> str | None:
-    """The action that ran before this form run (Rasa appends the form's own event first)."""
-    form = tracker.active_loop_name
-    names = [e.get("name") for e in tracker.events if e.get("event") == "action"]
-    while names and names[-1] == form:
-        names.pop()
-    return names[-1] if names else None
-
-
 class ActionAnalyzeSituation(Action):
-    """On a description: fill every slot the message gives, warn first if it is urgent."""
+    """On a description: fill every slot the message gives, warn first if it is urgent.
+
+    A message that itself reveals a danger gets the emergency reply first, even when an
+    earlier one did (a new threat); the rules send it before this action for the intent
+    `report_emergency`, and then it is not sent twice.
+    """
 
     def name(self) -> str:
         return "action_analyze_situation"
@@ -48,11 +52,12 @@ class ActionAnalyzeSituation(Action):
         updates = triage.facts_from_text(
             latest_text(tracker), current, today(), learned_facts(tracker)
         )
-        if tracker.get_intent_of_latest_message() == "report_emergency":
+        danger = reveals_danger(tracker)
+        if tracker.get_intent_of_latest_message() == EMERGENCY_INTENT:
             updates["urgent"] = True
         slots = {**current, **updates}
-        if slots.get("urgent") and not current.get("urgent"):
-            dispatcher.utter_message(response="utter_emergency")
+        if danger and not emergency_sent(tracker):
+            dispatcher.utter_message(response=EMERGENCY_RESPONSE)
         lines = triage.summary_lines(slots)
         if lines and updates:
             dispatcher.utter_message(response="utter_facts_noted", facts="\n".join(lines))
@@ -66,13 +71,17 @@ class ActionAnalyzeSituation(Action):
         return [*_slot_events(updates), SlotSet("triage_complete", complete), *recorded]
 
 
-class ValidateTriageForm(FormValidationAction):
-    """Each answer may hold several facts: keep them all, not only the one asked for."""
+class ValidateTriageForm(DangerFirstForm):
+    """Each answer may hold several facts: keep them all, not only the one asked for.
+
+    A danger said in an answer gets the emergency reply first (DangerFirstForm), and the
+    answer is still read.
+    """
 
     def name(self) -> str:
         return "validate_triage_form"
 
-    async def run(
+    async def read_answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # rasa_sdk returns only the form's own slots; facts found on the way (urgency, the
@@ -92,7 +101,7 @@ class ValidateTriageForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # After a digression (a FAQ, « pourquoi ? »), the form runs again without a new answer.
-        if _action_before_form(tracker) != "action_listen":
+        if not typed_now(tracker):
             return []
         if tracker.get_intent_of_latest_message() not in READ_INTENTS:
             return []
@@ -110,6 +119,9 @@ class ValidateTriageForm(FormValidationAction):
             updates = triage.answer_requested(
                 requested, latest_text(tracker), current, today(), learned_facts(tracker)
             )
+        if reveals_danger(tracker):
+            # Understood, even with nothing else in it: the emergency reply was the answer.
+            updates["urgent"] = True
         if not updates:
             # Not understood: say so and count it (the form then asks the question again);
             # from the second miss on, explain why the question matters.

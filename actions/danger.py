@@ -1,0 +1,130 @@
+"""Danger first: a message that reveals danger gets the 17/112 reply before anything else.
+
+In every state of the conversation: outside the forms the rules send `utter_emergency` first
+for the intent `report_emergency` (data/rules/triage.yml) and `action_analyze_situation` sends
+it for a danger the lexicon finds under another intent; during a form, Rasa runs the form
+before any rule, so each form's validation action sends it (`DangerFirstForm`), keeps the
+fact (`urgent`) and then reads the answer as usual: nothing the doctor typed is lost, and
+the form asks its next question.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import latest_text, learned_facts, today
+from riposte.nlp.extract import extract_facts
+from riposte.nlp.learned import combine
+from riposte.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+EMERGENCY_INTENT = "report_emergency"
+EMERGENCY_RESPONSE = "utter_emergency"
+
+
+def reveals_danger(tracker: Tracker) -> bool:
+    """Whether the latest user message reveals a danger (threat, someone outside, distress).
+
+    The intent is the main signal (the pipeline's facts component sets `report_emergency`
+    whenever it reads a danger, riposte/channels/facts_classifier.py); the lexicon and the
+    facts model's reading are checked as well, for a danger said under an intent the component
+    leaves alone (a request for the complaint).
+    """
+    if tracker.get_intent_of_latest_message() == EMERGENCY_INTENT:
+        return True
+    text = latest_text(tracker)
+    if not text.strip():
+        return False
+    return combine(extract_facts(text, today()), learned_facts(tracker)).urgent is True
+
+
+def emergency_sent(tracker: Tracker) -> bool:
+    """Whether `utter_emergency` already ran since the latest user message (a rule sent it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == EMERGENCY_RESPONSE:
+            return True
+    return False
+
+
+def action_before_form(tracker: Tracker) -> str | None:
+    """The action that ran before this form run (Rasa appends the form's own event first)."""
+    form = tracker.active_loop_name
+    names = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    while names and names[-1] == form:
+        names.pop()
+    return names[-1] if names else None
+
+
+def typed_now(tracker: Tracker) -> bool:
+    """Whether the form runs on a message just typed (not back from a digression)."""
+    return action_before_form(tracker) == "action_listen"
+
+
+async def _record_danger(dispatcher: CollectingDispatcher, code: str) -> None:
+    """Write the danger to the open case, and only that (the form's answers stay as they are)."""
+    from actions.case import call, repository  # actions.case's forms import this module
+
+    try:
+        await call(
+            repository().update_case,
+            code,
+            {"incident": {"physical_danger": True}},
+            actor="chat",
+            today=today(),
+        )
+    except StoreError as error:
+        log.error("danger not recorded in the case: %s", type(error).__name__)
+        dispatcher.utter_message(response="utter_store_unavailable")
+
+
+class DangerFirstForm(FormValidationAction, ABC):
+    """A form's validation action that answers a danger first, then reads the answer.
+
+    Subclasses read the answer in `read_answer` (rasa-sdk's validation by default). The
+    `urgent` slot set here also keeps Rasa from rejecting the form, so that no rule sends the
+    emergency reply a second time.
+    """
+
+    @abstractmethod
+    def name(self) -> str:
+        """The validation action's name (validate_<form>)."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        danger = typed_now(tracker) and reveals_danger(tracker) and not emergency_sent(tracker)
+        if not danger:
+            return await self.read_answer(dispatcher, tracker, domain)
+        log.info("danger during %s: emergency reply first", tracker.active_loop_name)
+        dispatcher.utter_message(response=EMERGENCY_RESPONSE)
+        was_urgent = tracker.get_slot("urgent") is True
+        code_before = tracker.get_slot("case_code")
+        events = await self.read_answer(dispatcher, tracker, domain)
+        if _sets(events, "urgent", True):
+            return events  # the answer's reading kept it (the triage records it in the case)
+        code = tracker.get_slot("case_code")  # read after the answer: a case just resumed
+        if code and (not was_urgent or code != code_before):
+            await _record_danger(dispatcher, str(code))
+        return [*events, SlotSet("urgent", True)]
+
+    async def read_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain)
+
+
+def _sets(events: list[EventType], name: str, value: Any) -> bool:
+    return any(
+        e.get("event") == "slot" and e.get("name") == name and e.get("value") == value
+        for e in events
+    )
