@@ -18,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
-from actions.common import fact_slots, today
+from actions.common import fact_slots, latest_text, learned_facts, today
+from actions.triage import _action_before_form
 from riposte import triage
 from riposte.letters import chat
 from riposte.store.errors import StoreError
@@ -31,6 +32,14 @@ FORMATS = (
     ("pdf", "application/pdf"),
     ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
 )
+
+
+# Intents the complaint form leaves to data/rules/digressions.yml (domain.yml, not_intent).
+DIGRESSION_INTENTS = frozenset(
+    {"faq", "ask_why", "ask_deadlines", "request_help", "draft_complaint"}
+)
+# The story (« racontez les faits ») in this many words or more is an answer, not a digression.
+LONG_ANSWER_WORDS = 12
 
 
 def _reset() -> list[EventType]:
@@ -87,6 +96,39 @@ class ActionStartComplaint(Action):
         ]
 
 
+class ActionComplaintDuringTriage(Action):
+    """« Rédiger ma plainte » while a triage question waits (data/rules/digressions.yml).
+
+    The complaint cannot start yet: action_start_complaint needs every fact the triage asks
+    (triage.missing_slots), so a triage question pending means it would refuse. Rather than
+    « je n'ai pas compris », keep what the message says about the situation, tell the doctor
+    the complaint comes right after the remaining questions, and let the form ask again.
+    """
+
+    def name(self) -> str:
+        return "action_complaint_during_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        current = fact_slots(tracker)
+        updates = triage.facts_from_text(
+            latest_text(tracker), current, today(), learned_facts(tracker)
+        )
+        slots = {**current, **updates}
+        if slots.get("urgent") and not current.get("urgent"):
+            dispatcher.utter_message(response="utter_emergency")  # as action_analyze_situation
+        missing = triage.missing_slots(slots)
+        if missing:
+            dispatcher.utter_message(response="utter_complaint_after_triage", count=len(missing))
+        else:
+            dispatcher.utter_message(response="utter_complaint_after_advice")
+        events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
+        if updates:
+            events += await sync_case(dispatcher, tracker, slots)
+        return events
+
+
 class ValidateComplaintForm(FormValidationAction):
     """Ask only the listed questions; write each answer to the case as it comes."""
 
@@ -102,6 +144,23 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> list[str]:
         missing = set(tracker.get_slot("letter_missing") or [])
         return [name for name in chat.QUESTIONS if name in missing]
+
+    async def extract_letter_summary(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A long story read as a question (faq, « pourquoi »…) is still the story.
+
+        domain.yml leaves those intents to the digression rules; a message of
+        LONG_ANSWER_WORDS words or more answering « racontez les faits » is taken as the answer.
+        """
+        if tracker.get_slot("requested_slot") != "letter_summary":
+            return {}
+        if _action_before_form(tracker) != "action_listen":
+            return {}  # back from a digression: nothing new was typed
+        if tracker.get_intent_of_latest_message() not in DIGRESSION_INTENTS:
+            return {}
+        text = latest_text(tracker)
+        return {"letter_summary": text} if len(text.split()) >= LONG_ANSWER_WORDS else {}
 
     async def _answer(
         self, question: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
