@@ -15,6 +15,7 @@ import actions.common
 from actions.advice import ActionExplainWhy
 from actions.case import EVIDENCE_SLOTS
 from actions.letters import ActionComplaintDuringTriage, ValidateComplaintForm
+from actions.triage import ValidateTriageForm
 from riposte import triage
 from riposte.letters import chat
 from tests.actions.test_case_actions import TODAY
@@ -200,3 +201,38 @@ async def test_only_the_summary_question_reads_a_long_question(domain: dict[str,
     )
     form = ValidateComplaintForm()
     assert await form.extract_letter_summary(CollectingDispatcher(), tracker, domain) == {}
+
+
+@pytest.mark.parametrize(
+    ("requested", "response"),
+    [("practice", "utter_not_understood_answer"), ("public", "utter_not_understood_choice")],
+)
+async def test_a_misunderstood_triage_answer_offers_a_way_on(
+    domain: dict[str, Any], requested: str, response: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        "bof", intent="inform", slots={"requested_slot": requested}, active_loop="triage_form"
+    )
+    await ValidateTriageForm().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [response]
+    text = domain["responses"][response][0]["text"]
+    assert "« annuler »" in text
+    assert ("« je ne sais pas »" in text) == (requested in triage.DONT_KNOW_VALUES)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        # Questions that cannot be skipped: without a way out the doctor would be stuck.
+        "utter_complaint_name_incomplete",
+        "utter_complaint_city_unreadable",
+        "utter_complaint_date_unreadable",
+        "utter_evidence_seen_unreadable",
+        "utter_evidence_author_empty",
+        "utter_complaint_in_progress",
+        "utter_form_help",
+    ],
+)
+def test_a_refused_answer_says_how_to_stop(domain: dict[str, Any], response: str) -> None:
+    assert "« annuler »" in domain["responses"][response][0]["text"]
