@@ -18,8 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
-from actions.common import fact_slots, latest_text, learned_facts, today
-from actions.triage import _action_before_form
+from actions.common import fact_slots, kept_answer, latest_text, learned_facts, today
 from riposte import triage
 from riposte.letters import chat
 from riposte.store.errors import StoreError
@@ -32,14 +31,6 @@ FORMATS = (
     ("pdf", "application/pdf"),
     ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
 )
-
-
-# Intents the complaint form leaves to data/rules/digressions.yml (domain.yml, not_intent).
-DIGRESSION_INTENTS = frozenset(
-    {"faq", "ask_why", "ask_deadlines", "request_help", "draft_complaint"}
-)
-# The story (« racontez les faits ») in this many words or more is an answer, not a digression.
-LONG_ANSWER_WORDS = 12
 
 
 def _reset() -> list[EventType]:
@@ -145,22 +136,15 @@ class ValidateComplaintForm(FormValidationAction):
         missing = set(tracker.get_slot("letter_missing") or [])
         return [name for name in chat.QUESTIONS if name in missing]
 
-    async def extract_letter_summary(
+    async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        """A long story read as a question (faq, « pourquoi »…) is still the story.
-
-        domain.yml leaves those intents to the digression rules; a message of
-        LONG_ANSWER_WORDS words or more answering « racontez les faits » is taken as the answer.
-        """
-        if tracker.get_slot("requested_slot") != "letter_summary":
-            return {}
-        if _action_before_form(tracker) != "action_listen":
-            return {}  # back from a digression: nothing new was typed
-        if tracker.get_intent_of_latest_message() not in DIGRESSION_INTENTS:
-            return {}
-        text = latest_text(tracker)
-        return {"letter_summary": text} if len(text.split()) >= LONG_ANSWER_WORDS else {}
+    ) -> list[EventType]:
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        if tracker.get_slot("requested_slot") in chat.QUESTIONS:
+            long_answer = tracker.get_slot("requested_slot") == "letter_summary"
+            kept = kept_answer(tracker, long_answer=long_answer)
+            events += [SlotSet(name, value) for name, value in kept.items()]
+        return events
 
     async def _answer(
         self, question: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker

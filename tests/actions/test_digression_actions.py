@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.common
 from actions.advice import ActionExplainWhy
-from actions.case import EVIDENCE_SLOTS
+from actions.case import EVIDENCE_SLOTS, ValidateEvidenceForm
 from actions.letters import ActionComplaintDuringTriage, ValidateComplaintForm
 from actions.triage import ValidateTriageForm
 from riposte import triage
@@ -151,56 +151,78 @@ STORY = (
     "Est-ce normal qu'un patient publie chaque jour sur Facebook que je l'ai mal soigné "
     "et que je suis un charlatan ?"
 )
+AFTER_FAQ = [
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": STORY},
+    {"event": "action", "name": "utter_faq"},
+    {"event": "action", "name": "complaint_form"},
+]
+
+
+def _reading(tracker: Any, confidence: float) -> Any:
+    tracker.latest_message["intent"]["confidence"] = confidence
+    return tracker
 
 
 @pytest.mark.parametrize(
-    ("text", "intent", "events", "expected"),
+    ("slot", "text", "intent", "confidence", "events", "kept"),
     [
         # A long story that reads as a question is still the story.
-        (STORY, "faq", None, {"letter_summary": STORY}),
+        ("letter_summary", STORY, "faq", 1.0, None, True),
         # A short question is left to the digression rules.
-        ("c'est quoi la diffamation ?", "faq", None, {}),
+        ("letter_summary", "c'est quoi la diffamation ?", "faq", 1.0, None, False),
+        ("letter_name", "pourquoi vous voulez mon nom ?", "ask_why", 0.99, None, False),
+        # The story is long only for the story question.
+        ("letter_name", STORY, "faq", 1.0, None, False),
+        # A low-confidence reading is the answer it may be.
+        ("letter_birth_place", "Pointe-à-Pitre", "faq", 0.54, None, True),
         # Back from the digression (utter_faq ran): nothing new was typed.
-        (
-            STORY,
-            "faq",
-            [
-                {"event": "action", "name": "action_listen"},
-                {"event": "user", "text": STORY},
-                {"event": "action", "name": "utter_faq"},
-                {"event": "action", "name": "complaint_form"},
-            ],
-            {},
-        ),
+        ("letter_summary", STORY, "faq", 1.0, AFTER_FAQ, False),
         # Other intents are taken by the slot's mapping (domain.yml).
-        (STORY, "describe_situation", None, {}),
+        ("letter_summary", STORY, "describe_situation", 1.0, None, False),
     ],
 )
-async def test_a_long_story_read_as_a_question_is_the_answer(
+async def test_an_answer_read_as_a_question_is_kept(
     domain: dict[str, Any],
+    slot: str,
     text: str,
     intent: str,
+    confidence: float,
     events: list[dict[str, Any]] | None,
-    expected: dict[str, Any],
+    kept: bool,
 ) -> None:
     tracker = make_tracker(
         text,
         intent=intent,
-        slots={"requested_slot": "letter_summary"},
+        slots={"requested_slot": slot},
         events=events,
         active_loop="complaint_form",
     )
     form = ValidateComplaintForm()
-    found = await form.extract_letter_summary(CollectingDispatcher(), tracker, domain)
-    assert found == expected
-
-
-async def test_only_the_summary_question_reads_a_long_question(domain: dict[str, Any]) -> None:
-    tracker = make_tracker(
-        STORY, intent="faq", slots={"requested_slot": "letter_name"}, active_loop="complaint_form"
+    found = await form.get_extraction_events(
+        CollectingDispatcher(), _reading(tracker, confidence), domain
     )
-    form = ValidateComplaintForm()
-    assert await form.extract_letter_summary(CollectingDispatcher(), tracker, domain) == {}
+    assert slot_events(found) == ({slot: text} if kept else {})
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "confidence"),
+    [
+        ("evidence_author", "@zorglub_vindicatif", 0.54),
+        ("evidence_author", "@zorglub_vindicatif", 0.95),  # a handle is never a question
+        ("evidence_url", "https://x.com/zorglub/status/42", 0.9),
+    ],
+)
+async def test_a_handle_or_a_link_read_as_a_question_is_the_answer(
+    domain: dict[str, Any], slot: str, text: str, confidence: float
+) -> None:
+    tracker = make_tracker(
+        text, intent="faq", slots={"requested_slot": slot}, active_loop="evidence_form"
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ValidateEvidenceForm().run(dispatcher, _reading(tracker, confidence), domain)
+    assert slot_events(events)[slot] == text
+    assert responses(dispatcher) == []
 
 
 @pytest.mark.parametrize(
