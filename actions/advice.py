@@ -10,11 +10,17 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.case import sync_case
+from actions.case import EVIDENCE_SLOTS, sync_case
 from actions.common import fact_slots, today
 from riposte import triage
+from riposte.letters import chat
 
 log = logging.getLogger(__name__)
+# The forms whose questions « pourquoi ? » explains with a `utter_why_<slot>` response.
+WHY_FORMS: dict[str, tuple[str, ...]] = {
+    "complaint_form": chat.QUESTIONS,
+    "evidence_form": EVIDENCE_SLOTS,
+}
 
 
 def _utter_step(dispatcher: CollectingDispatcher, step: Any) -> None:
@@ -123,6 +129,13 @@ class ActionExplainWhy(Action):
             dispatcher.utter_message(
                 response="utter_why_question", reason=triage.why_question(requested)
             )
+            return []
+        if (
+            tracker.active_loop_name in WHY_FORMS
+            and requested in WHY_FORMS[tracker.active_loop_name]
+        ):
+            # The complaint and evidence forms: one line per question (domain.yml).
+            dispatcher.utter_message(response=f"utter_why_{requested}")
             return []
         slots = fact_slots(tracker)
         if not tracker.get_slot("advice_given"):

@@ -19,7 +19,7 @@ from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionSt
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import fact_slots, latest_text, today
+from actions.common import fact_slots, kept_answer, latest_text, today
 from actions.danger import DangerFirstForm
 from riposte import triage
 from riposte.nlp import evidence as evidence_input
@@ -350,6 +350,14 @@ class ValidateEvidenceForm(DangerFirstForm):
 
     def name(self) -> str:
         return "validate_evidence_form"
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        if tracker.get_slot("requested_slot") in EVIDENCE_SLOTS:
+            events += [SlotSet(name, value) for name, value in kept_answer(tracker).items()]
+        return events
 
     def _check(
         self, slot: str, answer: evidence_input.Answer, dispatcher: CollectingDispatcher

@@ -38,3 +38,47 @@ def latest_choice(tracker: Tracker) -> str | None:
 def learned_facts(tracker: Tracker) -> LearnedFacts | None:
     """What the trained facts model read in the latest message (None: it did not read it)."""
     return LearnedFacts.from_dict(tracker.latest_message.get(LEARNED_FACTS_KEY))
+
+
+# Intents the forms leave to data/rules/digressions.yml (domain.yml, not_intent).
+DIGRESSION_INTENTS = frozenset(
+    {"faq", "ask_why", "ask_deadlines", "request_help", "draft_complaint"}
+)
+# Below this confidence, a message read as a digression is taken as the answer it may be
+# (« @zorglub_vindicatif » reads as a FAQ at 0.54; real questions score above 0.9).
+DIGRESSION_CONFIDENCE = 0.8
+# A story (« racontez les faits ») in this many words or more is an answer, not a digression.
+LONG_ANSWER_WORDS = 12
+
+
+def action_before_form(tracker: Tracker) -> str | None:
+    """The action that ran before this form run (Rasa appends the form's own event first)."""
+    form = tracker.active_loop_name
+    names = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    while names and names[-1] == form:
+        names.pop()
+    return names[-1] if names else None
+
+
+def kept_answer(tracker: Tracker, *, long_answer: bool = False) -> dict[str, Any]:
+    """The text typed for the pending question although the NLU read it as a digression.
+
+    domain.yml does not map those intents to the form's free-text slots, so that the
+    digression rules answer them; an answer misread as one (a handle, a link, a long story,
+    a low-confidence reading) is kept here instead of being lost.
+    """
+    slot = tracker.get_slot("requested_slot")
+    if not slot or tracker.get_slot(slot) is not None:
+        return {}
+    if action_before_form(tracker) != "action_listen":
+        return {}  # back from a digression: nothing new was typed
+    intent = tracker.latest_message.get("intent") or {}
+    if intent.get("name") not in DIGRESSION_INTENTS:
+        return {}
+    text = latest_text(tracker).strip()
+    answer = (
+        float(intent.get("confidence") or 0.0) < DIGRESSION_CONFIDENCE
+        or text.startswith(("@", "http://", "https://", "www."))
+        or (long_answer and len(text.split()) >= LONG_ANSWER_WORDS)
+    )
+    return {slot: text} if text and answer else {}

@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import latest_text, learned_facts, today
+from actions.common import action_before_form, latest_text, learned_facts, today
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import combine
 from riposte.store.errors import StoreError
@@ -54,15 +54,6 @@ def emergency_sent(tracker: Tracker) -> bool:
         if event.get("event") == "action" and event.get("name") == EMERGENCY_RESPONSE:
             return True
     return False
-
-
-def action_before_form(tracker: Tracker) -> str | None:
-    """The action that ran before this form run (Rasa appends the form's own event first)."""
-    form = tracker.active_loop_name
-    names = [e.get("name") for e in tracker.events if e.get("event") == "action"]
-    while names and names[-1] == form:
-        names.pop()
-    return names[-1] if names else None
 
 
 def typed_now(tracker: Tracker) -> bool:

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
-from actions.common import fact_slots, today
+from actions.common import fact_slots, kept_answer, latest_text, learned_facts, today
 from actions.danger import EMERGENCY_RESPONSE, DangerFirstForm, emergency_sent, reveals_danger
 from riposte import triage
 from riposte.letters import chat
@@ -104,6 +104,41 @@ class ActionStartComplaint(Action):
         ]
 
 
+class ActionComplaintDuringTriage(Action):
+    """« Rédiger ma plainte » while a triage question waits (data/rules/digressions.yml).
+
+    The complaint cannot start yet: action_start_complaint needs every fact the triage asks
+    (triage.missing_slots), so a triage question pending means it would refuse. Rather than
+    « je n'ai pas compris », keep what the message says about the situation, tell the doctor
+    the complaint comes right after the remaining questions, and let the form ask again.
+    """
+
+    def name(self) -> str:
+        return "action_complaint_during_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        current = fact_slots(tracker)
+        updates = triage.facts_from_text(
+            latest_text(tracker), current, today(), learned_facts(tracker)
+        )
+        slots = {**current, **updates}
+        if reveals_danger(tracker) and not emergency_sent(tracker):
+            dispatcher.utter_message(response=EMERGENCY_RESPONSE)
+            updates["urgent"] = True
+            slots["urgent"] = True
+        missing = triage.missing_slots(slots)
+        if missing:
+            dispatcher.utter_message(response="utter_complaint_after_triage", count=len(missing))
+        else:
+            dispatcher.utter_message(response="utter_complaint_after_advice")
+        events: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
+        if updates:
+            events += await sync_case(dispatcher, tracker, slots)
+        return events
+
+
 class ValidateComplaintForm(DangerFirstForm):
     """Ask only the listed questions; write each answer to the case as it comes.
 
@@ -123,6 +158,16 @@ class ValidateComplaintForm(DangerFirstForm):
     ) -> list[str]:
         missing = set(tracker.get_slot("letter_missing") or [])
         return [name for name in chat.QUESTIONS if name in missing]
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        if tracker.get_slot("requested_slot") in chat.QUESTIONS:
+            long_answer = tracker.get_slot("requested_slot") == "letter_summary"
+            kept = kept_answer(tracker, long_answer=long_answer)
+            events += [SlotSet(name, value) for name, value in kept.items()]
+        return events
 
     async def _answer(
         self, question: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker

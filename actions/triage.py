@@ -126,8 +126,12 @@ class ValidateTriageForm(DangerFirstForm):
             # Not understood: say so and count it (the form then asks the question again);
             # from the second miss on, explain why the question matters.
             misses = int(tracker.get_slot("unanswered") or 0) + 1
-            dispatcher.utter_message(response="utter_not_understood_answer")
             requested = tracker.get_slot("requested_slot")
+            # « je ne sais pas » is offered only where it is an answer.
+            known = requested in triage.DONT_KNOW_VALUES
+            dispatcher.utter_message(
+                response="utter_not_understood_answer" if known else "utter_not_understood_choice"
+            )
             if misses >= 2 and requested in triage.REQUIRED_SLOTS:
                 dispatcher.utter_message(
                     response="utter_why_question", reason=triage.why_question(requested)

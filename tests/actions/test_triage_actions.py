@@ -117,12 +117,13 @@ async def test_forged_choice_is_not_understood_and_explained_on_second_miss(
     tracker = make_tracker("/inform", slots={"requested_slot": "volume"}, **args)
     events = await ValidateTriageForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"unanswered": 1.0}
-    assert responses(dispatcher) == ["utter_not_understood_answer"]
+    # « je ne sais pas » does not answer « combien de messages ? »: it is not offered.
+    assert responses(dispatcher) == ["utter_not_understood_choice"]
 
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("/inform", slots={"requested_slot": "volume", "unanswered": 1.0}, **args)
     await ValidateTriageForm().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_not_understood_answer", "utter_why_question"]
+    assert responses(dispatcher) == ["utter_not_understood_choice", "utter_why_question"]
     assert dispatcher.messages[1]["reason"] == triage.why_question("volume")
 
 
