@@ -42,7 +42,10 @@ $(STAMP): requirements.lock pyproject.toml scripts/find-python.sh scripts/system
 
 install: $(STAMP) ## Crée .venv et installe les dépendances verrouillées
 
-$(MODEL): config.yml domain.yml $(DATA) | $(STAMP)
+# The facts component's training code is part of what the model is made from.
+FACTS_CODE := riposte/nlp/learned.py riposte/nlp/corpus.py riposte/channels/facts_classifier.py
+
+$(MODEL): config.yml domain.yml $(DATA) $(FACTS_CODE) | $(STAMP)
 	@echo "==> Entraînement du modèle (quelques minutes sur 2 cœurs)"
 	@start=$$(date +%s); \
 	$(BIN)/rasa train --config config.yml --domain domain.yml --data data \

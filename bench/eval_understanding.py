@@ -32,15 +32,17 @@ from riposte.nlp.corpus import (
     SINGLE_LABELS,
     Description,
     corpus_files,
+    intent_examples,
     load_situations,
     read_description,
 )
 from riposte.nlp.extract import Facts, extract_facts
-from riposte.nlp.learned import FactsModel, LearnedFacts, combine
+from riposte.nlp.learned import FactsModel, LearnedFacts, background_texts, combine
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "understanding" / "heldout.yml"
 CORPUS = ROOT / "data" / "situations"
+NLU = ROOT / "data" / "nlu"
 FOLDS = 5
 SEED = 42
 MODEL = ROOT / "models" / "riposte.tar.gz"
@@ -93,18 +95,28 @@ def read_facts(
     ]
 
 
+def background(nlu: Path = NLU) -> list[str]:
+    """The background sentences the Rasa component trains with (data/nlu)."""
+    return background_texts(intent_examples(sorted(nlu.glob("*.yml"))))
+
+
 def cross_validate(
-    items: Sequence[Description], folds: int = FOLDS, seed: int = SEED, today: dt.date = TODAY
+    items: Sequence[Description],
+    folds: int = FOLDS,
+    seed: int = SEED,
+    today: dt.date = TODAY,
+    others: Sequence[str] = (),
 ) -> list[Facts]:
     """k-fold cross-validation on the corpus: each item is read by a model trained on the
-    other folds (shuffled with `seed`), then combined with the lexicon as in the chat."""
+    other folds (shuffled with `seed`) and the background sentences `others`, then combined
+    with the lexicon as in the chat."""
     order = list(range(len(items)))
     random.Random(seed).shuffle(order)
     learned: list[LearnedFacts | None] = [None] * len(items)
     for fold in range(folds):
         held = sorted(order[fold::folds])
         kept = set(held)
-        model = FactsModel.train([items[i] for i in order if i not in kept], seed=seed)
+        model = FactsModel.train([items[i] for i in order if i not in kept], others, seed=seed)
         for index, found in zip(
             held, model.predict_many([items[i].text for i in held]), strict=True
         ):
@@ -318,7 +330,8 @@ def evaluate(
     the lexicon alone for comparison), the corpus's cross-validation, and with a Rasa model the
     intents."""
     texts = [d.text for d in heldout.descriptions]
-    facts_model = FactsModel.train(corpus, seed=SEED) if corpus else None
+    others = background() if corpus else []
+    facts_model = FactsModel.train(corpus, others, seed=SEED) if corpus else None
     fact_scores = score_facts(heldout.descriptions, read_facts(texts, today, facts_model))
     result: dict[str, Any] = {
         "descriptions": len(heldout.descriptions),
@@ -332,7 +345,9 @@ def evaluate(
             "folds": folds,
             "seed": SEED,
             "situations": len(corpus),
-            "scores": score_facts(corpus, cross_validate(corpus, folds, SEED, today)).scores,
+            "scores": score_facts(
+                corpus, cross_validate(corpus, folds, SEED, today, others)
+            ).scores,
         }
     if model is not None:
         texts = [d.text for d in heldout.descriptions] + [r.text for r in heldout.requests]

@@ -16,12 +16,17 @@ the archive is read at run time. For every typed message it
   (`nlu_fallback`, `out_of_scope`) when the facts show a description: an offence, a lawful
   criticism, or a platform in a sentence of at least `MIN_DESCRIPTION_WORDS` words.
 
-Rasa caches each trained component by the fingerprint of its inputs; the corpus is not one of
-them, so `fingerprint_addon` adds the corpus files' hash: editing the corpus retrains.
+It is trained on the corpus and on the assistant's other NLU examples as background negatives
+(`riposte.nlp.learned`); those come from Rasa's training data, an input of this component.
+Rasa caches each trained component by the fingerprint of its inputs; the corpus and the
+training code are not among them, so `fingerprint_addon` adds their hashes: editing either
+retrains.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -38,9 +43,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from riposte import clock
 from riposte.channels.intent_override import set_intent
+from riposte.nlp import learned
 from riposte.nlp.corpus import corpus_files, corpus_fingerprint, load_situations
 from riposte.nlp.extract import extract_facts
-from riposte.nlp.learned import FactsModel, combine
+from riposte.nlp.learned import FactsModel, background_texts, combine
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +94,14 @@ class FactsClassifier(GraphComponent, IntentClassifier):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        # The corpus, and the training code (riposte/nlp/learned.py): a change to either
+        # must retrain this component, which Rasa's cache would otherwise reuse.
         where = Path(str(config.get("corpus") or "data/situations"))
+        code = hashlib.sha256(inspect.getsource(learned).encode("utf-8")).hexdigest()
         try:
-            return corpus_fingerprint(where)
+            return f"{corpus_fingerprint(where)}-{code}"
         except FileNotFoundError:
-            return None  # the training itself then stops with a clear message
+            return code  # the training itself then stops with a clear message
 
     def __init__(
         self,
@@ -119,12 +128,24 @@ class FactsClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         where = Path(str(self._config["corpus"]))
         items = load_situations(corpus_files(where))
+        examples = [
+            (str(m.get(INTENT) or "").split("/")[0], str(m.get(TEXT) or ""))
+            for m in training_data.intent_examples
+        ]
         self._model = FactsModel.train(
-            items, c=float(self._config["c"]), seed=int(self._config["random_seed"])
+            items,
+            background_texts(examples),
+            c=float(self._config["c"]),
+            seed=int(self._config["random_seed"]),
         )
         with self._storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_bytes(self._model.dumps())
-        log.info("facts model trained on %d annotated situations from %s", len(items), where)
+        log.info(
+            "facts model trained on %d annotated situations from %s and %d background sentences",
+            len(items),
+            where,
+            len(background_texts(examples)),
+        )
         return self._resource
 
     @classmethod

@@ -11,6 +11,7 @@ an unknown value stops with the item's id, so a typo never trains or scores sile
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "SINGLE_LABELS",
     "corpus_files",
     "corpus_fingerprint",
+    "intent_examples",
     "load_situations",
     "read_description",
 ]
@@ -113,3 +115,24 @@ def corpus_fingerprint(where: Path) -> str:
         digest.update(path.name.encode("utf-8") + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
+
+
+def intent_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """(intent, text) of the Rasa NLU files given (entity annotations removed; a retrieval
+    intent such as faq/cnil gives `faq`), in file order."""
+    found: list[tuple[str, str]] = []
+    for path in paths:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in raw.get("nlu") or []:
+            intent = str(block.get("intent") or "").split("/")[0]
+            if not intent:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", text)
+                if text:
+                    found.append((intent, text))
+    return found

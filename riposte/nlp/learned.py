@@ -8,10 +8,16 @@ annotated corpus (data/situations, `riposte.nlp.corpus`) and reads what the lexi
   missing accents) and of words and word pairs, both on the folded text (lower case, no
   accents), from scikit-learn (kept, documented, already required by Rasa);
 - one logistic regression per label (scikit-learn, `class_weight="balanced"`): each offence
-  key of the case format, `danger`, `lawful` (no offence at all) and `discriminatory`.
+  key of the case format, `danger`, `lawful` (no offence at all) and `discriminatory`;
+- **background**: the assistant's other training sentences (greetings, questions, requests:
+  the NLU examples of every intent but `BACKGROUND_EXCLUDED`) are negatives for every label
+  but `lawful` (a description's label), with weight `BACKGROUND_WEIGHT`. Without them, a
+  message unlike any description (« qui a gagné le match ? ») got a high danger probability:
+  the corpus holds descriptions only.
 
 `combine(lexicon_facts, learned)` is the documented rule (README, « Compréhension »):
 
+- messages of fewer than `MIN_WORDS` words are read by the lexicon alone;
 - **danger, recall first**: urgent when the lexicon says so, or when the model's danger
   probability reaches `DANGER_THRESHOLD` (set low on purpose: when in doubt, 17 and 112 first).
   An explicit denial the lexicon read (« je ne suis pas en danger ») wins over a model
@@ -52,6 +58,7 @@ __all__ = [
     "FactsModel",
     "LABELS",
     "LearnedFacts",
+    "background_texts",
     "combine",
 ]
 
@@ -63,7 +70,7 @@ LABELS: tuple[str, ...] = (*OFFENSE_KEYS, DANGER, LAWFUL, DISCRIMINATORY)
 
 # Thresholds on the model's probabilities (chosen by cross-validation on the corpus,
 # `make eval-understanding`; never on the held-out set).
-DANGER_THRESHOLD = 0.45
+DANGER_THRESHOLD = 0.58
 DANGER_DENIAL_OVERRIDE = 0.8
 OFFENSE_THRESHOLD = 0.5
 LAWFUL_THRESHOLD = 0.4
@@ -72,8 +79,14 @@ OFFENSE_VETO = 0.3
 #: Never dropped by the veto: a threat matters even inside a criticism.
 NOT_VETOED = frozenset({"threat"})
 DISCRIMINATORY_THRESHOLD = 0.6
+#: Intents whose examples may describe a situation (or a danger): not background.
+BACKGROUND_EXCLUDED = frozenset({"describe_situation", "inform", "report_emergency"})
+BACKGROUND_WEIGHT = 0.1
 #: A label with fewer positive examples than this is not learned (always 0).
 MIN_POSITIVES = 4
+#: A shorter message is left to the lexicon: a few words (« à la prochaine », « il y a deux
+#: semaines ») give the model too little to read, and it is unreliable on them.
+MIN_WORDS = 6
 #: Longer texts are cut before featurising (a chat message is far shorter).
 MAX_CHARS = 5_000
 FORMAT_VERSION = 1
@@ -126,6 +139,11 @@ class LearnedFacts:
         return cls(clean)
 
 
+def background_texts(examples: Iterable[tuple[str, str]]) -> list[str]:
+    """The background sentences among (intent, text) pairs: every intent but the excluded."""
+    return [text for intent, text in examples if intent not in BACKGROUND_EXCLUDED]
+
+
 def _targets(item: Description) -> dict[str, bool]:
     values = {key: key in item.offenses for key in OFFENSE_KEYS}
     values[DANGER] = item.danger
@@ -174,22 +192,33 @@ class FactsModel:
     version: int = FORMAT_VERSION
 
     @classmethod
-    def train(cls, items: Sequence[Description], *, c: float = 8.0, seed: int = 42) -> FactsModel:
-        """Fit on annotated descriptions (deterministic for a given corpus and seed)."""
+    def train(
+        cls,
+        items: Sequence[Description],
+        background: Sequence[str] = (),
+        *,
+        c: float = 8.0,
+        seed: int = 42,
+    ) -> FactsModel:
+        """Fit on annotated descriptions and background sentences (negatives for every label);
+        deterministic for given data and seed."""
         import numpy as np
         from sklearn.linear_model import LogisticRegression
 
         if not items:
             raise ValueError("cannot train the facts model on an empty corpus")
         texts = [_prepare(item.text) for item in items]
+        others = [_prepare(text) for text in background if isinstance(text, str) and text.strip()]
         features = _features()
-        matrix = features.fit_transform(texts)
+        matrix = features.fit_transform(texts + others)
+        weights = np.concatenate([np.ones(len(texts)), np.full(len(others), BACKGROUND_WEIGHT)])
+        lawful_weights = np.concatenate([np.ones(len(texts)), np.zeros(len(others))])
         targets = [_targets(item) for item in items]
         classifiers: dict[str, LogisticRegression | None] = {}
         for label in LABELS:
-            y = np.array([t[label] for t in targets], dtype=int)
-            positives = int(y.sum())
-            if positives < MIN_POSITIVES or positives > len(y) - MIN_POSITIVES:
+            y = np.array([t[label] for t in targets] + [False] * len(others), dtype=int)
+            positives = int(y[: len(texts)].sum())
+            if positives < MIN_POSITIVES or positives > len(texts) - MIN_POSITIVES:
                 classifiers[label] = None
                 continue
             model = LogisticRegression(
@@ -199,7 +228,8 @@ class FactsModel:
                 max_iter=1000,
                 random_state=seed,
             )
-            model.fit(matrix, y)
+            # `lawful` says which descriptions are mere criticism: background is no description.
+            model.fit(matrix, y, sample_weight=weights if label != LAWFUL else lawful_weights)
             classifiers[label] = model
         return cls(features, classifiers, trained_on=len(items))
 
@@ -207,6 +237,16 @@ class FactsModel:
         prepared = [_prepare(t) if isinstance(t, str) else "" for t in texts]
         if not prepared:
             return []
+        readable = [i for i, text in enumerate(prepared) if len(text.split()) >= MIN_WORDS]
+        found = [LearnedFacts() for _ in prepared]
+        if readable:
+            for i, reading in zip(
+                readable, self._read([prepared[i] for i in readable]), strict=True
+            ):
+                found[i] = reading
+        return found
+
+    def _read(self, prepared: list[str]) -> list[LearnedFacts]:
         import numpy as np
 
         labels, weights, intercepts = self._stacked()

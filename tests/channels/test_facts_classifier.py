@@ -17,8 +17,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from riposte.channels.facts_classifier import FACTS_KEY, FactsClassifier, decide_intent
-from riposte.nlp.corpus import corpus_files, load_situations
-from riposte.nlp.learned import FactsModel
+from riposte.nlp.corpus import corpus_files, intent_examples, load_situations
+from riposte.nlp.learned import FactsModel, background_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "situations"
@@ -29,7 +29,10 @@ INSULT = "sur google un patient me traite de boucher incompétent et de sale cha
 
 @pytest.fixture(scope="module")
 def model() -> FactsModel:
-    return FactsModel.train(load_situations(corpus_files(CORPUS)))
+    nlu = sorted((ROOT / "data" / "nlu").glob("*.yml"))
+    return FactsModel.train(
+        load_situations(corpus_files(CORPUS)), background_texts(intent_examples(nlu))
+    )
 
 
 def message(text: str, intent: str) -> Message:
@@ -152,3 +155,17 @@ def test_editing_the_corpus_changes_the_trained_component(tmp_path: Path) -> Non
     first.process([one])
     second.process([two])
     assert one.get(FACTS_KEY)["scores"] != two.get(FACTS_KEY)["scores"]
+
+
+def test_the_other_intents_examples_are_its_background(tmp_path: Path) -> None:
+    component, _ = _component(tmp_path, CORPUS)
+    examples = [
+        Message(data={"text": "zorglubon nous salue bien bas ce matin", "intent": "greet"}),
+        Message(data={"text": "vertigonte frappe mon cabinet ce soir", "intent": "inform"}),
+    ]
+    component.train(TrainingData(training_examples=examples))
+    model = component._model
+    assert model is not None
+    words = model.features.transformer_list[1][1].vocabulary_
+    assert "zorglubon" in words  # a greeting: background
+    assert "vertigonte" not in words  # an answer may describe the situation: not background

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from riposte.nlp import learned
-from riposte.nlp.corpus import Description, corpus_files, load_situations
+from riposte.nlp.corpus import Description, corpus_files, intent_examples, load_situations
 from riposte.nlp.extract import Facts, extract_facts
 from riposte.nlp.learned import FactsModel, LearnedFacts, combine
 from riposte.triage import facts_from_text
@@ -127,7 +127,7 @@ TINY = [
     _item(i, text, offenses, danger)
     for i, (text, offenses, danger) in enumerate(
         [(f"il va venir me tuer au cabinet ce soir {n}", {"threat"}, True) for n in range(6)]
-        + [(f"le médecin était en retard de {n} heures", set(), False) for n in range(6)]
+        + [(f"le médecin était très en retard de {n} heures", set(), False) for n in range(6)]
         + [(f"sale incompétente et grosse nulle numéro {n}", {"insult"}, False) for n in range(6)]
     )
 ]
@@ -135,17 +135,51 @@ TINY = [
 
 @pytest.fixture(scope="module")
 def corpus_model() -> FactsModel:
-    return FactsModel.train(load_situations(corpus_files(ROOT / "data" / "situations")))
+    nlu = sorted((ROOT / "data" / "nlu").glob("*.yml"))
+    return FactsModel.train(
+        load_situations(corpus_files(ROOT / "data" / "situations")),
+        learned.background_texts(intent_examples(nlu)),
+    )
 
 
 def test_a_model_learns_its_labels() -> None:
     model = FactsModel.train(TINY)
     threat = model.predict("il va venir me tuer demain")
-    late = model.predict("le médecin était en retard")
+    late = model.predict("le médecin était encore en retard hier")
     assert threat.danger and "threat" in threat.offenses and not threat.lawful
     assert not late.danger and late.offenses == [] and late.lawful
     assert model.classifiers["defamation"] is None  # no example: never predicted
     assert "defamation" not in threat.scores
+
+
+def test_a_short_message_is_left_to_the_lexicon() -> None:
+    model = FactsModel.train(TINY)
+    assert model.predict("il va me tuer").scores == {}  # fewer than MIN_WORDS words
+    assert model.predict("il va venir me tuer demain").scores  # MIN_WORDS words: read
+    assert learned.MIN_WORDS == 6
+
+
+def test_background_sentences_are_negatives_for_every_label() -> None:
+    """Sentences of the assistant's other intents teach the model what is no description."""
+    chat = [f"merci beaucoup pour votre aide ce soir {n}" for n in range(40)]
+    text = "merci beaucoup pour votre aide ce soir"
+    without = FactsModel.train(TINY).predict(text)
+    with_background = FactsModel.train(TINY, chat).predict(text)
+    assert with_background.scores["danger"] < without.scores["danger"]
+    assert with_background.scores["insult"] < without.scores["insult"]
+    # lawful describes descriptions only: background does not train it
+    assert with_background.scores["lawful"] == pytest.approx(without.scores["lawful"], abs=0.25)
+
+
+def test_background_excludes_the_intents_that_describe() -> None:
+    examples = [
+        ("greet", "bonjour"),
+        ("faq", "c'est quoi la diffamation ?"),
+        ("describe_situation", "on m'insulte sur facebook"),
+        ("inform", "il m'a menacé"),
+        ("report_emergency", "il est devant chez moi"),
+    ]
+    assert learned.background_texts(examples) == ["bonjour", "c'est quoi la diffamation ?"]
 
 
 def test_training_is_deterministic_and_survives_saving() -> None:
