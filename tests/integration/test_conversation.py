@@ -81,7 +81,7 @@ def test_one_message_fills_the_slots_and_only_the_missing_question_is_asked(bot:
 
 
 def test_step_by_step_answers_in_free_text(bot: Stack) -> None:
-    bot.say("steps", "j'ai un problème avec des messages désagréables")
+    bot.say("steps", "j'ai un souci avec des publications à mon sujet")
     assert bot.slots("steps")["requested_slot"] == "platforms"
     bot.say("steps", "c'est sur Facebook")
     slots = bot.slots("steps")
