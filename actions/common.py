@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 
 from riposte import clock
 from riposte.nlp.learned import LearnedFacts
-from riposte.triage import FACT_SLOTS
+from riposte.triage import FACT_SLOTS, facts_from_text
 
 #: The key under which the pipeline's facts model puts what it read (facts_classifier.py).
 LEARNED_FACTS_KEY = "riposte_facts"
@@ -33,6 +33,11 @@ def latest_choice(tracker: Tracker) -> str | None:
         if entity.get("entity") == "choice" and isinstance(entity.get("value"), str):
             return str(entity["value"])
     return None
+
+
+def message_facts(tracker: Tracker, current: dict[str, Any]) -> dict[str, Any]:
+    """Slot updates for what the latest message says (lexicon and facts model combined)."""
+    return facts_from_text(latest_text(tracker), current, today(), learned_facts(tracker))
 
 
 def learned_facts(tracker: Tracker) -> LearnedFacts | None:

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
-from actions.common import fact_slots, kept_answer, latest_text, learned_facts, today
+from actions.common import fact_slots, kept_answer, message_facts, today
 from actions.danger import EMERGENCY_RESPONSE, DangerFirstForm, emergency_sent, reveals_danger
 from riposte import triage
 from riposte.letters import chat
@@ -120,9 +120,7 @@ class ActionComplaintDuringTriage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         current = fact_slots(tracker)
-        updates = triage.facts_from_text(
-            latest_text(tracker), current, today(), learned_facts(tracker)
-        )
+        updates = message_facts(tracker, current)
         slots = {**current, **updates}
         if reveals_danger(tracker) and not emergency_sent(tracker):
             dispatcher.utter_message(response=EMERGENCY_RESPONSE)

@@ -11,7 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import sync_case
-from actions.common import fact_slots, latest_choice, latest_text, learned_facts, today
+from actions.common import (
+    fact_slots,
+    latest_choice,
+    latest_text,
+    learned_facts,
+    message_facts,
+    today,
+)
 from actions.danger import (
     EMERGENCY_INTENT,
     EMERGENCY_RESPONSE,
@@ -49,9 +56,7 @@ class ActionAnalyzeSituation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         current = fact_slots(tracker)
-        updates = triage.facts_from_text(
-            latest_text(tracker), current, today(), learned_facts(tracker)
-        )
+        updates = message_facts(tracker, current)
         danger = reveals_danger(tracker)
         if tracker.get_intent_of_latest_message() == EMERGENCY_INTENT:
             updates["urgent"] = True

@@ -254,8 +254,8 @@ def _row(label: str, value: str) -> str:
     return f"  {label:<52} {value}"
 
 
-def _summary_lines(s: Mapping[str, Any]) -> list[str]:
-    return [
+def _summary_lines(s: Mapping[str, Any], platforms: bool = False) -> list[str]:
+    lines = [
         _row("Danger : rappel (urgences repérées)", f"{s['danger']['recall']:.3f}"),
         _row(
             "Danger : fausses alertes (part des non urgentes)",
@@ -263,13 +263,18 @@ def _summary_lines(s: Mapping[str, Any]) -> list[str]:
         ),
         _row("Infractions : F1 micro", f"{s['offenses_micro']['f1']:.3f}"),
         _row("Infractions : liste exacte", f"{s['offenses_exact']:.3f}"),
-        _row("Critique licite laissée sans infraction", f"{s['lawful_left_without_offence']:.3f}"),
     ]
+    if platforms:
+        lines.append(_row("Plateformes : liste exacte", f"{s['platforms_exact']:.3f}"))
+    lines.append(
+        _row("Critique licite laissée sans infraction", f"{s['lawful_left_without_offence']:.3f}")
+    )
+    return lines
 
 
 def report_text(result: Mapping[str, Any]) -> str:
     s = result["scores"]
-    lines = []
+    lines: list[str] = []
     if "cross_validation" in result:
         cv = result["cross_validation"]
         lines.append(
@@ -280,19 +285,11 @@ def report_text(result: Mapping[str, Any]) -> str:
     if "lexicon_only" in result:
         lines.append("Jeu de test indépendant, lexique seul (pour comparaison)")
         lines.extend(_summary_lines(result["lexicon_only"]))
-    lines += [
+    lines.append(
         f"Compréhension sur le jeu de test indépendant ({result['descriptions']} descriptions, "
-        f"{result['requests']} demandes de plainte)",
-        _row("Danger : rappel (urgences repérées)", f"{s['danger']['recall']:.3f}"),
-        _row(
-            "Danger : fausses alertes (part des non urgentes)",
-            f"{s['danger']['false_alarm_rate']:.3f}",
-        ),
-        _row("Infractions : F1 micro", f"{s['offenses_micro']['f1']:.3f}"),
-        _row("Infractions : liste exacte", f"{s['offenses_exact']:.3f}"),
-        _row("Plateformes : liste exacte", f"{s['platforms_exact']:.3f}"),
-        _row("Critique licite laissée sans infraction", f"{s['lawful_left_without_offence']:.3f}"),
-    ]
+        f"{result['requests']} demandes de plainte)"
+    )
+    lines += _summary_lines(s, platforms=True)
     for name in SINGLE_LABELS:
         lines.append(_row(f"{name} : exactitude (quand il est dit)", f"{s[name]['accuracy']:.3f}"))
     if "intents" in result:

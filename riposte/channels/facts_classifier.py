@@ -128,15 +128,12 @@ class FactsClassifier(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         where = Path(str(self._config["corpus"]))
         items = load_situations(corpus_files(where))
-        examples = [
+        others = background_texts(
             (str(m.get(INTENT) or "").split("/")[0], str(m.get(TEXT) or ""))
             for m in training_data.intent_examples
-        ]
+        )
         self._model = FactsModel.train(
-            items,
-            background_texts(examples),
-            c=float(self._config["c"]),
-            seed=int(self._config["random_seed"]),
+            items, others, c=float(self._config["c"]), seed=int(self._config["random_seed"])
         )
         with self._storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_bytes(self._model.dumps())
@@ -144,7 +141,7 @@ class FactsClassifier(GraphComponent, IntentClassifier):
             "facts model trained on %d annotated situations from %s and %d background sentences",
             len(items),
             where,
-            len(background_texts(examples)),
+            len(others),
         )
         return self._resource
 
