@@ -11,9 +11,10 @@
 # The model is trained in a build stage (`train`), as `make train` does, and copied into the
 # image: an image is then self-contained and every replica runs exactly the same model, with no
 # shared volume to fill before the first start. Cost: 4 to 7 minutes and about 2.5 GB of memory
-# when config.yml, domain.yml or data/ change; the stage reads nothing else (the pipeline has no
-# custom component), so a code change does not retrain. To run another model, mount it
-# read-only and point RIPOSTE_MODEL at it.
+# when config.yml, domain.yml, data/ (the annotated corpus data/situations included) or the
+# package riposte/ change: the pipeline's own components (riposte/channels/credentials_intent.py,
+# riposte/channels/facts_classifier.py and the facts model they use) are imported by
+# `rasa train`. To run another model, mount it read-only and point RIPOSTE_MODEL at it.
 #
 # No secret is baked in: RIPOSTE_SECRET_KEY, RIPOSTE_API_TOKEN, the database passwords and the
 # Telegram/Signal tokens come from the environment at run time (.dockerignore keeps .env, var/
@@ -46,6 +47,9 @@ WORKDIR /app
 
 
 FROM deps AS train
+COPY pyproject.toml README.md ./
+COPY riposte ./riposte
+RUN pip install --no-deps --no-build-isolation -e .
 COPY config.yml domain.yml ./
 COPY data ./data
 RUN rasa train --config config.yml --domain domain.yml --data data \
