@@ -3,6 +3,7 @@ doctor typed is still read and kept (actions/danger.py)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -268,3 +269,12 @@ def test_the_facts_model_reading_counts_as_a_danger() -> None:
     assert not reveals_danger(tracker)
     tracker.latest_message["riposte_facts"] = {"scores": {"danger": 0.9}}
     assert reveals_danger(tracker)
+
+
+def test_the_emergency_reply_gives_the_numbers_including_suicide_prevention(
+    domain: dict[str, Any],
+) -> None:
+    """Danger covers the doctor's own distress (« envie d'en finir »): 3114 as well as 17/112."""
+    text = domain["responses"]["utter_emergency"][0]["text"]
+    for number in ("17", "112", "114", "3114"):
+        assert re.search(rf"(?<!\d){number}(?!\d)", text), number
