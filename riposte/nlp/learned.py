@@ -25,7 +25,8 @@ annotated corpus (data/situations, `riposte.nlp.corpus`) and reads what the lexi
 - **offences**: the lexicon's offences (high precision) plus each offence whose probability
   reaches `OFFENSE_THRESHOLD`, unless the model reads a lawful criticism (probability of
   `lawful` at least `LAWFUL_THRESHOLD`) and the lexicon found no offence: then none is added;
-  an offence added this way makes `lawful_criticism` false. When the model reads a lawful
+  an offence added this way makes `lawful_criticism` false, and outrage (said in private) is
+  not added to a message the lexicon reads as public. When the model reads a lawful
   criticism with probability at least `LAWFUL_VETO`, a lexicon offence to which it gives less
   than `OFFENSE_VETO` is dropped (a word such as « nul » or « menteur » inside an ordinary bad
   review), except a threat;
@@ -325,6 +326,9 @@ def combine(lexicon: Facts, learned: LearnedFacts | None) -> Facts:
             if not kept and facts.lawful_criticism is None:
                 facts.lawful_criticism = True
     added = [k for k in learned.offenses if k not in kept]
+    if lexicon.public is True:
+        # Outrage is said in private (a message, a mail, a call): never on a public page.
+        added = [k for k in added if k != "outrage"]
     if added and not (learned.lawful and not kept):
         found = set(kept) | set(added)
         facts.offenses = [k for k in OFFENSE_KEYS if k in found]

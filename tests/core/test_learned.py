@@ -49,6 +49,13 @@ def test_model_offences_complete_the_lexicon_in_the_case_format_order() -> None:
     assert facts.evidence["model.offenses"] == ["insult"]
 
 
+def test_outrage_is_not_added_to_a_public_message() -> None:
+    public = combine(Facts(public=True), scores(outrage=0.9, insult=0.9))
+    assert public.offenses == ["insult"]
+    private = combine(Facts(public=False), scores(outrage=0.9, insult=0.9))
+    assert private.offenses == ["insult", "outrage"]
+
+
 def test_a_lawful_reading_adds_no_offence_when_the_lexicon_found_none() -> None:
     facts = combine(Facts(lawful_criticism=True), scores(insult=0.6, lawful=0.7))
     assert facts.offenses == [] and facts.lawful_criticism is True
