@@ -56,6 +56,15 @@ def emergency_sent(tracker: Tracker) -> bool:
     return False
 
 
+def emergency_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Send the emergency reply if the latest message reveals a danger and no rule has sent it
+    since; True when it was sent here (the caller then records `urgent`)."""
+    if not reveals_danger(tracker) or emergency_sent(tracker):
+        return False
+    dispatcher.utter_message(response=EMERGENCY_RESPONSE)
+    return True
+
+
 def typed_now(tracker: Tracker) -> bool:
     """Whether the form runs on a message just typed (not back from a digression)."""
     return action_before_form(tracker) == "action_listen"
@@ -93,11 +102,9 @@ class DangerFirstForm(FormValidationAction, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        danger = typed_now(tracker) and reveals_danger(tracker) and not emergency_sent(tracker)
-        if not danger:
+        if not (typed_now(tracker) and emergency_first(dispatcher, tracker)):
             return await self.read_answer(dispatcher, tracker, domain)
         log.info("danger during %s: emergency reply first", tracker.active_loop_name)
-        dispatcher.utter_message(response=EMERGENCY_RESPONSE)
         was_urgent = tracker.get_slot("urgent") is True
         code_before = tracker.get_slot("case_code")
         events = await self.read_answer(dispatcher, tracker, domain)

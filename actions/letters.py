@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
 from actions.common import fact_slots, kept_answer, message_facts, today
-from actions.danger import EMERGENCY_RESPONSE, DangerFirstForm, emergency_sent, reveals_danger
+from actions.danger import DangerFirstForm, emergency_first
 from riposte import triage
 from riposte.letters import chat
 from riposte.store.errors import StoreError
@@ -53,8 +53,7 @@ class ActionStartComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         danger: list[EventType] = []
-        if reveals_danger(tracker) and not emergency_sent(tracker):
-            dispatcher.utter_message(response=EMERGENCY_RESPONSE)
+        if emergency_first(dispatcher, tracker):
             danger = [SlotSet("urgent", True)]
         return [*danger, *await self._start(dispatcher, tracker, bool(danger))]
 
@@ -122,8 +121,7 @@ class ActionComplaintDuringTriage(Action):
         current = fact_slots(tracker)
         updates = message_facts(tracker, current)
         slots = {**current, **updates}
-        if reveals_danger(tracker) and not emergency_sent(tracker):
-            dispatcher.utter_message(response=EMERGENCY_RESPONSE)
+        if emergency_first(dispatcher, tracker):
             updates["urgent"] = True
             slots["urgent"] = True
         missing = triage.missing_slots(slots)

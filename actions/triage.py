@@ -21,9 +21,8 @@ from actions.common import (
 )
 from actions.danger import (
     EMERGENCY_INTENT,
-    EMERGENCY_RESPONSE,
     DangerFirstForm,
-    emergency_sent,
+    emergency_first,
     reveals_danger,
     typed_now,
 )
@@ -57,12 +56,10 @@ class ActionAnalyzeSituation(Action):
     ) -> list[EventType]:
         current = fact_slots(tracker)
         updates = message_facts(tracker, current)
-        danger = reveals_danger(tracker)
+        emergency_first(dispatcher, tracker)
         if tracker.get_intent_of_latest_message() == EMERGENCY_INTENT:
             updates["urgent"] = True
         slots = {**current, **updates}
-        if danger and not emergency_sent(tracker):
-            dispatcher.utter_message(response=EMERGENCY_RESPONSE)
         lines = triage.summary_lines(slots)
         if lines and updates:
             dispatcher.utter_message(response="utter_facts_noted", facts="\n".join(lines))
