@@ -149,6 +149,57 @@ def find_credentials(text: str) -> tuple[str | None, str | None]:
     return code, secret
 
 
+CODE_MASK = "[code masqué]"
+SECRET_MASK = "[phrase secrète masquée]"
+WORD_MASK = "[…]"
+_WORD_RE = re.compile(r"[^\W_]+")
+_HYPHENATED_RE = re.compile(rf"[^\W\d_]+(?:-[^\W\d_]+){{{PASSPHRASE_WORDS - 1},}}")
+
+
+def redact_credentials(text: str, *, answer: bool = False) -> str:
+    """`text` without the case code and passphrase it may hold, for what is kept on file.
+
+    * A case code (`RIP-…`, typed loosely) is always masked.
+    * A passphrase written as the assistant shows it (words of the list joined by hyphens)
+      is always masked.
+    * When the text holds a code, or is the answer to the « code and passphrase » question
+      (`answer`), every word of the word list in it is masked too: the doctor may type the
+      passphrase with spaces, in any case, or with a typo (a word close to one of the list,
+      such as a plural, is masked as well).
+
+    Other words stay, so that a conversation kept on file still reads.
+    """
+
+    def hyphenated(match: re.Match[str]) -> str:
+        parts = normalise_secret(match.group(0)).split("-")
+        vocabulary = _vocabulary()
+        return SECRET_MASK if all(part in vocabulary for part in parts) else match.group(0)
+
+    had_code = _TYPED_CODE_RE.search(text) is not None
+    redacted = _HYPHENATED_RE.sub(hyphenated, _TYPED_CODE_RE.sub(CODE_MASK, text))
+    if not (had_code or answer):
+        return redacted
+
+    def word(match: re.Match[str]) -> str:
+        return WORD_MASK if _like_a_list_word(match.group(0)) else match.group(0)
+
+    masks = (CODE_MASK, SECRET_MASK)
+    pieces = re.split(f"({'|'.join(re.escape(m) for m in masks)})", redacted)
+    return "".join(p if p in masks else _WORD_RE.sub(word, p) for p in pieces)
+
+
+def _like_a_list_word(word: str) -> bool:
+    """True for a word of the list, or one a typo away from it (rapidfuzz, ≥ 80 %)."""
+    from rapidfuzz import fuzz, process
+
+    typed = normalise_secret(word)
+    if typed in _vocabulary():
+        return True
+    if len(typed) < 4:
+        return False
+    return process.extractOne(typed, _vocabulary(), scorer=fuzz.ratio, score_cutoff=80) is not None
+
+
 def words_besides_credentials(text: str) -> list[str]:
     """The words of `text` that are neither the case code nor words of the word list."""
     vocabulary = _vocabulary()

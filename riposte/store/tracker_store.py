@@ -33,6 +33,14 @@ replaced when it is taken from the pool instead of failing the next message. Whi
 database is unreachable, each message fails as a whole (riposte/channels/rasa_hooks.py, item
 3): nothing is written, and the channel asks the doctor to send it again.
 
+Credentials are never kept: before a conversation is saved, the case code and the
+passphrase are masked (`riposte.store.codes.redact_credentials`) in the doctor's messages, in
+the slot `resume_credentials` that receives the answer to « code and passphrase? », and in the
+assistant's messages (the passphrase is shown once, when the case is opened). The doctor reads
+them in the conversation as it happens; the copy on file, and the tracker Rasa's HTTP API
+returns, hold only masks. The code is still kept in the slot `case_code` (sealed), which the
+actions need.
+
 The master key is read on first use (`RIPOSTE_SECRET_KEY`, else the key file under
 `RIPOSTE_VAR_DIR`), never created here: `riposte serve` creates it before Rasa starts.
 """
@@ -51,6 +59,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from riposte.channels import rasa_hooks
+from riposte.store.codes import redact_credentials
 from riposte.store.crypto import DecryptionError, Sealer
 from riposte.store.errors import StoreConfigError, message
 
@@ -60,6 +69,9 @@ if TYPE_CHECKING:
     from riposte.privacy import MasterKey
 
 ERASE_SLOT = "erase_conversation"
+CREDENTIALS_SLOT = "resume_credentials"
+# What validate_resume_form leaves in the slot once the answer is read (no credential).
+CREDENTIALS_OUTCOMES = frozenset({"ok", "failed", "locked"})
 KEY_PURPOSE = "tracker-events"
 PREFIX = "enc1:"
 _LOG = logging.getLogger(__name__)
@@ -91,6 +103,50 @@ def erasure_requested(tracker: DialogueStateTracker) -> bool:
         if isinstance(event, (Restarted, AllSlotsReset, SessionStarted)):
             break
     return False
+
+
+def credential_answers(events: list[dict[str, Any]]) -> set[str]:
+    """The texts set into the slot `resume_credentials`: answers holding credentials."""
+    return {
+        str(event["value"])
+        for event in events
+        if event.get("event") == "slot"
+        and event.get("name") == CREDENTIALS_SLOT
+        and isinstance(event.get("value"), str)
+        and event["value"] not in CREDENTIALS_OUTCOMES
+    }
+
+
+def redact_event(data: dict[str, Any], answers: set[str]) -> dict[str, Any]:
+    """The event as it is kept on file: credentials masked (a copy; `data` is unchanged)."""
+    kind = data.get("event")
+    if kind == "user" and isinstance(data.get("text"), str):
+        text = data["text"]
+        answer = text in answers or _intent(data) == "resume_case"
+        redacted = {**data, "text": redact_credentials(text, answer=answer)}
+        parse_data = data.get("parse_data")
+        if isinstance(parse_data, dict) and isinstance(parse_data.get("text"), str):
+            redacted["parse_data"] = {
+                **parse_data,
+                "text": redact_credentials(parse_data["text"], answer=answer),
+            }
+        return redacted
+    if kind == "bot" and isinstance(data.get("text"), str):
+        return {**data, "text": redact_credentials(data["text"])}
+    if (
+        kind == "slot"
+        and data.get("name") == CREDENTIALS_SLOT
+        and isinstance(data.get("value"), str)
+        and data["value"] not in CREDENTIALS_OUTCOMES
+    ):
+        return {**data, "value": redact_credentials(data["value"], answer=True)}
+    return data
+
+
+def _intent(data: dict[str, Any]) -> str | None:
+    parse_data = data.get("parse_data") or {}
+    name = (parse_data.get("intent") or {}).get(INTENT_NAME_KEY)
+    return name if isinstance(name, str) else None
 
 
 def _aad(sender_id: str, type_name: str) -> str:
@@ -176,18 +232,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self._events_sealer()  # a missing key fails before anything is written
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
-                parse_data = data.get("parse_data") or {}
-                intent = (parse_data.get("intent") or {}).get(INTENT_NAME_KEY)
+            new_events = [event.as_dict() for event in self._additional_events(session, tracker)]
+            answers = credential_answers(new_events)
+            for event_dict in new_events:
+                data = redact_event(event_dict, answers)
+                intent = _intent(data)
                 session.add(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
-                        type_name=event.type_name,
+                        type_name=data["event"],
                         timestamp=data.get("timestamp"),
                         intent_name=intent,
                         action_name=data.get("name"),
-                        data=self.seal_data(tracker.sender_id, event.type_name, data),
+                        data=self.seal_data(tracker.sender_id, data["event"], data),
                     )
                 )
             session.commit()

@@ -14,6 +14,7 @@ from riposte.store.codes import (
     hash_secret,
     normalise_code,
     passphrase_entropy_bits,
+    redact_credentials,
     verify_secret,
     wordlist,
 )
@@ -115,3 +116,28 @@ def test_secret_pool_of_size_zero_makes_each_pair_on_the_spot() -> None:
     secret, digest = pool.take()
     assert verify_secret(secret, digest)
     assert pool.ready() == 0 and pool._thread is None
+
+
+def test_redaction_masks_a_shown_passphrase_and_any_typed_code() -> None:
+    passphrase = generate_passphrase()
+    shown = f"- Code du dossier : **RIP-7KQ2-M9**\n- Phrase secrète : **{passphrase}**"
+    redacted = redact_credentials(shown)
+    assert "7KQ2" not in redacted and passphrase not in redacted
+    assert redacted == (
+        "- Code du dossier : **[code masqué]**\n- Phrase secrète : **[phrase secrète masquée]**"
+    )
+
+
+def test_redaction_masks_typed_passphrase_words_next_to_a_code_or_in_an_answer() -> None:
+    words = generate_passphrase().split("-")
+    typed = f"c'est rip 7kq2 m9, {' '.join(w.upper() for w in words)}"
+    assert not any(w in redact_credentials(typed).lower() for w in words)
+    answer = " ".join(words[:4]) + " " + words[4] + "s"  # a plural typo
+    redacted = redact_credentials(answer, answer=True)
+    assert not any(w in redacted for w in words)
+    assert redacted.count("[…]") == 5
+
+
+def test_redaction_leaves_ordinary_messages_alone() -> None:
+    text = "Un avis Google m'insulte depuis lundi : « nul, escroc », lampe-tigre aussi"
+    assert redact_credentials(text) == text

@@ -37,7 +37,7 @@ SECRETS = (b"Zorglubin", b"troll_quixotique", b"Gaspard", b"Malvoisin")
 
 DOMAIN_YAML = """
 version: "3.1"
-intents: [greet, delete_case]
+intents: [greet, delete_case, resume_case]
 slots:
   author_name:
     type: text
@@ -45,6 +45,10 @@ slots:
     mappings: [{type: custom}]
   erase_conversation:
     type: bool
+    influence_conversation: false
+    mappings: [{type: custom}]
+  resume_credentials:
+    type: text
     influence_conversation: false
     mappings: [{type: custom}]
 """
@@ -395,3 +399,35 @@ def test_purge_and_erase_without_a_database_or_an_events_table(tmp_path: Path) -
     assert purge_conversations(f"sqlite:///{absent}", 30) == 0
     with pytest.raises(ValueError):
         purge_conversations(f"sqlite:///{absent}", -1)
+
+
+async def test_credentials_are_masked_in_what_is_kept(
+    store: EncryptedSQLTrackerStore, domain: Domain
+) -> None:
+    """The code and passphrase typed, and the passphrase shown once, never reach the store."""
+    passphrase = "piste-simple-escargot-bretzel-hermine"
+    typed = "Voici RIP-7KQ2-M9 et Piste simple ESCARGOT bretzel hermines"
+    tracker = conversation(
+        "sender-a",
+        domain,
+        BotUttered(f"- Code du dossier : **RIP-7KQ2-M9**\n- Phrase secrète : **{passphrase}**"),
+        UserUttered("reprendre mon dossier", {"name": "resume_case", "confidence": 1.0}),
+        UserUttered(typed, {"name": "inform", "confidence": 0.4}, parse_data={"text": typed}),
+        SlotSet("resume_credentials", typed),
+        SlotSet("resume_credentials", "ok"),
+        UserUttered("piste simple escargot bretzel", {"name": "inform", "confidence": 0.4}),
+        SlotSet("resume_credentials", "piste simple escargot bretzel"),
+    )
+    await store.save(tracker)
+
+    restored = await store.retrieve_full_tracker("sender-a")
+    assert restored is not None
+    kept = str(dicts(restored)).lower()
+    for word in ("7kq2", *passphrase.split("-")):
+        assert word not in kept
+    assert "[code masqué]" in kept and "[phrase secrète masquée]" in kept
+    # Everything else is kept as it was: the doctor's other words, the slot outcome.
+    assert "voici" in kept and "code du dossier" in kept
+    assert MESSAGE.lower() in kept
+    assert restored.get_slot("resume_credentials") == "[…] […] […] […]"
+    assert len(restored.events) == len(tracker.events)
