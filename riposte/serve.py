@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from riposte import evidence_upload
+from riposte.rasa_server import TOKEN_ENV as API_TOKEN_ENV
 from riposte.settings import MAX_MESSAGE_CHARS, ROOT, Settings, SettingsError
 
 log = logging.getLogger("riposte.serve")
@@ -121,11 +122,15 @@ def _die_with_parent() -> None:
 
 
 def rasa_command(settings: Settings, python: str = sys.executable) -> list[str]:
-    """The Rasa server's command line. The HTTP API is enabled only with a token."""
+    """The Rasa server's command line (`riposte.rasa_server`, Rasa's `rasa run`).
+
+    The HTTP API is enabled only with a token, which never appears here: the launcher reads
+    it from the environment Rasa gets (`rasa_environment`).
+    """
     cmd = [
         python,
         "-m",
-        "rasa",
+        "riposte.rasa_server",
         "run",
         "--model",
         str(settings.model_path),
@@ -140,8 +145,6 @@ def rasa_command(settings: Settings, python: str = sys.executable) -> list[str]:
         "--cors",
         *settings.cors_origins,
     ]
-    if settings.api_token:
-        cmd += ["--enable-api", "--auth-token", settings.api_token]
     return cmd
 
 
@@ -155,6 +158,14 @@ def actions_command(settings: Settings, python: str = sys.executable) -> list[st
         "--port",
         str(settings.actions_port),
     ]
+
+
+def rasa_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Rasa's environment: `child_environment` and the API token when there is one."""
+    env = child_environment(settings, base)
+    if settings.api_token:
+        env[API_TOKEN_ENV] = settings.api_token
+    return env
 
 
 def child_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -172,8 +183,8 @@ def child_environment(settings: Settings, base: dict[str, str] | None = None) ->
             "PYTHONUNBUFFERED": "1",
         }
     )
-    # The token is passed on the command line to Rasa only; the action server never needs it.
-    env.pop("RIPOSTE_API_TOKEN", None)
+    # The API token goes to Rasa only (rasa_environment); the other services never need it.
+    env.pop(API_TOKEN_ENV, None)
     # The Telegram secrets reach Rasa through var/credentials.yml (mode 0600) only.
     env.pop("TELEGRAM_TOKEN", None)
     env.pop("TELEGRAM_SECRET_TOKEN", None)
@@ -483,7 +494,13 @@ class Supervisor:
                 f"http://{s.host}:{s.actions_port}/health",
                 timeout=120,
             ),
-            Child("rasa", rasa_command(s), f"http://{s.host}:{s.rasa_port}/", timeout=300),
+            Child(
+                "rasa",
+                rasa_command(s),
+                f"http://{s.host}:{s.rasa_port}/",
+                timeout=300,
+                extra_env={API_TOKEN_ENV: s.api_token} if s.api_token else {},
+            ),
         ]
         if s.signal is not None:  # exactly one consumer of signal-cli-rest-api (trap 6)
             children.append(

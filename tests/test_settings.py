@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from riposte.serve import actions_command, child_environment, rasa_command
+from riposte.rasa_server import rasa_arguments
+from riposte.serve import actions_command, child_environment, rasa_command, rasa_environment
 from riposte.settings import Settings, SettingsError
 from tests.waiting import wait_until
 
@@ -29,11 +30,20 @@ def test_rasa_http_api_is_never_enabled_without_a_token() -> None:
     assert "--enable-api" not in cmd and "--auth-token" not in cmd
 
 
-def test_rasa_http_api_is_enabled_with_the_token() -> None:
+def test_rasa_http_api_token_reaches_rasa_by_its_environment_never_its_command_line() -> None:
     token = "a-long-enough-secret-token"
-    cmd = rasa_command(Settings.from_env({"RIPOSTE_API_TOKEN": token}))
-    assert "--enable-api" in cmd
-    assert cmd[cmd.index("--auth-token") + 1] == token
+    s = Settings.from_env({"RIPOSTE_API_TOKEN": token})
+    cmd = rasa_command(s)
+    assert token not in " ".join(cmd) and "--auth-token" not in cmd
+    assert cmd[1:4] == ["-m", "riposte.rasa_server", "run"]
+    assert rasa_environment(s, base={})["RIPOSTE_API_TOKEN"] == token
+    assert "RIPOSTE_API_TOKEN" not in rasa_environment(Settings.from_env({}), base={})
+    # The launcher turns it into Rasa's flags, in its own process, and forgets it.
+    environ = {"RIPOSTE_API_TOKEN": token, "PATH": "/bin"}
+    args = rasa_arguments(cmd[3:], environ)
+    assert args[-3:] == ["--enable-api", "--auth-token", token]
+    assert environ == {"PATH": "/bin"}
+    assert rasa_arguments(cmd[3:], {}) == cmd[3:]
 
 
 def test_cors_origins_are_passed_to_rasa() -> None:

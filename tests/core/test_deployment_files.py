@@ -282,7 +282,13 @@ def test_compose_commands_are_those_of_riposte_serve() -> None:
     assert _compose_environment("actions")["SANIC_HOST"] == "0.0.0.0"
     rasa = _snippet(services["rasa"]["command"])
     assert rasa is not None
-    for call in ("ensure_ready()", "write_credentials(", "rasa_command(settings)", "execve("):
+    for call in (
+        "ensure_ready()",
+        "write_credentials(",
+        "rasa_command(settings)",
+        "rasa_environment(settings)",
+        "execve(",
+    ):
         assert call in rasa, f"the rasa command no longer does {call}"
     web = _snippet(services["web"]["command"])
     assert web is not None and "make_web_server(Settings.from_env())" in web
