@@ -131,8 +131,10 @@ def redact_event(data: dict[str, Any], answers: set[str]) -> dict[str, Any]:
                 "text": redact_credentials(parse_data["text"], answer=answer),
             }
         return redacted
-    if kind == "bot" and isinstance(data.get("text"), str):
-        return {**data, "text": redact_credentials(data["text"])}
+    if kind == "bot":
+        # The text, and the values it was made from (Rasa keeps the template's variables,
+        # such as the passphrase shown once, in the event's metadata).
+        return {key: _redact_values(value) for key, value in data.items()}
     if (
         kind == "slot"
         and data.get("name") == CREDENTIALS_SLOT
@@ -141,6 +143,16 @@ def redact_event(data: dict[str, Any], answers: set[str]) -> dict[str, Any]:
     ):
         return {**data, "value": redact_credentials(data["value"], answer=True)}
     return data
+
+
+def _redact_values(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_credentials(value)
+    if isinstance(value, dict):
+        return {key: _redact_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_values(item) for item in value]
+    return value
 
 
 def _intent(data: dict[str, Any]) -> str | None:

@@ -5,6 +5,7 @@ sender with the code and the secret, kept across a crash of every process, erase
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -81,6 +82,11 @@ def test_a_case_resumes_on_another_sender_only_with_the_right_secret(bot: Stack)
     answer = texts(replies)
     assert f"Dossier **{code}** retrouvé" in answer
     assert bot.slots("case-b")["resume_credentials"] is None  # the secret is not kept
+    # Nor anywhere in the conversations kept (shown to A once, typed by B): masked on save.
+    for sender in ("case-a", "case-b"):
+        kept = json.dumps(bot.tracker(sender), ensure_ascii=False).lower()
+        assert secret not in kept and secret.replace("-", " ") not in kept
+        assert "phrase secrète masquée" in kept or "[…]" in kept
     assert "il vous reste" in answer and "pour agir en justice" in answer
     slots = bot.slots("case-b")
     assert slots["case_code"] == code

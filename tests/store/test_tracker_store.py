@@ -410,7 +410,10 @@ async def test_credentials_are_masked_in_what_is_kept(
     tracker = conversation(
         "sender-a",
         domain,
-        BotUttered(f"- Code du dossier : **RIP-7KQ2-M9**\n- Phrase secrète : **{passphrase}**"),
+        BotUttered(
+            f"- Code du dossier : **RIP-7KQ2-M9**\n- Phrase secrète : **{passphrase}**",
+            metadata={"utter_action": "utter_case_created", "secret": passphrase},
+        ),
         UserUttered("reprendre mon dossier", {"name": "resume_case", "confidence": 1.0}),
         UserUttered(typed, {"name": "inform", "confidence": 0.4}, parse_data={"text": typed}),
         SlotSet("resume_credentials", typed),
