@@ -568,6 +568,13 @@ def test_launch_snippets_set_the_owner_only_umask_first() -> None:
         assert ast.unparse(body[0]) == "os.umask(63)", snippet  # 63 == 0o077
 
 
+def test_compose_riposte_services_drop_every_privilege() -> None:
+    for name, service in _services().items():
+        if service.get("image") == _services()["rasa"]["image"]:
+            assert service["cap_drop"] == ["ALL"], name
+            assert service["security_opt"] == ["no-new-privileges:true"], name
+
+
 def test_compose_database_role_is_not_the_superuser() -> None:
     postgres = _services()["postgres"]
     env = _compose_environment("postgres")
