@@ -3,6 +3,7 @@
 deploy/postgres/init-riposte-role.sh is run by the postgres image on its first start. Here it
 runs, with psql, against the test server (`RIPOSTE_TEST_POSTGRES_URL`), on a database and a
 role of its own: the role can create Riposte's tables (Alembic) and Rasa's, and nothing else.
+psql comes with the server (scripts/postgres-test.sh installs both).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,7 +73,6 @@ def _as_role(role: str, database: str) -> str:
     return url.set(database=database).render_as_string(hide_password=False)
 
 
-@pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
 def test_the_role_is_not_a_superuser_and_owns_only_its_database(
     role_database: tuple[str, str], tmp_path: Path
 ) -> None:
