@@ -70,7 +70,7 @@ RUN groupadd --system --gid 10001 riposte \
     && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/riposte riposte \
     && mkdir -p /var/lib/riposte/data \
     && chown -R riposte:riposte /var/lib/riposte \
-    && chmod 0700 /var/lib/riposte/data
+    && chmod 0700 /var/lib/riposte /var/lib/riposte/data
 ENV RIPOSTE_HOST=0.0.0.0 \
     RIPOSTE_VAR_DIR=/var/lib/riposte \
     RIPOSTE_DATA_DIR=/var/lib/riposte/data \

@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TQDM_DISABLE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-unit test-conversations validate lint eval-nlu eval-understanding bench profile lock clean
+.PHONY: help install train run test test-unit test-conversations validate lint audit eval-nlu eval-understanding bench profile lock clean
 
 help: ## Affiche cette aide
 	@echo "Riposte — commandes disponibles :"
@@ -106,6 +106,25 @@ lint: $(STAMP) ## ruff, black --check, mypy sur le paquet riposte
 	$(BIN)/ruff check riposte actions tests bench scripts migrations
 	$(BIN)/black --check riposte actions tests bench scripts migrations
 	$(BIN)/mypy
+
+# pip-audit in a virtual environment of its own (never the application's .venv); the script
+# checks that the vulnerability database answers, then audits requirements.lock and fails on
+# any vulnerability not examined in security/known-vulnerabilities.txt.
+AUDIT_VENV    := .venv-audit
+PIP_AUDIT_VERSION := 2.10.1
+AUDIT_STAMP   := $(AUDIT_VENV)/.installed-$(PIP_AUDIT_VERSION)
+AUDIT_SERVICE ?= pypi
+
+$(AUDIT_STAMP): scripts/find-python.sh
+	@set -e; py="$$(scripts/find-python.sh)"; \
+	echo "==> Installation de pip-audit $(PIP_AUDIT_VERSION) dans $(AUDIT_VENV) (à part de l'application)"; \
+	rm -rf $(AUDIT_VENV); "$$py" -m venv $(AUDIT_VENV); \
+	$(AUDIT_VENV)/bin/pip install -qq "pip-audit==$(PIP_AUDIT_VERSION)"; \
+	touch $@
+
+audit: $(AUDIT_STAMP) ## Vulnérabilités connues des dépendances verrouillées (pip-audit)
+	$(AUDIT_VENV)/bin/python scripts/audit_dependencies.py \
+	  --pip-audit $(AUDIT_VENV)/bin/pip-audit --service $(AUDIT_SERVICE)
 
 lock: ## Régénère requirements.lock à partir de requirements.in (nécessite uv)
 	$(BIN)/pip install --quiet uv

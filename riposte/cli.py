@@ -3,14 +3,22 @@
 Each module listed in COMMAND_MODULES exposes ``register(subparsers)``, which adds its parser
 and sets ``func`` (a callable taking the parsed arguments and returning an exit status).
 Modules are imported lazily so that `riposte --help` stays fast.
+
+Every command runs under the umask 077: what Riposte creates (var/, the logs, the case store,
+the key file, letters, bundles) and what the services started by `riposte serve` create (Rasa's
+var/tracker.db, inherited by the children) is readable by its owner only.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+
+# Files owner-only (0600), folders 0700: they hold personal data and secrets.
+PRIVATE_UMASK = 0o077
 
 COMMAND_MODULES: tuple[str, ...] = (
     "riposte.serve",
@@ -34,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

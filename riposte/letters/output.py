@@ -312,7 +312,8 @@ def render(doc: Document, fmt: str) -> bytes:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder, then rename.
 
-    Either the whole file is written or `path` is left untouched (no partial letter).
+    Either the whole file is written or `path` is left untouched (no partial letter). The
+    file is readable by its owner only (0600, from mkstemp): a letter holds personal data.
     """
     directory = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=".riposte-", suffix=".tmp", dir=directory)
@@ -321,7 +322,6 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         try:

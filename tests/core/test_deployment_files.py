@@ -4,7 +4,10 @@ Docker does not run on the development machines, so these files are checked here
 them: every variable they set is one the app reads (riposte/settings.py, riposte/store/config.py,
 endpoints.yml, .env.example), no secret is written in them, the ports are the app's defaults,
 the commands are those of `riposte serve`, Rasa runs several replicas behind sticky routing,
-every service has a health check or probes, every image is pinned. The YAML checks always run;
+every service has a health check or probes, every image is pinned (by digest, or by tag with a
+written reason), the database role is not a superuser, Redis asks for a password, the pods are
+locked down (read-only image, seccomp, no capability, default-deny network policies) and the
+purge runs every day. The YAML checks always run;
 `docker compose config` and `kubectl kustomize` run in their own tests, only where the tool is
 installed.
 """
@@ -47,11 +50,21 @@ SECRET_VARIABLES = {
     "TELEGRAM_SECRET_TOKEN",
     SIGNAL_TOKEN_ENV,
     "POSTGRES_PASSWORD",
+    "POSTGRES_ADMIN_PASSWORD",
+    "REDIS_PASSWORD",
+}
+# Secrets the postgres service receives under the names its image reads, from .env's names.
+RENAMED_SECRETS = {
+    ("postgres", "POSTGRES_PASSWORD"): "POSTGRES_ADMIN_PASSWORD",
+    ("postgres", "RIPOSTE_DB_PASSWORD"): "POSTGRES_PASSWORD",
 }
 # URLs that may carry a password (PostgreSQL, managed Redis): a Secret on Kubernetes.
 URL_VARIABLES = {"TRACKER_STORE_URL", "RIPOSTE_DATABASE_URL", "REDIS_URL"}
 # Variables of the deployment itself, not of the app (documented in the README's section).
-COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD"}
+COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "POSTGRES_ADMIN_PASSWORD", "REDIS_PASSWORD"}
+# The role Riposte connects as on Compose's PostgreSQL (deploy/postgres/init-riposte-role.sh).
+POSTGRES_ROLE_SCRIPT = ROOT / "deploy" / "postgres" / "init-riposte-role.sh"
+INIT_DIR = "/docker-entrypoint-initdb.d/"
 # A value that looks like a real key or token (32 bytes in base64, long random strings).
 KEY_LIKE = re.compile(r"[A-Za-z0-9_-]{43}=|[A-Za-z0-9_-]{32,}")
 
@@ -148,7 +161,12 @@ def _interpolate(value: str, env: dict[str, str]) -> str:
 
 
 SAMPLE_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
-SAMPLE_DOTENV = {"POSTGRES_PASSWORD": "sample", "RIPOSTE_SECRET_KEY": SAMPLE_KEY}
+SAMPLE_DOTENV = {
+    "POSTGRES_PASSWORD": "sample",
+    "POSTGRES_ADMIN_PASSWORD": "admin-sample",
+    "REDIS_PASSWORD": "redis-sample",
+    "RIPOSTE_SECRET_KEY": SAMPLE_KEY,
+}
 
 
 def _compose_environment(service: str) -> dict[str, str]:
@@ -208,7 +226,7 @@ def test_compose_has_every_service_and_signal_is_a_profile() -> None:
 
 
 def test_compose_sets_only_variables_the_app_reads() -> None:
-    for name in RIPOSTE_SERVICES + ("signal-bridge",):
+    for name in RIPOSTE_SERVICES + ("signal-bridge", "purge"):
         unknown = set(_compose_environment(name)) - APP_VARIABLES
         assert not unknown, f"{name} sets variables the app does not read: {sorted(unknown)}"
     referenced = {m.group(1) for m in _INTERPOLATION.finditer(COMPOSE_FILE.read_text("utf-8"))}
@@ -226,7 +244,9 @@ def test_compose_services_share_the_store_the_key_and_postgres() -> None:
             url = urllib.parse.urlsplit(env[variable])
             assert url.scheme.startswith("postgresql") and url.hostname == "postgres", variable
             assert url.path == "/" + postgres["POSTGRES_DB"]
-            assert url.username == postgres["POSTGRES_USER"]
+            # The application role, not the image's superuser.
+            assert url.username == postgres["RIPOSTE_DB_USER"] != postgres["POSTGRES_USER"]
+            assert url.password == postgres["RIPOSTE_DB_PASSWORD"]
         mounts = {str(v).split(":")[1] for v in _services()[name].get("volumes", [])}
         assert env["RIPOSTE_DATA_DIR"] in mounts, f"{name}: RIPOSTE_DATA_DIR must be the volume"
         # The values are valid for the app itself.
@@ -235,7 +255,9 @@ def test_compose_services_share_the_store_the_key_and_postgres() -> None:
         assert settings.action_endpoint_url == "http://actions:5055/webhook"
     rasa = _compose_environment("rasa")
     assert ENDPOINT_VARIABLES <= set(rasa), "rasa must set every ${VAR} of endpoints.yml"
-    assert rasa["REDIS_URL"] == "redis://redis:6379/0"
+    redis = urllib.parse.urlsplit(rasa["REDIS_URL"])
+    assert (redis.scheme, redis.hostname, redis.port, redis.path) == ("redis", "redis", 6379, "/0")
+    assert redis.password == _compose_environment("redis")["REDIS_PASSWORD"]
 
 
 def test_compose_writes_no_secret() -> None:
@@ -244,10 +266,11 @@ def test_compose_writes_no_secret() -> None:
     for name, service in _services().items():
         for variable, value in (service.get("environment") or {}).items():
             value = str(value)
-            if variable in SECRET_VARIABLES:
+            source = RENAMED_SECRETS.get((name, variable), variable)
+            if source in SECRET_VARIABLES:
                 assert re.fullmatch(
-                    rf"\$\{{{variable}(:-|:\?[^}}]*)?\}}", value
-                ), f"{name}.{variable} must come from .env (${{{variable}…}}), got {value!r}"
+                    rf"\$\{{{source}(:-|:\?[^}}]*)?\}}", value
+                ), f"{name}.{variable} must come from .env (${{{source}…}}), got {value!r}"
             if variable in URL_VARIABLES:
                 password = urllib.parse.urlsplit(_INTERPOLATION.sub("FROM-ENV", value)).password
                 assert password in (None, "FROM-ENV"), f"{name}.{variable}: a literal password"
@@ -309,8 +332,8 @@ def test_compose_health_checks_restart_policies_and_order() -> None:
     for name in RIPOSTE_SERVICES:
         assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert services["rasa"]["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert services["postgres"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
-    assert "--appendonly" in services["redis"]["command"], "Redis holds locks only"
+    assert services["postgres"]["volumes"][0] == "postgres-data:/var/lib/postgresql/data"
+    assert "--appendonly no" in " ".join(services["redis"]["command"]), "Redis holds locks only"
 
 
 # ------------------------------------------------------------------------------- Kubernetes
@@ -330,7 +353,8 @@ def test_kubernetes_only_rasa_reaches_the_action_server() -> None:
     policies = [
         p
         for p in _kind("NetworkPolicy").values()
-        if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "riposte-actions"}
+        if p["spec"]["podSelector"].get("matchLabels")
+        == {"app.kubernetes.io/name": "riposte-actions"}
     ]
     assert len(policies) == 1
     spec = policies[0]["spec"]
@@ -472,18 +496,48 @@ def test_launch_snippets_compile_and_name_existing_functions() -> None:
                     assert hasattr(module, alias.name), f"{node.module}.{alias.name}"
 
 
-def test_images_are_pinned() -> None:
-    images = [s["image"] for s in _services().values()]
+# Images referenced by a tag rather than a digest, each with the reason. Every other image must
+# be pinned as name@sha256:<64 hex>. Remove an entry once its digest is written in the file.
+TAG_ONLY_IMAGES = {
+    "postgres:15": "digest not resolvable from the development machines (no registry access); "
+    "the operator pins it before production (docker-compose.yml's header)",
+    "redis:7": "digest not resolvable from the development machines (no registry access); "
+    "the operator pins it before production (docker-compose.yml's header)",
+    "bbernhard/signal-cli-rest-api:0.94": "digest not resolvable from the development "
+    "machines (no registry access); the operator pins it before production",
+    "python:3.10-slim-bookworm": "Dockerfile base; digest not resolvable from the development "
+    "machines (no registry access); the operator pins it before production",
+    "riposte:0.1.0": "built from this repository by `docker build` (no digest before the "
+    "build); on Kubernetes, kustomization.yaml's images entry takes the pushed digest",
+}
+DIGEST = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+
+
+def _images() -> list[str]:
+    images = [s["image"] for s in _services().values() if "image" in s]
     for deployment in _kind("Deployment").values():
         images += [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
-    for image in images:
-        name, _, tag = image.rpartition(":")
-        assert name and re.match(r"[0-9]", tag) and tag != "latest", image
-    riposte = {i for i in images if i.split(":")[0] == "riposte"}
-    assert len(riposte) == 1, f"one Riposte image everywhere: {riposte}"
-    assert {s["image"] for n, s in _services().items() if n in RIPOSTE_SERVICES} == riposte
+    for job in _kind("CronJob").values():
+        template = job["spec"]["jobTemplate"]["spec"]["template"]
+        images += [c["image"] for c in template["spec"]["containers"]]
+    return images
+
+
+def test_images_are_pinned_by_digest_or_by_tag_with_a_reason() -> None:
+    images = _images()
     dockerfile = DOCKERFILE.read_text("utf-8")
     bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
+    stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", dockerfile, re.M | re.I))
+    for image in images + [b for b in bases if b not in stages]:
+        if DIGEST.fullmatch(image):
+            continue
+        assert image in TAG_ONLY_IMAGES, f"{image}: pin it by digest (name@sha256:…)"
+        assert len(TAG_ONLY_IMAGES[image]) > 40, f"{image}: say why it is not pinned"
+        name, _, tag = image.rpartition(":")
+        assert name and re.match(r"[0-9]", tag) and tag != "latest", image
+    riposte = {i for i in images if i.split(":")[0].split("@")[0] == "riposte"}
+    assert len(riposte) == 1, f"one Riposte image everywhere: {riposte}"
+    assert {s["image"] for n, s in _services().items() if n in RIPOSTE_SERVICES} == riposte
     assert bases[0].startswith("python:3.10") and "slim" in bases[0]
 
 
@@ -504,6 +558,203 @@ def test_dockerfile_installs_from_the_lock_runs_unprivileged_and_keeps_secrets_o
     ignored = (ROOT / ".dockerignore").read_text("utf-8").split()
     for path in (".env", "var", "models", ".venv", ".git"):
         assert path in ignored, f".dockerignore must exclude {path}"
+
+
+# ------------------------------------------------------------------------------- hardening
+
+
+def test_launch_snippets_set_the_owner_only_umask_first() -> None:
+    """What the `python -c` programs create (credentials.yml…) is owner-only, as with `riposte`."""
+    commands = [s["command"] for s in _services().values() if "command" in s]
+    commands += [_container(d)["command"] for d in DEPLOYMENTS.values()]
+    snippets = [s for s in map(_snippet, commands) if s]
+    assert snippets
+    for snippet in snippets:
+        body = [n for n in ast.parse(snippet).body if not isinstance(n, ast.Import)]
+        assert ast.unparse(body[0]) == "os.umask(63)", snippet  # 63 == 0o077
+
+
+def test_compose_riposte_services_drop_every_privilege() -> None:
+    for name, service in _services().items():
+        if service.get("image") == _services()["rasa"]["image"]:
+            assert service["cap_drop"] == ["ALL"], name
+            assert service["security_opt"] == ["no-new-privileges:true"], name
+
+
+def test_compose_database_role_is_not_the_superuser() -> None:
+    postgres = _services()["postgres"]
+    env = _compose_environment("postgres")
+    assert env["POSTGRES_USER"] == "postgres" and env["RIPOSTE_DB_USER"] == "riposte"
+    assert env["POSTGRES_PASSWORD"] != env["RIPOSTE_DB_PASSWORD"], "two distinct passwords"
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in postgres["volumes"][1:]}
+    assert mounts, "the role script is mounted in the image's init folder"
+    (target, source), *_ = mounts.items()
+    assert target.startswith(INIT_DIR) and target.endswith(".sh")
+    assert (ROOT / source).resolve() == POSTGRES_ROLE_SCRIPT
+    assert POSTGRES_ROLE_SCRIPT.stat().st_mode & 0o111, "the image runs executable scripts"
+    script = POSTGRES_ROLE_SCRIPT.read_text("utf-8")
+    create = re.search(r"CREATE ROLE (.*?);", script, re.S)
+    assert create, "the script creates the role"
+    for attribute in ("LOGIN", "NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE", "NOREPLICATION"):
+        assert attribute in create.group(1).split(), attribute
+    assert 'ALTER DATABASE :"database" OWNER TO :"role"' in script
+    assert "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC" in script
+
+
+def test_compose_redis_requires_a_password() -> None:
+    redis = _services()["redis"]
+    command = " ".join(redis["command"])
+    assert '--requirepass "$$REDIS_PASSWORD"' in command, "the password from the environment"
+    assert "REDIS_PASSWORD" not in command.replace("$$REDIS_PASSWORD", ""), command
+    assert _compose_environment("redis")["REDIS_PASSWORD"] == SAMPLE_DOTENV["REDIS_PASSWORD"]
+    health = " ".join(redis["healthcheck"]["test"])
+    assert "REDISCLI_AUTH=" in health and "grep -q PONG" in health, "NOAUTH is not healthy"
+
+
+def test_compose_purges_every_day() -> None:
+    purge = _services()["purge"]
+    command = purge["command"]
+    assert command[:2] == ["sh", "-c"]
+    loop = command[2]
+    assert loop.startswith("while true; do riposte purge ") and "sleep 86400" in loop
+    assert "||" in loop, "a failed run does not stop the schedule"
+    assert purge["image"] == _services()["rasa"]["image"]
+    env = _compose_environment("purge")
+    for variable in ("RIPOSTE_SECRET_KEY", "RIPOSTE_DATABASE_URL", "TRACKER_STORE_URL"):
+        assert env[variable] == _compose_environment("rasa")[variable], variable
+    mounts = {str(v).split(":")[1] for v in purge["volumes"]}
+    assert env["RIPOSTE_DATA_DIR"] in mounts, "the files of the erased cases are deleted too"
+    assert purge["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "ports" not in purge
+
+
+def _pod_specs() -> dict[str, dict[str, Any]]:
+    specs = {n: d["spec"]["template"]["spec"] for n, d in _kind("Deployment").items()}
+    for name, job in _kind("CronJob").items():
+        specs[name] = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return specs
+
+
+def test_kubernetes_pods_are_locked_down() -> None:
+    specs = _pod_specs()
+    assert set(DEPLOYMENTS.values()) | {"riposte-purge"} <= set(specs)
+    for name, spec in specs.items():
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["runAsUser"] != 0, name
+        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert spec["automountServiceAccountToken"] is False, name
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"]["drop"] == ["ALL"], name
+            assert "add" not in context["capabilities"], name
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            for writable in ("/tmp", "/home/riposte"):  # tempfile, caches in $HOME
+                assert "emptyDir" in volumes[mounts[writable]], (name, writable)
+    # Rasa writes var/credentials.yml (Telegram) under RIPOSTE_VAR_DIR.
+    rasa = {m["mountPath"]: m["name"] for m in _container("riposte-rasa")["volumeMounts"]}
+    var_dir = _config_map()["RIPOSTE_VAR_DIR"]
+    rasa_volumes = {v["name"]: v for v in specs["riposte-rasa"]["volumes"]}
+    assert "emptyDir" in rasa_volumes[rasa[var_dir]]
+
+
+def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    selector = policy["spec"]["podSelector"]
+    assert set(selector) <= {"matchLabels", "matchExpressions"}, selector
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def test_kubernetes_network_policies_deny_by_default() -> None:
+    policies = _kind("NetworkPolicy")
+    deny = [
+        p
+        for p in policies.values()
+        if p["spec"]["podSelector"] == {}
+        and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
+    assert len(deny) == 1, "one default-deny policy for the whole namespace"
+    ingress_controller = {"kubernetes.io/metadata.name": "ingress-nginx"}
+    ports = {"riposte-rasa": DEFAULTS.rasa_port, "riposte-web": DEFAULTS.web_port}
+    for pod in _pod_specs():
+        labels = {"app.kubernetes.io/name": pod}
+        inbound = [
+            rule
+            for p in policies.values()
+            if _selects(p, labels) and p is not deny[0]
+            for rule in p["spec"].get("ingress", [])
+        ]
+        if pod in ports:  # only the Ingress controller, only the app's port
+            assert inbound == [
+                {
+                    "from": [{"namespaceSelector": {"matchLabels": ingress_controller}}],
+                    "ports": [{"protocol": "TCP", "port": ports[pod]}],
+                }
+            ], pod
+        elif pod != "riposte-actions":  # actions: test_kubernetes_only_rasa_reaches_…
+            assert inbound == [], f"{pod} receives no connection"
+        outbound = [
+            rule
+            for p in policies.values()
+            if _selects(p, labels)
+            for rule in p["spec"].get("egress", [])
+        ]
+        allowed = {port["port"] for rule in outbound for port in rule["ports"]}
+        assert {53, 5432} <= allowed, pod  # DNS and the database
+        expected = {53, 5432, 6379} | (
+            {443, DEFAULTS.actions_port} if pod == "riposte-rasa" else set()
+        )
+        assert allowed == expected, pod
+        for rule in outbound:
+            for peer in rule["to"]:
+                if "ipBlock" in peer:  # outside the cluster: never a cluster port
+                    assert {p["port"] for p in rule["ports"]} <= {443, 5432, 6379}, rule
+
+
+def test_kubernetes_purges_every_day() -> None:
+    job = _kind("CronJob")["riposte-purge"]
+    spec = job["spec"]
+    minute, hour, day, month, weekday = spec["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and (day, month, weekday) == ("*", "*", "*")
+    assert spec["concurrencyPolicy"] == "Forbid"
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"] == ["riposte", "purge"]
+    assert container["image"] == _container("riposte-rasa")["image"]
+    assert pod["restartPolicy"] in ("Never", "OnFailure")
+    env = {
+        item["name"]: item["valueFrom"]["secretKeyRef"]["key"]
+        for item in container["env"]
+        if "valueFrom" in item
+    }
+    for variable in ("RIPOSTE_SECRET_KEY", "RIPOSTE_DATABASE_URL", "TRACKER_STORE_URL"):
+        assert env.get(variable) == variable
+    assert set(env) <= set(_secret_template())
+    assert [s["configMapRef"]["name"] for s in container["envFrom"]] == ["riposte-config"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volume = next(
+        v for v in pod["volumes"] if v["name"] == mounts[_config_map()["RIPOSTE_DATA_DIR"]]
+    )
+    assert volume["persistentVolumeClaim"]["claimName"] == "riposte-data"
+    assert pod["enableServiceLinks"] is False
+
+
+def test_rasa_root_which_tells_its_version_is_not_exposed_by_the_ingress() -> None:
+    """Rasa's `GET /` answers "Hello from Rasa: 3.6.21": only the channels' paths go out."""
+    for ingress in _kind("Ingress").values():
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                if path["backend"]["service"]["name"] == "riposte-rasa":
+                    assert path["path"] in ("/socket.io/", "/webhooks/telegram/"), path
 
 
 # ------------------------------------------------------------------------------- the tools
