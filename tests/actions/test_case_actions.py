@@ -188,6 +188,34 @@ async def test_resume_locks_after_repeated_failures(domain: dict[str, Any]) -> N
     assert "case_code" not in result
 
 
+async def test_a_stranger_holding_the_code_does_not_lock_the_doctor_out(
+    domain: dict[str, Any],
+) -> None:
+    """Someone who saw the code fails again and again from his own conversation: he waits,
+    the doctor's conversation opens the case at once with the right secret."""
+    code, secret, _ = await start_case(domain, sender="doctor")
+    wrong = "-".join(reversed(secret.split("-")))
+
+    async def resume(sender: str, typed: str) -> tuple[dict[str, Any], list[str]]:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("x", intent="inform", slots={})
+        tracker.sender_id = sender
+        tracker.active_loop = {"name": "resume_form"}
+        result = await ValidateResumeForm().validate_resume_credentials(
+            f"{code} {typed}", dispatcher, tracker, domain
+        )
+        return result, responses(dispatcher)
+
+    seen: list[str] = []
+    for _ in range(8):
+        seen += (await resume("stranger", wrong))[1]
+    assert "utter_resume_locked" in seen
+    result, _ = await resume("stranger", secret)
+    assert result["resume_credentials"] == "locked"  # his own wait, even with the secret
+    result, said = await resume("doctor-new-phone", secret)
+    assert result["resume_credentials"] == "ok" and result["case_code"] == code, said
+
+
 async def test_resume_request_alone_asks_without_counting(domain: dict[str, Any]) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("reprendre mon dossier", intent="resume_case", slots={})
