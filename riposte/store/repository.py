@@ -591,6 +591,13 @@ class CaseRepository:
             return False
         return True
 
+    def link_used(self, link_id: str) -> bool:
+        """Whether the single-use link `link_id` has already served."""
+        st = self._ready()
+        with st.sessions() as s:
+            query = select(LinkUseRow.id).where(LinkUseRow.link_id == link_id)
+            return s.execute(query).first() is not None
+
     def release_link(self, link_id: str) -> None:
         """Give back a link taken by `use_link` whose use then failed (it may serve again)."""
         st = self._ready()

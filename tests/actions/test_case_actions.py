@@ -481,8 +481,18 @@ async def test_screenshot_is_attached_through_the_signed_link(domain: dict[str, 
     record = repository().open_case(code, secret)
     assert record.case.evidence[0].sha256 == fingerprint
     assert repository().evidence_content(code, 1) == screenshot
-    # A fingerprinted file is never replaced.
+    # The link has served: whoever sees it afterwards (history, logs) can do nothing with it.
     status, again = evidence_upload.upload_response(token, *_multipart(screenshot + b"x"))
+    assert status == 410 and "déjà servi" in again.decode()
+    assert "nouveau lien" in again.decode() and 'type="file"' not in again.decode()
+    status, page = evidence_upload.page_response(token)
+    assert status == 410 and "déjà servi" in page.decode() and 'type="file"' not in page.decode()
+    assert repository().evidence_content(code, 1) == screenshot
+    # A fingerprinted file is never replaced, even through another link to the same item.
+    from riposte.letters.links import make_token
+
+    other = make_token(evidence_upload.upload_key(), code, 1)
+    status, again = evidence_upload.upload_response(other, *_multipart(screenshot + b"x"))
     assert status == 409 and "ne se remplace pas" in again.decode()
     assert repository().evidence_content(code, 1) == screenshot
 
@@ -513,3 +523,6 @@ async def test_the_web_chat_gets_the_upload_outcome_as_json(domain: dict[str, An
     assert done["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert "Capture enregistrée" in done["message"]
     assert repository().evidence_content(code, 1) == pdf
+    status, body = evidence_upload.upload_json(token, *_multipart(pdf))
+    used = json.loads(body)
+    assert status == 410 and used["ok"] is False and "déjà servi" in used["message"]

@@ -16,7 +16,9 @@ def _rows(repo: CaseRepository) -> int:
 
 def test_a_link_serves_once(repo: CaseRepository) -> None:
     expires = START + timedelta(hours=24)
+    assert repo.link_used("lien-1") is False
     assert repo.use_link("lien-1", expires) is True
+    assert repo.link_used("lien-1") is True
     assert repo.use_link("lien-1", expires) is False
     assert repo.use_link("lien-2", expires) is True
 
