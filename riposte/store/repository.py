@@ -500,16 +500,9 @@ class CaseRepository:
             verify_secret(secret, dummy_hash())
             raise AccessDeniedError()
         who = "" if sender is None else self.pseudonymise(*sender)
-        with st.sessions() as s:
-            blocked = s.execute(
-                select(OpenAttemptRow.blocked_until).where(
-                    OpenAttemptRow.case_id == row.id, OpenAttemptRow.sender == who
-                )
-            ).scalar()
-        if blocked is not None and blocked > now:
-            raise CaseLockedError(blocked)
+        attempt, blocked_until = self._count_attempt(st, row.id, who, now)
         if not verify_secret(secret, row.secret_hash):
-            self._record_failure(st, row.id, who, now, actor)
+            self._record_failure(st, row.id, attempt, blocked_until, actor)
         with st.sessions.begin() as s:
             row = s.get(CaseRow, row.id)
             if row is None:  # deleted meanwhile
@@ -524,27 +517,30 @@ class CaseRepository:
             self._audit(s, st, row, actor, "opened")
             return self._record(s, st, row)
 
-    def _record_failure(
-        self, st: _State, case_id: int, who: str, now: datetime, actor: str
-    ) -> NoReturn:
-        """Count a wrong secret for the case and the conversation; raise the error to show."""
-        blocked_until = None
+    def _count_attempt(
+        self, st: _State, case_id: int, who: str, now: datetime
+    ) -> tuple[int, datetime | None]:
+        """Count this attempt as failed before the secret is checked (a success clears it).
+
+        Counted first so that many attempts sent at once cannot all pass before the wait is
+        set. Raises `CaseLockedError` while the conversation waits (nothing counted then).
+        Returns the attempt's rank and, from the `MAX_FAILED_ATTEMPTS`th, the wait it sets.
+        """
         forget = now - timedelta(hours=FAILURE_MEMORY_HOURS)
         with st.sessions.begin() as s:
-            # Updating the case row first serialises concurrent failures on one case (a row
-            # lock on PostgreSQL, the write lock on SQLite): the count below cannot be lost.
+            # Updating the case row first serialises the attempts on one case (a row lock on
+            # PostgreSQL, the write lock on SQLite): no count is lost, no wait skipped.
             s.execute(
                 update(CaseRow)
                 .where(CaseRow.id == case_id)
                 .values(failed_attempts=CaseRow.failed_attempts + 1)
                 .execution_options(synchronize_session=False)
             )
-            row = s.get(CaseRow, case_id, populate_existing=True)
-            s.execute(  # forget the quiet ones, of every case
+            s.execute(  # forget the quiet conversations, of every case
                 delete(OpenAttemptRow)
                 .where(OpenAttemptRow.last_failure_at < forget)
                 .where(
-                    (OpenAttemptRow.blocked_until.is_(None)) | (OpenAttemptRow.blocked_until < now)
+                    (OpenAttemptRow.blocked_until.is_(None)) | (OpenAttemptRow.blocked_until <= now)
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -552,26 +548,41 @@ class CaseRepository:
                 OpenAttemptRow.case_id == case_id, OpenAttemptRow.sender == who
             )
             attempt = s.execute(query).scalar_one_or_none()
+            if attempt is not None and attempt.blocked_until is not None:
+                if attempt.blocked_until > now:
+                    raise CaseLockedError(attempt.blocked_until)  # rolls the count back
             if attempt is None:
                 attempt = OpenAttemptRow(case_id=case_id, sender=who, failures=0)
                 s.add(attempt)
             attempt.failures += 1
             attempt.last_failure_at = now
-            failures = attempt.failures
-            if failures >= MAX_FAILED_ATTEMPTS:
-                doubling = min(failures - MAX_FAILED_ATTEMPTS, 16)
+            blocked_until = None
+            if attempt.failures >= MAX_FAILED_ATTEMPTS:
+                doubling = min(attempt.failures - MAX_FAILED_ATTEMPTS, 16)
                 minutes = min(BACKOFF_FIRST_MINUTES * 2**doubling, BACKOFF_MAX_MINUTES)
                 blocked_until = now + timedelta(minutes=minutes)
-                attempt.blocked_until = blocked_until
-            self._audit(
-                s, st, row, actor, "open_failed", {"attempt": failures, "all": row.failed_attempts}
-            )
-            if blocked_until is not None:
-                self._audit(s, st, row, actor, "locked", {"minutes": minutes})
+            attempt.blocked_until = blocked_until
+            return int(attempt.failures), blocked_until
+
+    def _record_failure(
+        self,
+        st: _State,
+        case_id: int,
+        attempt: int,
+        blocked_until: datetime | None,
+        actor: str,
+    ) -> NoReturn:
+        """Audit a wrong secret (already counted) and raise the error the caller shows."""
+        with st.sessions.begin() as s:
+            row = s.get(CaseRow, case_id)
+            if row is not None:
+                detail = {"attempt": attempt, "all": row.failed_attempts}
+                self._audit(s, st, row, actor, "open_failed", detail)
+                if blocked_until is not None:
+                    minutes = round((blocked_until - self._now()).total_seconds() / 60)
+                    self._audit(s, st, row, actor, "locked", {"minutes": minutes})
         if blocked_until is not None:
-            _LOG.warning(
-                "a conversation waits %d min after %d wrong secrets for a case", minutes, failures
-            )
+            _LOG.warning("a conversation must wait after %d wrong secrets for a case", attempt)
             raise CaseLockedError(blocked_until)
         raise AccessDeniedError()
 

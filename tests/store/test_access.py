@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -102,6 +104,24 @@ def test_the_same_sender_waits_longer_after_each_failure(
     # A success starts the count again from zero.
     for _ in range(MAX_FAILED_ATTEMPTS - 1):
         assert not isinstance(_fail(repo, code, DOCTOR), CaseLockedError)
+
+
+def test_attempts_sent_at_once_do_not_slip_past_the_wait(repo: CaseRepository) -> None:
+    """Twelve wrong secrets sent together from one conversation: only the first
+    `MAX_FAILED_ATTEMPTS` are checked, the others are refused before any check."""
+    code, _ = repo.create_case({})
+    start = threading.Barrier(12)
+
+    def attempt() -> AccessDeniedError:
+        start.wait(timeout=30)
+        return _fail(repo, code, STRANGER)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        errors = list(pool.map(lambda _: attempt(), range(12)))
+    locked = [e for e in errors if isinstance(e, CaseLockedError)]
+    assert len(locked) == 12 - MAX_FAILED_ATTEMPTS + 1  # the 5th sets the wait, 7 meet it
+    actions = [e.action for e in repo.audit_trail(code)]
+    assert actions.count("open_failed") == MAX_FAILED_ATTEMPTS
 
 
 def test_the_wait_is_shown_in_paris_time(repo: CaseRepository) -> None:
