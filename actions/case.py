@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 # The channel label of the chat senders linked to a case (the sender ids Rasa gives the
 # actions are already pseudonyms: riposte/channels).
 CHAT = "chat"
-# Failed resume attempts in a row before the chat stops asking (the store itself locks a
-# code after 5 failures in 15 minutes, whatever the conversation).
+# Failed resume attempts in a row before the chat stops asking (the store itself makes a
+# conversation wait after 5 failures for one code, longer after each further one; other
+# conversations, the doctor's own, are not held back).
 MAX_CHAT_ATTEMPTS = 3
 # The evidence form's questions, in the order they are asked (domain.yml, forms.evidence_form).
 EVIDENCE_SLOTS = (
@@ -220,7 +221,9 @@ class ValidateResumeForm(DangerFirstForm):
             return self._failed(dispatcher, attempts)
         repo = repository()
         try:
-            record = await call(repo.open_case, code, secret, actor="chat")
+            record = await call(
+                repo.open_case, code, secret, actor="chat", sender=(CHAT, tracker.sender_id)
+            )
         except CaseLockedError as error:
             dispatcher.utter_message(response="utter_resume_locked", reason=str(error))
             return {"resume_credentials": "locked", "resume_attempts": 0.0}

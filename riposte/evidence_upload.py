@@ -1,9 +1,13 @@
 """The screenshot of an evidence item, sent from the web page through a signed link.
 
 The chat cannot carry a file on every channel; after an item is journaled, the bot gives a
-link (`/pieces/<token>`, signed, 24 hours, see riposte/letters/links.py) to a small page with
+link (`/pieces/<token>`, opaque, 24 hours, see riposte/letters/links.py) to a small page with
 a file field. The file is fingerprinted (SHA-256) and sealed in the case like any other piece.
 Only images and PDF files are accepted, up to `MAX_BYTES`.
+
+A link serves once: the upload that succeeds records its id in the store
+(`CaseRepository.use_link`, shared with the action server's processes); afterwards the page
+says so and sends the doctor back to the conversation. A refused file does not use it up.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import html
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
 
@@ -58,11 +63,20 @@ _GONE = """<!doctype html>
 <body><main><p>Ce lien est expiré ou invalide. Ajoutez la preuve à nouveau dans la
 conversation (« ajouter une preuve ») pour obtenir un nouveau lien.</p></main></body></html>
 """
+_USED = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Riposte — lien déjà utilisé</title></head>
+<body><main><p>{message}</p></main></body></html>
+"""
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
 GONE_MESSAGE = (
     "Ce lien est expiré ou invalide. Ajoutez la preuve à nouveau dans la conversation "
     "(« ajouter une preuve ») pour obtenir un nouveau lien."
+)
+USED_MESSAGE = (
+    "Ce lien a déjà servi : la capture de cette pièce est enregistrée, et un lien ne sert "
+    "qu'une fois. Pour joindre une autre capture, ajoutez une nouvelle preuve dans la "
+    "conversation (« ajouter une preuve ») : vous recevrez un nouveau lien."
 )
 
 
@@ -85,10 +99,24 @@ def _page(number: int, message: str = "") -> bytes:
     return _PAGE.format(number=number, message=text).encode("utf-8")
 
 
+def _used_page() -> bytes:
+    return _USED.format(message=html.escape(USED_MESSAGE)).encode("utf-8")
+
+
 def page_response(token: str) -> tuple[int, bytes]:
+    from riposte.store.errors import StoreError
+    from riposte.store.repository import shared_repository
+
     link = read_token(upload_key(), token)
     if link is None:
         return 404, _GONE.encode("utf-8")
+    try:
+        used = shared_repository().link_used(link.link_id)
+    except StoreError:
+        log.warning("evidence upload page: the store is unavailable")
+        return 404, _GONE.encode("utf-8")
+    if used:
+        return 410, _used_page()
     return 200, _page(link.number)
 
 
@@ -115,6 +143,7 @@ class UploadOutcome:
     sha256: str | None = None
     size: int | None = None
     expired: bool = False
+    used: bool = False
 
 
 def upload(token: str, content_type: str, body: bytes) -> UploadOutcome:
@@ -138,10 +167,19 @@ def upload(token: str, content_type: str, body: bytes) -> UploadOutcome:
     kind = next((k for magic, k in _KINDS.items() if data.startswith(magic)), None)
     if kind is None:
         return UploadOutcome(415, "Ce fichier n'est ni une image ni un PDF.", link.number)
+    repo = shared_repository()
     try:
-        record = shared_repository().attach_evidence_file(
-            link.code, link.number, data, f"piece-{link.number}.{kind}", actor="web"
-        )
+        # Taken before the file is attached, so that two uploads at once cannot both pass;
+        # given back if the attachment fails (the link may serve again).
+        if not repo.use_link(link.link_id, datetime.fromtimestamp(link.expires, timezone.utc)):
+            return UploadOutcome(410, USED_MESSAGE, link.number, used=True)
+        try:
+            record = repo.attach_evidence_file(
+                link.code, link.number, data, f"piece-{link.number}.{kind}", actor="web"
+            )
+        except BaseException:
+            repo.release_link(link.link_id)
+            raise
     except CaseError as error:
         return UploadOutcome(409, " ".join(error.errors), link.number)
     except StoreError:
@@ -163,6 +201,8 @@ def upload_response(token: str, content_type: str, body: bytes) -> tuple[int, by
     outcome = upload(token, content_type, body)
     if outcome.expired:
         return outcome.status, _GONE.encode("utf-8")
+    if outcome.used:
+        return outcome.status, _used_page()
     if outcome.status != 200:
         return outcome.status, _page(outcome.number or 0, outcome.message)
     done = _DONE.format(number=outcome.number, size=outcome.size, sha256=outcome.sha256)

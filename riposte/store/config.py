@@ -25,9 +25,13 @@ KEY_FILE_NAME = "secret.key"
 
 # Policies (documented in the README through the lead):
 MAX_FAILED_ATTEMPTS = 5
-"""Wrong secrets in a row before a case is locked."""
-LOCK_MINUTES = 15
-"""How long a case stays locked."""
+"""Wrong secrets in a row, from one conversation for one code, before it must wait."""
+BACKOFF_FIRST_MINUTES = 1
+"""The first wait; each further failure from that conversation doubles it..."""
+BACKOFF_MAX_MINUTES = 60
+"""...up to this many minutes. Other conversations (the doctor's own) are not held back."""
+FAILURE_MEMORY_HOURS = 24
+"""Failures older than this (with no failure since) are forgotten."""
 DEFAULT_PURGE_DAYS = 180
 """`riposte purge` erases cases without activity for this many days (six months)."""
 REMINDER_DAYS = 14

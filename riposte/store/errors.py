@@ -48,7 +48,8 @@ class AccessDeniedError(StoreError):
 
 
 class CaseLockedError(AccessDeniedError):
-    """Too many failed attempts: the case refuses every secret until `locked_until` (UTC)."""
+    """Too many failed attempts from this conversation: it must wait until `locked_until`
+    (UTC) before it may try a secret again (other conversations are not held back)."""
 
     def __init__(self, locked_until: datetime) -> None:
         from riposte.clock import ZONE

@@ -68,6 +68,8 @@ class CaseRow(Base):
     code = Column(String(16), nullable=False, unique=True)
     storage_key = Column(String(32), nullable=False, unique=True)
     secret_hash = Column(String(255), nullable=False)
+    # Wrong secrets since the last opening, all conversations together (for the audit only:
+    # the waits are per conversation, in `open_attempts`). `locked_until` is no longer set.
     failed_attempts = Column(Integer, nullable=False, default=0)
     locked_until = Column(UTCDateTime, nullable=True)
     created_at = Column(UTCDateTime, nullable=False)
@@ -171,6 +173,37 @@ class InboxRow(Base):
     received_at = Column(UTCDateTime, nullable=False, index=True)
     content = Column(LargeBinary, nullable=False)
     details = Column(LargeBinary, nullable=False)
+
+
+class OpenAttemptRow(Base):
+    """Wrong secrets typed for one case from one conversation, and how long it must wait.
+
+    `sender` is the conversation's pseudonym (empty for callers without one, such as the
+    operator's tools). A wait holds back that conversation only: whoever learnt a code cannot
+    keep the doctor, in her own conversation, out of her case. Rows go with the case, on a
+    success from that conversation, or after a quiet day (`FAILURE_MEMORY_HOURS`).
+    """
+
+    __tablename__ = "open_attempts"
+    __table_args__ = (UniqueConstraint("case_id", "sender"),)
+
+    id = Column(Integer, primary_key=True)
+    case_id = _case_fk()
+    sender = Column(String(64), nullable=False)
+    failures = Column(Integer, nullable=False)
+    last_failure_at = Column(UTCDateTime, nullable=False, index=True)
+    blocked_until = Column(UTCDateTime, nullable=True)
+
+
+class LinkUseRow(Base):
+    """A single-use link that has served (its random id), kept until the link expires."""
+
+    __tablename__ = "link_uses"
+
+    id = Column(Integer, primary_key=True)
+    link_id = Column(String(64), nullable=False, unique=True)
+    used_at = Column(UTCDateTime, nullable=False)
+    expires_at = Column(UTCDateTime, nullable=False, index=True)
 
 
 class AuditRow(Base):

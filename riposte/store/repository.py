@@ -40,9 +40,11 @@ from riposte.store.codes import (
     verify_secret,
 )
 from riposte.store.config import (
+    BACKOFF_FIRST_MINUTES,
+    BACKOFF_MAX_MINUTES,
     DEFAULT_PURGE_DAYS,
+    FAILURE_MEMORY_HOURS,
     INBOX_HOURS,
-    LOCK_MINUTES,
     MAX_FAILED_ATTEMPTS,
     REMINDER_DAYS,
     StoreConfig,
@@ -72,6 +74,8 @@ from riposte.store.models import (
     InboxRow,
     IncidentRow,
     LetterRow,
+    LinkUseRow,
+    OpenAttemptRow,
     SenderRow,
     StepRow,
     StoreMeta,
@@ -88,7 +92,15 @@ from riposte.store.records import (
     StepRecord,
 )
 
-_CASE_TABLES = (AuditRow, SenderRow, LetterRow, StepRow, EvidenceRow, IncidentRow)
+_CASE_TABLES = (
+    AuditRow,
+    SenderRow,
+    LetterRow,
+    StepRow,
+    EvidenceRow,
+    IncidentRow,
+    OpenAttemptRow,
+)
 _LETTER_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _INBOX_REF_BYTES = 18  # the reference handed to Rasa: 24 URL-safe characters
 _LOG = logging.getLogger(__name__)
@@ -459,12 +471,24 @@ class CaseRepository:
         _LOG.debug("case %s created", code)
         return NewCase(code, secret)
 
-    def open_case(self, code: str, secret: str, *, actor: str = "chat") -> CaseRecord:
+    def open_case(
+        self,
+        code: str,
+        secret: str,
+        *,
+        actor: str = "chat",
+        sender: tuple[str, str] | None = None,
+    ) -> CaseRecord:
         """The case if `secret` is right; else `AccessDeniedError` or `CaseLockedError`.
 
-        After `MAX_FAILED_ATTEMPTS` failures the case is locked for `LOCK_MINUTES` minutes
-        (recorded in the database, so the lock holds across processes); while locked, even
-        the right secret is refused. Unknown codes and wrong secrets get the same error.
+        `sender` is the conversation asking, `(channel, sender id)`. After
+        `MAX_FAILED_ATTEMPTS` wrong secrets for this code from this conversation, it must wait
+        `BACKOFF_FIRST_MINUTES`, then twice as long after each further failure (at most
+        `BACKOFF_MAX_MINUTES`); while it waits, even the right secret is refused to it. The
+        count is in the database, so it holds across processes; other conversations (the
+        doctor's own) are not held back, so whoever learnt a code cannot keep her out.
+        Callers without a conversation (operator's tools) share one count. Unknown codes and
+        wrong secrets get the same error, after the same work.
         """
         st = self._ready()
         now = self._now()
@@ -475,44 +499,121 @@ class CaseRepository:
         if row is None:
             verify_secret(secret, dummy_hash())
             raise AccessDeniedError()
-        if row.locked_until is not None and row.locked_until > now:
-            raise CaseLockedError(row.locked_until)
+        who = "" if sender is None else self.pseudonymise(*sender)
+        attempt, blocked_until = self._count_attempt(st, row.id, who, now)
         if not verify_secret(secret, row.secret_hash):
-            self._record_failure(st, row.id, now, actor)
+            self._record_failure(st, row.id, attempt, blocked_until, actor)
         with st.sessions.begin() as s:
             row = s.get(CaseRow, row.id)
             if row is None:  # deleted meanwhile
                 raise AccessDeniedError()
-            if row.locked_until is not None and row.locked_until > now:
-                raise CaseLockedError(row.locked_until)  # locked meanwhile by another process
+            s.execute(
+                delete(OpenAttemptRow).where(
+                    OpenAttemptRow.case_id == row.id, OpenAttemptRow.sender == who
+                )
+            )
             row.failed_attempts = 0
-            row.locked_until = None
             row.last_activity_at = now
             self._audit(s, st, row, actor, "opened")
             return self._record(s, st, row)
 
-    def _record_failure(self, st: _State, case_id: int, now: datetime, actor: str) -> NoReturn:
-        locked_until = None
+    def _count_attempt(
+        self, st: _State, case_id: int, who: str, now: datetime
+    ) -> tuple[int, datetime | None]:
+        """Count this attempt as failed before the secret is checked (a success clears it).
+
+        Counted first so that many attempts sent at once cannot all pass before the wait is
+        set. Raises `CaseLockedError` while the conversation waits (nothing counted then).
+        Returns the attempt's rank and, from the `MAX_FAILED_ATTEMPTS`th, the wait it sets.
+        """
+        forget = now - timedelta(hours=FAILURE_MEMORY_HOURS)
         with st.sessions.begin() as s:
+            # Updating the case row first serialises the attempts on one case (a row lock on
+            # PostgreSQL, the write lock on SQLite): no count is lost, no wait skipped.
             s.execute(
                 update(CaseRow)
                 .where(CaseRow.id == case_id)
                 .values(failed_attempts=CaseRow.failed_attempts + 1)
                 .execution_options(synchronize_session=False)
             )
-            row = s.get(CaseRow, case_id, populate_existing=True)
-            attempts = row.failed_attempts
-            if attempts >= MAX_FAILED_ATTEMPTS:
-                locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                row.failed_attempts = 0
-                row.locked_until = locked_until
-            self._audit(s, st, row, actor, "open_failed", {"attempt": attempts})
-            if locked_until is not None:
-                self._audit(s, st, row, actor, "locked", {"minutes": LOCK_MINUTES})
-        if locked_until is not None:
-            _LOG.warning("a case was locked after %d failed attempts", MAX_FAILED_ATTEMPTS)
-            raise CaseLockedError(locked_until)
+            s.execute(  # forget the quiet conversations, of every case
+                delete(OpenAttemptRow)
+                .where(OpenAttemptRow.last_failure_at < forget)
+                .where(
+                    (OpenAttemptRow.blocked_until.is_(None)) | (OpenAttemptRow.blocked_until <= now)
+                )
+                .execution_options(synchronize_session=False)
+            )
+            query = select(OpenAttemptRow).where(
+                OpenAttemptRow.case_id == case_id, OpenAttemptRow.sender == who
+            )
+            attempt = s.execute(query).scalar_one_or_none()
+            if attempt is not None and attempt.blocked_until is not None:
+                if attempt.blocked_until > now:
+                    raise CaseLockedError(attempt.blocked_until)  # rolls the count back
+            if attempt is None:
+                attempt = OpenAttemptRow(case_id=case_id, sender=who, failures=0)
+                s.add(attempt)
+            attempt.failures += 1
+            attempt.last_failure_at = now
+            blocked_until = None
+            if attempt.failures >= MAX_FAILED_ATTEMPTS:
+                doubling = min(attempt.failures - MAX_FAILED_ATTEMPTS, 16)
+                minutes = min(BACKOFF_FIRST_MINUTES * 2**doubling, BACKOFF_MAX_MINUTES)
+                blocked_until = now + timedelta(minutes=minutes)
+            attempt.blocked_until = blocked_until
+            return int(attempt.failures), blocked_until
+
+    def _record_failure(
+        self,
+        st: _State,
+        case_id: int,
+        attempt: int,
+        blocked_until: datetime | None,
+        actor: str,
+    ) -> NoReturn:
+        """Audit a wrong secret (already counted) and raise the error the caller shows."""
+        with st.sessions.begin() as s:
+            row = s.get(CaseRow, case_id)
+            if row is not None:
+                detail = {"attempt": attempt, "all": row.failed_attempts}
+                self._audit(s, st, row, actor, "open_failed", detail)
+                if blocked_until is not None:
+                    minutes = round((blocked_until - self._now()).total_seconds() / 60)
+                    self._audit(s, st, row, actor, "locked", {"minutes": minutes})
+        if blocked_until is not None:
+            _LOG.warning("a conversation must wait after %d wrong secrets for a case", attempt)
+            raise CaseLockedError(blocked_until)
         raise AccessDeniedError()
+
+    def use_link(self, link_id: str, expires: datetime) -> bool:
+        """Record that the single-use link `link_id` serves now; False if it already has.
+
+        Recorded until `expires` (then the link no longer reads anyway): expired records
+        are purged here. Atomic across processes (a unique key).
+        """
+        st = self._ready()
+        now = self._now()
+        try:
+            with st.sessions.begin() as s:
+                s.execute(delete(LinkUseRow).where(LinkUseRow.expires_at < now))
+                s.add(LinkUseRow(link_id=link_id, used_at=now, expires_at=expires))
+        except IntegrityError:
+            return False
+        return True
+
+    def link_used(self, link_id: str) -> bool:
+        """Whether the single-use link `link_id` has already served."""
+        st = self._ready()
+        with st.sessions() as s:
+            query = select(LinkUseRow.id).where(LinkUseRow.link_id == link_id)
+            return s.execute(query).first() is not None
+
+    def release_link(self, link_id: str) -> None:
+        """Give back a link taken by `use_link` whose use then failed (it may serve again)."""
+        st = self._ready()
+        with st.sessions.begin() as s:
+            s.execute(delete(LinkUseRow).where(LinkUseRow.link_id == link_id))
 
     def read_case(self, code: str, *, actor: str = "cli", action: str = "read") -> CaseRecord:
         """The case without its secret (chat after `open_case`, or operator).

@@ -188,6 +188,34 @@ async def test_resume_locks_after_repeated_failures(domain: dict[str, Any]) -> N
     assert "case_code" not in result
 
 
+async def test_a_stranger_holding_the_code_does_not_lock_the_doctor_out(
+    domain: dict[str, Any],
+) -> None:
+    """Someone who saw the code fails again and again from his own conversation: he waits,
+    the doctor's conversation opens the case at once with the right secret."""
+    code, secret, _ = await start_case(domain, sender="doctor")
+    wrong = "-".join(reversed(secret.split("-")))
+
+    async def resume(sender: str, typed: str) -> tuple[dict[str, Any], list[str]]:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("x", intent="inform", slots={})
+        tracker.sender_id = sender
+        tracker.active_loop = {"name": "resume_form"}
+        result = await ValidateResumeForm().validate_resume_credentials(
+            f"{code} {typed}", dispatcher, tracker, domain
+        )
+        return result, responses(dispatcher)
+
+    seen: list[str] = []
+    for _ in range(8):
+        seen += (await resume("stranger", wrong))[1]
+    assert "utter_resume_locked" in seen
+    result, _ = await resume("stranger", secret)
+    assert result["resume_credentials"] == "locked"  # his own wait, even with the secret
+    result, said = await resume("doctor-new-phone", secret)
+    assert result["resume_credentials"] == "ok" and result["case_code"] == code, said
+
+
 async def test_resume_request_alone_asks_without_counting(domain: dict[str, Any]) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("reprendre mon dossier", intent="resume_case", slots={})
@@ -453,8 +481,18 @@ async def test_screenshot_is_attached_through_the_signed_link(domain: dict[str, 
     record = repository().open_case(code, secret)
     assert record.case.evidence[0].sha256 == fingerprint
     assert repository().evidence_content(code, 1) == screenshot
-    # A fingerprinted file is never replaced.
+    # The link has served: whoever sees it afterwards (history, logs) can do nothing with it.
     status, again = evidence_upload.upload_response(token, *_multipart(screenshot + b"x"))
+    assert status == 410 and "déjà servi" in again.decode()
+    assert "nouveau lien" in again.decode() and 'type="file"' not in again.decode()
+    status, page = evidence_upload.page_response(token)
+    assert status == 410 and "déjà servi" in page.decode() and 'type="file"' not in page.decode()
+    assert repository().evidence_content(code, 1) == screenshot
+    # A fingerprinted file is never replaced, even through another link to the same item.
+    from riposte.letters.links import make_token
+
+    other = make_token(evidence_upload.upload_key(), code, 1)
+    status, again = evidence_upload.upload_response(other, *_multipart(screenshot + b"x"))
     assert status == 409 and "ne se remplace pas" in again.decode()
     assert repository().evidence_content(code, 1) == screenshot
 
@@ -485,3 +523,6 @@ async def test_the_web_chat_gets_the_upload_outcome_as_json(domain: dict[str, An
     assert done["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert "Capture enregistrée" in done["message"]
     assert repository().evidence_content(code, 1) == pdf
+    status, body = evidence_upload.upload_json(token, *_multipart(pdf))
+    used = json.loads(body)
+    assert status == 410 and used["ok"] is False and "déjà servi" in used["message"]

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import sqlite3
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,10 @@ def test_evidence_added_in_the_chat_is_journaled(bot: Stack) -> None:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert "Capture enregistrée" in response.read().decode()
+    # The link has served: the page's server refuses it now (another file cannot follow).
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 410 and "déjà servi" in refused.value.read().decode()
     with repository(bot) as repo:
         item = repo.open_case(code, secret).case.evidence[0]
         assert item.sha256 == hashlib.sha256(screenshot).hexdigest()

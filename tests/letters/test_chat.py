@@ -200,7 +200,7 @@ def test_summary_shows_what_the_complaint_will_say() -> None:
     assert "propos cités : 1" in text
 
 
-def test_links_are_signed_and_expire() -> None:
+def test_links_are_authenticated_and_expire() -> None:
     key = b"k" * 32
     token = links.make_token(key, "RIP-7KQ2-M9", 2, now=1000)
     assert links.read_token(key, token, now=1001) == links.LetterLink(
@@ -208,8 +208,8 @@ def test_links_are_signed_and_expire() -> None:
     )
     assert links.read_token(key, token, now=1001 + links.LINK_SECONDS) is None
     assert links.read_token(b"x" * 32, token, now=1001) is None
-    payload, mac = token.split(".")
-    forged = links.make_token(key, "RIP-0000-00", 2, now=1000).split(".")[0]
-    assert links.read_token(key, f"{forged}.{mac}", now=1001) is None
+    other = links.make_token(key, "RIP-0000-00", 2, now=1000)
+    half = len(token) // 2
+    assert links.read_token(key, other[:half] + token[half:], now=1001) is None
     assert links.read_token(key, "not-a-token", now=1001) is None
     assert links.read_token(key, "a.b.c", now=1001) is None

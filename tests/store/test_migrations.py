@@ -31,6 +31,8 @@ TABLES = {
     "senders",
     "audit",
     "inbox",
+    "open_attempts",
+    "link_uses",
 }
 
 
