@@ -8,7 +8,7 @@ reason Riposte does not reach it (see docs/security-dependencies.md).
 
 Before auditing, the database is checked to answer: when it cannot be reached, the audit
 fails with a French message rather than reporting nothing (pip-audit would otherwise skip the
-packages it cannot look up). Standard library only: any Python 3 runs this file.
+packages it cannot look up). Standard library only for this mode: any Python 3 runs it.
 
 `--offline FILE` (`make audit-offline`, run by CI): no network at all. The advisories come from
 FILE, a dated extract of the PyPA advisory database (scripts/vendor_advisories.py); each pinned
@@ -280,8 +280,9 @@ def audit_offline(path: Path, known: list[KnownEntry], lock_text: str) -> int:
         )
         return EXIT_VULNERABLE
     print(
-        f"Audit hors ligne : {len(pins)} paquets vérifiés, {len(examined)} avis touchent une "
-        "version verrouillée, tous examinés et listés ; aucune autre vulnérabilité connue."
+        f"Audit hors ligne : {len(pins)} paquets vérifiés ; avis touchant une version "
+        f"verrouillée : {len(examined)}, tous examinés et listés ; aucune autre vulnérabilité "
+        "connue."
     )
     return 0
 

@@ -271,7 +271,7 @@ def test_an_advisory_listed_with_its_reason_passes(
     path = _snapshot(tmp_path, _advisory("aiohttp", {"introduced": "0"}, {"fixed": "99.0"}))
     known = f"vuln {listed} aiohttp code du serveur aiohttp, Riposte n'en a pas\n"
     assert _offline(path, known) == 0
-    assert "1 avis touchent une version verrouillée, tous examinés" in capsys.readouterr().out
+    assert "avis touchant une version verrouillée : 1, tous examinés" in capsys.readouterr().out
 
 
 def _around(version: str) -> tuple[str, str]:
