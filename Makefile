@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TQDM_DISABLE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-unit test-conversations validate lint audit eval-nlu eval-understanding bench profile lock clean
+.PHONY: help install train run test test-unit test-conversations validate lint audit audit-offline eval-nlu eval-understanding bench profile lock clean
 
 help: ## Affiche cette aide
 	@echo "Riposte — commandes disponibles :"
@@ -125,6 +125,13 @@ $(AUDIT_STAMP): scripts/find-python.sh
 audit: $(AUDIT_STAMP) ## Vulnérabilités connues des dépendances verrouillées (pip-audit)
 	$(AUDIT_VENV)/bin/python scripts/audit_dependencies.py \
 	  --pip-audit $(AUDIT_VENV)/bin/pip-audit --service $(AUDIT_SERVICE)
+
+# The same list, without network: a dated extract of the PyPA advisory database, kept in the
+# repository (scripts/vendor_advisories.py refreshes it). CI runs this one; it says its date.
+ADVISORIES := security/advisories/pypa-advisory-db.json
+
+audit-offline: $(STAMP) ## Vulnérabilités connues, sans réseau (extrait daté de la base PyPA)
+	@$(BIN)/python scripts/audit_dependencies.py --offline $(ADVISORIES)
 
 lock: ## Régénère requirements.lock à partir de requirements.in (nécessite uv)
 	$(BIN)/pip install --quiet uv
