@@ -149,8 +149,6 @@ def find_credentials(text: str) -> tuple[str | None, str | None]:
     return code, secret
 
 
-CODE_MASK = "[code masqué]"
-SECRET_MASK = "[phrase secrète masquée]"
 WORD_MASK = "[…]"
 _WORD_RE = re.compile(r"[^\W_]+")
 _HYPHENATED_RE = re.compile(rf"[^\W\d_]+(?:-[^\W\d_]+){{{PASSPHRASE_WORDS - 1},}}")
@@ -170,20 +168,24 @@ def redact_credentials(text: str, *, answer: bool = False) -> str:
     Other words stay, so that a conversation kept on file still reads.
     """
 
+    from riposte.store.errors import message
+
+    code_mask, secret_mask = message("redaction.code"), message("redaction.secret")
+
     def hyphenated(match: re.Match[str]) -> str:
         parts = normalise_secret(match.group(0)).split("-")
         vocabulary = _vocabulary()
-        return SECRET_MASK if all(part in vocabulary for part in parts) else match.group(0)
+        return secret_mask if all(part in vocabulary for part in parts) else match.group(0)
 
     had_code = _TYPED_CODE_RE.search(text) is not None
-    redacted = _HYPHENATED_RE.sub(hyphenated, _TYPED_CODE_RE.sub(CODE_MASK, text))
+    redacted = _HYPHENATED_RE.sub(hyphenated, _TYPED_CODE_RE.sub(code_mask, text))
     if not (had_code or answer):
         return redacted
 
     def word(match: re.Match[str]) -> str:
         return WORD_MASK if _like_a_list_word(match.group(0)) else match.group(0)
 
-    masks = (CODE_MASK, SECRET_MASK)
+    masks = (code_mask, secret_mask)
     pieces = re.split(f"({'|'.join(re.escape(m) for m in masks)})", redacted)
     return "".join(p if p in masks else _WORD_RE.sub(word, p) for p in pieces)
 
