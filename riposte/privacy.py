@@ -85,7 +85,7 @@ def _read_key_file(path: Path) -> bytes:
     if raw is None:
         raise StoreConfigError(message("keys.file_invalid", path=path))
     if path.stat().st_mode & 0o077:
-        _LOG.warning(message("keys.file_too_open", path=path))
+        raise StoreConfigError(message("keys.file_too_open", path=path))
     return raw
 
 
