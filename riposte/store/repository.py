@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from riposte.case import Case, CaseError, Evidence, parse_case
-from riposte.privacy import load_master_key
+from riposte.privacy import load_keys
 from riposte.store.codes import (
     dummy_hash,
     generate_code,
@@ -181,8 +181,9 @@ class CaseRepository:
             check = s.get(StoreMeta, "key_check")
             expected_id = s.get(StoreMeta, "key_id")
             has_cases = s.execute(select(CaseRow.id).limit(1)).first() is not None
-        master = load_master_key(self.config, create=check is None and not has_cases)
-        keys = Keyring(master)
+        loaded = load_keys(self.config, create=check is None and not has_cases)
+        master = loaded.current
+        keys = Keyring(master, loaded.previous)
         if check is None:
             try:
                 with sessions.begin() as s:
@@ -219,8 +220,15 @@ class CaseRepository:
         return row
 
     def _subject(self, st: _State, code: str) -> str:
-        key = st.keys.master.derive("audit-subject")
-        return hmac.new(key, code.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+        return self._subjects(st, code)[0]
+
+    @staticmethod
+    def _subjects(st: _State, code: str) -> list[str]:
+        """The audit subject of `code` under the current key, then under the previous ones."""
+        return [
+            hmac.new(key, code.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+            for key in st.keys.derived_all("audit-subject")
+        ]
 
     def _audit(
         self,
@@ -629,8 +637,15 @@ class CaseRepository:
     # ------------------------------------------------------------------ the inbox
 
     def _inbox_ref(self, st: _State, ref: str) -> str:
-        key = st.keys.master.derive("inbox-ref")
-        return hmac.new(key, ref.encode("utf-8"), hashlib.sha256).hexdigest()
+        return self._inbox_refs(st, ref)[0]
+
+    @staticmethod
+    def _inbox_refs(st: _State, ref: str) -> list[str]:
+        """The keyed hash of `ref` under the current key, then under the previous ones."""
+        return [
+            hmac.new(key, ref.encode("utf-8"), hashlib.sha256).hexdigest()
+            for key in st.keys.derived_all("inbox-ref")
+        ]
 
     @staticmethod
     def _inbox_aad(column: str, ref: str, sender: str) -> str:
@@ -678,7 +693,7 @@ class CaseRepository:
         written: list[tuple[str, str]] = []
         try:
             with st.sessions.begin() as s:
-                query = select(InboxRow).where(InboxRow.ref == self._inbox_ref(st, ref))
+                query = select(InboxRow).where(InboxRow.ref.in_(self._inbox_refs(st, ref)))
                 entry = s.execute(query).scalar_one_or_none()
                 if entry is None:
                     raise InboxFileMissingError()
@@ -969,7 +984,7 @@ class CaseRepository:
         with st.sessions() as s:
             query = (
                 select(AuditRow)
-                .where(AuditRow.subject == self._subject(st, canonical))
+                .where(AuditRow.subject.in_(self._subjects(st, canonical)))
                 .order_by(AuditRow.id)
             )
             return [

@@ -57,7 +57,7 @@ from riposte.store.errors import StoreConfigError, message
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from riposte.privacy import MasterKey
+    from riposte.privacy import KeySet, MasterKey
 
 ERASE_SLOT = "erase_conversation"
 KEY_PURPOSE = "tracker-events"
@@ -67,13 +67,23 @@ _LOG = logging.getLogger(__name__)
 
 def load_tracker_key(env: Mapping[str, str] | None = None) -> MasterKey:
     """The master key for the conversations; never created (the launcher does that)."""
-    from riposte.privacy import load_master_key
+    return load_tracker_keys(env).current
+
+
+def load_tracker_keys(env: Mapping[str, str] | None = None) -> KeySet:
+    """The current and previous master keys (`RIPOSTE_PREVIOUS_KEYS`); never created."""
+    from riposte.privacy import load_keys
     from riposte.store.config import StoreConfig
 
     config = StoreConfig.from_env(env)
     if config.secret_key is None and not config.key_file.exists():
         raise StoreConfigError(message("tracker.key_missing", path=config.key_file))
-    return load_master_key(config, create=False)
+    return load_keys(config, create=False)
+
+
+def events_sealer(keys: KeySet) -> Sealer:
+    """The sealer of the `data` column: the current key's, opening with the previous ones."""
+    return Sealer(keys.current.derive(KEY_PURPOSE), *(k.derive(KEY_PURPOSE) for k in keys.previous))
 
 
 def erasure_requested(tracker: DialogueStateTracker) -> bool:
@@ -127,8 +137,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def _events_sealer(self) -> Sealer:
         if self._sealer is None:
-            self._master = load_tracker_key()
-            self._sealer = Sealer(self._master.derive(KEY_PURPOSE))
+            keys = load_tracker_keys()
+            self._master = keys.current
+            self._sealer = events_sealer(keys)
         return self._sealer
 
     def seal_data(self, sender_id: str, type_name: str, data: dict[str, Any]) -> str:
