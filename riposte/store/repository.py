@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
@@ -47,7 +47,7 @@ from riposte.store.config import (
     REMINDER_DAYS,
     StoreConfig,
 )
-from riposte.store.crypto import DecryptionError, Keyring
+from riposte.store.crypto import DecryptionError, Keyring, Sealer
 from riposte.store.errors import (
     AccessDeniedError,
     CaseLockedError,
@@ -87,6 +87,9 @@ from riposte.store.records import (
     NewCase,
     StepRecord,
 )
+
+if TYPE_CHECKING:
+    from riposte.store.rekey import RekeyReport
 
 _CASE_TABLES = (AuditRow, SenderRow, LetterRow, StepRow, EvidenceRow, IncidentRow)
 _LETTER_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -255,6 +258,19 @@ class CaseRepository:
         suffix = "" if number is None else f"/{number}"
         return f"{column}:{row.storage_key}{suffix}"
 
+    def _prepare_case_key(self, st: _State, row: CaseRow) -> None:
+        """Key rotation: give the case the keys its values are sealed with from now on."""
+
+    @staticmethod
+    def _fields(st: _State, row: CaseRow) -> Sealer:
+        """The sealer of the case's database fields."""
+        return st.keys.fields
+
+    @staticmethod
+    def _files(st: _State, row: CaseRow) -> Sealer:
+        """The sealer of the case's files in the vault."""
+        return st.keys.files
+
     def _touch(self, row: CaseRow, now: datetime) -> None:
         row.updated_at = now
         row.last_activity_at = now
@@ -264,7 +280,7 @@ class CaseRepository:
     def _write_case(self, s: Session, st: _State, row: CaseRow, case: Case) -> None:
         """Seal the victim and court city, and store the incident (facts clear, rest sealed)."""
         data = case.to_dict()
-        seal = st.keys.fields
+        seal = self._fields(st, row)
         row.victim = seal.seal_json(data.get("victim"), self._aad(row, "cases.victim"))
         row.court_city = seal.seal_text(data.get("court_city"), self._aad(row, "cases.court_city"))
         current = s.execute(select(IncidentRow).where(IncidentRow.case_id == row.id)).scalar()
@@ -312,14 +328,14 @@ class CaseRepository:
         stored = None
         if data is not None:
             sha = hashlib.sha256(data).hexdigest()
-            stored = st.vault.write(row.storage_key, data)
+            stored = st.vault.write(row.storage_key, data, self._files(st, row))
         return EvidenceRow(
             case_id=row.id,
             number=number,
             recorded_at=now,
             captured_at=columns["captured_at"],
             published_at=columns["published_at"],
-            details=st.keys.fields.seal_json(
+            details=self._fields(st, row).seal_json(
                 details or None, self._aad(row, "evidence.details", number)
             ),
             sha256=sha,
@@ -366,7 +382,7 @@ class CaseRepository:
             query = select(model).where(model.case_id == row.id).order_by(order)
             return list(s.execute(query).scalars())
 
-        seal = st.keys.fields
+        seal = self._fields(st, row)
         incident = s.execute(select(IncidentRow).where(IncidentRow.case_id == row.id)).scalar()
         evidence_rows = rows(EvidenceRow, EvidenceRow.number)
         steps = tuple(
@@ -618,13 +634,13 @@ class CaseRepository:
                 if ev.stored_file is not None:
                     raise CaseError([message("errors.evidence_has_file", number=number)])
                 aad = self._aad(row, "evidence.details", number)
-                details = dict(st.keys.fields.open_json(ev.details, aad) or {})
+                details = dict(self._fields(st, row).open_json(ev.details, aad) or {})
                 details["file"] = filename
-                ev.stored_file = st.vault.write(row.storage_key, data)
+                ev.stored_file = st.vault.write(row.storage_key, data, self._files(st, row))
                 written.append((row.storage_key, ev.stored_file))
                 ev.sha256 = hashlib.sha256(data).hexdigest()
                 ev.file_size = len(data)
-                ev.details = st.keys.fields.seal_json(details, aad)
+                ev.details = self._fields(st, row).seal_json(details, aad)
                 self._touch(row, now)
                 self._audit(s, st, row, actor, "evidence_file_added", {"number": number})
                 record = self._record(s, st, row)
@@ -788,7 +804,7 @@ class CaseRepository:
                 ).scalar()
                 stored = None
                 if content is not None:
-                    stored = st.vault.write(row.storage_key, content)
+                    stored = st.vault.write(row.storage_key, content, self._files(st, row))
                     written.append((row.storage_key, stored))
                 letter = LetterRow(
                     case_id=row.id,
@@ -835,7 +851,7 @@ class CaseRepository:
         if stored is None:
             return None
         try:
-            return st.vault.read(row.storage_key, stored)
+            return st.vault.read(row.storage_key, stored, self._files(st, row))
         except DecryptionError:
             raise StoreConfigError(message("keys.cannot_decrypt")) from None
         except FileNotFoundError:
@@ -857,7 +873,7 @@ class CaseRepository:
                 SenderRow.case_id == row.id, SenderRow.pseudonym == pseudonym
             )
             if s.execute(query).first() is None:
-                sealed = st.keys.fields.seal(
+                sealed = self._fields(st, row).seal(
                     sender_id.encode("utf-8"), self._aad(row, f"senders.{pseudonym}")
                 )
                 s.add(
@@ -879,7 +895,9 @@ class CaseRepository:
                 s.execute(select(SenderRow).where(SenderRow.case_id == row.id)).scalars()
             )
             sender_ids = tuple(
-                st.keys.fields.open(r.sender_id, self._aad(row, f"senders.{r.pseudonym}")).decode()
+                self._fields(st, row)
+                .open(r.sender_id, self._aad(row, f"senders.{r.pseudonym}"))
+                .decode()
                 for r in senders
             )
             count = select(func.count(EvidenceRow.id)).where(EvidenceRow.case_id == row.id)
@@ -991,6 +1009,15 @@ class CaseRepository:
                 AuditEntry(at=r.at, actor=r.actor, action=r.action, detail=r.detail)
                 for r in s.execute(query).scalars()
             ]
+
+    def rekey(self) -> RekeyReport:
+        """Seal every value of the store again with the current master key (`riposte rekey`);
+        values sealed by previous keys (`RIPOSTE_PREVIOUS_KEYS`) are opened with them."""
+        from riposte.store.rekey import rekey_store
+
+        report = rekey_store(self, self._ready())
+        _LOG.info("store re-sealed with the current key (%d values)", report.values)
+        return report
 
     def pseudonymise(self, channel: str, user_id: str) -> str:
         from riposte.privacy import pseudonymise

@@ -53,6 +53,12 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from riposte.channels import rasa_hooks
 from riposte.store.crypto import DecryptionError, Sealer
 from riposte.store.errors import StoreConfigError, message
+from riposte.store.tracker import (
+    EVENTS_KEY_PURPOSE,
+    SEALED_PREFIX,
+    events_aad,
+    events_sealer,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,8 +66,8 @@ if TYPE_CHECKING:
     from riposte.privacy import KeySet, MasterKey
 
 ERASE_SLOT = "erase_conversation"
-KEY_PURPOSE = "tracker-events"
-PREFIX = "enc1:"
+KEY_PURPOSE = EVENTS_KEY_PURPOSE
+PREFIX = SEALED_PREFIX
 _LOG = logging.getLogger(__name__)
 
 
@@ -81,11 +87,6 @@ def load_tracker_keys(env: Mapping[str, str] | None = None) -> KeySet:
     return load_keys(config, create=False)
 
 
-def events_sealer(keys: KeySet) -> Sealer:
-    """The sealer of the `data` column: the current key's, opening with the previous ones."""
-    return Sealer(keys.current.derive(KEY_PURPOSE), *(k.derive(KEY_PURPOSE) for k in keys.previous))
-
-
 def erasure_requested(tracker: DialogueStateTracker) -> bool:
     """True when the slot `erase_conversation` is true.
 
@@ -101,10 +102,6 @@ def erasure_requested(tracker: DialogueStateTracker) -> bool:
         if isinstance(event, (Restarted, AllSlotsReset, SessionStarted)):
             break
     return False
-
-
-def _aad(sender_id: str, type_name: str) -> str:
-    return json.dumps(["events.data", sender_id, type_name])
 
 
 class EncryptedSQLTrackerStore(SQLTrackerStore):
@@ -145,7 +142,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     def seal_data(self, sender_id: str, type_name: str, data: dict[str, Any]) -> str:
         """The `data` column of one event: `enc1:` and the sealed JSON in base64."""
         plaintext = json.dumps(data).encode("utf-8")
-        sealed = self._events_sealer().seal(plaintext, _aad(sender_id, type_name))
+        sealed = self._events_sealer().seal(plaintext, events_aad(sender_id, type_name))
         return PREFIX + base64.b64encode(sealed).decode("ascii")
 
     def open_data(self, sender_id: str, type_name: str, stored: str) -> dict[str, Any]:
@@ -155,7 +152,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         sealer = self._events_sealer()
         try:
             sealed = base64.b64decode(stored[len(PREFIX) :], validate=True)
-            return dict(json.loads(sealer.open(sealed, _aad(sender_id, type_name))))
+            return dict(json.loads(sealer.open(sealed, events_aad(sender_id, type_name))))
         except (DecryptionError, binascii.Error, ValueError):
             key_id = self._master.key_id if self._master is not None else "?"
             raise StoreConfigError(message("tracker.cannot_decrypt", key_id=key_id)) from None

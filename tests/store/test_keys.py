@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import create_engine, text
 
-from riposte.privacy import decode_key, generate_key_text, load_keys
+from riposte.cli import main
+from riposte.privacy import KeySet, MasterKey, decode_key, generate_key_text, load_keys
 from riposte.store.config import StoreConfig
 from riposte.store.crypto import KEY_ID_BYTES, VERSION, DecryptionError, Sealer, key_id_of
 from riposte.store.errors import StoreConfigError
+from riposte.store.files import FileVault
 from riposte.store.repository import CaseRepository
+from riposte.store.tracker import SEALED_PREFIX, events_aad, events_sealer
 from tests.store.conftest import FakeClock, sample_case, sample_files
 
 KEY_A = os.urandom(32)
@@ -102,3 +107,133 @@ def test_a_store_sealed_under_a_opens_with_b_current_and_a_previous(
         new_code = repo.create_case(sample_case(), files=sample_files()).code
         assert repo.read_case(new_code).case == before.case
         assert len(repo.audit_trail(code)) > 1
+
+
+# ---------------------------------------------------------------------------- riposte rekey
+
+
+def _use_keys(monkeypatch: pytest.MonkeyPatch, current: str, previous: str = "") -> None:
+    monkeypatch.setenv("RIPOSTE_SECRET_KEY", current)
+    monkeypatch.setenv("RIPOSTE_PREVIOUS_KEYS", previous)
+
+
+def _make_events(url: str, key: str, count: int) -> None:
+    """Rasa's `events` table with `count` rows sealed as `EncryptedSQLTrackerStore` does."""
+    sealer = events_sealer(KeySet(MasterKey(decode_key(key) or b"")))
+    engine = create_engine(url, future=True)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, "
+                "timestamp REAL, intent_name TEXT, action_name TEXT, data TEXT)"
+            )
+        )
+        for number in range(count):
+            sealed = sealer.seal(f'{{"n": {number}}}'.encode(), events_aad("s1", "user"))
+            data = SEALED_PREFIX + base64.b64encode(sealed).decode()
+            connection.execute(
+                text(
+                    "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                    "VALUES (:s, :t, 1, :d)"
+                ),
+                {"s": "s1", "t": "user", "d": data},
+            )
+    engine.dispose()
+
+
+def _open_events(url: str, key: str) -> list[str]:
+    sealer = events_sealer(KeySet(MasterKey(decode_key(key) or b"")))
+    engine = create_engine(url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT sender_id, type_name, data FROM events")).all()
+    engine.dispose()
+    return [
+        sealer.open(base64.b64decode(data[len(SEALED_PREFIX) :]), events_aad(s, t)).decode()
+        for s, t, data in rows
+    ]
+
+
+@pytest.fixture
+def cli_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """The command line's environment; returns the tracker store's URL."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    url = f"sqlite:///{tmp_path}/tracker.db"
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    return url
+
+
+def test_rekey_then_the_previous_key_can_be_dropped(
+    config: StoreConfig,
+    clock: FakeClock,
+    cli_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, b = generate_key_text(), generate_key_text()
+    with CaseRepository(_with_keys(config, a), clock=clock) as repo:
+        code, secret = repo.create_case(sample_case(), files=sample_files())
+        repo.record_letter(code, "complaint", b"%PDF lettre", media_type="application/pdf")
+        repo.link_sender(code, "telegram", "sender-42")
+        before = repo.read_case(code)
+    _make_events(cli_env, a, 3)
+
+    _use_keys(monkeypatch, b, a)
+    assert main(["rekey"]) == 0
+    out = capsys.readouterr().out
+    assert "1 dossier(s) parcouru(s)" in out and "4 fichier(s) rechiffré(s)" in out
+    assert "3 événement(s) rechiffré(s)" in out
+    assert "vous pouvez retirer l'ancienne clé" in out
+    assert main(["rekey"]) == 0  # idempotent: nothing left under the previous key
+    again = capsys.readouterr().out
+    assert "0 valeur(s) et 0 fichier(s) rechiffré(s)" in again
+    assert "0 événement(s) rechiffré(s), 3 déjà chiffré(s)" in again
+
+    with CaseRepository(_with_keys(config, b), clock=clock) as repo:  # A is gone
+        assert repo.open_case(code, secret).case == before.case
+        assert [repo.evidence_content(code, n) for n in (1, 2, 3)] == list(sample_files().values())
+        assert repo.letter_content(code, 1) == b"%PDF lettre"
+        assert repo.audit_trail(code)[0].action == "created"
+        assert repo.delete_case(code).sender_ids == ("sender-42",)
+    assert _open_events(cli_env, b) == ['{"n": 0}', '{"n": 1}', '{"n": 2}']
+
+
+def test_an_interrupted_rekey_loses_nothing_and_can_be_run_again(
+    config: StoreConfig, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = generate_key_text(), generate_key_text()
+    with CaseRepository(_with_keys(config, a), clock=clock) as repo:
+        codes = [repo.create_case(sample_case(), files=sample_files()).code for _ in range(2)]
+        before = [repo.read_case(code).case for code in codes]
+    original = FileVault.reseal
+    done: list[str] = []
+
+    def crash_after_two(self: FileVault, storage_key: str, stored: str, sealer: Sealer) -> bool:
+        if len(done) == 2:
+            raise OSError("disque plein")
+        done.append(stored)
+        return original(self, storage_key, stored, sealer)
+
+    monkeypatch.setattr(FileVault, "reseal", crash_after_two)
+    with CaseRepository(_with_keys(config, b, a), clock=clock) as repo:
+        with pytest.raises(OSError):
+            repo.rekey()
+    monkeypatch.setattr(FileVault, "reseal", original)
+
+    def everything(repo: CaseRepository) -> list[object]:
+        return [
+            (repo.read_case(code).case, [repo.evidence_content(code, n) for n in (1, 2, 3)])
+            for code in codes
+        ]
+
+    expected = [(case, list(sample_files().values())) for case in before]
+    with CaseRepository(_with_keys(config, b, a), clock=clock) as repo:
+        assert everything(repo) == expected  # half done: readable with B and A
+    with pytest.raises(StoreConfigError):  # A still needed: refused, nothing misread
+        CaseRepository(_with_keys(config, b), clock=clock).read_case(codes[0])
+    with CaseRepository(_with_keys(config, b, a), clock=clock) as repo:
+        report = repo.rekey()
+    # the first case's values were done (one transaction), two of its files too
+    assert (report.cases, report.files, report.values) == (2, 6 - 2, 7)
+    with CaseRepository(_with_keys(config, b), clock=clock) as repo:
+        assert everything(repo) == expected
