@@ -109,19 +109,33 @@ class Keyring:
     def __init__(self, master: MasterKey, previous: Sequence[MasterKey] = ()) -> None:
         self.master = master
         self.previous = tuple(previous)
+        self._derived: dict[str, list[bytes]] = {}
         self.fields = self.sealer("store-fields")
         self.files = self.sealer("store-files")
 
     def sealer(self, purpose: str) -> Sealer:
         """A sealer for `purpose`: the current master key's derived key, then the previous."""
-        return Sealer(self.master.derive(purpose), *self._previous(purpose))
-
-    def _previous(self, purpose: str) -> list[bytes]:
-        return [key.derive(purpose) for key in self.previous]
+        return Sealer(*self.derived_all(purpose))
 
     def derived_all(self, purpose: str) -> list[bytes]:
         """The derived keys for `purpose`, current first (to check HMACs made before rotation)."""
-        return [self.master.derive(purpose), *self._previous(purpose)]
+        if purpose not in self._derived:
+            keys = (self.master, *self.previous)
+            self._derived[purpose] = [key.derive(purpose) for key in keys]
+        return self._derived[purpose]
+
+    def case_sealers(self, data_key: bytes) -> tuple[Sealer, Sealer]:
+        """The (fields, files) sealers of a case with its own data key.
+
+        They seal with keys derived from the case's data key; they also open values sealed
+        with the master-derived keys (a case's values written before it had a data key, while
+        `riposte rekey` moves them). Destroying the data key makes what it sealed unreadable.
+        """
+        case_key = MasterKey(data_key)
+        return (
+            Sealer(case_key.derive("case-fields"), *self.derived_all("store-fields")),
+            Sealer(case_key.derive("case-files"), *self.derived_all("store-files")),
+        )
 
     def key_check(self) -> bytes:
         return self.fields.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD.decode())

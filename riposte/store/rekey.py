@@ -1,5 +1,9 @@
 """Key rotation: seal every value of the case store again with the current master key.
 
+Each case's own data key (`cases.data_key`) is sealed again with the current master key; a
+case stored before case keys existed gets one, and its values and files are sealed again with
+it (from then on, deleting the case makes them unreadable wherever a copy lies).
+
 `riposte rekey` calls `rekey_store` (then `riposte.store.tracker.rekey_conversations` for Rasa's
 conversations). Values sealed by a previous key (`RIPOSTE_PREVIOUS_KEYS`, or the key file's
 later lines) are opened with it and sealed again with the current key; values already sealed
@@ -92,7 +96,10 @@ def _rekey_case(repo: CaseRepository, st: _State, case_id: int, report: RekeyRep
         row = s.get(CaseRow, case_id)
         if row is None:  # deleted meanwhile
             return
-        repo._prepare_case_key(st, row)
+        if repo._prepare_case_key(st, row):
+            report.values += 1
+        else:
+            report.already_current += 1
         seal = repo._fields(st, row)
         for obj, attribute, aad in _sealed_values(s, repo, row):
             value = getattr(obj, attribute)

@@ -258,18 +258,39 @@ class CaseRepository:
         suffix = "" if number is None else f"/{number}"
         return f"{column}:{row.storage_key}{suffix}"
 
-    def _prepare_case_key(self, st: _State, row: CaseRow) -> None:
-        """Key rotation: give the case the keys its values are sealed with from now on."""
+    def _new_case_key(self, st: _State, row: CaseRow) -> None:
+        """Give the case a random data key, kept sealed with the master-derived field key."""
+        row.data_key = st.keys.fields.seal(
+            secrets.token_bytes(32), self._aad(row, "cases.data_key")
+        )
 
-    @staticmethod
-    def _fields(st: _State, row: CaseRow) -> Sealer:
+    def _prepare_case_key(self, st: _State, row: CaseRow) -> bool:
+        """Key rotation: give the case a data key, or seal its key with the current master key
+        (True when it changed). Its values are then re-sealed with `_fields` and `_files`."""
+        if row.data_key is None:
+            self._new_case_key(st, row)
+            return True
+        resealed = st.keys.fields.reseal(bytes(row.data_key), self._aad(row, "cases.data_key"))
+        if resealed is not None:
+            row.data_key = resealed
+        return resealed is not None
+
+    def _case_sealers(self, st: _State, row: CaseRow) -> tuple[Sealer, Sealer]:
+        if row.data_key is None:  # stored before case keys: the master-derived keys
+            return st.keys.fields, st.keys.files
+        try:
+            data_key = st.keys.fields.open(bytes(row.data_key), self._aad(row, "cases.data_key"))
+        except DecryptionError:
+            raise StoreConfigError(message("keys.cannot_decrypt")) from None
+        return st.keys.case_sealers(data_key)
+
+    def _fields(self, st: _State, row: CaseRow) -> Sealer:
         """The sealer of the case's database fields."""
-        return st.keys.fields
+        return self._case_sealers(st, row)[0]
 
-    @staticmethod
-    def _files(st: _State, row: CaseRow) -> Sealer:
+    def _files(self, st: _State, row: CaseRow) -> Sealer:
         """The sealer of the case's files in the vault."""
-        return st.keys.files
+        return self._case_sealers(st, row)[1]
 
     def _touch(self, row: CaseRow, now: datetime) -> None:
         row.updated_at = now
@@ -466,6 +487,7 @@ class CaseRepository:
                     updated_at=now,
                     last_activity_at=now,
                 )
+                self._new_case_key(st, row)
                 s.add(row)
                 s.flush()
                 self._write_case(s, st, row, parsed)
@@ -902,6 +924,7 @@ class CaseRepository:
             )
             count = select(func.count(EvidenceRow.id)).where(EvidenceRow.case_id == row.id)
             evidence_count = int(s.execute(count).scalar() or 0)
+            self._destroy_case_key(s, row)
             for model in _CASE_TABLES:
                 s.execute(delete(model).where(model.case_id == row.id))
             s.execute(delete(CaseRow).where(CaseRow.id == row.id))
@@ -919,6 +942,19 @@ class CaseRepository:
         removed = st.vault.remove_case(storage_key)
         _LOG.info("case deleted (%s)", reason)
         return DeletionReport(canonical, evidence_count, removed, sender_ids)
+
+    @staticmethod
+    def _destroy_case_key(s: Session, row: CaseRow) -> None:
+        """Overwrite the case's sealed data key before the row goes (erasure by destroying
+        the key: what it sealed, wherever a copy lies, no longer opens)."""
+        if row.data_key is not None:
+            s.execute(
+                update(CaseRow)
+                .where(CaseRow.id == row.id)
+                .values(data_key=bytes(len(row.data_key)))
+                .execution_options(synchronize_session=False)
+            )
+            s.flush()
 
     def purge(
         self,

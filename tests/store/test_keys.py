@@ -181,7 +181,8 @@ def test_rekey_then_the_previous_key_can_be_dropped(
     _use_keys(monkeypatch, b, a)
     assert main(["rekey"]) == 0
     out = capsys.readouterr().out
-    assert "1 dossier(s) parcouru(s)" in out and "4 fichier(s) rechiffré(s)" in out
+    # the case's own key is sealed again; its values and files, sealed with it, stay as they are
+    assert "1 dossier(s) parcouru(s), 1 valeur(s) et 0 fichier(s) rechiffré(s)" in out
     assert "3 événement(s) rechiffré(s)" in out
     assert "vous pouvez retirer l'ancienne clé" in out
     assert main(["rekey"]) == 0  # idempotent: nothing left under the previous key
@@ -198,23 +199,33 @@ def test_rekey_then_the_previous_key_can_be_dropped(
     assert _open_events(cli_env, b) == ['{"n": 0}', '{"n": 1}', '{"n": 2}']
 
 
+def _old_case(repo: CaseRepository, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """A case stored as before case keys: no data key, sealed with the master-derived keys."""
+    with monkeypatch.context() as patch:
+        patch.setattr(CaseRepository, "_new_case_key", lambda *_: None)
+        return tuple(repo.create_case(sample_case(), files=sample_files()))  # type: ignore[return-value]
+
+
 def test_an_interrupted_rekey_loses_nothing_and_can_be_run_again(
     config: StoreConfig, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = generate_key_text(), generate_key_text()
     with CaseRepository(_with_keys(config, a), clock=clock) as repo:
-        codes = [repo.create_case(sample_case(), files=sample_files()).code for _ in range(2)]
-        before = [repo.read_case(code).case for code in codes]
+        code = repo.create_case(sample_case(), files=sample_files()).code
+        old, _ = _old_case(repo, monkeypatch)  # its values and files move to a case key
+        codes = [code, old]
+    with CaseRepository(_with_keys(config, a), clock=clock) as repo:
+        before = [repo.read_case(c).case for c in codes]
     original = FileVault.reseal
     done: list[str] = []
 
-    def crash_after_two(self: FileVault, storage_key: str, stored: str, sealer: Sealer) -> bool:
-        if len(done) == 2:
+    def crash_after_four(self: FileVault, storage_key: str, stored: str, sealer: Sealer) -> bool:
+        if len(done) == 4:
             raise OSError("disque plein")
         done.append(stored)
         return original(self, storage_key, stored, sealer)
 
-    monkeypatch.setattr(FileVault, "reseal", crash_after_two)
+    monkeypatch.setattr(FileVault, "reseal", crash_after_four)
     with CaseRepository(_with_keys(config, b, a), clock=clock) as repo:
         with pytest.raises(OSError):
             repo.rekey()
@@ -222,8 +233,8 @@ def test_an_interrupted_rekey_loses_nothing_and_can_be_run_again(
 
     def everything(repo: CaseRepository) -> list[object]:
         return [
-            (repo.read_case(code).case, [repo.evidence_content(code, n) for n in (1, 2, 3)])
-            for code in codes
+            (repo.read_case(c).case, [repo.evidence_content(c, n) for n in (1, 2, 3)])
+            for c in codes
         ]
 
     expected = [(case, list(sample_files().values())) for case in before]
@@ -233,7 +244,123 @@ def test_an_interrupted_rekey_loses_nothing_and_can_be_run_again(
         CaseRepository(_with_keys(config, b), clock=clock).read_case(codes[0])
     with CaseRepository(_with_keys(config, b, a), clock=clock) as repo:
         report = repo.rekey()
-    # the first case's values were done (one transaction), two of its files too
-    assert (report.cases, report.files, report.values) == (2, 6 - 2, 7)
+    # the first case was done; the second got its key and values, and one of its three files
+    assert (report.cases, report.values, report.files) == (2, 0, 2)
     with CaseRepository(_with_keys(config, b), clock=clock) as repo:
         assert everything(repo) == expected
+    with CaseRepository(_with_keys(config, b), clock=clock) as repo:
+        assert repo.rekey().values == repo.rekey().files == 0
+
+
+# ---------------------------------------------------------------------------- erasure
+
+
+def _sealed_residue(config: StoreConfig, code: str) -> dict[str, bytes]:
+    """What stays of a case after deletion outside the live rows: the sealed values as dead
+    database pages, a copied table or a restored file would hold them, and the vault files."""
+    engine = create_engine(config.database_url, future=True)
+    with engine.connect() as connection:
+        case_id, storage_key, victim = connection.execute(
+            text("SELECT id, storage_key, victim FROM cases WHERE code = :c"), {"c": code}
+        ).one()
+        details = connection.execute(
+            text("SELECT details FROM evidence WHERE case_id = :i AND number = 1"), {"i": case_id}
+        ).scalar_one()
+        stored = connection.execute(
+            text("SELECT stored_file FROM evidence WHERE case_id = :i AND number = 1"),
+            {"i": case_id},
+        ).scalar_one()
+    engine.dispose()
+    file = (config.data_dir / storage_key / stored).read_bytes()
+    return {
+        f"cases.victim:{storage_key}": bytes(victim),
+        f"evidence.details:{storage_key}/1": bytes(details),
+        f"file:{storage_key}/{stored}": file,
+    }
+
+
+def _opens_with_what_is_left(repo: CaseRepository, aad: str, sealed: bytes) -> bool:
+    """True when the live store's keys (master-derived, and every remaining case key) open it."""
+    st = repo._ready()
+    engine = create_engine(repo.config.database_url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id FROM cases")).scalars().all()
+    engine.dispose()
+    sealers = [st.keys.fields, st.keys.files]
+    with st.sessions() as s:
+        from riposte.store.models import CaseRow
+
+        for case_id in rows:
+            row = s.get(CaseRow, case_id)
+            sealers += [repo._fields(st, row), repo._files(st, row)]
+    for sealer in sealers:
+        try:
+            sealer.open(sealed, aad)
+            return True
+        except DecryptionError:
+            continue
+    return False
+
+
+def test_deleting_a_case_destroys_its_key_so_its_leftovers_never_open_again(
+    config: StoreConfig, clock: FakeClock
+) -> None:
+    key = generate_key_text()
+    with CaseRepository(_with_keys(config, key), clock=clock) as repo:
+        code = repo.create_case(sample_case(), files=sample_files()).code
+        repo.create_case(sample_case(), files=sample_files())  # another case stays
+        residue = _sealed_residue(config, code)
+        assert all(_opens_with_what_is_left(repo, aad, v) for aad, v in residue.items())
+        wrapped = _wrapped_key(config, code)
+        repo.delete_case(code)
+        assert not any(_opens_with_what_is_left(repo, aad, v) for aad, v in residue.items())
+    database = config.sqlite_path
+    if database is not None:  # no copy of the wrapped key left in the file's free pages
+        assert wrapped not in database.read_bytes()
+
+
+def _wrapped_key(config: StoreConfig, code: str) -> bytes:
+    engine = create_engine(config.database_url, future=True)
+    with engine.connect() as connection:
+        value = connection.execute(
+            text("SELECT data_key FROM cases WHERE code = :c"), {"c": code}
+        ).scalar_one()
+    engine.dispose()
+    assert value is not None and len(value) > 32
+    return bytes(value)
+
+
+def test_cases_stored_before_case_keys_keep_working_and_get_one_at_rekey(
+    config: StoreConfig, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = generate_key_text()
+    with CaseRepository(_with_keys(config, key), clock=clock) as repo:
+        code, secret = _old_case(repo, monkeypatch)
+        before = repo.read_case(code).case
+    with CaseRepository(_with_keys(config, key), clock=clock) as repo:
+        assert repo.open_case(code, secret).case == before  # the master-derived keys open it
+    with CaseRepository(_with_keys(config, key), clock=clock) as repo:
+        report = repo.rekey()
+        assert (report.values, report.files) == (1 + 7, 3)  # its new key, values, files
+        assert repo.open_case(code, secret).case == before
+        assert [repo.evidence_content(code, n) for n in (1, 2, 3)] == list(sample_files().values())
+        residue = _sealed_residue(config, code)
+        repo.delete_case(code)
+        assert not any(_opens_with_what_is_left(repo, aad, v) for aad, v in residue.items())
+
+
+def test_the_case_keys_migration_refuses_to_go_back_while_a_case_has_a_key(
+    config: StoreConfig, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from riposte.store.migrate import ALEMBIC_INI
+
+    with CaseRepository(config, clock=clock) as repo:
+        code = repo.create_case(sample_case()).code
+    monkeypatch.setenv("RIPOSTE_DATABASE_URL", config.database_url)
+    with pytest.raises(RuntimeError, match="Retour en arrière impossible"):
+        command.downgrade(Config(str(ALEMBIC_INI)), "0003")
+    with CaseRepository(config, clock=clock) as repo:
+        assert repo.read_case(code).code == code
