@@ -364,3 +364,34 @@ def test_the_case_keys_migration_refuses_to_go_back_while_a_case_has_a_key(
         command.downgrade(Config(str(ALEMBIC_INI)), "0003")
     with CaseRepository(config, clock=clock) as repo:
         assert repo.read_case(code).code == code
+
+
+# ---------------------------------------------------------------------------- clear facts
+
+
+def test_physical_danger_is_sealed_and_older_rows_still_read(
+    config: StoreConfig, clock: FakeClock
+) -> None:
+    case = sample_case()
+    case["incident"]["physical_danger"] = True
+    engine = create_engine(config.database_url, future=True)
+
+    def clear_column() -> object:
+        with engine.begin() as connection:
+            return connection.execute(text("SELECT physical_danger FROM incidents")).scalar_one()
+
+    with CaseRepository(config, clock=clock) as repo:
+        code = repo.create_case(case).code
+        assert not clear_column()  # nothing to see in clear: the fact is in the sealed details
+        assert repo.read_case(code).case.incident.physical_danger is True
+        found = repo.cases_with_deadlines(clock().date(), within_days=3000)  # still computed
+        assert [c.code for c in found] == [code]
+        repo.update_case(code, {"incident": {"physical_danger": False}})
+        assert repo.read_case(code).case.incident.physical_danger is False
+        with engine.begin() as connection:  # a row written before: the fact in the column
+            connection.execute(text("UPDATE incidents SET physical_danger = :t"), {"t": True})
+        assert repo.read_case(code).case.incident.physical_danger is True
+        repo.update_case(code, {"incident": {"summary": "Menaces."}})
+        assert not clear_column()
+        assert repo.read_case(code).case.incident.physical_danger is True
+    engine.dispose()
