@@ -395,3 +395,26 @@ def test_physical_danger_is_sealed_and_older_rows_still_read(
         assert not clear_column()
         assert repo.read_case(code).case.incident.physical_danger is True
     engine.dispose()
+
+
+def test_a_store_written_before_key_ids_still_opens_and_rekey_moves_it(
+    config: StoreConfig, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def seal_v1(self: Sealer, plaintext: bytes, aad: str) -> bytes:
+        nonce = os.urandom(12)
+        return b"\x01" + nonce + self._aead.encrypt(nonce, plaintext, aad.encode("utf-8"))
+
+    key = generate_key_text()
+    with monkeypatch.context() as patch:  # the format and the schema use before key ids
+        patch.setattr(Sealer, "seal", seal_v1)
+        with CaseRepository(_with_keys(config, key), clock=clock) as repo:
+            code, secret = _old_case(repo, monkeypatch)
+    residue = _sealed_residue(config, code)
+    assert all(value[:1] == b"\x01" for value in residue.values())
+    with CaseRepository(_with_keys(config, key), clock=clock) as repo:
+        before = repo.open_case(code, secret).case
+        assert repo.evidence_content(code, 1) == sample_files()[0]
+        report = repo.rekey()
+        assert (report.values, report.files) == (1 + 7, 3)
+        assert all(v[:1] == b"\x02" for v in _sealed_residue(config, code).values())
+        assert repo.read_case(code).case == before
