@@ -93,7 +93,9 @@ def _stored_files(s: Session, case_id: int) -> list[str]:
 
 def _rekey_case(repo: CaseRepository, st: _State, case_id: int, report: RekeyReport) -> None:
     with st.sessions.begin() as s:
-        row = s.get(CaseRow, case_id)
+        # Locked (PostgreSQL) so that a concurrent change of the case, which always updates its
+        # row, waits for this transaction rather than being overwritten by an older value.
+        row = s.get(CaseRow, case_id, with_for_update=True)
         if row is None:  # deleted meanwhile
             return
         if repo._prepare_case_key(st, row):
