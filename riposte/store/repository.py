@@ -5,7 +5,9 @@
     record = repo.open_case(code, secret)
 
 Each public method runs one short transaction. Personal fields and files are sealed with keys
-derived from the master key (`riposte.privacy`); the facts needed for deadlines stay clear.
+derived from the case's own random data key, itself sealed with a key derived from the master
+key (`riposte.privacy`) and destroyed when the case is deleted; cases stored before case keys
+use the master-derived keys until `riposte rekey`. The facts needed for deadlines stay clear.
 A case code is an address; the secret (checked by `open_case`) is what the doctor proves.
 Methods other than `open_case` take the code alone: they are for the chat once the case is
 open, and for the operator's command line on the server.
