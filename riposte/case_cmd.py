@@ -1,4 +1,5 @@
-"""`riposte case …`, `riposte reminders` and `riposte purge`: the case store's command line.
+"""`riposte case …`, `riposte reminders`, `riposte purge` and `riposte rekey`: the case store's
+command line.
 
     riposte case import DOSSIER.json [--json]   new case; prints the code and the secret (once)
     riposte case show CODE [--json]             the case (JSON: the shared case format)
@@ -8,6 +9,9 @@
     riposte reminders [--today D] [--within N] [--json]   deadlines in the next N (14) days
     riposte purge [--older-than DAYS]           erase cases and conversations idle for DAYS
                                                 (180) days
+    riposte rekey                               seal the cases, their files and Rasa's
+                                                conversations again with the current key
+                                                (after a key change; see riposte/store/rekey.py)
 
 These are operator tools, run on the server with the store's configuration (see
 `riposte/store/config.py`): they do not ask for the case secret, but every read or export is
@@ -106,6 +110,9 @@ def register(subparsers: Any) -> None:
         help=_msg("help_older_than", days=DEFAULT_PURGE_DAYS),
     )
     p.set_defaults(func=run_purge)
+
+    p = subparsers.add_parser("rekey", help=_msg("rekey_short"), description=_msg("rekey_help"))
+    p.set_defaults(func=run_rekey)
 
 
 def _print_help(parser: argparse.ArgumentParser, _args: argparse.Namespace) -> int:
@@ -453,4 +460,45 @@ def run_purge(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | No
     print(_msg("purge_done", count=len(reports), days=days), file=out)
     senders = list(dict.fromkeys(s for report in reports for s in report.sender_ids))
     _erase_conversations(tracker_url, senders, out, purge_days=days)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- rekey
+
+
+@_guarded
+def run_rekey(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from riposte.privacy import load_keys
+    from riposte.store.config import INBOX_HOURS, StoreConfig
+    from riposte.store.errors import StoreError
+    from riposte.store.tracker import rekey_conversations
+
+    tracker_url = _tracker_store_url(env)
+    with _repository(env) as repo:
+        report = repo.rekey()
+    keys = load_keys(StoreConfig.from_env(env), create=False)
+    print(
+        _msg(
+            "rekey_done",
+            key_id=keys.current.key_id,
+            cases=report.cases,
+            values=report.values,
+            files=report.files,
+            current=report.already_current,
+        ),
+        file=out,
+    )
+    if report.missing_files:
+        print(_msg("rekey_missing_files", count=report.missing_files), file=out)
+    try:
+        resealed, current = rekey_conversations(tracker_url, keys)
+    except SQLAlchemyError as exc:
+        raise StoreError(_msg("rekey_tracker_error", kind=type(exc).__name__)) from None
+    print(_msg("rekey_conversations", resealed=resealed, current=current), file=out)
+    if report.inbox_waiting:
+        print(_msg("rekey_inbox", count=report.inbox_waiting, hours=INBOX_HOURS), file=out)
+    else:
+        print(_msg("rekey_next"), file=out)
     return EXIT_OK

@@ -10,6 +10,11 @@ with the command `key_command()` returns (a `cryptography` Fernet key has the sa
 Every other key is derived from it with HKDF-SHA256 and a purpose label: the field and file
 encryption keys of the store, and the HMAC-SHA256 key of the pseudonyms. Losing the master key
 loses every encrypted case: there is no recovery.
+
+Key rotation: previous master keys, given in `RIPOSTE_PREVIOUS_KEYS` (comma-separated) or on
+the lines after the first of the key file, still open what they sealed; everything new is
+sealed with the current key, and `riposte rekey` re-seals the rest (`riposte.store.rekey`).
+A key file readable by anyone but its owner is refused.
 """
 
 from __future__ import annotations
@@ -76,17 +81,34 @@ def decode_key(text: str) -> bytes | None:
     return raw if len(raw) == KEY_BYTES else None
 
 
-def _read_key_file(path: Path) -> bytes:
+@dataclass(frozen=True, repr=False)
+class KeySet:
+    """The current master key (seals) and the previous ones (still open what they sealed)."""
+
+    current: MasterKey
+    previous: tuple[MasterKey, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"KeySet(current={self.current.key_id}, previous={len(self.previous)})"
+
+
+def _read_key_lines(path: Path) -> list[bytes]:
+    """The keys of the key file: the current one on the first line, previous ones after."""
     try:
         text = path.read_bytes().decode("ascii", errors="replace")
     except OSError:
         raise StoreConfigError(message("keys.file_unreadable", path=path)) from None
-    raw = decode_key(text)
-    if raw is None:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    keys = [decode_key(line) for line in lines]
+    if not keys or any(raw is None for raw in keys):
         raise StoreConfigError(message("keys.file_invalid", path=path))
     if path.stat().st_mode & 0o077:
-        _LOG.warning(message("keys.file_too_open", path=path))
-    return raw
+        raise StoreConfigError(message("keys.file_too_open", path=path))
+    return [raw for raw in keys if raw is not None]
+
+
+def _read_key_file(path: Path) -> bytes:
+    return _read_key_lines(path)[0]
 
 
 def _create_key_file(path: Path) -> bytes:
@@ -105,21 +127,39 @@ def _create_key_file(path: Path) -> bytes:
 
 
 def load_master_key(config: StoreConfig, *, create: bool) -> MasterKey:
-    """The key from `RIPOSTE_SECRET_KEY`, else from the key file.
+    """The current key: from `RIPOSTE_SECRET_KEY`, else from the key file.
 
     The key file is created only when `create` is true (the store passes false as soon as
     encrypted data exists, so a lost key is never silently replaced).
     """
+    return load_keys(config, create=create).current
+
+
+def load_keys(config: StoreConfig, *, create: bool) -> KeySet:
+    """The current key (as `load_master_key`) and the previous keys, current excluded:
+    `RIPOSTE_PREVIOUS_KEYS`, then the key file's other lines (the key file is not read when
+    `RIPOSTE_SECRET_KEY` is set)."""
+    file_keys: list[bytes] = []
     if config.secret_key is not None:
-        raw = decode_key(config.secret_key)
-        if raw is None:
+        current = decode_key(config.secret_key)
+        if current is None:
             raise StoreConfigError(message("keys.env_invalid", command=key_command()))
-        return MasterKey(raw)
-    if config.key_file.exists():
-        return MasterKey(_read_key_file(config.key_file))
-    if not create:
+    elif config.key_file.exists():
+        file_keys = _read_key_lines(config.key_file)
+        current, file_keys = file_keys[0], file_keys[1:]
+    elif not create:
         raise StoreConfigError(message("keys.missing", path=config.key_file))
-    return MasterKey(_create_key_file(config.key_file))
+    else:
+        current = _create_key_file(config.key_file)
+    previous: list[bytes] = []
+    for position, text in enumerate(config.previous_keys, start=1):
+        raw = decode_key(text)
+        if raw is None:
+            raise StoreConfigError(message("keys.previous_invalid", position=position))
+        previous.append(raw)
+    previous.extend(file_keys)
+    unique = [raw for i, raw in enumerate(previous) if raw != current and raw not in previous[:i]]
+    return KeySet(MasterKey(current), tuple(MasterKey(raw) for raw in unique))
 
 
 def key_command() -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from riposte.serve import Supervisor, ports_in_use
 from riposte.settings import Settings
 from tests.ports import free_ports
@@ -58,3 +60,26 @@ def test_several_held_ports_are_all_named(tmp_path: Path) -> None:
         assert Supervisor(settings, out=said.append).start() is False
     assert said[0].startswith(f"Ports déjà utilisés sur 127.0.0.1 : {rasa}, {web}.")
     assert "les occupe" in said[0]
+
+
+def test_start_refuses_a_key_file_readable_by_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riposte.privacy import generate_key_text
+
+    monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("RIPOSTE_SECRET_KEY", raising=False)
+    rasa, actions, web = free_ports(3)
+    settings = settings_on(tmp_path, rasa, actions, web)
+    key_file = tmp_path / "var" / "secret.key"
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(generate_key_text() + "\n")
+    key_file.chmod(0o644)
+    said: list[str] = []
+    supervisor = Supervisor(settings, out=said.append)
+    try:
+        assert supervisor.start() is False
+        assert supervisor.children == []  # no service started
+    finally:
+        supervisor.stop()
+    assert str(key_file) in said[0] and f"chmod 600 {key_file}" in said[0]

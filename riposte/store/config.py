@@ -8,7 +8,10 @@ Variables (all optional; documented in `.env.example`):
   PostgreSQL in production, e.g. `postgresql+psycopg2://riposte:…@db/riposte`;
 * `RIPOSTE_DATA_DIR`: where the encrypted evidence and letter files live (default `<var>/data`);
 * `RIPOSTE_SECRET_KEY`: the master key, 32 random bytes in URL-safe base64 (44 characters);
-  when empty, the key is read from `<var>/secret.key`, created (mode 0600) on first run.
+  when empty, the key is read from `<var>/secret.key`, created (mode 0600) on first run;
+* `RIPOSTE_PREVIOUS_KEYS`: previous master keys, comma-separated, during a key rotation (they
+  open what they sealed; `riposte rekey` re-seals it with the current key). The key file may
+  also hold previous keys, one per line after the current one.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class StoreConfig:
     data_dir: Path
     key_file: Path
     secret_key: str | None = None
+    previous_keys: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreConfig:
@@ -54,11 +58,13 @@ class StoreConfig:
         url = env.get("RIPOSTE_DATABASE_URL", "").strip() or f"sqlite:///{var_dir}/riposte.db"
         data_dir = Path(env.get("RIPOSTE_DATA_DIR", "").strip() or var_dir / "data").resolve()
         key = env.get("RIPOSTE_SECRET_KEY", "").strip() or None
+        previous = env.get("RIPOSTE_PREVIOUS_KEYS", "").split(",")
         config = cls(
             database_url=url,
             data_dir=data_dir,
             key_file=var_dir / KEY_FILE_NAME,
             secret_key=key,
+            previous_keys=tuple(p.strip() for p in previous if p.strip()),
         )
         config.check_url()
         return config

@@ -1,14 +1,21 @@
 """Encryption at rest: AES-256-GCM with keys derived from the master key.
 
-A sealed value is `version byte (1) || nonce (12 bytes) || ciphertext || tag (16 bytes)`.
+A sealed value is `version byte 0x02 || key id (4 bytes) || nonce (12 bytes) || ciphertext ||
+tag (16 bytes)`. The key id is a keyed hash of the key that sealed it (`key_id_of`), so that a
+`Sealer` holding the current key and previous ones (key rotation, `riposte rekey`) opens each
+value with the right key and seals with the current one. Values of version 0x01 (`version ||
+nonce || ciphertext || tag`, written before key ids existed) stay readable: each key is tried.
 The associated data binds each ciphertext to its place (the column, or the file, and the
 case's random storage key), so a value copied to another row or case does not decrypt.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -16,8 +23,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from riposte.privacy import MasterKey
 
-VERSION = b"\x01"
+VERSION_1 = b"\x01"
+VERSION = b"\x02"
+KEY_ID_BYTES = 4
 NONCE_BYTES = 12
+TAG_BYTES = 16
 KEY_CHECK_PLAINTEXT = b"riposte key check"
 KEY_CHECK_AAD = b"store_meta.key_check"
 
@@ -26,24 +36,56 @@ class DecryptionError(Exception):
     """A sealed value does not open with this key (wrong key or tampered data)."""
 
 
-class Sealer:
-    """Seal and open bytes, texts and JSON values with one derived key."""
+def key_id_of(key: bytes) -> bytes:
+    """The public id of a (derived) key, written in front of what it seals."""
+    return hmac.new(key, b"riposte/sealer-key-id", hashlib.sha256).digest()[:KEY_ID_BYTES]
 
-    def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
+
+class Sealer:
+    """Seal and open bytes, texts and JSON values: seals with `key`, opens with `key` or any
+    of `previous` (the keys being rotated out)."""
+
+    def __init__(self, key: bytes, *previous: bytes) -> None:
+        self.key_id = key_id_of(key)
+        self._aeads: dict[bytes, AESGCM] = {}
+        for each in (key, *previous):
+            self._aeads.setdefault(key_id_of(each), AESGCM(each))
+        self._aead = self._aeads[self.key_id]
 
     def seal(self, plaintext: bytes, aad: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        return VERSION + nonce + self._aead.encrypt(nonce, plaintext, aad.encode("utf-8"))
+        body = self._aead.encrypt(nonce, plaintext, aad.encode("utf-8"))
+        return VERSION + self.key_id + nonce + body
 
     def open(self, sealed: bytes, aad: str) -> bytes:
-        if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[:1] != VERSION:
+        sealed = bytes(sealed)
+        if sealed[:1] == VERSION and len(sealed) >= 1 + KEY_ID_BYTES + NONCE_BYTES + TAG_BYTES:
+            aead = self._aeads.get(sealed[1 : 1 + KEY_ID_BYTES])
+            candidates = [] if aead is None else [aead]
+            rest = sealed[1 + KEY_ID_BYTES :]
+        elif sealed[:1] == VERSION_1 and len(sealed) >= 1 + NONCE_BYTES + TAG_BYTES:
+            candidates = list(self._aeads.values())
+            rest = sealed[1:]
+        else:
             raise DecryptionError(aad)
-        nonce, body = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
-        try:
-            return self._aead.decrypt(nonce, body, aad.encode("utf-8"))
-        except InvalidTag:
-            raise DecryptionError(aad) from None
+        nonce, body = rest[:NONCE_BYTES], rest[NONCE_BYTES:]
+        for aead in candidates:
+            try:
+                return aead.decrypt(nonce, body, aad.encode("utf-8"))
+            except InvalidTag:
+                continue
+        raise DecryptionError(aad)
+
+    def is_current(self, sealed: bytes) -> bool:
+        """True when `sealed` was sealed by the current key (nothing to re-seal)."""
+        sealed = bytes(sealed)
+        return sealed[:1] == VERSION and sealed[1 : 1 + KEY_ID_BYTES] == self.key_id
+
+    def reseal(self, sealed: bytes, aad: str) -> bytes | None:
+        """`sealed` sealed again with the current key, or None when it already is."""
+        if self.is_current(sealed):
+            return None
+        return self.seal(self.open(sealed, aad), aad)
 
     def seal_text(self, value: str | None, aad: str) -> bytes | None:
         return None if value is None else self.seal(value.encode("utf-8"), aad)
@@ -61,12 +103,39 @@ class Sealer:
 
 
 class Keyring:
-    """The store's derived keys: one for database fields, one for files."""
+    """The store's derived keys: one for database fields, one for files (each with the
+    previous master keys' derived keys, to open what they sealed)."""
 
-    def __init__(self, master: MasterKey) -> None:
+    def __init__(self, master: MasterKey, previous: Sequence[MasterKey] = ()) -> None:
         self.master = master
-        self.fields = Sealer(master.derive("store-fields"))
-        self.files = Sealer(master.derive("store-files"))
+        self.previous = tuple(previous)
+        self._derived: dict[str, list[bytes]] = {}
+        self.fields = self.sealer("store-fields")
+        self.files = self.sealer("store-files")
+
+    def sealer(self, purpose: str) -> Sealer:
+        """A sealer for `purpose`: the current master key's derived key, then the previous."""
+        return Sealer(*self.derived_all(purpose))
+
+    def derived_all(self, purpose: str) -> list[bytes]:
+        """The derived keys for `purpose`, current first (to check HMACs made before rotation)."""
+        if purpose not in self._derived:
+            keys = (self.master, *self.previous)
+            self._derived[purpose] = [key.derive(purpose) for key in keys]
+        return self._derived[purpose]
+
+    def case_sealers(self, data_key: bytes) -> tuple[Sealer, Sealer]:
+        """The (fields, files) sealers of a case with its own data key.
+
+        They seal with keys derived from the case's data key; they also open values sealed
+        with the master-derived keys (a case's values written before it had a data key, while
+        `riposte rekey` moves them). Destroying the data key makes what it sealed unreadable.
+        """
+        case_key = MasterKey(data_key)
+        return (
+            Sealer(case_key.derive("case-fields"), *self.derived_all("store-fields")),
+            Sealer(case_key.derive("case-files"), *self.derived_all("store-files")),
+        )
 
     def key_check(self) -> bytes:
         return self.fields.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD.decode())

@@ -26,22 +26,41 @@ class FileVault:
     def _aad(storage_key: str, stored: str) -> str:
         return f"file:{storage_key}/{stored}"
 
-    def write(self, storage_key: str, data: bytes) -> str:
-        """Seal `data` into a new file of the case; returns its stored name."""
+    def write(self, storage_key: str, data: bytes, sealer: Sealer | None = None) -> str:
+        """Seal `data` into a new file of the case; returns its stored name.
+
+        `sealer` is the case's (default: the vault's, derived from the master key)."""
         directory = self.root / storage_key
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         stored = f"{secrets.token_hex(16)}.bin"
-        sealed = self._sealer.seal(data, self._aad(storage_key, stored))
-        temporary = directory / f".{stored}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(sealed)
-        os.replace(temporary, self._path(storage_key, stored))
+        sealed = (sealer or self._sealer).seal(data, self._aad(storage_key, stored))
+        self._replace(storage_key, stored, sealed)
         return stored
 
-    def read(self, storage_key: str, stored: str) -> bytes:
+    def _replace(self, storage_key: str, stored: str, sealed: bytes) -> None:
+        """Write `sealed` as the file `stored`, atomically (a new file, then a rename)."""
+        temporary = self.root / storage_key / f".{stored}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(sealed)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self._path(storage_key, stored))
+
+    def read(self, storage_key: str, stored: str, sealer: Sealer | None = None) -> bytes:
         sealed = self._path(storage_key, stored).read_bytes()
-        return self._sealer.open(sealed, self._aad(storage_key, stored))
+        return (sealer or self._sealer).open(sealed, self._aad(storage_key, stored))
+
+    def reseal(self, storage_key: str, stored: str, sealer: Sealer) -> bool:
+        """Seal the file again with `sealer`'s current key; False when it already was."""
+        path = self._path(storage_key, stored)
+        sealed = path.read_bytes()
+        if sealer.is_current(sealed):
+            return False
+        self._replace(
+            storage_key, stored, sealer.reseal(sealed, self._aad(storage_key, stored)) or sealed
+        )
+        return True
 
     def remove(self, storage_key: str, stored: str) -> None:
         self._path(storage_key, stored).unlink(missing_ok=True)

@@ -1,9 +1,11 @@
 """Split the shared case format into clear facts and sealed details, and join them back.
 
-Only the fields listed here are stored in clear: the incident facts the deadlines depend on,
-the capture date, the publication date (each statement's press deadline runs from it) and the
-fingerprint of evidence items. Everything else, including any field
-added to the case format later, goes to the encrypted `details` (privacy by default).
+Only the fields listed here are stored in clear: the incident facts the deadlines depend on
+(the author's relation included: it decides whether outrage applies), the capture date, the
+publication date (each statement's press deadline runs from it) and the fingerprint of
+evidence items. `physical_danger`, which changes the advice but no deadline, is sealed.
+Everything else, including any field added to the case format later, goes to the encrypted
+`details` (privacy by default).
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ CLEAR_INCIDENT_FIELDS = (
     "last_seen",
     "volume",
     "public",
-    "physical_danger",
     "last_seen_offending",
 )
+# `physical_danger` changes the advice, not the deadlines: sealed in the details when true;
+# its column (NOT NULL) is written false, and rows written before keep it there.
+SEALED_INCIDENT_FLAGS = ("physical_danger",)
 CLEAR_AUTHOR_FIELDS = ("known", "relation")
 CLEAR_EVIDENCE_FIELDS = ("captured_at", "sha256", "published_at")
 INCIDENT_COLUMNS = (
     *CLEAR_INCIDENT_FIELDS,
+    *SEALED_INCIDENT_FLAGS,
     "author_known",
     "author_relation",
 )
@@ -46,12 +51,15 @@ def split_incident(incident: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
         "last_seen": _date(incident.get("last_seen")),
         "volume": incident.get("volume"),
         "public": incident.get("public"),
-        "physical_danger": bool(incident.get("physical_danger")),
+        "physical_danger": False,
         "last_seen_offending": incident.get("last_seen_offending"),
         "author_known": author.get("known"),
         "author_relation": author.get("relation"),
     }
     details = {k: v for k, v in incident.items() if k not in CLEAR_INCIDENT_FIELDS}
+    for flag in SEALED_INCIDENT_FLAGS:
+        if not details.get(flag):
+            details.pop(flag, None)
     details.pop("author", None)
     author_details = {k: v for k, v in author.items() if k not in CLEAR_AUTHOR_FIELDS}
     if author_details:

@@ -5,7 +5,9 @@
     record = repo.open_case(code, secret)
 
 Each public method runs one short transaction. Personal fields and files are sealed with keys
-derived from the master key (`riposte.privacy`); the facts needed for deadlines stay clear.
+derived from the case's own random data key, itself sealed with a key derived from the master
+key (`riposte.privacy`) and destroyed when the case is deleted; cases stored before case keys
+use the master-derived keys until `riposte rekey`. The facts needed for deadlines stay clear.
 A case code is an address; the secret (checked by `open_case`) is what the doctor proves.
 Methods other than `open_case` take the code alone: they are for the chat once the case is
 open, and for the operator's command line on the server.
@@ -23,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
@@ -31,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from riposte.case import Case, CaseError, Evidence, parse_case
-from riposte.privacy import load_master_key
+from riposte.privacy import load_keys
 from riposte.store.codes import (
     dummy_hash,
     generate_code,
@@ -49,7 +51,7 @@ from riposte.store.config import (
     REMINDER_DAYS,
     StoreConfig,
 )
-from riposte.store.crypto import DecryptionError, Keyring
+from riposte.store.crypto import DecryptionError, Keyring, Sealer
 from riposte.store.errors import (
     AccessDeniedError,
     CaseLockedError,
@@ -91,6 +93,9 @@ from riposte.store.records import (
     NewCase,
     StepRecord,
 )
+
+if TYPE_CHECKING:
+    from riposte.store.rekey import RekeyReport
 
 _CASE_TABLES = (
     AuditRow,
@@ -193,8 +198,9 @@ class CaseRepository:
             check = s.get(StoreMeta, "key_check")
             expected_id = s.get(StoreMeta, "key_id")
             has_cases = s.execute(select(CaseRow.id).limit(1)).first() is not None
-        master = load_master_key(self.config, create=check is None and not has_cases)
-        keys = Keyring(master)
+        loaded = load_keys(self.config, create=check is None and not has_cases)
+        master = loaded.current
+        keys = Keyring(master, loaded.previous)
         if check is None:
             try:
                 with sessions.begin() as s:
@@ -231,8 +237,15 @@ class CaseRepository:
         return row
 
     def _subject(self, st: _State, code: str) -> str:
-        key = st.keys.master.derive("audit-subject")
-        return hmac.new(key, code.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+        return self._subjects(st, code)[0]
+
+    @staticmethod
+    def _subjects(st: _State, code: str) -> list[str]:
+        """The audit subject of `code` under the current key, then under the previous ones."""
+        return [
+            hmac.new(key, code.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+            for key in st.keys.derived_all("audit-subject")
+        ]
 
     def _audit(
         self,
@@ -259,6 +272,40 @@ class CaseRepository:
         suffix = "" if number is None else f"/{number}"
         return f"{column}:{row.storage_key}{suffix}"
 
+    def _new_case_key(self, st: _State, row: CaseRow) -> None:
+        """Give the case a random data key, kept sealed with the master-derived field key."""
+        row.data_key = st.keys.fields.seal(
+            secrets.token_bytes(32), self._aad(row, "cases.data_key")
+        )
+
+    def _prepare_case_key(self, st: _State, row: CaseRow) -> bool:
+        """Key rotation: give the case a data key, or seal its key with the current master key
+        (True when it changed). Its values are then re-sealed with `_fields` and `_files`."""
+        if row.data_key is None:
+            self._new_case_key(st, row)
+            return True
+        resealed = st.keys.fields.reseal(bytes(row.data_key), self._aad(row, "cases.data_key"))
+        if resealed is not None:
+            row.data_key = resealed
+        return resealed is not None
+
+    def _case_sealers(self, st: _State, row: CaseRow) -> tuple[Sealer, Sealer]:
+        if row.data_key is None:  # stored before case keys: the master-derived keys
+            return st.keys.fields, st.keys.files
+        try:
+            data_key = st.keys.fields.open(bytes(row.data_key), self._aad(row, "cases.data_key"))
+        except DecryptionError:
+            raise StoreConfigError(message("keys.cannot_decrypt")) from None
+        return st.keys.case_sealers(data_key)
+
+    def _fields(self, st: _State, row: CaseRow) -> Sealer:
+        """The sealer of the case's database fields."""
+        return self._case_sealers(st, row)[0]
+
+    def _files(self, st: _State, row: CaseRow) -> Sealer:
+        """The sealer of the case's files in the vault."""
+        return self._case_sealers(st, row)[1]
+
     def _touch(self, row: CaseRow, now: datetime) -> None:
         row.updated_at = now
         row.last_activity_at = now
@@ -268,7 +315,7 @@ class CaseRepository:
     def _write_case(self, s: Session, st: _State, row: CaseRow, case: Case) -> None:
         """Seal the victim and court city, and store the incident (facts clear, rest sealed)."""
         data = case.to_dict()
-        seal = st.keys.fields
+        seal = self._fields(st, row)
         row.victim = seal.seal_json(data.get("victim"), self._aad(row, "cases.victim"))
         row.court_city = seal.seal_text(data.get("court_city"), self._aad(row, "cases.court_city"))
         current = s.execute(select(IncidentRow).where(IncidentRow.case_id == row.id)).scalar()
@@ -316,14 +363,14 @@ class CaseRepository:
         stored = None
         if data is not None:
             sha = hashlib.sha256(data).hexdigest()
-            stored = st.vault.write(row.storage_key, data)
+            stored = st.vault.write(row.storage_key, data, self._files(st, row))
         return EvidenceRow(
             case_id=row.id,
             number=number,
             recorded_at=now,
             captured_at=columns["captured_at"],
             published_at=columns["published_at"],
-            details=st.keys.fields.seal_json(
+            details=self._fields(st, row).seal_json(
                 details or None, self._aad(row, "evidence.details", number)
             ),
             sha256=sha,
@@ -370,7 +417,7 @@ class CaseRepository:
             query = select(model).where(model.case_id == row.id).order_by(order)
             return list(s.execute(query).scalars())
 
-        seal = st.keys.fields
+        seal = self._fields(st, row)
         incident = s.execute(select(IncidentRow).where(IncidentRow.case_id == row.id)).scalar()
         evidence_rows = rows(EvidenceRow, EvidenceRow.number)
         steps = tuple(
@@ -454,6 +501,7 @@ class CaseRepository:
                     updated_at=now,
                     last_activity_at=now,
                 )
+                self._new_case_key(st, row)
                 s.add(row)
                 s.flush()
                 self._write_case(s, st, row, parsed)
@@ -711,13 +759,13 @@ class CaseRepository:
                 if ev.stored_file is not None:
                     raise CaseError([message("errors.evidence_has_file", number=number)])
                 aad = self._aad(row, "evidence.details", number)
-                details = dict(st.keys.fields.open_json(ev.details, aad) or {})
+                details = dict(self._fields(st, row).open_json(ev.details, aad) or {})
                 details["file"] = filename
-                ev.stored_file = st.vault.write(row.storage_key, data)
+                ev.stored_file = st.vault.write(row.storage_key, data, self._files(st, row))
                 written.append((row.storage_key, ev.stored_file))
                 ev.sha256 = hashlib.sha256(data).hexdigest()
                 ev.file_size = len(data)
-                ev.details = st.keys.fields.seal_json(details, aad)
+                ev.details = self._fields(st, row).seal_json(details, aad)
                 self._touch(row, now)
                 self._audit(s, st, row, actor, "evidence_file_added", {"number": number})
                 record = self._record(s, st, row)
@@ -730,8 +778,15 @@ class CaseRepository:
     # ------------------------------------------------------------------ the inbox
 
     def _inbox_ref(self, st: _State, ref: str) -> str:
-        key = st.keys.master.derive("inbox-ref")
-        return hmac.new(key, ref.encode("utf-8"), hashlib.sha256).hexdigest()
+        return self._inbox_refs(st, ref)[0]
+
+    @staticmethod
+    def _inbox_refs(st: _State, ref: str) -> list[str]:
+        """The keyed hash of `ref` under the current key, then under the previous ones."""
+        return [
+            hmac.new(key, ref.encode("utf-8"), hashlib.sha256).hexdigest()
+            for key in st.keys.derived_all("inbox-ref")
+        ]
 
     @staticmethod
     def _inbox_aad(column: str, ref: str, sender: str) -> str:
@@ -779,7 +834,7 @@ class CaseRepository:
         written: list[tuple[str, str]] = []
         try:
             with st.sessions.begin() as s:
-                query = select(InboxRow).where(InboxRow.ref == self._inbox_ref(st, ref))
+                query = select(InboxRow).where(InboxRow.ref.in_(self._inbox_refs(st, ref)))
                 entry = s.execute(query).scalar_one_or_none()
                 if entry is None:
                     raise InboxFileMissingError()
@@ -874,7 +929,7 @@ class CaseRepository:
                 ).scalar()
                 stored = None
                 if content is not None:
-                    stored = st.vault.write(row.storage_key, content)
+                    stored = st.vault.write(row.storage_key, content, self._files(st, row))
                     written.append((row.storage_key, stored))
                 letter = LetterRow(
                     case_id=row.id,
@@ -921,7 +976,7 @@ class CaseRepository:
         if stored is None:
             return None
         try:
-            return st.vault.read(row.storage_key, stored)
+            return st.vault.read(row.storage_key, stored, self._files(st, row))
         except DecryptionError:
             raise StoreConfigError(message("keys.cannot_decrypt")) from None
         except FileNotFoundError:
@@ -943,7 +998,7 @@ class CaseRepository:
                 SenderRow.case_id == row.id, SenderRow.pseudonym == pseudonym
             )
             if s.execute(query).first() is None:
-                sealed = st.keys.fields.seal(
+                sealed = self._fields(st, row).seal(
                     sender_id.encode("utf-8"), self._aad(row, f"senders.{pseudonym}")
                 )
                 s.add(
@@ -965,11 +1020,14 @@ class CaseRepository:
                 s.execute(select(SenderRow).where(SenderRow.case_id == row.id)).scalars()
             )
             sender_ids = tuple(
-                st.keys.fields.open(r.sender_id, self._aad(row, f"senders.{r.pseudonym}")).decode()
+                self._fields(st, row)
+                .open(r.sender_id, self._aad(row, f"senders.{r.pseudonym}"))
+                .decode()
                 for r in senders
             )
             count = select(func.count(EvidenceRow.id)).where(EvidenceRow.case_id == row.id)
             evidence_count = int(s.execute(count).scalar() or 0)
+            self._destroy_case_key(s, row)
             for model in _CASE_TABLES:
                 s.execute(delete(model).where(model.case_id == row.id))
             s.execute(delete(CaseRow).where(CaseRow.id == row.id))
@@ -987,6 +1045,19 @@ class CaseRepository:
         removed = st.vault.remove_case(storage_key)
         _LOG.info("case deleted (%s)", reason)
         return DeletionReport(canonical, evidence_count, removed, sender_ids)
+
+    @staticmethod
+    def _destroy_case_key(s: Session, row: CaseRow) -> None:
+        """Overwrite the case's sealed data key before the row goes (erasure by destroying
+        the key: what it sealed, wherever a copy lies, no longer opens)."""
+        if row.data_key is not None:
+            s.execute(
+                update(CaseRow)
+                .where(CaseRow.id == row.id)
+                .values(data_key=bytes(len(row.data_key)))
+                .execution_options(synchronize_session=False)
+            )
+            s.flush()
 
     def purge(
         self,
@@ -1070,13 +1141,22 @@ class CaseRepository:
         with st.sessions() as s:
             query = (
                 select(AuditRow)
-                .where(AuditRow.subject == self._subject(st, canonical))
+                .where(AuditRow.subject.in_(self._subjects(st, canonical)))
                 .order_by(AuditRow.id)
             )
             return [
                 AuditEntry(at=r.at, actor=r.actor, action=r.action, detail=r.detail)
                 for r in s.execute(query).scalars()
             ]
+
+    def rekey(self) -> RekeyReport:
+        """Seal every value of the store again with the current master key (`riposte rekey`);
+        values sealed by previous keys (`RIPOSTE_PREVIOUS_KEYS`) are opened with them."""
+        from riposte.store.rekey import rekey_store
+
+        report = rekey_store(self, self._ready())
+        _LOG.info("store re-sealed with the current key (%d values)", report.values)
+        return report
 
     def pseudonymise(self, channel: str, user_id: str) -> str:
         from riposte.privacy import pseudonymise

@@ -62,30 +62,41 @@ from riposte.channels import rasa_hooks
 from riposte.store.codes import redact_credentials
 from riposte.store.crypto import DecryptionError, Sealer
 from riposte.store.errors import StoreConfigError, message
+from riposte.store.tracker import (
+    EVENTS_KEY_PURPOSE,
+    SEALED_PREFIX,
+    events_aad,
+    events_sealer,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from riposte.privacy import MasterKey
+    from riposte.privacy import KeySet, MasterKey
 
 ERASE_SLOT = "erase_conversation"
 CREDENTIALS_SLOT = "resume_credentials"
 # What validate_resume_form leaves in the slot once the answer is read (no credential).
 CREDENTIALS_OUTCOMES = frozenset({"ok", "failed", "locked"})
-KEY_PURPOSE = "tracker-events"
-PREFIX = "enc1:"
+KEY_PURPOSE = EVENTS_KEY_PURPOSE
+PREFIX = SEALED_PREFIX
 _LOG = logging.getLogger(__name__)
 
 
 def load_tracker_key(env: Mapping[str, str] | None = None) -> MasterKey:
     """The master key for the conversations; never created (the launcher does that)."""
-    from riposte.privacy import load_master_key
+    return load_tracker_keys(env).current
+
+
+def load_tracker_keys(env: Mapping[str, str] | None = None) -> KeySet:
+    """The current and previous master keys (`RIPOSTE_PREVIOUS_KEYS`); never created."""
+    from riposte.privacy import load_keys
     from riposte.store.config import StoreConfig
 
     config = StoreConfig.from_env(env)
     if config.secret_key is None and not config.key_file.exists():
         raise StoreConfigError(message("tracker.key_missing", path=config.key_file))
-    return load_master_key(config, create=False)
+    return load_keys(config, create=False)
 
 
 def erasure_requested(tracker: DialogueStateTracker) -> bool:
@@ -161,10 +172,6 @@ def _intent(data: dict[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _aad(sender_id: str, type_name: str) -> str:
-    return json.dumps(["events.data", sender_id, type_name])
-
-
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` whose `data` column is encrypted; erases a conversation on request."""
 
@@ -195,14 +202,15 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def _events_sealer(self) -> Sealer:
         if self._sealer is None:
-            self._master = load_tracker_key()
-            self._sealer = Sealer(self._master.derive(KEY_PURPOSE))
+            keys = load_tracker_keys()
+            self._master = keys.current
+            self._sealer = events_sealer(keys)
         return self._sealer
 
     def seal_data(self, sender_id: str, type_name: str, data: dict[str, Any]) -> str:
         """The `data` column of one event: `enc1:` and the sealed JSON in base64."""
         plaintext = json.dumps(data).encode("utf-8")
-        sealed = self._events_sealer().seal(plaintext, _aad(sender_id, type_name))
+        sealed = self._events_sealer().seal(plaintext, events_aad(sender_id, type_name))
         return PREFIX + base64.b64encode(sealed).decode("ascii")
 
     def open_data(self, sender_id: str, type_name: str, stored: str) -> dict[str, Any]:
@@ -212,7 +220,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         sealer = self._events_sealer()
         try:
             sealed = base64.b64decode(stored[len(PREFIX) :], validate=True)
-            return dict(json.loads(sealer.open(sealed, _aad(sender_id, type_name))))
+            return dict(json.loads(sealer.open(sealed, events_aad(sender_id, type_name))))
         except (DecryptionError, binascii.Error, ValueError):
             key_id = self._master.key_id if self._master is not None else "?"
             raise StoreConfigError(message("tracker.cannot_decrypt", key_id=key_id)) from None

@@ -166,7 +166,9 @@ def test_migration_0003_keeps_existing_cases(
     case = sample_case()
     for item in case["evidence"]:  # stored before 0003: no statement dates yet
         item.pop("published_at", None)
-    code, _ = repo.create_case(copy.deepcopy(case))
+    with monkeypatch.context() as patch:  # stored before 0005 too: no case key
+        patch.setattr(CaseRepository, "_new_case_key", lambda *_: None)
+        code, _ = repo.create_case(copy.deepcopy(case))
     before = repo.read_case(code).to_dict()
     repo.close()
     monkeypatch.setenv("RIPOSTE_DATABASE_URL", config.database_url)

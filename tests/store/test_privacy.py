@@ -212,14 +212,25 @@ def test_logs_hold_no_personal_data(
     assert_no_plaintext(logged.encode("utf-8"), secret)
 
 
-def test_key_file_warnings(
-    repo: CaseRepository, config: StoreConfig, clock: FakeClock, caplog: pytest.LogCaptureFixture
+def test_key_file_created_with_a_warning(
+    repo: CaseRepository, config: StoreConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="riposte.privacy")
     repo.create_case({})
     assert f"Nouvelle clé secrète créée dans {config.key_file}" in caplog.text
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660])
+def test_key_file_readable_by_others_is_refused(
+    repo: CaseRepository, config: StoreConfig, clock: FakeClock, mode: int
+) -> None:
+    code = repo.create_case({}).code
     repo.close()
-    caplog.clear()
-    config.key_file.chmod(0o644)
-    CaseRepository(config, clock=clock).create_case({})
-    assert "lisible par d'autres utilisateurs" in caplog.text
+    config.key_file.chmod(mode)
+    with pytest.raises(StoreConfigError) as refused:
+        CaseRepository(config, clock=clock).read_case(code)
+    text = str(refused.value)
+    assert str(config.key_file) in text and "chmod 600" in text
+    assert "refuse" in text
+    config.key_file.chmod(0o600)
+    assert CaseRepository(config, clock=clock).read_case(code).code == code

@@ -184,6 +184,29 @@ async def test_wrong_key_fails_with_a_clear_error(
         other.engine.dispose()
 
 
+async def test_previous_keys_open_conversations_sealed_before_a_rotation(
+    store: EncryptedSQLTrackerStore,
+    domain: Domain,
+    url: str,
+    db_path: Path,
+    key_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await store.save(conversation("sender-a", domain))
+    monkeypatch.setenv("RIPOSTE_SECRET_KEY", generate_key_text())
+    monkeypatch.setenv("RIPOSTE_PREVIOUS_KEYS", key_env)
+    rotated = EncryptedSQLTrackerStore(domain=domain, host=url)
+    try:
+        tracker = await rotated.retrieve("sender-a")
+        assert tracker is not None and tracker.get_slot("author_name") == SLOT_VALUE
+        tracker.update(UserUttered("Il s'appelle Malvoisin", {"name": "greet", "confidence": 1.0}))
+        await rotated.save(tracker)  # new rows sealed with the new key, old ones kept
+        again = await rotated.retrieve("sender-a")
+        assert again is not None and dicts(again) == dicts(tracker)
+    finally:
+        rotated.engine.dispose()
+
+
 async def test_a_row_moved_to_another_conversation_does_not_open(
     store: EncryptedSQLTrackerStore, domain: Domain, db_path: Path
 ) -> None:
