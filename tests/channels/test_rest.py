@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -43,6 +44,7 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> No
     monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
 
 
+@asynccontextmanager
 async def serve(channel: RestInput) -> AsyncIterator[tuple[str, FakeAgent]]:
     agent = FakeAgent()
     app = Sanic(f"rest_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
@@ -82,7 +84,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def test_with_a_token_a_request_without_it_or_with_another_is_refused(
     http: aiohttp.ClientSession,
 ) -> None:
-    async for url, agent in serve(RestInput(enabled=True, token=TOKEN)):
+    async with serve(RestInput(enabled=True, token=TOKEN)) as (url, agent):
         assert await post(http, url, "t1") == (401, {"error": UNAUTHORIZED})
         assert (await post(http, url, "t1", token=TOKEN[:-1] + "X"))[0] == 401
         assert (await post(http, url, "t1", token=""))[0] == 401
@@ -93,7 +95,7 @@ async def test_with_a_token_a_request_without_it_or_with_another_is_refused(
 
 
 async def test_a_disabled_channel_refuses_every_message(http: aiohttp.ClientSession) -> None:
-    async for url, agent in serve(RestInput(enabled=False)):
+    async with serve(RestInput(enabled=False)) as (url, agent):
         assert await post(http, url, "t1") == (403, {"error": DISABLED})
         assert agent.received == []
 
@@ -152,7 +154,7 @@ async def test_a_flooding_sender_gets_429_while_another_sender_is_answered(
 ) -> None:
     channel = RestInput(enabled=True, token=TOKEN)
     channel.sender_limiter = RateLimiter(rate=0.01, burst=5)
-    async for url, agent in serve(channel):
+    async with serve(channel) as (url, agent):
         answers = await asyncio.gather(
             *(post(http, url, "flooder", token=TOKEN) for _ in range(40))
         )
@@ -170,7 +172,7 @@ async def test_a_flooding_client_address_gets_429_before_its_body_is_read(
 ) -> None:
     channel = RestInput(enabled=True, token=TOKEN)
     channel.client_limiter = RateLimiter(rate=0.01, burst=3)
-    async for url, _agent in serve(channel):
+    async with serve(channel) as (url, _agent):
         statuses = [(await post(http, url, f"s{i}", token=TOKEN))[0] for i in range(6)]
         assert statuses == [200, 200, 200, 429, 429, 429]
         async with http.post(url, data=b"not json", headers={"Authorization": "x"}) as answer:
