@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from riposte.serve import Supervisor, ports_in_use
 from riposte.settings import Settings
 from tests.ports import free_ports
@@ -58,3 +60,24 @@ def test_several_held_ports_are_all_named(tmp_path: Path) -> None:
         assert Supervisor(settings, out=said.append).start() is False
     assert said[0].startswith(f"Ports déjà utilisés sur 127.0.0.1 : {rasa}, {web}.")
     assert "les occupe" in said[0]
+
+
+def test_rasa_refuses_large_or_slow_requests_and_the_action_server_keeps_its_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sanic reads SANIC_* variables when its app is created: Rasa's app in the child."""
+    from sanic import Sanic
+
+    from riposte.serve import RASA_MAX_REQUEST_BYTES, child_environment
+
+    settings = settings_on(tmp_path, *free_ports(3))
+    env = child_environment(settings, base={})
+    for name, value in env.items():
+        if name.startswith("SANIC_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    config = Sanic(f"limits_{tmp_path.name[-8:]}".replace("-", "_")).config
+    assert config.REQUEST_MAX_SIZE == RASA_MAX_REQUEST_BYTES == 1_000_000
+    assert config.REQUEST_TIMEOUT == 15
+    actions = next(c for c in Supervisor(settings)._children() if c.name == "actions")
+    assert {**env, **actions.extra_env}["SANIC_REQUEST_MAX_SIZE"] == "100000000"

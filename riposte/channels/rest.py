@@ -170,6 +170,8 @@ class RestInput(_RasaRestInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        blueprint.listener("before_server_start")(hide_rasa_version)
+
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse | ResponseStream:
             refused = self.refusal(request) or self.throttled(
@@ -212,6 +214,20 @@ class RestInput(_RasaRestInput):
             return response.json(collector.messages)
 
         return blueprint
+
+
+async def hide_rasa_version(app: Any, _loop: Any = None) -> None:
+    """Rasa's `GET /` answers « Hello from Rasa: 3.6.21 »: the version tells an attacker which
+    known flaws to try. Same answer (200, what health checks need), without the version.
+    A listener of this channel's blueprint, so that every Rasa server loading credentials.yml
+    gets it (the channel is always listed there, even when RIPOSTE_REST turns it off)."""
+
+    async def hello(_: Request) -> HTTPResponse:
+        return response.text("Hello from Rasa")
+
+    for route in app.router.routes:
+        if route.path in ("", "/") and "GET" in route.methods:
+            route.handler = hello
 
 
 class _Collector(CollectingOutputChannel):

@@ -177,3 +177,29 @@ async def test_a_flooding_client_address_gets_429_before_its_body_is_read(
         assert statuses == [200, 200, 200, 429, 429, 429]
         async with http.post(url, data=b"not json", headers={"Authorization": "x"}) as answer:
             assert answer.status == 401  # refused before the body or the limits
+
+
+async def test_rasa_root_answers_without_its_version(http: aiohttp.ClientSession) -> None:
+    import rasa
+    import rasa.server
+
+    channel = RestInput(enabled=False)
+    app = Sanic(f"rest_root_{uuid.uuid4().hex[:12]}", configure_logging=False)
+    rasa.server.add_root_route(app)  # what `rasa run` does before loading the channels
+    register([channel], app, route="/webhooks/")
+    port = free_port()
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    try:
+        async with http.get(f"http://127.0.0.1:{port}/") as answer:
+            body = await answer.text()
+            assert answer.status == 200 and body.startswith("Hello from Rasa")
+            assert rasa.__version__ not in body
+            assert "Server" not in answer.headers
+    finally:
+        server.close()
+        await server.wait_closed()
