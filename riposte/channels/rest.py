@@ -52,7 +52,7 @@ MAX_SENDER_CHARS = 256
 # Token buckets (riposte/ratelimit.py): a person types far slower than a sender's rate; a
 # client address may carry several conversations (a test suite, a proxy in front).
 SENDER_RATE, SENDER_BURST = 2.0, 60
-CLIENT_RATE, CLIENT_BURST = 20.0, 200
+CLIENT_RATE, CLIENT_BURST = 50.0, 500
 DISABLED = (
     "Le canal REST est désactivé sur ce serveur (RIPOSTE_REST) : utilisez la page web, "
     "Telegram ou Signal."
