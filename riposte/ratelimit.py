@@ -10,6 +10,7 @@ Thread-safe (the page server's workers share one limiter).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -58,3 +59,24 @@ class RateLimiter:
         with self._lock:
             tokens = self._refilled(key, self.clock())
         return 0 if tokens >= 1.0 else max(1, int((1.0 - tokens) / self.rate + 0.999))
+
+
+class QuietWarning:
+    """A warning logged at most once every `seconds` (a flood must not flood the logs too),
+    with the number of times it happened since the last one."""
+
+    def __init__(self, seconds: float = 60.0, *, clock: Clock = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._last: float | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, logger: logging.Logger, text: str) -> None:
+        with self._lock:
+            self._count += 1
+            now = self.clock()
+            if self._last is not None and now - self._last < self.seconds:
+                return
+            count, self._count, self._last = self._count, 0, now
+        logger.warning("%s (%d time(s) since the last such warning)", text, count)

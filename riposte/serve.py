@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from riposte import evidence_upload
-from riposte.ratelimit import RateLimiter
+from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, ROOT, Settings, SettingsError
 
 log = logging.getLogger("riposte.serve")
@@ -365,6 +365,7 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
         limiter = getattr(self.server, "limiter", None)
         client = self.client_address[0]
         if limiter is not None and not limiter.allow(client):
+            _throttled_warning(log, "web: a client sends too many requests; answered 429")
             self.close_connection = True
             headers = {
                 "Content-Type": "text/html; charset=utf-8",
@@ -464,6 +465,10 @@ _BUSY_RESPONSE = (
 )
 
 
+_busy_warning = QuietWarning()
+_throttled_warning = QuietWarning()
+
+
 class PageServer(http.server.ThreadingHTTPServer):
     """A thread per request, but at most `workers` at once and `per_client` per address.
 
@@ -526,7 +531,7 @@ class PageServer(http.server.ThreadingHTTPServer):
             self._give_back(str(client_address[0]))
 
     def _refuse(self, request: socket.socket) -> None:
-        log.warning("web: too many connections at once; answered 503")
+        _busy_warning(log, "web: too many connections at once; answered 503")
         try:
             request.settimeout(0.5)
             request.sendall(_BUSY_RESPONSE)

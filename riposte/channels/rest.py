@@ -44,7 +44,7 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from riposte.channels.rasa_hooks import tell_not_processed
 from riposte.privacy import pseudonymise
-from riposte.ratelimit import RateLimiter
+from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
 
 CHANNEL = "rest"
@@ -66,6 +66,7 @@ TOO_MANY = (
     "Ce message n'a pas été pris en compte."
 )
 logger = logging.getLogger(__name__)
+_throttled_warning = QuietWarning()
 
 
 def _error(text: str) -> HTTPResponse:
@@ -142,7 +143,7 @@ class RestInput(_RasaRestInput):
         if limiter.allow(key):
             return None
         seconds = limiter.retry_after(key)
-        logger.warning("rest: a client or sender sends too fast; answered 429")
+        _throttled_warning(logger, "rest: a client or sender sends too fast; answered 429")
         return response.json(
             [{"recipient_id": recipient, "text": TOO_MANY.format(seconds=seconds)}],
             status=429,

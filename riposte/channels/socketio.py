@@ -42,7 +42,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from riposte.privacy import pseudonymise
-from riposte.ratelimit import RateLimiter
+from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
 
 CHANNEL = "socketio"
@@ -59,6 +59,7 @@ CONNECT_RATE, CONNECT_BURST = 1.0, 60
 MESSAGE_RATE, MESSAGE_BURST = 2.0, 60
 
 logger = logging.getLogger(__name__)
+_refused_warning = QuietWarning()
 
 
 def allowed_origins() -> tuple[str, ...]:
@@ -137,7 +138,7 @@ class SocketIOInput(_RasaSocketIOInput):
                 return False
             request = environ.get("sanic.request")
             if not self.connect_limiter.allow(str(getattr(request, "ip", "") or "")):
-                logger.warning("socket.io connection refused: too many from one address")
+                _refused_warning(logger, "socket.io connection refused: too many from one address")
                 return False
             return True
 

@@ -43,3 +43,22 @@ def test_the_least_recently_seen_clients_are_forgotten_first() -> None:
 def test_limits_must_be_positive(rate: float, burst: float) -> None:
     with pytest.raises(ValueError):
         RateLimiter(rate, burst)
+
+
+def test_a_flood_of_refusals_logs_one_warning_a_minute(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from riposte.ratelimit import QuietWarning
+
+    clock = Clock()
+    warn = QuietWarning(60, clock=clock)
+    logger = logging.getLogger("test.flood")
+    with caplog.at_level(logging.WARNING, logger="test.flood"):
+        for _ in range(1000):
+            warn(logger, "refused")
+        clock.now += 61
+        warn(logger, "refused")
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused (1 time(s) since the last such warning)",
+        "refused (1000 time(s) since the last such warning)",
+    ]
