@@ -56,7 +56,7 @@ BUSY = (
 )
 UNAVAILABLE = NOT_PROCESSED_MESSAGE
 CONNECT_RATE, CONNECT_BURST = 1.0, 60
-MESSAGE_RATE, MESSAGE_BURST = 2.0, 60
+MESSAGE_RATE, MESSAGE_BURST = 5.0, 120
 
 logger = logging.getLogger(__name__)
 _refused_warning = QuietWarning()
