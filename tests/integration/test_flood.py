@@ -44,7 +44,7 @@ def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
     monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
     for name in ("RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR", "RIPOSTE_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(serve._PageHandler, "timeout", 2.0)  # slow sockets closed sooner
+    monkeypatch.setattr(serve._PageHandler, "timeout", 5.0)  # slow sockets closed sooner
     reset_shared_repository()
     repo = shared_repository()
     code, _ = repo.create_case({})
