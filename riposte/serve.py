@@ -71,15 +71,14 @@ WEB_RATE, WEB_BURST = 20.0, 120
 UPLOAD_SLOTS = 4
 UPLOAD_WAIT_SECONDS = 10.0
 MAX_UPLOAD_REQUEST = evidence_upload.MAX_BYTES + 64 * 1024  # the file and the form around it
+BUSY = "Le service reçoit trop de demandes en ce moment. Réessayez dans quelques instants."
+TOO_MANY = (
+    "Trop de demandes en peu de temps depuis votre connexion. Réessayez dans quelques instants."
+)
+TOO_LARGE = "Ce fichier dépasse 10 Mo : envoyez une capture plus légère."
 BUSY_PAGE = (
-    "<!doctype html><meta charset=utf-8><title>Service occupé</title>"
-    "<p>Le service reçoit trop de demandes en ce moment. Réessayez dans quelques instants.</p>"
-).encode()
-TOO_MANY_PAGE = (
-    "<!doctype html><meta charset=utf-8><title>Trop de demandes</title>"
-    "<p>Trop de demandes en peu de temps depuis votre connexion. Réessayez dans quelques "
-    "instants.</p>"
-).encode()
+    f"<!doctype html><meta charset=utf-8><title>Service occupé</title><p>{BUSY}</p>".encode()
+)
 
 
 TELEGRAM_CHANNEL = "riposte.channels.telegram.TelegramInput"
@@ -366,14 +365,22 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
         client = self.client_address[0]
         if limiter is not None and not limiter.allow(client):
             _throttled_warning(log, "web: a client sends too many requests; answered 429")
-            self.close_connection = True
-            headers = {
-                "Content-Type": "text/html; charset=utf-8",
-                "Retry-After": str(limiter.retry_after(client)),
-            }
-            self._send(429, TOO_MANY_PAGE, headers)
+            self._refuse(429, TOO_MANY, {"Retry-After": str(limiter.retry_after(client))})
             return False
         return True
+
+    def _refuse(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+        """A refusal in French, as JSON for the web chat (`Accept: application/json`, the
+        shape of evidence_upload.upload_json), else as a small HTML page; then close."""
+        self.close_connection = True
+        if "application/json" in self.headers.get("Accept", ""):
+            payload = {"ok": False, "message": text, "number": None, "sha256": None}
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            kind = evidence_upload.JSON_TYPE
+        else:
+            body = f"<!doctype html><meta charset=utf-8><title>Riposte</title><p>{text}</p>"
+            body, kind = body.encode("utf-8"), evidence_upload.HTML_TYPE
+        self._send(status, body, {"Content-Type": kind, **(headers or {})})
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         path = self.path.split("?", 1)[0]
@@ -418,14 +425,11 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
         except ValueError:
             length = -1
         if not 0 <= length <= MAX_UPLOAD_REQUEST:
-            status, body = 413, b"Fichier trop volumineux (10 Mo au plus)."
-            self.close_connection = True
-            self._send(status, body, {"Content-Type": "text/plain; charset=utf-8"})
+            self._refuse(413, TOO_LARGE)
             return
         uploads = getattr(self.server, "upload_slots", None)
         if uploads is not None and not uploads.acquire(timeout=UPLOAD_WAIT_SECONDS):
-            self.close_connection = True
-            self._send(503, BUSY_PAGE, {"Content-Type": "text/html; charset=utf-8"})
+            self._refuse(503, BUSY, {"Retry-After": "5"})
             return
         try:
             data = self.rfile.read(length)

@@ -205,3 +205,32 @@ def test_the_page_says_no_version_and_asks_for_https_when_public_url_is_https(
             server.shutdown()
             server.server_close()
         time.sleep(0)  # the port is reused by the next server
+
+
+def test_the_web_chat_reads_each_refusal_as_json_in_french(page: Page) -> None:
+    """The page's script reads the upload's answer as JSON: a refusal must be JSON too."""
+    import json
+
+    connection = http.client.HTTPConnection("127.0.0.1", page.port, timeout=DEADLINE)
+    connection.putrequest("POST", page.upload_path)
+    connection.putheader("Accept", "application/json")
+    connection.putheader("Content-Length", str(10**9))
+    connection.endheaders()
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    connection.close()
+    assert response.status == 413
+    assert answer["ok"] is False and "10 Mo" in answer["message"]
+
+    from riposte.ratelimit import RateLimiter
+
+    page.server.limiter = RateLimiter(1.0, 1, clock=lambda: 0.0)
+    statuses = []
+    for _ in range(2):
+        connection = http.client.HTTPConnection("127.0.0.1", page.port, timeout=DEADLINE)
+        connection.request("POST", page.upload_path, b"", {"Accept": "application/json"})
+        response = connection.getresponse()
+        statuses.append((response.status, json.loads(response.read())["ok"]))
+        connection.close()
+    assert statuses[1] == (429, False)
+    assert response.getheader("Retry-After") is not None
