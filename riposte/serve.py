@@ -378,8 +378,8 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
             body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             kind = evidence_upload.JSON_TYPE
         else:
-            body = f"<!doctype html><meta charset=utf-8><title>Riposte</title><p>{text}</p>"
-            body, kind = body.encode("utf-8"), evidence_upload.HTML_TYPE
+            page = f"<!doctype html><meta charset=utf-8><title>Riposte</title><p>{text}</p>"
+            body, kind = page.encode("utf-8"), evidence_upload.HTML_TYPE
         self._send(status, body, {"Content-Type": kind, **(headers or {})})
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
