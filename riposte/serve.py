@@ -747,13 +747,18 @@ class Supervisor:
         self.web = make_web_server(s)
         threading.Thread(target=self.web.serve_forever, name="web", daemon=True).start()
         api = "activée (jeton requis)" if s.api_token else "désactivée (RIPOSTE_API_TOKEN absent)"
+        rest = f"http://localhost:{s.rasa_port}/webhooks/rest/webhook"
+        if not s.rest_enabled:
+            rest = "désactivé (RIPOSTE_REST)"
+        elif s.rest_token:
+            rest += " (jeton requis)"
         from riposte.store.redis_check import redacted
 
         locks = f"Redis {redacted(s.redis_url)}" if s.redis_url else "en mémoire (un seul Rasa)"
         self.out(
             "Riposte est prêt.\n"
             f"  Page web      : http://localhost:{s.web_port}/\n"
-            f"  Rasa (REST)   : http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
+            f"  Rasa (REST)   : {rest}\n"
             f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
             f"  API HTTP Rasa : {api}\n"
             f"  Verrous       : {locks}\n"
