@@ -69,6 +69,13 @@ logger = logging.getLogger(__name__)
 _throttled_warning = QuietWarning()
 
 
+def client_key(request: Request) -> str:
+    """The client's address for the rate limits: the address a trusted proxy reports when
+    Sanic is told to read it (SANIC_PROXIES_COUNT, SANIC_REAL_IP_HEADER or
+    SANIC_FORWARDED_SECRET), else the connection's (then, behind a proxy, the proxy's)."""
+    return str(request.remote_addr or request.ip or "")
+
+
 def _error(text: str) -> HTTPResponse:
     return response.json({"error": text}, status=400)
 
@@ -176,7 +183,7 @@ class RestInput(_RasaRestInput):
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse | ResponseStream:
             refused = self.refusal(request) or self.throttled(
-                request.ip or "", self.client_limiter, ""
+                client_key(request), self.client_limiter, ""
             )
             if refused is not None:
                 return refused

@@ -41,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from riposte.channels.rest import client_key
 from riposte.privacy import pseudonymise
 from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
@@ -137,7 +138,7 @@ class SocketIOInput(_RasaSocketIOInput):
                 logger.warning("socket.io connection refused: origin not allowed")
                 return False
             request = environ.get("sanic.request")
-            if not self.connect_limiter.allow(str(getattr(request, "ip", "") or "")):
+            if request is not None and not self.connect_limiter.allow(client_key(request)):
                 _refused_warning(logger, "socket.io connection refused: too many from one address")
                 return False
             return True

@@ -45,9 +45,10 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> No
 
 
 @asynccontextmanager
-async def serve(channel: RestInput) -> AsyncIterator[tuple[str, FakeAgent]]:
+async def serve(channel: RestInput, **config: Any) -> AsyncIterator[tuple[str, FakeAgent]]:
     agent = FakeAgent()
     app = Sanic(f"rest_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
+    app.config.update(config)
     app.ctx.agent = agent
     register([channel], app, route="/webhooks/")
     port = free_port()
@@ -67,9 +68,15 @@ async def serve(channel: RestInput) -> AsyncIterator[tuple[str, FakeAgent]]:
 
 
 async def post(
-    http: aiohttp.ClientSession, url: str, sender: str, token: str | None = None
+    http: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    token: str | None = None,
+    forwarded_for: str | None = None,
 ) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
     body = {"sender": sender, "message": "bonjour"}
     async with http.post(url, json=body, headers=headers) as answer:
         return answer.status, await answer.json()
@@ -203,3 +210,18 @@ async def test_rasa_root_answers_without_its_version(http: aiohttp.ClientSession
     finally:
         server.close()
         await server.wait_closed()
+
+
+@pytest.mark.parametrize("proxies, separate", [(0, False), (1, True)])
+async def test_behind_a_trusted_proxy_each_client_has_its_own_budget(
+    http: aiohttp.ClientSession, proxies: int, separate: bool
+) -> None:
+    """SANIC_PROXIES_COUNT=1 (a proxy in front): the address it reports counts. Without it,
+    a client cannot escape its budget by claiming another address."""
+    channel = RestInput(enabled=True, token=TOKEN)
+    channel.client_limiter = RateLimiter(rate=0.01, burst=2)
+    async with serve(channel, PROXIES_COUNT=proxies) as (url, _agent):
+        for n in range(2):
+            assert (await post(http, url, f"a{n}", TOKEN, forwarded_for="203.0.113.1"))[0] == 200
+        other = await post(http, url, "b", TOKEN, forwarded_for="203.0.113.2")
+        assert other[0] == (200 if separate else 429)
