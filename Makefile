@@ -97,6 +97,7 @@ eval-nlu: $(STAMP) ## Validation croisée du NLU (3 plis) : F1 par intention
 # assistant in the same run; RIPOSTE_BENCH_TRAIN=1 adds Riposte's full training (minutes).
 bench: $(MODEL) ## Mesures comparées à un Rasa nu : latence, débit, mémoire, démarrage (bench/results/)
 	$(BIN)/python bench/bench_baseline.py
+	$(BIN)/python bench/bench_flood.py
 
 # Where a turn's CPU goes (py-spy on the Rasa server and the action server); see the script.
 profile: $(MODEL) ## Profil CPU d'un tour (py-spy) : NLU, politiques, actions, stockage (bench/results/)

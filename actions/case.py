@@ -23,13 +23,16 @@ from actions.common import fact_slots, kept_answer, latest_text, today
 from actions.danger import DangerFirstForm
 from riposte import triage
 from riposte.nlp import evidence as evidence_input
+from riposte.ratelimit import RateLimiter
 from riposte.store.codes import find_credentials
 from riposte.store.errors import (
     AccessDeniedError,
     CaseLockedError,
     InboxFileMissingError,
+    QuotaExceededError,
     StoreError,
     UnknownCaseError,
+    message,
 )
 from riposte.store.repository import (
     CaseRepository,
@@ -59,14 +62,25 @@ CHANNEL_NAMES = {"telegram": "Telegram", "signal": "Signal"}
 
 T = TypeVar("T")
 
+# Per conversation (sender), in this action server's memory: each resume attempt costs a
+# 32 MiB scrypt, even for an unknown code, so a conversation gets `RESUME_BURST` attempts at
+# once, then one every minute, before the store is even asked. New cases: a few a day.
+RESUME_BURST, RESUME_RATE = 5, 1 / 60
+CASES_BURST, CASES_RATE = 5, 5 / 86400
+resume_limiter = RateLimiter(RESUME_RATE, RESUME_BURST)
+cases_limiter = RateLimiter(CASES_RATE, CASES_BURST)
+
 
 def repository() -> CaseRepository:
     return shared_repository()
 
 
 def reset_repository() -> None:
-    """Forget the process's repository (tests change the store's configuration)."""
+    """Forget the process's repository and rate limits (tests change the store)."""
+    global resume_limiter, cases_limiter
     reset_shared_repository()
+    resume_limiter = RateLimiter(RESUME_RATE, RESUME_BURST)
+    cases_limiter = RateLimiter(CASES_RATE, CASES_BURST)
 
 
 async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -92,6 +106,10 @@ async def sync_case(
         return []
     repo = repository()
     patch = triage.case_patch(slots)
+    if not code and not cases_limiter.allow(tracker.sender_id):
+        log.warning("case not created: this conversation opened too many cases today")
+        dispatcher.utter_message(text=message("errors.too_many_cases"))
+        return []
     try:
         if code:
             try:
@@ -219,6 +237,12 @@ class ValidateResumeForm(DangerFirstForm):
                 else "utter_resume_missing_secret"
             )
             return self._failed(dispatcher, attempts)
+        if not resume_limiter.allow(tracker.sender_id):
+            log.warning("resume refused: too many attempts from this conversation")
+            seconds = resume_limiter.retry_after(tracker.sender_id)
+            reason = message("errors.resume_too_fast", seconds=seconds)
+            dispatcher.utter_message(response="utter_resume_locked", reason=reason)
+            return {"resume_credentials": "locked", "resume_attempts": 0.0}
         repo = repository()
         try:
             record = await call(
@@ -459,6 +483,9 @@ class ActionSaveEvidence(Action):
         }
         try:
             record = await call(repository().add_evidence, code, item, actor="chat")
+        except QuotaExceededError as error:
+            dispatcher.utter_message(text=" ".join(error.errors))
+            return [*events, *reset]
         except StoreError as error:
             log.error("evidence not recorded: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
@@ -511,6 +538,9 @@ class ActionSaveEvidenceFile(Action):
         except InboxFileMissingError:
             log.warning("evidence file not found in the inbox (unknown, filed or expired)")
             dispatcher.utter_message(response="utter_evidence_file_missing")
+            return [*events, *reset]
+        except QuotaExceededError as error:
+            dispatcher.utter_message(text=" ".join(error.errors))
             return [*events, *reset]
         except (StoreError, SQLAlchemyError) as error:
             log.error("evidence file not recorded: %s", type(error).__name__)

@@ -22,7 +22,7 @@ from actions.common import fact_slots, kept_answer, message_facts, today
 from actions.danger import DangerFirstForm, emergency_first
 from riposte import triage
 from riposte.letters import chat
-from riposte.store.errors import StoreError
+from riposte.store.errors import QuotaExceededError, StoreError
 
 log = logging.getLogger(__name__)
 KIND = "procureur"
@@ -269,6 +269,9 @@ class ActionDeliverComplaint(Action):
                 links.append(f"{Settings.from_env().public_url}/lettres/{token}.{fmt}")
         except LetterError as problem:
             dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
+            return [SlotSet("letter_possible", None)]
+        except QuotaExceededError as full:  # the case holds as many letters as it may
+            dispatcher.utter_message(response="utter_complaint_refused", reason=str(full))
             return [SlotSet("letter_possible", None)]
         except StoreError as error:
             log.error("complaint not delivered: %s", type(error).__name__)

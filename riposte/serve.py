@@ -19,6 +19,7 @@ import re
 import secrets
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ from typing import Any
 
 from riposte import evidence_upload
 from riposte.rasa_server import TOKEN_ENV as API_TOKEN_ENV
+from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, ROOT, Settings, SettingsError
 
 log = logging.getLogger("riposte.serve")
@@ -49,6 +52,34 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# Sent when the public address is https: browsers then never use plain http for a year.
+HSTS = "max-age=31536000"
+
+# The page server's limits against a client that floods it or never finishes its request:
+# - a socket that sends or reads nothing for `WEB_TIMEOUT_SECONDS` is closed;
+# - at most `WEB_WORKERS` requests are handled at once, `WEB_WORKERS_PER_CLIENT` of them from
+#   one address: past that, 503 at once, without a thread (never an unbounded number of them);
+# - each address gets a token bucket of requests (`WEB_RATE` per second, `WEB_BURST` at once),
+#   past it 429;
+# - a file upload is read only after its link is checked, when its declared size is within the
+#   limit, and at most `UPLOAD_SLOTS` at once (each may take 10 MB of memory).
+# Behind a reverse proxy every request comes from the proxy's address: the per-address limits
+# then apply to all clients together, so the proxy should keep its own per-client limits.
+WEB_TIMEOUT_SECONDS = 15.0
+WEB_WORKERS = 64
+WEB_WORKERS_PER_CLIENT = 16
+WEB_RATE, WEB_BURST = 20.0, 120
+UPLOAD_SLOTS = 4
+UPLOAD_WAIT_SECONDS = 10.0
+MAX_UPLOAD_REQUEST = evidence_upload.MAX_BYTES + 64 * 1024  # the file and the form around it
+BUSY = "Le service reçoit trop de demandes en ce moment. Réessayez dans quelques instants."
+TOO_MANY = (
+    "Trop de demandes en peu de temps depuis votre connexion. Réessayez dans quelques instants."
+)
+TOO_LARGE = "Ce fichier dépasse 10 Mo : envoyez une capture plus légère."
+BUSY_PAGE = (
+    f"<!doctype html><meta charset=utf-8><title>Service occupé</title><p>{BUSY}</p>".encode()
+)
 
 
 TELEGRAM_CHANNEL = "riposte.channels.telegram.TelegramInput"
@@ -168,6 +199,20 @@ def rasa_environment(settings: Settings, base: dict[str, str] | None = None) -> 
     return env
 
 
+# The largest request Rasa accepts: chat messages (5,000 characters), Telegram updates and
+# Signal messages are JSON of a few kilobytes; files never go through Rasa (the channels fetch
+# them from Telegram or Signal, the page posts them to the page server). Rasa's HTTP API, when
+# enabled, then refuses a model upload (`PUT /model`): train on the server instead.
+RASA_MAX_REQUEST_BYTES = 1_000_000
+RASA_SANIC_LIMITS = {
+    "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_REQUEST_BYTES),
+    "SANIC_REQUEST_TIMEOUT": "15",
+}
+# The action server receives the whole conversation from Rasa, which grows with it: Sanic's
+# own limits (100 MB, 60 s) stay for it.
+ACTIONS_SANIC_LIMITS = {"SANIC_REQUEST_MAX_SIZE": "100000000", "SANIC_REQUEST_TIMEOUT": "60"}
+
+
 def child_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update(
@@ -181,6 +226,9 @@ def child_environment(settings: Settings, base: dict[str, str] | None = None) ->
             # Read by the lock store of endpoints.yml (validated; empty: locks in memory).
             "REDIS_URL": settings.redis_url,
             "PYTHONUNBUFFERED": "1",
+            # Rasa's Sanic (read by Sanic itself): no request body over 1 MB (Sanic's default
+            # is 100 MB, accepted before any check), and a request must arrive within 15 s.
+            **RASA_SANIC_LIMITS,
         }
     )
     # The API token goes to Rasa only (rasa_environment); the other services never need it.
@@ -302,15 +350,48 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
 
     config_body: bytes = b"{}"
     settings: Settings | None = None
+    timeout = WEB_TIMEOUT_SECONDS  # the socket's timeout (socketserver.StreamRequestHandler)
+    server_version = "Riposte"  # no version of Python or of Riposte in the Server header
+    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def end_headers(self) -> None:
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         if self.settings is not None:
+            if self.settings.public_url.startswith("https://"):
+                self.send_header("Strict-Transport-Security", HSTS)
             connect = socket_origins(self.settings, self.headers.get("Host"))
             self.send_header("Content-Security-Policy", content_security_policy(connect))
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
+
+    def parse_request(self) -> bool:
+        """The request line and headers; then the client's rate limit (429 past it)."""
+        if not super().parse_request():
+            return False
+        limiter = getattr(self.server, "limiter", None)
+        client = self.client_address[0]
+        if limiter is not None and not limiter.allow(client):
+            _throttled_warning(log, "web: a client sends too many requests; answered 429")
+            self._refuse(429, TOO_MANY, {"Retry-After": str(limiter.retry_after(client))})
+            return False
+        return True
+
+    def _refuse(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+        """A refusal in French, as JSON for the web chat (`Accept: application/json`, the
+        shape of evidence_upload.upload_json), else as a small HTML page; then close."""
+        self.close_connection = True
+        if "application/json" in self.headers.get("Accept", ""):
+            payload = {"ok": False, "message": text, "number": None, "sha256": None}
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            kind = evidence_upload.JSON_TYPE
+        else:
+            page = f"<!doctype html><meta charset=utf-8><title>Riposte</title><p>{text}</p>"
+            body, kind = page.encode("utf-8"), evidence_upload.HTML_TYPE
+        self._send(status, body, {"Content-Type": kind, **(headers or {})})
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         path = self.path.split("?", 1)[0]
@@ -331,28 +412,43 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
         super().do_GET()
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        """An evidence upload: the link is checked first, then the size, then the body read."""
+        from riposte.letters.links import read_token
+
         path = self.path.split("?", 1)[0]
         if not path.startswith(evidence_upload.UPLOAD_PATH):
+            self.close_connection = True
             self._send(404, b"", {})
+            return
+        token = path[len(evidence_upload.UPLOAD_PATH) :]
+        content_type = self.headers.get("Content-Type", "")
+        as_json = "application/json" in self.headers.get("Accept", "")  # the web chat
+        answer = evidence_upload.upload_json if as_json else evidence_upload.upload_response
+        kind = evidence_upload.JSON_TYPE if as_json else evidence_upload.HTML_TYPE
+        if read_token(evidence_upload.upload_key(), token) is None:
+            # Not a valid link: the expired-link answer, and the body is never read.
+            self.close_connection = True
+            status, body = answer(token, content_type, b"")
+            self._send(status, body, {"Content-Type": kind})
             return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if not 0 <= length <= evidence_upload.MAX_BYTES + 64 * 1024:
-            status, body = 413, b"Fichier trop volumineux (10 Mo au plus)."
-            self._send(status, body, {"Content-Type": "text/plain; charset=utf-8"})
-            self.close_connection = True
+        if not 0 <= length <= MAX_UPLOAD_REQUEST:
+            self._refuse(413, TOO_LARGE)
             return
-        data = self.rfile.read(length)
-        token = path[len(evidence_upload.UPLOAD_PATH) :]
-        content_type = self.headers.get("Content-Type", "")
-        if "application/json" in self.headers.get("Accept", ""):  # the web chat
-            status, body = evidence_upload.upload_json(token, content_type, data)
-            self._send(status, body, {"Content-Type": evidence_upload.JSON_TYPE})
+        uploads = getattr(self.server, "upload_slots", None)
+        if uploads is not None and not uploads.acquire(timeout=UPLOAD_WAIT_SECONDS):
+            self._refuse(503, BUSY, {"Retry-After": "5"})
             return
-        status, body = evidence_upload.upload_response(token, content_type, data)
-        self._send(status, body, {"Content-Type": evidence_upload.HTML_TYPE})
+        try:
+            data = self.rfile.read(length)
+        finally:
+            if uploads is not None:
+                uploads.release()
+        status, body = answer(token, content_type, data)
+        self._send(status, body, {"Content-Type": kind})
 
     def list_directory(self, path: Any) -> None:
         """No directory listings: a folder without index.html is simply not found."""
@@ -375,14 +471,119 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
         log.debug("web: " + format, *args)
 
 
-def make_web_server(settings: Settings, directory: Path = WEB_DIR) -> http.server.HTTPServer:
+_BUSY_RESPONSE = (
+    b"HTTP/1.0 503 Service Unavailable\r\n"
+    b"Content-Type: text/html; charset=utf-8\r\n"
+    b"Content-Length: " + str(len(BUSY_PAGE)).encode() + b"\r\n"
+    b"Retry-After: 5\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+    b"Connection: close\r\n\r\n" + BUSY_PAGE
+)
+
+
+_busy_warning = QuietWarning()
+_throttled_warning = QuietWarning()
+
+
+class PageServer(http.server.ThreadingHTTPServer):
+    """A thread per request, but at most `workers` at once and `per_client` per address.
+
+    A connection past either limit gets 503 from the accepting thread and is closed, without
+    a thread of its own. Each worker's socket has the handler's timeout.
+    """
+
+    block_on_close = False  # a stuck client must not delay the stop (threads are daemons)
+    request_queue_size = 128  # socketserver's 5 would make the kernel drop new connections
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: Callable[..., socketserver.BaseRequestHandler],
+        *,
+        workers: int = WEB_WORKERS,
+        per_client: int = WEB_WORKERS_PER_CLIENT,
+        limiter: RateLimiter | None = None,
+        upload_slots: int = UPLOAD_SLOTS,
+    ) -> None:
+        super().__init__(address, handler)
+        self.workers = threading.BoundedSemaphore(workers)
+        self.per_client = per_client
+        self.limiter = limiter or RateLimiter(WEB_RATE, WEB_BURST)
+        self.upload_slots = threading.BoundedSemaphore(upload_slots)
+        self._active: Counter[str] = Counter()
+        self._active_lock = threading.Lock()
+
+    def _take(self, client: str) -> bool:
+        with self._active_lock:
+            if self._active[client] >= self.per_client:
+                return False
+            if not self.workers.acquire(blocking=False):
+                return False
+            self._active[client] += 1
+            return True
+
+    def _give_back(self, client: str) -> None:
+        with self._active_lock:
+            self._active[client] -= 1
+            if self._active[client] <= 0:
+                del self._active[client]
+            self.workers.release()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        client = str(client_address[0])
+        if not self._take(client):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)  # starts the worker thread
+        except BaseException:
+            self._give_back(client)
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._give_back(str(client_address[0]))
+
+    def _refuse(self, request: socket.socket) -> None:
+        _busy_warning(log, "web: too many connections at once; answered 503")
+        try:
+            request.settimeout(0.5)
+            request.sendall(_BUSY_RESPONSE)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close after the answer, discarding what the client already sent and nobody read
+        (a refused upload's body): closing with unread data would reset the connection, and
+        the client could lose the answer."""
+        try:
+            request.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        try:
+            request.setblocking(False)
+            for _ in range(64):  # at most 4 MB, only what has already arrived
+                if not request.recv(65536):
+                    break
+        except OSError:
+            pass
+        self.close_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished or timed out: no traceback on the console."""
+        log.debug("web: a request failed", exc_info=True)
+
+
+def make_web_server(settings: Settings, directory: Path = WEB_DIR) -> PageServer:
     handler = type(
         "PageHandler",
         (_PageHandler,),
         {"config_body": json.dumps(page_config(settings)).encode("utf-8"), "settings": settings},
     )
     factory = functools.partial(handler, directory=str(directory))
-    return http.server.ThreadingHTTPServer((settings.host, settings.web_port), factory)
+    return PageServer((settings.host, settings.web_port), factory)
 
 
 def wait_until_up(
@@ -493,6 +694,7 @@ class Supervisor:
                 actions_command(s),
                 f"http://{s.host}:{s.actions_port}/health",
                 timeout=120,
+                extra_env=dict(ACTIONS_SANIC_LIMITS),
             ),
             Child(
                 "rasa",
@@ -562,13 +764,18 @@ class Supervisor:
         self.web = make_web_server(s)
         threading.Thread(target=self.web.serve_forever, name="web", daemon=True).start()
         api = "activée (jeton requis)" if s.api_token else "désactivée (RIPOSTE_API_TOKEN absent)"
+        rest = f"http://localhost:{s.rasa_port}/webhooks/rest/webhook"
+        if not s.rest_enabled:
+            rest = "désactivé (RIPOSTE_REST)"
+        elif s.rest_token:
+            rest += " (jeton requis)"
         from riposte.store.redis_check import redacted
 
         locks = f"Redis {redacted(s.redis_url)}" if s.redis_url else "en mémoire (un seul Rasa)"
         self.out(
             "Riposte est prêt.\n"
             f"  Page web      : http://localhost:{s.web_port}/\n"
-            f"  Rasa (REST)   : http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
+            f"  Rasa (REST)   : {rest}\n"
             f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
             f"  API HTTP Rasa : {api}\n"
             f"  Verrous       : {locks}\n"

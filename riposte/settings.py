@@ -6,6 +6,7 @@ gives a clear French error at start-up instead of a stack trace later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -172,6 +173,62 @@ def _redis_url(env: Mapping[str, str]) -> str:
     return value
 
 
+REST_MODES = {
+    "": "auto",
+    "auto": "auto",
+    "on": "on",
+    "oui": "on",
+    "1": "on",
+    "true": "on",
+    "off": "off",
+    "non": "off",
+    "0": "off",
+    "false": "off",
+}
+MIN_REST_TOKEN_CHARS = 32
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` (RIPOSTE_HOST) is reachable from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _rest(env: Mapping[str, str], host: str) -> tuple[bool, str | None]:
+    """RIPOSTE_REST and RIPOSTE_REST_TOKEN: whether the REST channel answers, and its token.
+
+    « auto » (the default): on when the servers listen on loopback only (`make run` on a
+    developer's machine), off otherwise. Reachable from the network, the channel needs a
+    token: without one, anybody could speak in any conversation whose sender they guess.
+    """
+    raw = env.get("RIPOSTE_REST", "").strip().lower()
+    mode = REST_MODES.get(raw)
+    if mode is None:
+        raise SettingsError(
+            f"RIPOSTE_REST doit valoir « auto », « on » ou « off » (reçu : {raw[:40]})."
+        )
+    token = env.get("RIPOSTE_REST_TOKEN", "").strip() or None
+    if token is not None and len(token) < MIN_REST_TOKEN_CHARS:
+        raise SettingsError(
+            f"RIPOSTE_REST_TOKEN est trop court : utilisez au moins {MIN_REST_TOKEN_CHARS} "
+            "caractères aléatoires (par exemple : "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
+    enabled = mode == "on" or (mode == "auto" and is_loopback(host))
+    if mode == "on" and token is None and not is_loopback(host):
+        raise SettingsError(
+            f"RIPOSTE_REST=on avec RIPOSTE_HOST={host} rend le canal REST joignable depuis le "
+            "réseau : définissez RIPOSTE_REST_TOKEN (au moins "
+            f"{MIN_REST_TOKEN_CHARS} caractères aléatoires), que chaque client envoie dans "
+            "l'en-tête « Authorization: Bearer … », ou laissez RIPOSTE_REST=off."
+        )
+    return enabled, token
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -190,6 +247,16 @@ class Settings:
     telegram: TelegramSettings | None = None
     signal: SignalSettings | None = None
     redis_url: str = ""
+    rest_enabled: bool = True
+    rest_token: str | None = None
+
+    def __repr__(self) -> str:  # never print the tokens
+        hidden = {"api_token", "rest_token"}
+        shown = ", ".join(
+            f"{name}={'***' if name in hidden and value else value!r}"
+            for name, value in self.__dict__.items()
+        )
+        return f"Settings({shown})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -236,6 +303,7 @@ class Settings:
         socket_url = _http_url(env, "RIPOSTE_SOCKET_URL", "https://riposte.example.org")
         quick_exit = _http_url(env, "RIPOSTE_QUICK_EXIT_URL", QUICK_EXIT_DEFAULT_URL)
         redis_url = _redis_url(env)
+        rest_enabled, rest_token = _rest(env, host)
         return cls(
             host=host,
             rasa_port=rasa_port,
@@ -253,4 +321,6 @@ class Settings:
             telegram=_telegram(env),
             signal=_signal(env),
             redis_url=redis_url,
+            rest_enabled=rest_enabled,
+            rest_token=rest_token,
         )

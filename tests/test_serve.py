@@ -83,3 +83,24 @@ def test_start_refuses_a_key_file_readable_by_others(
     finally:
         supervisor.stop()
     assert str(key_file) in said[0] and f"chmod 600 {key_file}" in said[0]
+
+
+def test_rasa_refuses_large_or_slow_requests_and_the_action_server_keeps_its_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sanic reads SANIC_* variables when its app is created: Rasa's app in the child."""
+    from sanic import Sanic
+
+    from riposte.serve import RASA_MAX_REQUEST_BYTES, child_environment
+
+    settings = settings_on(tmp_path, *free_ports(3))
+    env = child_environment(settings, base={})
+    for name, value in env.items():
+        if name.startswith("SANIC_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    config = Sanic(f"limits_{tmp_path.name[-8:]}".replace("-", "_")).config
+    assert config.REQUEST_MAX_SIZE == RASA_MAX_REQUEST_BYTES == 1_000_000
+    assert config.REQUEST_TIMEOUT == 15
+    actions = next(c for c in Supervisor(settings)._children() if c.name == "actions")
+    assert {**env, **actions.extra_env}["SANIC_REQUEST_MAX_SIZE"] == "100000000"

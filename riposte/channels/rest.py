@@ -14,6 +14,12 @@ not JSON end in a server error, and any client may claim another `input_channel`
   replies; nothing of that message is kept (see riposte/channels/rasa_hooks.py), so the client
   sends it again. Rasa's own channel answers 200 whatever happened, and logs the text of a
   message that failed.
+Access (RIPOSTE_REST, RIPOSTE_REST_TOKEN, riposte/settings.py): the sender id is whatever the
+client sends, so whoever reaches this channel can speak in any conversation whose sender they
+know or guess. Off by default on a server reachable from the network; when on there, every
+request must carry `Authorization: Bearer <RIPOSTE_REST_TOKEN>` (compared in constant time),
+else 401. Off: 403. Each client address and each sender get a token bucket
+(riposte/ratelimit.py): past it, 429 with `Retry-After` and nothing reaches Rasa.
 An answer 200 means the turn is saved: Rasa saves the conversation before `on_new_message`
 returns. The streaming mode (`?stream=true`, replies sent as they come) cannot change its
 status once started: the French message is then its last line.
@@ -22,6 +28,7 @@ status once started: the French message is then its last line.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 import json
 import logging
@@ -37,11 +44,36 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from riposte.channels.rasa_hooks import tell_not_processed
 from riposte.privacy import pseudonymise
+from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
 
 CHANNEL = "rest"
 MAX_SENDER_CHARS = 256
+# Token buckets (riposte/ratelimit.py): a person types far slower than a sender's rate; a
+# client address may carry several conversations (a test suite, a proxy in front).
+SENDER_RATE, SENDER_BURST = 2.0, 60
+CLIENT_RATE, CLIENT_BURST = 50.0, 500
+DISABLED = (
+    "Le canal REST est désactivé sur ce serveur (RIPOSTE_REST) : utilisez la page web, "
+    "Telegram ou Signal."
+)
+UNAUTHORIZED = (
+    "Jeton manquant ou incorrect : le canal REST de ce serveur demande l'en-tête "
+    "« Authorization: Bearer <jeton> » (RIPOSTE_REST_TOKEN)."
+)
+TOO_MANY = (
+    "Trop de messages en peu de temps : attendez {seconds} s avant d'envoyer le suivant. "
+    "Ce message n'a pas été pris en compte."
+)
 logger = logging.getLogger(__name__)
+_throttled_warning = QuietWarning()
+
+
+def client_key(request: Request) -> str:
+    """The client's address for the rate limits: the address a trusted proxy reports when
+    Sanic is told to read it (SANIC_PROXIES_COUNT, SANIC_REAL_IP_HEADER or
+    SANIC_FORWARDED_SECRET), else the connection's (then, behind a proxy, the proxy's)."""
+    return str(request.remote_addr or request.ip or "")
 
 
 def _error(text: str) -> HTTPResponse:
@@ -82,9 +114,48 @@ class RestInput(_RasaRestInput):
     The replies carry the pseudonym as `recipient_id`; the client keeps using its own id.
     """
 
+    def __init__(self, enabled: bool | None = None, token: str | None = None) -> None:
+        """`enabled` and `token` default to RIPOSTE_REST and RIPOSTE_REST_TOKEN."""
+        if enabled is None:
+            from riposte.settings import Settings
+
+            settings = Settings.from_env()
+            enabled, token = settings.rest_enabled, settings.rest_token
+        self.enabled = enabled
+        self.token = token
+        self.sender_limiter = RateLimiter(SENDER_RATE, SENDER_BURST)
+        self.client_limiter = RateLimiter(CLIENT_RATE, CLIENT_BURST)
+
     @classmethod
     def name(cls) -> str:
         return CHANNEL
+
+    def refusal(self, request: Request) -> HTTPResponse | None:
+        """403 when the channel is off, 401 without the right bearer token, else None."""
+        if not self.enabled:
+            return response.json({"error": DISABLED}, status=403)
+        if self.token is None:
+            return None
+        scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8"), self.token.encode("utf-8")
+        ):
+            return response.json(
+                {"error": UNAUTHORIZED}, status=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        return None
+
+    def throttled(self, key: str, limiter: RateLimiter, recipient: str) -> HTTPResponse | None:
+        """429 (the usual reply list, `Retry-After`) when `key` has spent its bucket."""
+        if limiter.allow(key):
+            return None
+        seconds = limiter.retry_after(key)
+        _throttled_warning(logger, "rest: a client or sender sends too fast; answered 429")
+        return response.json(
+            [{"recipient_id": recipient, "text": TOO_MANY.format(seconds=seconds)}],
+            status=429,
+            headers={"Retry-After": str(seconds)},
+        )
 
     async def _extract_sender(self, req: Request) -> str | None:
         body = req.json or {}
@@ -107,12 +178,22 @@ class RestInput(_RasaRestInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        blueprint.listener("before_server_start")(hide_rasa_version)
+
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse | ResponseStream:
+            refused = self.refusal(request) or self.throttled(
+                client_key(request), self.client_limiter, ""
+            )
+            if refused is not None:
+                return refused
             refused = check_body(request.body or b"")
             if refused is not None:
                 return refused
             sender_id = await self._extract_sender(request) or ""  # check_body: never None
+            refused = self.throttled(sender_id, self.sender_limiter, sender_id)
+            if refused is not None:
+                return refused
             text = self._extract_message(request)
             input_channel = self._extract_input_channel(request)
             metadata = self.get_metadata(request)
@@ -141,6 +222,20 @@ class RestInput(_RasaRestInput):
             return response.json(collector.messages)
 
         return blueprint
+
+
+async def hide_rasa_version(app: Any, _loop: Any = None) -> None:
+    """Rasa's `GET /` answers « Hello from Rasa: 3.6.21 »: the version tells an attacker which
+    known flaws to try. Same answer (200, what health checks need), without the version.
+    A listener of this channel's blueprint, so that every Rasa server loading credentials.yml
+    gets it (the channel is always listed there, even when RIPOSTE_REST turns it off)."""
+
+    async def hello(_: Request) -> HTTPResponse:
+        return response.text("Hello from Rasa")
+
+    for route in app.router.routes:
+        if route.path in ("", "/") and "GET" in route.methods:
+            route.handler = hello
 
 
 class _Collector(CollectingOutputChannel):

@@ -13,6 +13,10 @@ Differences with Rasa's own channel (rasa/core/channels/socketio.py), which this
   Rasa 3.6 does not, and the bot then never answers (a known Rasa 3.6 socket.io behaviour).
 - A message over `MAX_MESSAGE_CHARS` is not passed to Rasa: the page gets a French error
   (`riposte_error`) and keeps the text.
+- Each client address may open `CONNECT_BURST` connections at once, then `CONNECT_RATE` per
+  second; each session may send `MESSAGE_BURST` messages at once, then `MESSAGE_RATE` per
+  second (token buckets, riposte/ratelimit.py): past them, the connection is refused, or the
+  message gets `riposte_error` with the code `busy` and does not reach Rasa.
 - A message Rasa could not process or record (database or action server unavailable: nothing
   of it was kept, see riposte/channels/rasa_hooks.py) gets `riposte_error` with the code
   `unavailable` and `NOT_PROCESSED_MESSAGE`; the page puts the text back in the input.
@@ -37,7 +41,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from riposte.channels.rest import client_key
 from riposte.privacy import pseudonymise
+from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
 
 CHANNEL = "socketio"
@@ -50,8 +56,11 @@ BUSY = (
     "d'en envoyer d'autres. Le dernier n'a pas été pris en compte."
 )
 UNAVAILABLE = NOT_PROCESSED_MESSAGE
+CONNECT_RATE, CONNECT_BURST = 1.0, 60
+MESSAGE_RATE, MESSAGE_BURST = 5.0, 120
 
 logger = logging.getLogger(__name__)
+_refused_warning = QuietWarning()
 
 
 def allowed_origins() -> tuple[str, ...]:
@@ -96,6 +105,8 @@ class SocketIOInput(_RasaSocketIOInput):
     def __init__(self, *args: Any, origins: Iterable[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._origins = tuple(origins) if origins is not None else None
+        self.connect_limiter = RateLimiter(CONNECT_RATE, CONNECT_BURST)
+        self.message_limiter = RateLimiter(MESSAGE_RATE, MESSAGE_BURST)
 
     @classmethod
     def name(cls) -> str:
@@ -125,6 +136,10 @@ class SocketIOInput(_RasaSocketIOInput):
             origin = environ.get("HTTP_ORIGIN")
             if origin not in self.origins:
                 logger.warning("socket.io connection refused: origin not allowed")
+                return False
+            request = environ.get("sanic.request")
+            if request is not None and not self.connect_limiter.allow(client_key(request)):
+                _refused_warning(logger, "socket.io connection refused: too many from one address")
                 return False
             return True
 
@@ -162,7 +177,7 @@ class SocketIOInput(_RasaSocketIOInput):
             if len(text) > MAX_MESSAGE_CHARS:
                 await refuse("too_long", TOO_LONG.format(length=len(text), limit=MAX_MESSAGE_CHARS))
                 return
-            if pending[room] >= MAX_PENDING:
+            if pending[room] >= MAX_PENDING or not self.message_limiter.allow(room):
                 # A flood would wait on the conversation's lock until Rasa gives up (LockError).
                 logger.warning("socket.io session sends too many messages at once: refused")
                 await refuse("busy", BUSY)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from riposte.case import CaseError
 from riposte.knowledge import Messages
 
 MESSAGES_PATH = Path(__file__).resolve().parent / "messages.yml"
@@ -63,6 +64,14 @@ class CaseLockedError(AccessDeniedError):
                 time=local.strftime("%H:%M"),
             )
         )
+
+
+class QuotaExceededError(CaseError, StoreError):
+    """The case holds as much as it may (`Quotas`): nothing of the new item was written.
+
+    A `CaseError` (a French message per problem in `errors`, the upload page shows them) and
+    a `StoreError`, so that code catching either keeps working.
+    """
 
 
 class InboxFileMissingError(StoreError):

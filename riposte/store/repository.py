@@ -56,6 +56,7 @@ from riposte.store.errors import (
     AccessDeniedError,
     CaseLockedError,
     InboxFileMissingError,
+    QuotaExceededError,
     StoreConfigError,
     UnknownCaseError,
     message,
@@ -110,6 +111,21 @@ _LETTER_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _INBOX_REF_BYTES = 18  # the reference handed to Rasa: 24 URL-safe characters
 _LOG = logging.getLogger(__name__)
 
+# What one case may hold, so that a flood through the chat or an upload link fills neither the
+# database nor the disk. A real case has tens of items and a few letters (each complaint is
+# recorded twice: PDF and DOCX); every file is 10 MB at most.
+MAX_EVIDENCE_PER_CASE = 500
+MAX_STORED_BYTES_PER_CASE = 500 * 1024 * 1024  # evidence files and letters together
+MAX_LETTERS_PER_CASE = 200
+
+
+@dataclass(frozen=True)
+class Quotas:
+    evidence_items: int = MAX_EVIDENCE_PER_CASE
+    stored_bytes: int = MAX_STORED_BYTES_PER_CASE
+    letters: int = MAX_LETTERS_PER_CASE
+
+
 Clock = Callable[[], datetime]
 
 
@@ -148,9 +164,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class CaseRepository:
     """The case store. Thread-safe; connects, migrates and loads the key on first use."""
 
-    def __init__(self, config: StoreConfig, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, config: StoreConfig, *, clock: Clock = utc_now, quotas: Quotas | None = None
+    ) -> None:
         self.config = config
         self._clock = clock
+        self.quotas = quotas or Quotas()
         self._state: _State | None = None
         self._lock = threading.Lock()
 
@@ -390,6 +409,7 @@ class CaseRepository:
         written: list[tuple[str, str]],
     ) -> EvidenceRow:
         """Add the next journal row (its file, if any, noted in `written` for clean-up)."""
+        self._check_quotas(s, row, items=1, size=0 if data is None else len(data))
         last = s.execute(
             select(func.max(EvidenceRow.number)).where(EvidenceRow.case_id == row.id)
         ).scalar()
@@ -400,6 +420,42 @@ class CaseRepository:
         self._touch(row, now)
         self._audit(s, st, row, actor, "evidence_added", {"number": ev.number})
         return ev
+
+    def _check_quotas(
+        self,
+        s: Session | None,
+        row: CaseRow | None,
+        *,
+        items: int = 0,
+        size: int = 0,
+        letters: int = 0,
+    ) -> None:
+        """Raise `QuotaExceededError` if adding `items`, `size` bytes and `letters` to the case
+        (`row`; None for a new case) would pass `self.quotas`."""
+        q = self.quotas
+        held_items = held_bytes = held_letters = 0
+        if s is not None and row is not None:
+            held_items, evidence_bytes = s.execute(
+                select(
+                    func.count(EvidenceRow.id), func.coalesce(func.sum(EvidenceRow.file_size), 0)
+                ).where(EvidenceRow.case_id == row.id)
+            ).one()
+            held_letters, letter_bytes = s.execute(
+                select(func.count(LetterRow.id), func.coalesce(func.sum(LetterRow.size), 0)).where(
+                    LetterRow.case_id == row.id
+                )
+            ).one()
+            held_bytes = int(evidence_bytes) + int(letter_bytes)
+        errors = []
+        if items and held_items + items > q.evidence_items:
+            errors.append(message("errors.quota_evidence", limit=q.evidence_items))
+        if size and held_bytes + size > q.stored_bytes:
+            errors.append(message("errors.quota_bytes", limit_mb=q.stored_bytes // (1024 * 1024)))
+        if letters and held_letters + letters > q.letters:
+            errors.append(message("errors.quota_letters", limit=q.letters))
+        if errors:
+            _LOG.warning("a case quota was reached; nothing written")
+            raise QuotaExceededError(errors)
 
     def _new_code(self, s: Session) -> str:
         for _ in range(50):
@@ -488,6 +544,9 @@ class CaseRepository:
         parsed = case if isinstance(case, Case) else parse_case(case, day)
         files = dict(files or {})
         _check_files(parsed.evidence, files)
+        self._check_quotas(
+            None, None, items=len(parsed.evidence), size=sum(map(len, files.values()))
+        )
         secret, secret_hash = new_secret()  # hashed outside the transaction
         storage_key = secrets.token_hex(16)
         try:
@@ -758,6 +817,7 @@ class CaseRepository:
                     raise CaseError([message("errors.unknown_evidence", number=number)])
                 if ev.stored_file is not None:
                     raise CaseError([message("errors.evidence_has_file", number=number)])
+                self._check_quotas(s, row, size=len(data))
                 aad = self._aad(row, "evidence.details", number)
                 details = dict(self._fields(st, row).open_json(ev.details, aad) or {})
                 details["file"] = filename
@@ -924,6 +984,7 @@ class CaseRepository:
         try:
             with st.sessions.begin() as s:
                 row = self._find(s, code)
+                self._check_quotas(s, row, letters=1, size=len(content or b""))
                 last = s.execute(
                     select(func.max(LetterRow.number)).where(LetterRow.case_id == row.id)
                 ).scalar()

@@ -526,3 +526,72 @@ async def test_the_web_chat_gets_the_upload_outcome_as_json(domain: dict[str, An
     status, body = evidence_upload.upload_json(token, *_multipart(pdf))
     used = json.loads(body)
     assert status == 410 and used["ok"] is False and "déjà servi" in used["message"]
+
+
+async def test_resume_attempts_are_rate_limited_per_conversation_before_any_scrypt(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each attempt costs a 32 MiB scrypt in the store: past the burst, the store is not asked,
+    while another conversation still is."""
+    code, secret, _ = await start_case(domain)
+    opened: list[str] = []
+    real_open = repository().open_case
+
+    def counting_open(*args: Any, **kwargs: Any) -> Any:
+        opened.append(args[0])
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(repository(), "open_case", counting_open)
+
+    async def attempt(sender: str, text: str) -> tuple[dict[str, Any], CollectingDispatcher]:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("x", intent="inform", slots={})
+        tracker.sender_id = sender
+        tracker.active_loop = {"name": "resume_form"}
+        result = await ValidateResumeForm().validate_resume_credentials(
+            text, dispatcher, tracker, domain
+        )
+        return result, dispatcher
+
+    unknown = "RIP-2222-22 " + secret  # an unknown code costs a scrypt all the same
+    for _ in range(actions.case.RESUME_BURST):
+        await attempt("flooder", unknown)
+    assert len(opened) == actions.case.RESUME_BURST
+    result, dispatcher = await attempt("flooder", unknown)
+    assert len(opened) == actions.case.RESUME_BURST  # refused before the store
+    assert result == {"resume_credentials": "locked", "resume_attempts": 0.0}
+    assert "attendez" in message(dispatcher, "utter_resume_locked")["reason"]
+    result, _ = await attempt("doctor", f"{code} {secret}")
+    assert result["resume_credentials"] == "ok"
+
+
+async def test_a_full_case_says_so_in_french_and_keeps_the_conversation_going(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riposte.store.repository import Quotas
+
+    code, _secret, slots = await start_case(domain)
+    monkeypatch.setattr(repository(), "quotas", Quotas(evidence_items=1))
+    item = {"evidence_url": "https://x.com/troll/status/9", "evidence_author": "@troll"}
+    for expected in ("utter_evidence_saved", None):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("x", slots={**slots, **item})
+        events = await ActionSaveEvidence().run(dispatcher, tracker, domain)
+        if expected:
+            assert expected in responses(dispatcher)
+    assert any("1 preuves" in (m.get("text") or "") for m in dispatcher.messages)
+    assert "utter_store_unavailable" not in responses(dispatcher)
+    assert {"evidence_url": None}.items() <= slot_events(events).items()
+    assert len(repository().read_case(code).case.evidence) == 1
+
+
+async def test_a_conversation_opens_a_few_cases_a_day_at_most(domain: dict[str, Any]) -> None:
+    for _ in range(actions.case.CASES_BURST):
+        await start_case(domain, sender="serial")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(DESCRIPTION)
+    tracker.sender_id = "serial"
+    events = await ActionAnalyzeSituation().run(dispatcher, tracker, domain)
+    assert "case_code" not in slot_events(events)
+    assert any("beaucoup de dossiers" in (m.get("text") or "") for m in dispatcher.messages)
+    await start_case(domain, sender="another")

@@ -193,3 +193,23 @@ async def test_on_telegram_the_complaint_also_comes_as_documents(domain: dict[st
     assert "brouillon" in sent["telegram"][0]["caption"]
     # The documents are the letters kept in the case (Telegram ran first: letters 1 and 2).
     assert pdf == repo.letter_content(code, 1) and docx == repo.letter_content(code, 2)
+
+
+async def test_a_case_full_of_letters_gets_a_french_refusal_not_an_outage(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riposte.letters import build, output
+    from riposte.store.repository import Quotas
+
+    code, _secret, slots = await start_case(domain)
+    monkeypatch.setattr(build, "build_letter", lambda case, kind, today: "lettre")
+    monkeypatch.setattr(output, "render", lambda document, fmt: b"%PDF lettre")
+    monkeypatch.setattr(repository(), "quotas", Quotas(letters=1))
+    dispatcher = CollectingDispatcher()
+    events = await ActionDeliverComplaint().run(
+        dispatcher, make_tracker("x", slots={**slots, "case_code": code}), domain
+    )
+    assert "courriers" in message(dispatcher, "utter_complaint_refused")["reason"]
+    assert "utter_store_unavailable" not in responses(dispatcher)
+    assert slot_events(events) == {"letter_possible": None}
+    assert len(repository().read_case(code).letters) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import urllib.error
 import urllib.request
 
 import pytest
@@ -57,6 +58,30 @@ def test_web_page_is_served_with_security_headers(stack: Stack) -> None:
     assert config["socketPath"] == "/socket.io/"
     assert config["maxMessageChars"] == 5000
     assert config["quickExitUrl"].startswith("https://")
+
+
+def test_rasa_refuses_a_body_over_1_mb_and_tells_no_version(stack: Stack) -> None:
+    """Sanic's limit (SANIC_REQUEST_MAX_SIZE, set by `riposte serve`) answers before any
+    channel reads the body; Rasa's root says nothing of its version; neither does the page."""
+    body = json.dumps({"sender": "t-big", "message": "x" * 2_000_000}).encode()
+    request = urllib.request.Request(
+        stack.url("/webhooks/rest/webhook"),
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except (ConnectionError, urllib.error.URLError):
+        status = 413  # Sanic may close before the whole body is sent: refused all the same
+    assert status == 413
+    with urllib.request.urlopen(stack.url("/"), timeout=10) as response:
+        assert response.read().decode() == "Hello from Rasa"
+    with urllib.request.urlopen(stack.url("/", stack.web_port), timeout=10) as response:
+        assert response.headers["Server"] == "Riposte"
+    assert stack.say("t-big", "Bonjour")  # still answering
 
 
 def test_http_api_is_off_without_a_token(stack: Stack) -> None:

@@ -1,0 +1,128 @@
+"""The socket.io channel's rate limits, served by Sanic on loopback with a fake agent."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import socketio
+from rasa.core.channels.channel import UserMessage, register
+from sanic import Sanic
+
+from riposte.channels.socketio import BUSY, SocketIOInput
+from riposte.privacy import generate_key_text
+from riposte.ratelimit import RateLimiter
+from tests.ports import free_port
+from tests.waiting import wait_until_async
+
+ORIGIN = "http://localhost:8080"
+REPLY = "Bonjour, je suis Riposte."
+
+
+class FakeAgent:
+    def __init__(self) -> None:
+        self.received: list[UserMessage] = []
+
+    async def handle_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        await message.output_channel.send_text_message(message.sender_id, REPLY)
+
+
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> None:
+    monkeypatch.setenv("RIPOSTE_SECRET_KEY", generate_key_text())
+    monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
+
+
+@asynccontextmanager
+async def serve(channel: SocketIOInput) -> AsyncIterator[tuple[str, FakeAgent]]:
+    agent = FakeAgent()
+    app = Sanic(f"socketio_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
+    app.ctx.agent = agent
+    register([channel], app, route="/webhooks/")
+    port = free_port()
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}", agent
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+
+
+def make_channel() -> SocketIOInput:
+    return SocketIOInput(
+        user_message_evt="user_uttered",
+        bot_message_evt="bot_uttered",
+        session_persistence=True,
+        origins=[ORIGIN],
+    )
+
+
+async def connected(url: str) -> socketio.AsyncClient | None:
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        await client.connect(url, headers={"Origin": ORIGIN}, transports=["polling"])
+    except socketio.exceptions.ConnectionError:
+        if client.eio.http is not None:
+            await client.eio.http.close()
+        return None
+    return client
+
+
+async def test_connections_past_the_burst_are_refused() -> None:
+    channel = make_channel()
+    channel.connect_limiter = RateLimiter(rate=0.01, burst=3)
+    async with serve(channel) as (url, _agent):
+        clients = [await connected(url) for _ in range(5)]
+        assert [c is not None for c in clients] == [True, True, True, False, False]
+        for client in clients:
+            if client is not None:
+                await client.disconnect()
+
+
+async def test_a_session_flooding_messages_gets_busy_while_another_is_answered() -> None:
+    channel = make_channel()
+    channel.message_limiter = RateLimiter(rate=0.01, burst=3)
+    async with serve(channel) as (url, agent):
+        replies: dict[str, list[Any]] = {"flood": [], "doctor": []}
+        errors: list[Any] = []
+        sessions = {}
+        for name in replies:
+            client = await connected(url)
+            assert client is not None
+            confirmed = asyncio.get_running_loop().create_future()
+            client.on("session_confirm", lambda sid, f=confirmed: f.set_result(sid))
+            client.on("bot_uttered", lambda data, n=name: replies[n].append(data))
+            client.on("riposte_error", lambda data: errors.append(data))
+            await client.emit("session_request", {"session_id": uuid.uuid4().hex})
+            sessions[name] = (client, await asyncio.wait_for(confirmed, 10))
+        flood, flood_session = sessions["flood"]
+        for _ in range(8):
+            await flood.emit("user_uttered", {"message": "x", "session_id": flood_session})
+        doctor, doctor_session = sessions["doctor"]
+        await doctor.emit("user_uttered", {"message": "bonjour", "session_id": doctor_session})
+        await wait_until_async(
+            lambda: replies["doctor"] and len(errors) >= 5,
+            lambda: f"the doctor's reply and 5 refusals ({replies}, {errors})",
+            timeout=10,
+        )
+        assert len(agent.received) == 4  # 3 of the flood, 1 of the doctor
+        assert {e["code"] for e in errors} == {"busy"} and errors[0]["text"] == BUSY
+        for client, _session in sessions.values():
+            await client.disconnect()
