@@ -451,9 +451,11 @@ CORE_MODULES = [
 ]
 
 
-# Plug-ins that Rasa loads by class path (credentials.yml, endpoints.yml): the only modules
-# of the package allowed to import rasa; nothing else in the package imports them.
-RASA_PLUGINS = ("channels/", "store/tracker_store.py", "store/lock_store.py")
+# Plug-ins that Rasa loads by class path (credentials.yml, endpoints.yml), and the action
+# server's launcher (rasa_sdk behind the shared secret, imported inside its functions so that
+# riposte.serve reads its settings without loading rasa_sdk): the only modules of the package
+# allowed to import rasa; nothing else in the package imports the plug-ins.
+RASA_PLUGINS = ("channels/", "store/tracker_store.py", "store/lock_store.py", "action_server.py")
 
 
 def test_no_rasa_import_in_the_core_package() -> None:
