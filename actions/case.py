@@ -19,7 +19,7 @@ from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionSt
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import fact_slots, kept_answer, latest_text, today
+from actions.common import CHAT, as_chat, fact_slots, kept_answer, latest_text, today
 from actions.danger import DangerFirstForm
 from riposte import triage
 from riposte.nlp import evidence as evidence_input
@@ -42,9 +42,6 @@ from riposte.store.repository import (
 
 log = logging.getLogger(__name__)
 
-# The channel label of the chat senders linked to a case (the sender ids Rasa gives the
-# actions are already pseudonyms: riposte/channels).
-CHAT = "chat"
 # Failed resume attempts in a row before the chat stops asking (the store itself makes a
 # conversation wait after 5 failures for one code, longer after each further one; other
 # conversations, the doctor's own, are not held back).
@@ -113,10 +110,11 @@ async def sync_case(
     try:
         if code:
             try:
-                await call(repo.update_case, code, patch, actor="chat", today=today())
+                await call(repo.update_case, code, patch, today=today(), **as_chat(tracker))
                 return []
             except UnknownCaseError:
-                # Deleted meanwhile (by an operator or another channel): start a new one.
+                # Deleted meanwhile (by an operator or another channel), or never this
+                # conversation's (the store tells neither apart): start a new one.
                 dispatcher.utter_message(response="utter_case_gone")
         new = await call(repo.create_case, _without_nulls(patch), actor="chat", today=today())
         await call(repo.link_sender, new.code, CHAT, tracker.sender_id)
@@ -352,13 +350,13 @@ class ActionDeleteCase(Action):
         if code:
             repo = repository()
             try:
-                report = await call(repo.delete_case, code, actor="chat")
+                report = await call(repo.delete_case, code, **as_chat(tracker))
                 others = [s for s in report.sender_ids if s != tracker.sender_id]
                 if others:
                     url = Settings.from_env().tracker_store_url
                     await call(erase_conversation, url, others)
             except UnknownCaseError:
-                pass  # already deleted: erase the conversation all the same
+                pass  # already deleted (or not this conversation's): erase the conversation
             except StoreError as error:
                 log.error("case deletion failed: %s", type(error).__name__)
                 dispatcher.utter_message(response="utter_delete_failed")
@@ -482,7 +480,7 @@ class ActionSaveEvidence(Action):
             "published_at": values["evidence_published_at"] or None,
         }
         try:
-            record = await call(repository().add_evidence, code, item, actor="chat")
+            record = await call(repository().add_evidence, code, item, **as_chat(tracker))
         except QuotaExceededError as error:
             dispatcher.utter_message(text=" ".join(error.errors))
             return [*events, *reset]
@@ -533,7 +531,11 @@ class ActionSaveEvidenceFile(Action):
             return [*events, *reset]  # the store is unavailable: already said
         try:
             record = await call(
-                repository().add_inbox_evidence, code, str(ref), tracker.sender_id, actor="chat"
+                repository().add_inbox_evidence,
+                code,
+                str(ref),
+                tracker.sender_id,
+                **as_chat(tracker),
             )
         except InboxFileMissingError:
             log.warning("evidence file not found in the inbox (unknown, filed or expired)")

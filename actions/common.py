@@ -1,4 +1,5 @@
-"""Helpers shared by the actions: today's date (patched in tests) and the slot snapshot."""
+"""Helpers shared by the actions: today's date (patched in tests), the slot snapshot, and the
+conversation every case-store call names."""
 
 from __future__ import annotations
 
@@ -13,6 +14,19 @@ from riposte.triage import FACT_SLOTS, facts_from_text
 
 #: The key under which the pipeline's facts model puts what it read (facts_classifier.py).
 LEARNED_FACTS_KEY = "riposte_facts"
+#: The channel label of the chat senders linked to a case (the sender ids Rasa gives the
+#: actions are already pseudonyms: riposte/channels).
+CHAT = "chat"
+
+
+def as_chat(tracker: Tracker) -> dict[str, Any]:
+    """The keywords of every case-store call made for this conversation (`**as_chat(tracker)`).
+
+    The store reaches a case from the chat only for a conversation linked to it (created or
+    resumed there: `CaseRepository.link_sender`); any other gets the unknown case's error, so
+    a `case_code` slot alone, whatever put it there, opens nothing.
+    """
+    return {"actor": "chat", "conversation": (CHAT, tracker.sender_id)}
 
 
 def today() -> datetime.date:

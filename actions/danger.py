@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import action_before_form, latest_text, learned_facts, today
+from actions.common import action_before_form, as_chat, latest_text, learned_facts, today
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import combine
 from riposte.store.errors import StoreError
@@ -70,7 +70,7 @@ def typed_now(tracker: Tracker) -> bool:
     return action_before_form(tracker) == "action_listen"
 
 
-async def _record_danger(dispatcher: CollectingDispatcher, code: str) -> None:
+async def _record_danger(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> None:
     """Write the danger to the open case, and only that (the form's answers stay as they are)."""
     from actions.case import call, repository  # actions.case's forms import this module
 
@@ -79,8 +79,8 @@ async def _record_danger(dispatcher: CollectingDispatcher, code: str) -> None:
             repository().update_case,
             code,
             {"incident": {"physical_danger": True}},
-            actor="chat",
             today=today(),
+            **as_chat(tracker),
         )
     except StoreError as error:
         log.error("danger not recorded in the case: %s", type(error).__name__)
@@ -112,7 +112,7 @@ class DangerFirstForm(FormValidationAction, ABC):
             return events  # the answer's reading kept it (the triage records it in the case)
         code = tracker.get_slot("case_code")  # read after the answer: a case just resumed
         if code and (not was_urgent or code != code_before):
-            await _record_danger(dispatcher, str(code))
+            await _record_danger(dispatcher, tracker, str(code))
         return [*events, SlotSet("urgent", True)]
 
     async def read_answer(

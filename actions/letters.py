@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.case import call, repository, sync_case
-from actions.common import fact_slots, kept_answer, message_facts, today
+from actions.common import as_chat, fact_slots, kept_answer, message_facts, today
 from actions.danger import DangerFirstForm, emergency_first
 from riposte import triage
 from riposte.letters import chat
@@ -71,13 +71,14 @@ class ActionStartComplaint(Action):
             dispatcher.utter_message(response="utter_complaint_needs_facts")
             return refused
         events = await sync_case(dispatcher, tracker, slots, create=True)
-        code = tracker.get_slot("case_code") or next(
+        # A case opened just now (none yet, or the slot's was gone) comes first.
+        code = next(
             (e["value"] for e in events if e.get("name") == "case_code"), None
-        )
+        ) or tracker.get_slot("case_code")
         if not code:
             return [*events, *refused]
         try:
-            record = await call(repository().read_case, code, actor="chat")
+            record = await call(repository().read_case, code, **as_chat(tracker))
         except StoreError as error:
             log.error("case store unavailable: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
@@ -174,7 +175,7 @@ class ValidateComplaintForm(DangerFirstForm):
             return {question: None}
         repo = repository()
         try:
-            current = (await call(repo.read_case, code, actor="chat")).to_dict()
+            current = (await call(repo.read_case, code, **as_chat(tracker))).to_dict()
             reading = chat.read_answer(
                 question,
                 str(value or ""),
@@ -188,9 +189,10 @@ class ValidateComplaintForm(DangerFirstForm):
             if reading.note:
                 dispatcher.utter_message(response=f"utter_complaint_{reading.note}")
             if reading.patch:
-                await call(repo.update_case, code, dict(reading.patch), actor="chat", today=today())
+                patch = dict(reading.patch)
+                await call(repo.update_case, code, patch, today=today(), **as_chat(tracker))
             if reading.evidence:
-                await call(repo.add_evidence, code, dict(reading.evidence), actor="chat")
+                await call(repo.add_evidence, code, dict(reading.evidence), **as_chat(tracker))
         except StoreError as error:
             log.error("complaint answer not recorded: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
@@ -228,7 +230,7 @@ class ActionComplaintSummary(Action):
     ) -> list[EventType]:
         code = tracker.get_slot("case_code")
         try:
-            record = await call(repository().read_case, code, actor="chat")
+            record = await call(repository().read_case, code, **as_chat(tracker))
         except StoreError as error:
             log.error("case store unavailable: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
@@ -256,14 +258,14 @@ class ActionDeliverComplaint(Action):
         code = tracker.get_slot("case_code")
         repo = repository()
         try:
-            record = await call(repo.read_case, code, actor="chat", action="letter")
+            record = await call(repo.read_case, code, action="letter", **as_chat(tracker))
             document = await call(build_letter, record.case, KIND, today())
             links = []
             rendered: dict[str, bytes] = {}
             for fmt, media in FORMATS:
                 data = rendered[fmt] = await call(render, document, fmt)
                 letter = await call(
-                    repo.record_letter, code, KIND, data, media_type=media, actor="chat"
+                    repo.record_letter, code, KIND, data, media_type=media, **as_chat(tracker)
                 )
                 token = make_token(await call(link_key), record.code, letter.number)
                 links.append(f"{Settings.from_env().public_url}/lettres/{token}.{fmt}")

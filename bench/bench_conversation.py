@@ -82,7 +82,13 @@ def children_rss_mb(pid: int) -> dict[str, float]:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         if int(fields.get("PPid", "0").strip()) != pid:
             continue
-        name = "rasa" if " rasa run" in cmdline else "actions" if "rasa_sdk" in cmdline else "other"
+        name = (
+            "rasa"
+            if " rasa run" in cmdline
+            else "actions"
+            if "riposte.action_server" in cmdline
+            else "other"
+        )
         result[name] = _rss_mb(status)
     return result
 

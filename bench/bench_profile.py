@@ -137,7 +137,7 @@ def main() -> int:
         stack = wait_ready(start_stack(Path(name), token=None))
         try:
             rasa = child_pid(stack.process.pid, " rasa run", stack.rasa_port)
-            actions = child_pid(stack.process.pid, "rasa_sdk", stack.actions_port)
+            actions = child_pid(stack.process.pid, "riposte.action_server", stack.actions_port)
             for turn in bc.TURNS:
                 bc.say(stack.rasa_port, "profile-warm-up", turn)
             outputs = {

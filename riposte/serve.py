@@ -28,12 +28,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from riposte import evidence_upload
+from riposte.action_server import HOST_ENV as ACTIONS_HOST_ENV
+from riposte.action_server import SECRET_ENV as ACTION_SECRET_ENV
+from riposte.action_server import ActionSecretError, secret_from_env
 from riposte.rasa_server import TOKEN_ENV as API_TOKEN_ENV
 from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, ROOT, Settings, SettingsError
@@ -179,11 +182,18 @@ def rasa_command(settings: Settings, python: str = sys.executable) -> list[str]:
     return cmd
 
 
+# Rasa reaches the action server on this machine: whatever RIPOSTE_HOST opens, `serve` makes
+# it listen on loopback only (RIPOSTE_ACTIONS_HOST, set for that child; containers set it to
+# 0.0.0.0 themselves, with the same command).
+ACTIONS_HOST = "127.0.0.1"
+
+
 def actions_command(settings: Settings, python: str = sys.executable) -> list[str]:
+    """The action server's command line: rasa_sdk behind the shared secret."""
     return [
         python,
         "-m",
-        "rasa_sdk",
+        "riposte.action_server",
         "--actions",
         "actions",
         "--port",
@@ -213,6 +223,18 @@ RASA_SANIC_LIMITS = {
 ACTIONS_SANIC_LIMITS = {"SANIC_REQUEST_MAX_SIZE": "100000000", "SANIC_REQUEST_TIMEOUT": "60"}
 
 
+def action_secret(env: Mapping[str, str] | None = None) -> str:
+    """RIPOSTE_ACTION_SECRET when set (checked: `ActionSecretError`), else a new random one.
+
+    Rasa sends it to the action server with every call (endpoints.yml); drawn at each start,
+    it lives only in the two children's environment.
+    """
+    source = os.environ if env is None else env
+    if source.get(ACTION_SECRET_ENV, "").strip():
+        return secret_from_env(source)
+    return secrets.token_urlsafe(32)
+
+
 def child_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update(
@@ -238,6 +260,8 @@ def child_environment(settings: Settings, base: dict[str, str] | None = None) ->
     env.pop("TELEGRAM_SECRET_TOKEN", None)
     # The Signal bridge's token is given to the bridge only (Child.extra_env).
     env.pop(SIGNAL_TOKEN_ENV, None)
+    # RIPOSTE_ACTION_SECRET, when set, is kept: Rasa started alone (Compose, Kubernetes) needs it
+    # for endpoints.yml. `Supervisor` removes it and gives its own to Rasa and the actions only.
     return env
 
 
@@ -685,23 +709,27 @@ class Supervisor:
         self.stop_requested = False
         # Shared by Rasa's Signal channel and the bridge; new at each start.
         self.signal_bridge_token = secrets.token_urlsafe(32)
+        # Shared by Rasa and the action server: RIPOSTE_ACTION_SECRET (read by `start`), or
+        # new at each start.
+        self.action_secret = secrets.token_urlsafe(32)
 
     def _children(self) -> list[Child]:
         s = self.settings
+        secret = {ACTION_SECRET_ENV: self.action_secret}
         children = [
             Child(
                 "actions",
                 actions_command(s),
-                f"http://{s.host}:{s.actions_port}/health",
+                f"http://{ACTIONS_HOST}:{s.actions_port}/health",
                 timeout=120,
-                extra_env=dict(ACTIONS_SANIC_LIMITS),
+                extra_env={**secret, ACTIONS_HOST_ENV: ACTIONS_HOST, **ACTIONS_SANIC_LIMITS},
             ),
             Child(
                 "rasa",
                 rasa_command(s),
                 f"http://{s.host}:{s.rasa_port}/",
                 timeout=300,
-                extra_env={API_TOKEN_ENV: s.api_token} if s.api_token else {},
+                extra_env={**secret, **({API_TOKEN_ENV: s.api_token} if s.api_token else {})},
             ),
         ]
         if s.signal is not None:  # exactly one consumer of signal-cli-rest-api (trap 6)
@@ -724,7 +752,16 @@ class Supervisor:
                 "(ou simplement « make run », qui entraîne le modèle si besoin)."
             )
             return False
-        busy = ports_in_use(s.host, (s.rasa_port, s.actions_port, s.web_port))
+        try:
+            self.action_secret = action_secret()
+        except ActionSecretError as error:
+            self.out(f"Configuration invalide : {error}")
+            return False
+        held = {
+            *ports_in_use(s.host, (s.rasa_port, s.web_port)),
+            *ports_in_use(ACTIONS_HOST, (s.actions_port,)),
+        }
+        busy = [port for port in (s.rasa_port, s.actions_port, s.web_port) if port in held]
         if busy:
             ports, pronoun = (
                 ("Ports déjà utilisés", "les ") if len(busy) > 1 else ("Port déjà utilisé", "l'")
@@ -738,6 +775,7 @@ class Supervisor:
         s.var_dir.mkdir(parents=True, exist_ok=True)
         write_credentials(s, self.signal_bridge_token)
         env = child_environment(s)
+        env.pop(ACTION_SECRET_ENV, None)  # Rasa and the action server only (Child.extra_env)
         if not self._prepare_store(env) or not self._check_lock_store():
             return False
         log_dir = s.var_dir / "log"

@@ -76,7 +76,9 @@ def test_conversation_test_sentences_are_not_training_examples() -> None:
 
 
 def test_env_example_documents_every_variable_read_by_settings() -> None:
-    settings = (ROOT / "riposte" / "settings.py").read_text()
-    read = set(re.findall(r'"((?:RIPOSTE|TRACKER|ACTION)_[A-Z_]+)"', settings))
+    read: set[str] = set()
+    for module in ("settings.py", "action_server.py"):
+        code = (ROOT / "riposte" / module).read_text()
+        read |= set(re.findall(r'"((?:RIPOSTE|TRACKER|ACTION)_[A-Z_]+)"', code))
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read and read <= documented, sorted(read - documented)

@@ -1,14 +1,23 @@
-"""`riposte serve` refuses to start on a port that another program holds."""
+"""`riposte serve`: the ports it refuses, how it starts the action server (loopback, secret)."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
-from riposte.serve import Supervisor, ports_in_use
+from riposte.serve import (
+    ROOT,
+    Supervisor,
+    action_secret,
+    child_environment,
+    ports_in_use,
+    wait_until_up,
+)
 from riposte.settings import Settings
+from tests.integration.test_access import outward_address
 from tests.ports import free_ports
 
 
@@ -104,3 +113,63 @@ def test_rasa_refuses_large_or_slow_requests_and_the_action_server_keeps_its_lim
     assert config.REQUEST_TIMEOUT == 15
     actions = next(c for c in Supervisor(settings)._children() if c.name == "actions")
     assert {**env, **actions.extra_env}["SANIC_REQUEST_MAX_SIZE"] == "100000000"
+
+
+def test_the_action_server_listens_on_loopback_whatever_riposte_host(tmp_path: Path) -> None:
+    """Rasa reaches it on this machine: RIPOSTE_HOST=0.0.0.0 opens Rasa, never the actions."""
+    settings = Settings.from_env({"RIPOSTE_HOST": "0.0.0.0", "RIPOSTE_VAR_DIR": str(tmp_path)})
+    actions = next(c for c in Supervisor(settings)._children() if c.name == "actions")
+    assert actions.cmd[1:3] == ["-m", "riposte.action_server"]
+    assert actions.extra_env["RIPOSTE_ACTIONS_HOST"] == "127.0.0.1"
+    assert actions.health_url == f"http://127.0.0.1:{settings.actions_port}/health"
+    assert child_environment(settings, base={})["SANIC_HOST"] == "0.0.0.0"  # Rasa's, as before
+
+
+def test_the_action_server_started_by_serve_is_not_reachable_from_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address = outward_address()
+    if address is None:
+        pytest.fail("No network interface other than loopback: cannot check the binding.")
+    (port,) = free_ports(1)
+    for name in ("RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR", "RIPOSTE_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    env = {"RIPOSTE_HOST": "0.0.0.0", "RIPOSTE_ACTIONS_PORT": str(port)}
+    settings = Settings.from_env({**env, "RIPOSTE_VAR_DIR": str(tmp_path)})
+    actions = next(c for c in Supervisor(settings)._children() if c.name == "actions")
+    base = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    actions.start(child_environment(settings, base=base), tmp_path / "log")
+    try:
+        assert actions.health_url is not None
+        assert wait_until_up(actions.health_url, 120, actions.alive), (
+            tmp_path / "log" / "actions.log"
+        ).read_text()
+        with socket.socket() as probe:
+            probe.settimeout(2)
+            assert probe.connect_ex((address, port)) != 0, (address, port)
+    finally:
+        actions.stop()
+
+
+def test_rasa_and_the_action_server_share_a_secret_drawn_at_each_start(tmp_path: Path) -> None:
+    env = {"RIPOSTE_VAR_DIR": str(tmp_path), "SIGNAL_NUMBER": "+33612345678"}
+    settings = Settings.from_env(env)
+    first, second = Supervisor(settings), Supervisor(settings)
+    children = {c.name: c for c in first._children()}
+    secret = children["actions"].extra_env["RIPOSTE_ACTION_SECRET"]
+    assert len(secret) >= 32 and secret != second.action_secret
+    assert children["rasa"].extra_env["RIPOSTE_ACTION_SECRET"] == secret
+    assert "RIPOSTE_ACTION_SECRET" not in children["signal"].extra_env  # the bridge: no
+
+
+def test_a_configured_action_secret_is_checked_and_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rasa, actions, web = free_ports(3)
+    settings = settings_on(tmp_path, rasa, actions, web)
+    said: list[str] = []
+    monkeypatch.setenv("RIPOSTE_ACTION_SECRET", "court")
+    assert Supervisor(settings, out=said.append).start() is False
+    assert said and "RIPOSTE_ACTION_SECRET est trop court" in said[0]
+    assert not (tmp_path / "var").exists()  # nothing started
+    assert action_secret({"RIPOSTE_ACTION_SECRET": " " + "y" * 24}) == "y" * 24

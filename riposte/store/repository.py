@@ -9,8 +9,10 @@ derived from the case's own random data key, itself sealed with a key derived fr
 key (`riposte.privacy`) and destroyed when the case is deleted; cases stored before case keys
 use the master-derived keys until `riposte rekey`. The facts needed for deadlines stay clear.
 A case code is an address; the secret (checked by `open_case`) is what the doctor proves.
-Methods other than `open_case` take the code alone: they are for the chat once the case is
-open, and for the operator's command line on the server.
+Methods other than `open_case` take the code: for the operator's command line on the server
+(actor "cli"), and for the chat once the case is open, where they also take the conversation
+(`conversation=(channel, sender_id)`) and refuse one that did not create or resume the case
+(`link_sender`), exactly as they refuse an unknown code: knowing a code is not enough.
 """
 
 from __future__ import annotations
@@ -127,6 +129,10 @@ class Quotas:
 
 
 Clock = Callable[[], datetime]
+#: A chat conversation: the channel label and the sender id the actions know it by.
+Conversation = tuple[str, str]
+#: The actor of the chat's calls (`chat`, or `chat:<detail>`): they must name a conversation.
+CHAT_ACTOR = "chat"
 
 
 def utc_now() -> datetime:
@@ -252,6 +258,36 @@ class CaseRepository:
         if canonical is not None:
             row = s.execute(select(CaseRow).where(CaseRow.code == canonical)).scalar_one_or_none()
         if row is None:
+            raise UnknownCaseError(code)
+        return row
+
+    def _find_for(
+        self,
+        s: Session,
+        st: _State,
+        code: str,
+        actor: str,
+        conversation: Conversation | None,
+    ) -> CaseRow:
+        """The case, if `actor` may reach it: a chat call only from a linked conversation.
+
+        A conversation not linked to the case (`link_sender`) gets the very error of an unknown
+        code. A chat call without a conversation is a programming error (`ValueError`).
+        """
+        if actor.split(":", 1)[0] != CHAT_ACTOR:
+            return self._find(s, code)
+        if conversation is None:
+            raise ValueError("a chat call must name its conversation (channel, sender_id)")
+        from riposte.privacy import pseudonymise
+
+        row = self._find(s, code)
+        channel, sender_id = conversation
+        pseudonym = pseudonymise(channel, sender_id, st.keys.master)
+        query = select(SenderRow.id).where(
+            SenderRow.case_id == row.id, SenderRow.pseudonym == pseudonym
+        )
+        if s.execute(query).first() is None:
+            _LOG.warning("a conversation not linked to a case asked for it: refused")
             raise UnknownCaseError(code)
         return row
 
@@ -722,14 +758,21 @@ class CaseRepository:
         with st.sessions.begin() as s:
             s.execute(delete(LinkUseRow).where(LinkUseRow.link_id == link_id))
 
-    def read_case(self, code: str, *, actor: str = "cli", action: str = "read") -> CaseRecord:
+    def read_case(
+        self,
+        code: str,
+        *,
+        actor: str = "cli",
+        action: str = "read",
+        conversation: Conversation | None = None,
+    ) -> CaseRecord:
         """The case without its secret (chat after `open_case`, or operator).
 
         Audited as `action` (`read`, `exported`…) by `actor`.
         """
         st = self._ready()
         with st.sessions.begin() as s:
-            row = self._find(s, code)
+            row = self._find_for(s, st, code, actor, conversation)
             self._audit(s, st, row, actor, action)
             return self._record(s, st, row)
 
@@ -740,6 +783,7 @@ class CaseRepository:
         *,
         actor: str = "chat",
         today: date | None = None,
+        conversation: Conversation | None = None,
     ) -> CaseRecord:
         """Apply `changes` to the case as a JSON Merge Patch (RFC 7386) and validate it.
 
@@ -753,7 +797,7 @@ class CaseRepository:
         now = self._now()
         day = today or now.date()
         with st.sessions.begin() as s:
-            row = self._find(s, code)
+            row = self._find_for(s, st, code, actor, conversation)
             current = self._record(s, st, row).to_dict()
             current.pop("evidence", None)
             parsed = parse_case(merge_patch(current, changes), day)
@@ -772,6 +816,7 @@ class CaseRepository:
         file_bytes: bytes | None = None,
         *,
         actor: str = "chat",
+        conversation: Conversation | None = None,
     ) -> EvidenceRecord:
         """Append an item to the evidence journal (UTC timestamp, SHA-256 of the file)."""
         st = self._ready()
@@ -782,7 +827,7 @@ class CaseRepository:
         written: list[tuple[str, str]] = []
         try:
             with st.sessions.begin() as s:
-                row = self._find(s, code)
+                row = self._find_for(s, st, code, actor, conversation)
                 ev = self._append_evidence(s, st, row, item, file_bytes, now, actor, written)
         except BaseException:
             for storage_key, name in written:
@@ -796,7 +841,14 @@ class CaseRepository:
         )
 
     def attach_evidence_file(
-        self, code: str, number: int, data: bytes, filename: str, *, actor: str = "chat"
+        self,
+        code: str,
+        number: int,
+        data: bytes,
+        filename: str,
+        *,
+        actor: str = "chat",
+        conversation: Conversation | None = None,
     ) -> EvidenceRecord:
         """Give evidence item `number` its file (a screenshot sent after the item was written).
 
@@ -808,7 +860,7 @@ class CaseRepository:
         written: list[tuple[str, str]] = []
         try:
             with st.sessions.begin() as s:
-                row = self._find(s, code)
+                row = self._find_for(s, st, code, actor, conversation)
                 query = select(EvidenceRow).where(
                     EvidenceRow.case_id == row.id, EvidenceRow.number == number
                 )
@@ -879,7 +931,13 @@ class CaseRepository:
         return ref
 
     def add_inbox_evidence(
-        self, code: str, ref: str, sender: str, *, actor: str = "chat"
+        self,
+        code: str,
+        ref: str,
+        sender: str,
+        *,
+        actor: str = "chat",
+        conversation: Conversation | None = None,
     ) -> EvidenceRecord:
         """File inbox entry `ref` as a new journal item of the case, in one transaction.
 
@@ -910,7 +968,7 @@ class CaseRepository:
                 fields = {"file": details.get("filename"), "excerpt": details.get("caption")}
                 wanted = {k: v for k, v in fields.items() if v}
                 item = parse_case({"evidence": [wanted]}, now.date()).evidence[0]
-                row = self._find(s, code)
+                row = self._find_for(s, st, code, actor, conversation)
                 taken = s.execute(delete(InboxRow).where(InboxRow.id == entry.id))
                 if taken.rowcount != 1:  # filed meanwhile by a concurrent call
                     raise InboxFileMissingError()
@@ -946,6 +1004,7 @@ class CaseRepository:
         when: date | None = None,
         *,
         actor: str = "chat",
+        conversation: Conversation | None = None,
     ) -> StepRecord:
         """Record a step's status (`done_on` defaults to today when done)."""
         from riposte.knowledge import load as load_knowledge
@@ -955,7 +1014,7 @@ class CaseRepository:
         st = self._ready()
         now = self._now()
         with st.sessions.begin() as s:
-            row = self._find(s, code)
+            row = self._find_for(s, st, code, actor, conversation)
             query = select(StepRow).where(StepRow.case_id == row.id, StepRow.key == key)
             step = s.execute(query).scalar() or StepRow(case_id=row.id, key=key)
             step.done = done
@@ -974,6 +1033,7 @@ class CaseRepository:
         *,
         media_type: str | None = None,
         actor: str = "chat",
+        conversation: Conversation | None = None,
     ) -> LetterRecord:
         """Record a generated letter (kind, date, fingerprint; the content sealed if given)."""
         if not _LETTER_KIND_RE.match(kind):
@@ -983,7 +1043,7 @@ class CaseRepository:
         written: list[tuple[str, str]] = []
         try:
             with st.sessions.begin() as s:
-                row = self._find(s, code)
+                row = self._find_for(s, st, code, actor, conversation)
                 self._check_quotas(s, row, letters=1, size=len(content or b""))
                 last = s.execute(
                     select(func.max(LetterRow.number)).where(LetterRow.case_id == row.id)
@@ -1071,12 +1131,17 @@ class CaseRepository:
         return pseudonym
 
     def delete_case(
-        self, code: str, *, actor: str = "cli", reason: str = "request"
+        self,
+        code: str,
+        *,
+        actor: str = "cli",
+        reason: str = "request",
+        conversation: Conversation | None = None,
     ) -> DeletionReport:
         """Erase the case, its files and its audit trail, leaving one non-personal record."""
         st = self._ready()
         with st.sessions.begin() as s:
-            row = self._find(s, code)
+            row = self._find_for(s, st, code, actor, conversation)
             senders = list(
                 s.execute(select(SenderRow).where(SenderRow.case_id == row.id)).scalars()
             )

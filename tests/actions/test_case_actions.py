@@ -48,8 +48,12 @@ def message(dispatcher: CollectingDispatcher, response: str) -> dict[str, Any]:
     return found[0]
 
 
-async def start_case(domain: dict[str, Any], sender: str = "sender-a") -> tuple[str, str, dict]:
-    """Describe a situation; returns the new case's code, its secret and the slots."""
+async def start_case(domain: dict[str, Any], sender: str = "test") -> tuple[str, str, dict]:
+    """Describe a situation; returns the new case's code, its secret and the slots.
+
+    The case is linked to `sender`'s conversation (make_tracker's by default), the only one
+    whose later actions reach it.
+    """
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(DESCRIPTION)
     tracker.sender_id = sender

@@ -79,7 +79,7 @@ async def test_another_senders_file_is_not_taken(domain: dict[str, Any]) -> None
     assert slot_events(events) == {"evidence_file_ref": None}
     assert repository().read_case(code).evidence == ()
     # Still waiting for its own sender.
-    assert repository().add_inbox_evidence(code, ref, "someone-else").number == 1
+    assert repository().add_inbox_evidence(code, ref, "someone-else", actor="cli").number == 1
 
 
 async def test_an_unknown_or_missing_reference_is_told(domain: dict[str, Any]) -> None:
@@ -106,4 +106,4 @@ async def test_a_store_failure_is_told_and_the_file_stays_in_the_inbox(
     assert responses(dispatcher) == ["utter_evidence_file_not_saved"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "StoreConfigError" in logged and "Zorglubin" not in logged and ref not in logged
-    assert real(code, ref, SENDER).number == 1  # nothing was lost
+    assert real(code, ref, SENDER, actor="cli").number == 1  # nothing was lost

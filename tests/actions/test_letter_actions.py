@@ -173,8 +173,8 @@ async def test_on_telegram_the_complaint_also_comes_as_documents(domain: dict[st
         "city": "Nantes",
     }
     summary = "Des dizaines de comptes me traitent d'escroc."
-    repo.update_case(code, {"victim": victim, "incident": {"summary": summary}})
-    repo.add_evidence(code, {"excerpt": "escroc"})
+    repo.update_case(code, {"victim": victim, "incident": {"summary": summary}}, actor="cli")
+    repo.add_evidence(code, {"excerpt": "escroc"}, actor="cli")
     sent: dict[str, list[dict[str, Any]]] = {}
     for channel in ("telegram", "rest"):
         events = [

@@ -41,5 +41,6 @@ def file_in_new_case(ref: str, sender: str) -> tuple[EvidenceRecord, bytes | Non
     """File the inbox entry in a new case, as the action server does; the item and its file."""
     repo = shared_repository()
     code, _secret = repo.create_case({})
-    record = repo.add_inbox_evidence(code, ref, sender)
+    repo.link_sender(code, "chat", sender)
+    record = repo.add_inbox_evidence(code, ref, sender, conversation=("chat", sender))
     return record, repo.evidence_content(code, record.number)

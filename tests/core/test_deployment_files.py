@@ -28,6 +28,9 @@ import pytest
 import yaml
 
 from riposte import evidence_upload
+from riposte.action_server import HOST_ENV as ACTIONS_HOST
+from riposte.action_server import SECRET_ENV as ACTION_SECRET
+from riposte.action_server import authorised
 from riposte.serve import SIGNAL_TOKEN_ENV, actions_command, child_environment
 from riposte.settings import Settings
 from riposte.store.config import StoreConfig
@@ -52,6 +55,7 @@ SECRET_VARIABLES = {
     "POSTGRES_PASSWORD",
     "POSTGRES_ADMIN_PASSWORD",
     "REDIS_PASSWORD",
+    ACTION_SECRET,
 }
 # Secrets the postgres service receives under the names its image reads, from .env's names.
 RENAMED_SECRETS = {
@@ -99,7 +103,13 @@ APP_VARIABLES = ENV_EXAMPLE | _placeholders("endpoints.yml", "credentials.yml") 
 def _read_by_code() -> set[str]:
     """The variable names quoted in the modules that read the environment."""
     names: set[str] = set()
-    for module in ("riposte/settings.py", "riposte/store/config.py", "riposte/signal_bridge.py"):
+    modules = (
+        "riposte/settings.py",
+        "riposte/store/config.py",
+        "riposte/signal_bridge.py",
+        "riposte/action_server.py",
+    )
+    for module in modules:
         text = (ROOT / module).read_text("utf-8")
         names |= set(re.findall(r'"((?:RIPOSTE|TRACKER|ACTION|TELEGRAM|SIGNAL)_[A-Z0-9_]+)"', text))
     return names
@@ -161,11 +171,13 @@ def _interpolate(value: str, env: dict[str, str]) -> str:
 
 
 SAMPLE_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+SAMPLE_ACTION_SECRET = "sample-action-secret"
 SAMPLE_DOTENV = {
     "POSTGRES_PASSWORD": "sample",
     "POSTGRES_ADMIN_PASSWORD": "admin-sample",
     "REDIS_PASSWORD": "redis-sample",
     "RIPOSTE_SECRET_KEY": SAMPLE_KEY,
+    ACTION_SECRET: SAMPLE_ACTION_SECRET,
 }
 
 
@@ -186,6 +198,7 @@ def _kube_environment(deployment: str) -> dict[str, str]:
         "TRACKER_STORE_URL": "postgresql://riposte:sample@db:5432/riposte",
         "RIPOSTE_DATABASE_URL": "postgresql://riposte:sample@db:5432/riposte",
         "REDIS_URL": "redis://redis:6379/0",
+        ACTION_SECRET: SAMPLE_ACTION_SECRET,
     }
     for item in container.get("env", []):
         ref = item.get("valueFrom", {}).get("secretKeyRef")
@@ -302,7 +315,7 @@ def test_compose_commands_are_those_of_riposte_serve() -> None:
     services = _services()
     expected = ["python", *actions_command(DEFAULTS)[1:]]
     assert services["actions"]["command"] == expected
-    assert _compose_environment("actions")["SANIC_HOST"] == "0.0.0.0"
+    assert _compose_environment("actions")[ACTIONS_HOST] == "0.0.0.0"
     rasa = _snippet(services["rasa"]["command"])
     assert rasa is not None
     for call in (
@@ -317,6 +330,18 @@ def test_compose_commands_are_those_of_riposte_serve() -> None:
     assert web is not None and "make_web_server(Settings.from_env())" in web
     # The Signal bridge reaches Rasa by its service name.
     assert _compose_environment("signal-bridge")["RIPOSTE_HOST"] == "rasa"
+
+
+def test_compose_gives_the_action_secret_to_rasa_and_the_action_server_only() -> None:
+    for name in ("rasa", "actions"):
+        value = _services()[name]["environment"][ACTION_SECRET]
+        assert value.startswith(f"${{{ACTION_SECRET}:?"), f"{name}: required from .env"
+        assert _compose_environment(name)[ACTION_SECRET] == SAMPLE_ACTION_SECRET
+    for name in ("web", "signal-bridge"):
+        assert ACTION_SECRET not in _compose_environment(name), name
+    # Rasa's environment (the rasa command's child_environment) keeps it for endpoints.yml.
+    rasa_env = child_environment(DEFAULTS, base=_compose_environment("rasa"))
+    assert rasa_env[ACTION_SECRET] == SAMPLE_ACTION_SECRET
 
 
 def test_compose_health_checks_restart_policies_and_order() -> None:
@@ -444,6 +469,29 @@ def test_kubernetes_pods_use_only_variables_the_app_reads_and_valid_values() -> 
         claim = _kind("PersistentVolumeClaim")[volume["persistentVolumeClaim"]["claimName"]]
         assert "ReadWriteMany" in claim["spec"]["accessModes"], "every replica shares the files"
     assert ENDPOINT_VARIABLES <= set(_kube_environment("riposte-rasa"))
+
+
+def test_kubernetes_gives_the_action_secret_to_rasa_and_the_action_server_only() -> None:
+    for deployment in ("riposte-rasa", "riposte-actions"):
+        (item,) = [i for i in _container(deployment)["env"] if i["name"] == ACTION_SECRET]
+        ref = item["valueFrom"]["secretKeyRef"]
+        assert ref["key"] == ACTION_SECRET and not ref.get("optional"), deployment
+    assert ACTION_SECRET not in _kube_environment("riposte-web")
+    assert ACTION_SECRET in _secret_template()
+    assert _kube_environment("riposte-actions")[ACTIONS_HOST] == "0.0.0.0"  # the pod IP
+    assert ACTIONS_HOST not in _config_map()  # the other pods have no action server
+
+
+def test_rasa_sends_the_secret_the_action_server_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.utils.endpoints import read_endpoint_config
+
+    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://actions:5055/webhook")
+    monkeypatch.setenv("TRACKER_STORE_URL", "sqlite://")
+    monkeypatch.setenv(ACTION_SECRET, SAMPLE_ACTION_SECRET)
+    config = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
+    assert config is not None and config.url == "http://actions:5055/webhook"
+    assert authorised(config.headers["Authorization"], SAMPLE_ACTION_SECRET)
+    assert ACTION_SECRET in ENDPOINT_VARIABLES  # Rasa refuses to start without it
 
 
 def test_kubernetes_secrets_come_from_the_secret_and_the_template_is_empty() -> None:

@@ -451,9 +451,18 @@ CORE_MODULES = [
 ]
 
 
-# Plug-ins that Rasa loads by class path (credentials.yml, endpoints.yml): the only modules
-# of the package allowed to import rasa; nothing else in the package imports them.
-RASA_PLUGINS = ("channels/", "store/tracker_store.py", "store/lock_store.py")
+# Plug-ins that Rasa loads by class path (credentials.yml, endpoints.yml), and the launchers
+# of the action server (rasa_sdk behind the shared secret) and of Rasa (its API token from the
+# environment), which import them inside their functions so that riposte.serve reads their
+# settings without loading rasa or rasa_sdk: the only modules of the package allowed to import
+# rasa; nothing else in the package imports the plug-ins.
+RASA_PLUGINS = (
+    "channels/",
+    "store/tracker_store.py",
+    "store/lock_store.py",
+    "action_server.py",
+    "rasa_server.py",
+)
 
 
 def test_no_rasa_import_in_the_core_package() -> None:

@@ -148,3 +148,68 @@ def test_the_action_server_listens_on_loopback_only(bot: Stack) -> None:
     with socket.socket() as s:
         s.settimeout(2)
         assert s.connect_ex(("127.0.0.1", bot.actions_port)) == 0
+
+
+def _action_call(code: str, action: str) -> bytes:
+    """What a forged call to the action server sends: any action, any case code in the slots."""
+    tracker = {
+        "sender_id": "forged",
+        "slots": {"case_code": code},
+        "latest_message": {"text": "oui", "intent": {"name": "affirm"}},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    call = {"next_action": action, "sender_id": "forged", "tracker": tracker, "domain": {}}
+    return json.dumps({**call, "version": "3.6.21"}).encode()
+
+
+def test_a_forged_call_to_the_action_server_is_refused(
+    bot: Stack, owner_case: tuple[str, str]
+) -> None:
+    code, secret = owner_case
+    before = repository(bot).open_case(code, secret).to_dict()
+    url = f"http://127.0.0.1:{bot.actions_port}/webhook"
+    for action in ("action_complaint_summary", "action_deliver_complaint", "action_delete_case"):
+        for headers in ({}, {"Authorization": "Bearer " + "x" * 43}):
+            request = urllib.request.Request(url, data=_action_call(code, action))
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                request.add_header(name, value)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status, body = int(response.status), response.read()
+            except urllib.error.HTTPError as error:
+                status, body = int(error.code), error.read()
+            assert status == 401, (action, headers, status)
+            assert HANDLE.encode() not in body and b"/lettres/" not in body
+    assert repository(bot).open_case(code, secret).to_dict() == before
+
+
+def test_a_case_code_slot_set_through_the_api_opens_nothing(
+    bot: Stack, owner_case: tuple[str, str]
+) -> None:
+    """With the API token one can put any slot in a conversation and run any action: Rasa then
+    calls the action server with the secret, but the case is not that conversation's."""
+    code, secret = owner_case
+    before = repository(bot).open_case(code, secret).to_dict()
+    sender = "access-api-intruder"
+    bot.say(sender, "bonjour")
+    conversation = f"/conversations/{bot.pseudonym(sender)}"
+    said = {}
+    for named in (code, "RIP-0000-00"):
+        events = [{"event": "slot", "name": "case_code", "value": named}]
+        status, raw = status_and_body(
+            bot.url(f"{conversation}/tracker/events?token={bot.token}"), json.dumps(events).encode()
+        )
+        assert status == 200, raw
+        status, raw = status_and_body(
+            bot.url(f"{conversation}/execute?token={bot.token}"),
+            json.dumps({"name": "action_complaint_summary"}).encode(),
+        )
+        assert status == 200, raw
+        said[named] = texts(json.loads(raw)["messages"])
+    assert said[code] == said["RIP-0000-00"], said  # as for a code that does not exist
+    assert HANDLE not in said[code]
+    assert repository(bot).open_case(code, secret).to_dict() == before

@@ -250,11 +250,12 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
     )
     settings = Settings.from_env(base)
     env = child_environment(settings, base)
+    shared = {"RIPOSTE_ACTION_SECRET": secrets.token_urlsafe(32)}  # as `riposte serve` does
     faulty = Faulty(
         settings,
         env,
-        Child("actions", actions_command(settings), None, ACTIONS_START_TIMEOUT),
-        Child("rasa", rasa_command(settings), None, RASA_START_TIMEOUT),
+        Child("actions", actions_command(settings), None, ACTIONS_START_TIMEOUT, extra_env=shared),
+        Child("rasa", rasa_command(settings), None, RASA_START_TIMEOUT, extra_env=shared),
         proxy,
         secret_key,
         token,

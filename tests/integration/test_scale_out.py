@@ -212,6 +212,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "RIPOSTE_DATABASE_URL": urls["cases"],
         "RIPOSTE_SECRET_KEY": secret_key,
         "REDIS_URL": redis_url,
+        # What the README says to export on an extra server: the action server's secret too.
+        "RIPOSTE_ACTION_SECRET": secrets.token_urlsafe(32),
     }
     tmp = tmp_path_factory.mktemp("scale")
     stack_dir, b_dir = tmp / "a", tmp / "b"

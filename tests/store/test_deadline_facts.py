@@ -71,7 +71,9 @@ def test_last_seen_offending_false_is_kept_not_dropped(repo: CaseRepository) -> 
 def test_added_evidence_and_updates_keep_the_new_fields(repo: CaseRepository) -> None:
     code, _ = repo.create_case(sample_case())
     record = repo.add_evidence(
-        code, {"url": "https://x.com/troll_quixotique/status/9", "published_at": "2026-11-20"}
+        code,
+        {"url": "https://x.com/troll_quixotique/status/9", "published_at": "2026-11-20"},
+        actor="cli",
     )
     assert record.item.published_at == date(2026, 11, 20)
     repo.update_case(
@@ -80,6 +82,7 @@ def test_added_evidence_and_updates_keep_the_new_fields(repo: CaseRepository) ->
             "incident": {"last_seen_offending": True},
             "victim": {"birth_date": "1980-01-02", "birth_place": BIRTH_PLACE},
         },
+        actor="cli",
     )
     data = repo.read_case(code).to_dict()
     assert data["evidence"][-1]["published_at"] == "2026-11-20"

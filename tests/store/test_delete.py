@@ -85,9 +85,11 @@ def test_delete_erases_rows_files_and_conversations(
     repo.link_sender(kept, "telegram", "tg-999")
     values_of_kept = row_values(repo)
     code, secret = repo.create_case(sample_case(), files=sample_files())
-    repo.add_evidence(code, {"url": "https://x.com/troll_quixotique/status/7"}, b"more")
-    repo.record_letter(code, "procureur", b"letter")
-    repo.mark_step(code, "pharos_report")
+    repo.add_evidence(
+        code, {"url": "https://x.com/troll_quixotique/status/7"}, b"more", actor="cli"
+    )
+    repo.record_letter(code, "procureur", b"letter", actor="cli")
+    repo.mark_step(code, "pharos_report", actor="cli")
     repo.link_sender(code, "telegram", "tg-111")
     repo.link_sender(code, "socketio", "web-222")
     values_of_case = row_values(repo) - values_of_kept
@@ -127,7 +129,9 @@ def test_delete_erases_rows_files_and_conversations(
 def test_deletion_leaves_one_non_personal_record(repo: CaseRepository) -> None:
     code, secret = repo.create_case(sample_case(), files=sample_files())
     repo.open_case(code, secret, actor="chat:0123456789abcdef")
-    repo.delete_case(code, actor="chat:0123456789abcdef")
+    repo.link_sender(code, "chat", "0123456789abcdef")
+    conversation = ("chat", "0123456789abcdef")
+    repo.delete_case(code, actor="chat:0123456789abcdef", conversation=conversation)
     trail = repo.audit_trail(code)
     assert len(trail) == 1
     record = trail[0]

@@ -33,12 +33,12 @@ def test_a_file_is_filed_once_with_its_fingerprint_name_and_caption(
     repo: CaseRepository, clock: FakeClock
 ) -> None:
     code, secret = repo.create_case({})
-    repo.add_evidence(code, {"excerpt": "déjà là"})
+    repo.add_evidence(code, {"excerpt": "déjà là"}, actor="cli")
     ref = repo.put_inbox_file(SENDER, SCREENSHOT, filename=NAME, caption=CAPTION)
     assert inbox_rows(repo) == 1
     clock.advance(minutes=1)
 
-    record = repo.add_inbox_evidence(code, ref, SENDER)
+    record = repo.add_inbox_evidence(code, ref, SENDER, actor="cli")
     assert record.number == 2
     assert record.item.sha256 == hashlib.sha256(SCREENSHOT).hexdigest()
     assert (record.item.file, record.item.excerpt) == (NAME, CAPTION)
@@ -48,14 +48,14 @@ def test_a_file_is_filed_once_with_its_fingerprint_name_and_caption(
     assert (stored.file, stored.excerpt, stored.sha256) == (NAME, CAPTION, record.item.sha256)
     assert inbox_rows(repo) == 0  # deleted by the same transaction
     with pytest.raises(InboxFileMissingError):
-        repo.add_inbox_evidence(code, ref, SENDER)  # never filed twice
+        repo.add_inbox_evidence(code, ref, SENDER, actor="cli")  # never filed twice
     assert [a.action for a in repo.audit_trail(code)].count("evidence_added") == 2
 
 
 def test_without_caption_the_item_has_no_excerpt(repo: CaseRepository) -> None:
     code, _ = repo.create_case({})
     ref = repo.put_inbox_file(SENDER, SCREENSHOT, filename=NAME)
-    record = repo.add_inbox_evidence(code, ref, SENDER)
+    record = repo.add_inbox_evidence(code, ref, SENDER, actor="cli")
     assert record.item.excerpt is None and record.item.file == NAME
 
 
@@ -65,18 +65,20 @@ def test_only_the_sender_can_file_it_and_a_wrong_reference_finds_nothing(
     code, _ = repo.create_case({})
     ref = repo.put_inbox_file(SENDER, SCREENSHOT, filename=NAME)
     with pytest.raises(InboxFileMissingError):
-        repo.add_inbox_evidence(code, ref, OTHER)
+        repo.add_inbox_evidence(code, ref, OTHER, actor="cli")
     with pytest.raises(InboxFileMissingError):
-        repo.add_inbox_evidence(code, ref[:-1] + ("A" if ref[-1] != "A" else "B"), SENDER)
+        repo.add_inbox_evidence(
+            code, ref[:-1] + ("A" if ref[-1] != "A" else "B"), SENDER, actor="cli"
+        )
     assert inbox_rows(repo) == 1  # still there for its sender
     assert repo.read_case(code).evidence == ()
-    assert repo.add_inbox_evidence(code, ref, SENDER).number == 1
+    assert repo.add_inbox_evidence(code, ref, SENDER, actor="cli").number == 1
 
 
 def test_an_unknown_case_leaves_the_file_in_the_inbox(repo: CaseRepository) -> None:
     ref = repo.put_inbox_file(SENDER, SCREENSHOT, filename=NAME)
     with pytest.raises(UnknownCaseError):
-        repo.add_inbox_evidence("RIP-0000-00", ref, SENDER)
+        repo.add_inbox_evidence("RIP-0000-00", ref, SENDER, actor="cli")
     assert inbox_rows(repo) == 1
 
 
@@ -85,10 +87,12 @@ def test_entries_expire_after_24_hours(repo: CaseRepository, clock: FakeClock) -
     old = repo.put_inbox_file(SENDER, SCREENSHOT, filename=NAME)
     clock.advance(hours=23, minutes=59)
     recent = repo.put_inbox_file(SENDER, SCREENSHOT + b"2", filename=NAME)
-    assert repo.add_inbox_evidence(code, old, SENDER).number == 1  # 23 h 59 min: still there
+    assert (
+        repo.add_inbox_evidence(code, old, SENDER, actor="cli").number == 1
+    )  # 23 h 59 min: still there
     clock.advance(hours=24, seconds=1)
     with pytest.raises(InboxFileMissingError):
-        repo.add_inbox_evidence(code, recent, SENDER)
+        repo.add_inbox_evidence(code, recent, SENDER, actor="cli")
     assert inbox_rows(repo) == 0  # the expired entry was deleted on the way
     assert len(repo.read_case(code).evidence) == 1
 

@@ -167,6 +167,7 @@ def test_rasa_builds_it_from_the_project_endpoints(
     # The variables endpoints.yml itself requires; REDIS_URL is optional (no ${REDIS_URL}).
     monkeypatch.setenv("TRACKER_STORE_URL", "sqlite:///unused.db")
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("RIPOSTE_ACTION_SECRET", "a-secret-for-the-tests")
     monkeypatch.delenv("REDIS_URL", raising=False)
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store")
     assert config is not None and config.type == STORE_TYPE

@@ -57,10 +57,12 @@ def test_database_and_files_hold_no_plaintext(
     repo: CaseRepository, config: StoreConfig, clock: FakeClock
 ) -> None:
     code, secret = repo.create_case(sample_case(), files=sample_files())
-    repo.add_evidence(code, {"url": "https://x.com/troll_quixotique/status/9"}, b"Zorglubin")
-    repo.update_case(code, {"incident": {"summary": "Gaspard Malvoisin recommence."}})
+    repo.add_evidence(
+        code, {"url": "https://x.com/troll_quixotique/status/9"}, b"Zorglubin", actor="cli"
+    )
+    repo.update_case(code, {"incident": {"summary": "Gaspard Malvoisin recommence."}}, actor="cli")
     repo.link_sender(code, "signal", "+33612345678")
-    repo.record_letter(code, "procureur", b"Plainte de Camille Zorglubin")
+    repo.record_letter(code, "procureur", b"Plainte de Camille Zorglubin", actor="cli")
     repo.put_inbox_file(
         "a-pseudonym", b"inbox capture of Zorglubin", filename="capture-zorglubin.png"
     )

@@ -130,7 +130,7 @@ def test_add_evidence_appends_to_the_journal(repo: CaseRepository, clock: FakeCl
 
 def test_add_evidence_without_file(repo: CaseRepository) -> None:
     code, _ = repo.create_case({})
-    ev = repo.add_evidence(code, {"url": "https://example.org/1", "excerpt": "texte"})
+    ev = repo.add_evidence(code, {"url": "https://example.org/1", "excerpt": "texte"}, actor="cli")
     assert ev.number == 1 and ev.file_size is None and ev.item.sha256 is None
 
 
@@ -142,6 +142,7 @@ def test_update_case_is_a_merge_patch_validated_by_the_schema(
     record = repo.update_case(
         code,
         {"victim": {"phone": None, "city": "Rennes"}, "incident": {"volume": "raid"}},
+        actor="cli",
     )
     data = record.to_dict()
     assert "phone" not in data["victim"] and data["victim"]["city"] == "Rennes"
@@ -151,20 +152,20 @@ def test_update_case_is_a_merge_patch_validated_by_the_schema(
     assert len(data["evidence"]) == 4
     assert record.updated_at == START + timedelta(days=1)
     with pytest.raises(CaseError) as caught:
-        repo.update_case(code, {"incident": {"volume": "enormous"}})
+        repo.update_case(code, {"incident": {"volume": "enormous"}}, actor="cli")
     assert "incident.volume" in str(caught.value)
     assert repo.read_case(code).to_dict()["incident"]["volume"] == "raid"
 
 
 def test_update_case_can_remove_the_incident(repo: CaseRepository) -> None:
     code, _ = repo.create_case(sample_case())
-    assert "incident" not in repo.update_case(code, {"incident": None}).to_dict()
+    assert "incident" not in repo.update_case(code, {"incident": None}, actor="cli").to_dict()
 
 
 def test_update_case_refuses_evidence(repo: CaseRepository) -> None:
     code, _ = repo.create_case({})
     with pytest.raises(CaseError) as caught:
-        repo.update_case(code, {"evidence": []})
+        repo.update_case(code, {"evidence": []}, actor="cli")
     assert "evidence" in str(caught.value)
 
 
@@ -173,7 +174,9 @@ def test_update_steps_done_replaces_the_list_and_keeps_dates(
 ) -> None:
     code, _ = repo.create_case(sample_case())
     clock.advance(days=3)
-    record = repo.update_case(code, {"steps_done": ["preserve_evidence", "pharos_report"]})
+    record = repo.update_case(
+        code, {"steps_done": ["preserve_evidence", "pharos_report"]}, actor="cli"
+    )
     assert record.to_dict()["steps_done"] == ["preserve_evidence", "pharos_report"]
     steps = {s.key: s for s in record.steps}
     assert steps["preserve_evidence"].done_on == TODAY
@@ -183,29 +186,31 @@ def test_update_steps_done_replaces_the_list_and_keeps_dates(
 
 def test_mark_step_records_status_and_date(repo: CaseRepository) -> None:
     code, _ = repo.create_case({})
-    step = repo.mark_step(code, "file_complaint", True, date(2026, 11, 20))
+    step = repo.mark_step(code, "file_complaint", True, date(2026, 11, 20), actor="cli")
     assert step.done and step.done_on == date(2026, 11, 20)
     assert repo.read_case(code).to_dict()["steps_done"] == ["file_complaint"]
-    repo.mark_step(code, "file_complaint", False)
+    repo.mark_step(code, "file_complaint", False, actor="cli")
     record = repo.read_case(code)
     assert "steps_done" not in record.to_dict()
     assert record.steps[0].key == "file_complaint" and record.steps[0].done is False
     with pytest.raises(CaseError):
-        repo.mark_step(code, "no_such_step")
+        repo.mark_step(code, "no_such_step", actor="cli")
 
 
 def test_record_letter_keeps_fingerprint_and_sealed_content(repo: CaseRepository) -> None:
     code, _ = repo.create_case({})
     content = b"%PDF letter to the prosecutor"
-    letter = repo.record_letter(code, "procureur", content, media_type="application/pdf")
+    letter = repo.record_letter(
+        code, "procureur", content, media_type="application/pdf", actor="cli"
+    )
     assert letter.sha256 == hashlib.sha256(content).hexdigest() and letter.size == len(content)
     assert repo.letter_content(code, letter.number) == content
-    bare = repo.record_letter(code, "platform_notice")
+    bare = repo.record_letter(code, "platform_notice", actor="cli")
     assert repo.letter_content(code, bare.number) is None
     assert (letter.number, bare.number) == (1, 2)
     assert [x.kind for x in repo.read_case(code).letters] == ["procureur", "platform_notice"]
     with pytest.raises(CaseError):
-        repo.record_letter(code, "../etc/passwd")
+        repo.record_letter(code, "../etc/passwd", actor="cli")
 
 
 def test_unknown_code_raises_a_french_error(repo: CaseRepository) -> None:
@@ -226,12 +231,14 @@ def test_codes_are_found_however_they_are_typed(repo: CaseRepository) -> None:
 def test_audit_trail_records_actions_without_personal_data(repo: CaseRepository) -> None:
     code, secret = repo.create_case(sample_case(), files=sample_files(), actor="cli")
     repo.open_case(code, secret, actor="chat")
+    repo.link_sender(code, "chat", "sender-1")
     repo.read_case(code, actor="cli")
-    repo.mark_step(code, "pharos_report", actor="chat")
+    repo.mark_step(code, "pharos_report", actor="chat", conversation=("chat", "sender-1"))
     trail = repo.audit_trail(code)
     assert [(e.actor, e.action) for e in trail] == [
         ("cli", "created"),
         ("chat", "opened"),
+        ("chat", "sender_linked"),
         ("cli", "read"),
         ("chat", "step_marked"),
     ]
@@ -314,9 +321,9 @@ def test_failed_transactions_leave_no_orphan_files(
 
     monkeypatch.setattr(repo, "_audit", failing_audit)
     with pytest.raises(RuntimeError):
-        repo.add_evidence(code, {"url": "https://e.org/1"}, b"bytes")
+        repo.add_evidence(code, {"url": "https://e.org/1"}, b"bytes", actor="cli")
     with pytest.raises(RuntimeError):
-        repo.record_letter(code, "procureur", b"letter")
+        repo.record_letter(code, "procureur", b"letter", actor="cli")
     with pytest.raises(RuntimeError):
         repo.create_case(sample_case(), files=sample_files())
     assert sorted(p for p in config.data_dir.rglob("*") if p.is_file()) == before
@@ -330,15 +337,17 @@ def test_a_file_is_attached_once_to_an_existing_item(repo: CaseRepository) -> No
     from riposte.case import CaseError
 
     new = repo.create_case({"incident": {"platforms": ["x"], "offenses": ["insult"]}})
-    repo.add_evidence(new.code, {"url": "https://x.com/a/status/1", "excerpt": "escroc"})
+    repo.add_evidence(
+        new.code, {"url": "https://x.com/a/status/1", "excerpt": "escroc"}, actor="cli"
+    )
     data = b"\x89PNG\r\n\x1a\n screenshot"
-    record = repo.attach_evidence_file(new.code, 1, data, "piece-1.png")
+    record = repo.attach_evidence_file(new.code, 1, data, "piece-1.png", actor="cli")
     assert record.item.sha256 == hashlib.sha256(data).hexdigest()
     assert record.item.file == "piece-1.png" and record.item.excerpt == "escroc"
     assert repo.evidence_content(new.code, 1) == data
     with pytest.raises(CaseError, match="ne se remplace pas"):
-        repo.attach_evidence_file(new.code, 1, b"other", "piece-1.png")
+        repo.attach_evidence_file(new.code, 1, b"other", "piece-1.png", actor="cli")
     with pytest.raises(CaseError, match="introuvable"):
-        repo.attach_evidence_file(new.code, 2, data, "piece-2.png")
+        repo.attach_evidence_file(new.code, 2, data, "piece-2.png", actor="cli")
     assert repo.evidence_content(new.code, 1) == data
     assert [e.action for e in repo.audit_trail(new.code)][-1] == "evidence_file_added"

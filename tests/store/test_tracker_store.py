@@ -343,6 +343,7 @@ async def test_rasa_loads_the_store_from_the_project_endpoints(
 ) -> None:
     monkeypatch.setenv("TRACKER_STORE_URL", url)
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("RIPOSTE_ACTION_SECRET", "a-secret-for-the-tests")
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
     assert config is not None and config.type == STORE_TYPE
     for endpoint in (config, EndpointConfig(url=url, type=STORE_TYPE)):
