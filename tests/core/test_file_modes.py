@@ -102,3 +102,14 @@ def test_a_letter_is_written_owner_only(shell_umask: None, tmp_path: Path) -> No
     letter = tmp_path / "plainte.md"
     write_atomic(letter, b"# Plainte\n")
     assert stat.S_IMODE(letter.stat().st_mode) == 0o600
+
+
+def test_the_action_server_launched_alone_runs_under_an_owner_only_umask(
+    shell_umask: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Containers start it without `riposte` (python -m riposte.action_server)."""
+    from riposte import action_server
+
+    monkeypatch.delenv("RIPOSTE_ACTION_SECRET", raising=False)
+    assert action_server.main([]) == 2  # no secret: it stops before serving
+    assert os.umask(0o022) == 0o077
