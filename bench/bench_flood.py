@@ -47,7 +47,9 @@ def prepare_store(var: Path) -> str:
     reset_shared_repository()
     repo = shared_repository()
     code, _ = repo.create_case({})
-    repo.record_letter(code, "procureur", b"%PDF-1.7 lettre", media_type="application/pdf")
+    repo.record_letter(
+        code, "procureur", b"%PDF-1.7 lettre", media_type="application/pdf", actor="cli"
+    )
     return f"{LETTERS_PATH}{make_token(link_key(), code, 1)}.pdf"
 
 

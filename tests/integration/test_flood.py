@@ -48,8 +48,10 @@ def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
     reset_shared_repository()
     repo = shared_repository()
     code, _ = repo.create_case({})
-    repo.record_letter(code, "procureur", b"%PDF-1.7 lettre", media_type="application/pdf")
-    repo.add_evidence(code, {"url": "https://x.com/troll/status/1"})
+    repo.record_letter(
+        code, "procureur", b"%PDF-1.7 lettre", media_type="application/pdf", actor="cli"
+    )
+    repo.add_evidence(code, {"url": "https://x.com/troll/status/1"}, actor="cli")
     port = free_port()
     settings = Settings.from_env({"RIPOSTE_WEB_PORT": str(port), "RIPOSTE_VAR_DIR": str(tmp_path)})
     server = serve.make_web_server(settings)

@@ -173,7 +173,9 @@ def test_rekey_then_the_previous_key_can_be_dropped(
     a, b = generate_key_text(), generate_key_text()
     with CaseRepository(_with_keys(config, a), clock=clock) as repo:
         code, secret = repo.create_case(sample_case(), files=sample_files())
-        repo.record_letter(code, "complaint", b"%PDF lettre", media_type="application/pdf")
+        repo.record_letter(
+            code, "complaint", b"%PDF lettre", media_type="application/pdf", actor="cli"
+        )
         repo.link_sender(code, "telegram", "sender-42")
         before = repo.read_case(code)
     _make_events(cli_env, a, 3)
@@ -386,12 +388,12 @@ def test_physical_danger_is_sealed_and_older_rows_still_read(
         assert repo.read_case(code).case.incident.physical_danger is True
         found = repo.cases_with_deadlines(clock().date(), within_days=3000)  # still computed
         assert [c.code for c in found] == [code]
-        repo.update_case(code, {"incident": {"physical_danger": False}})
+        repo.update_case(code, {"incident": {"physical_danger": False}}, actor="cli")
         assert repo.read_case(code).case.incident.physical_danger is False
         with engine.begin() as connection:  # a row written before: the fact in the column
             connection.execute(text("UPDATE incidents SET physical_danger = :t"), {"t": True})
         assert repo.read_case(code).case.incident.physical_danger is True
-        repo.update_case(code, {"incident": {"summary": "Menaces."}})
+        repo.update_case(code, {"incident": {"summary": "Menaces."}}, actor="cli")
         assert not clear_column()
         assert repo.read_case(code).case.incident.physical_danger is True
     engine.dispose()

@@ -33,9 +33,9 @@ def test_the_default_quotas_are_generous_and_named() -> None:
 def test_evidence_items_stop_at_the_quota_with_a_french_error(small: CaseRepository) -> None:
     code, secret = small.create_case({})
     for n in range(3):
-        small.add_evidence(code, {"url": f"https://x.com/troll/status/{n}"})
+        small.add_evidence(code, {"url": f"https://x.com/troll/status/{n}"}, actor="cli")
     with pytest.raises(QuotaExceededError, match="3 preuves") as raised:
-        small.add_evidence(code, {"url": "https://x.com/troll/status/9"})
+        small.add_evidence(code, {"url": "https://x.com/troll/status/9"}, actor="cli")
     assert isinstance(raised.value, CaseError) and isinstance(raised.value, StoreError)
     assert len(small.open_case(code, secret).case.evidence) == 3  # nothing lost, nothing added
 
@@ -50,21 +50,21 @@ def test_a_new_case_with_too_many_items_or_bytes_is_refused(small: CaseRepositor
 
 def test_stored_bytes_count_evidence_files_and_letters(small: CaseRepository) -> None:
     code, _ = small.create_case({})
-    small.add_evidence(code, {"url": "https://x.com/troll/status/1"}, PNG + b"x" * 40)
-    small.record_letter(code, "procureur", b"%PDF" + b"y" * 40)
-    small.add_evidence(code, {"url": "https://x.com/troll/status/2"})
+    small.add_evidence(code, {"url": "https://x.com/troll/status/1"}, PNG + b"x" * 40, actor="cli")
+    small.record_letter(code, "procureur", b"%PDF" + b"y" * 40, actor="cli")
+    small.add_evidence(code, {"url": "https://x.com/troll/status/2"}, actor="cli")
     with pytest.raises(QuotaExceededError):
-        small.attach_evidence_file(code, 2, PNG + b"z" * 40, "piece-2.png")
+        small.attach_evidence_file(code, 2, PNG + b"z" * 40, "piece-2.png", actor="cli")
     assert small.evidence_content(code, 2) is None
-    small.attach_evidence_file(code, 2, PNG, "piece-2.png")  # what still fits is kept
+    small.attach_evidence_file(code, 2, PNG, "piece-2.png", actor="cli")  # what still fits is kept
 
 
 def test_letters_stop_at_the_quota(small: CaseRepository) -> None:
     code, _ = small.create_case({})
-    small.record_letter(code, "procureur")
-    small.record_letter(code, "procureur")
+    small.record_letter(code, "procureur", actor="cli")
+    small.record_letter(code, "procureur", actor="cli")
     with pytest.raises(QuotaExceededError, match="2 courriers"):
-        small.record_letter(code, "procureur")
+        small.record_letter(code, "procureur", actor="cli")
     assert len(small.read_case(code).letters) == 2
 
 
@@ -72,5 +72,5 @@ def test_inbox_files_count_toward_the_case(small: CaseRepository) -> None:
     code, _ = small.create_case({})
     ref = small.put_inbox_file("sender", PNG + b"x" * 200, filename="capture.png")
     with pytest.raises(QuotaExceededError):
-        small.add_inbox_evidence(code, ref, "sender")
+        small.add_inbox_evidence(code, ref, "sender", actor="cli")
     assert small.read_case(code).case.evidence == ()
