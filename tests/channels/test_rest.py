@@ -4,33 +4,21 @@ served by Sanic on loopback with a fake agent instead of Rasa's (as in test_tele
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import pytest
-from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from riposte.channels.rest import DISABLED, UNAUTHORIZED, RestInput
 from riposte.privacy import generate_key_text
 from riposte.ratelimit import RateLimiter
 from riposte.settings import Settings, SettingsError
-from tests.ports import free_port
+from tests.channels.sanic_app import REPLY, FakeAgent, served
 
 TOKEN = "rest-token-" + "0123456789abcdef" * 2
-REPLY = "Bonjour, je suis Riposte."
-
-
-class FakeAgent:
-    def __init__(self) -> None:
-        self.received: list[UserMessage] = []
-
-    async def handle_message(self, message: UserMessage) -> None:
-        self.received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, REPLY)
 
 
 @pytest.fixture(autouse=True)
@@ -46,25 +34,8 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> No
 
 @asynccontextmanager
 async def serve(channel: RestInput, **config: Any) -> AsyncIterator[tuple[str, FakeAgent]]:
-    agent = FakeAgent()
-    app = Sanic(f"rest_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
-    app.config.update(config)
-    app.ctx.agent = agent
-    register([channel], app, route="/webhooks/")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/rest/webhook", agent
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with served(channel, "rest_test", config) as (base, agent):
+        yield f"{base}/webhooks/rest/webhook", agent
 
 
 async def post(
@@ -191,25 +162,13 @@ async def test_rasa_root_answers_without_its_version(http: aiohttp.ClientSession
     import rasa.server
 
     channel = RestInput(enabled=False)
-    app = Sanic(f"rest_root_{uuid.uuid4().hex[:12]}", configure_logging=False)
-    rasa.server.add_root_route(app)  # what `rasa run` does before loading the channels
-    register([channel], app, route="/webhooks/")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    try:
-        async with http.get(f"http://127.0.0.1:{port}/") as answer:
+    # what `rasa run` does before loading the channels
+    async with served(channel, "rest_root", prepare=rasa.server.add_root_route) as (base, _):
+        async with http.get(f"{base}/") as answer:
             body = await answer.text()
             assert answer.status == 200 and body.startswith("Hello from Rasa")
             assert rasa.__version__ not in body
             assert "Server" not in answer.headers
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 @pytest.mark.parametrize("proxies, separate", [(0, False), (1, True)])

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
 import socketio
-from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
 from riposte.channels.socketio import BUSY, SocketIOInput
 from riposte.privacy import generate_key_text
 from riposte.ratelimit import RateLimiter
-from tests.ports import free_port
+from tests.channels.sanic_app import FakeAgent, served
 from tests.waiting import wait_until_async
 
 ORIGIN = "http://localhost:8080"
-REPLY = "Bonjour, je suis Riposte."
-
-
-class FakeAgent:
-    def __init__(self) -> None:
-        self.received: list[UserMessage] = []
-
-    async def handle_message(self, message: UserMessage) -> None:
-        self.received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, REPLY)
 
 
 @pytest.fixture(autouse=True)
@@ -43,26 +31,8 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> No
     monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
 
 
-@asynccontextmanager
-async def serve(channel: SocketIOInput) -> AsyncIterator[tuple[str, FakeAgent]]:
-    agent = FakeAgent()
-    app = Sanic(f"socketio_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
-    app.ctx.agent = agent
-    register([channel], app, route="/webhooks/")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}", agent
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+def serve(channel: SocketIOInput) -> AbstractAsyncContextManager[tuple[str, FakeAgent]]:
+    return served(channel, "socketio_test")
 
 
 def make_channel() -> SocketIOInput:
