@@ -12,6 +12,9 @@ command line.
     riposte rekey                               seal the cases, their files and Rasa's
                                                 conversations again with the current key
                                                 (after a key change; see riposte/store/rekey.py)
+    riposte keys derive --service S [--output F [--force]]   the service key file of S (the
+                                                keys derived for it from the current and
+                                                previous master keys; riposte/privacy.py)
 
 These are operator tools, run on the server with the store's configuration (see
 `riposte/store/config.py`): they do not ask for the case secret, but every read or export is
@@ -113,6 +116,21 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("rekey", help=_msg("rekey_short"), description=_msg("rekey_help"))
     p.set_defaults(func=run_rekey)
+
+    from riposte.privacy import SERVICE_PURPOSES
+
+    keys = subparsers.add_parser("keys", help=_msg("keys_short"), description=_msg("keys_help"))
+    keys.set_defaults(func=functools.partial(_print_help, keys))
+    keys_actions = keys.add_subparsers(dest="action", metavar="ACTION")
+    p = keys_actions.add_parser(
+        "derive", help=_msg("derive_short"), description=_msg("derive_help")
+    )
+    p.add_argument(
+        "--service", required=True, choices=sorted(SERVICE_PURPOSES), help=_msg("help_service")
+    )
+    p.add_argument("--output", metavar="FICHIER", help=_msg("help_output"))
+    p.add_argument("--force", action="store_true", help=_msg("help_force"))
+    p.set_defaults(func=run_derive_keys)
 
 
 def _print_help(parser: argparse.ArgumentParser, _args: argparse.Namespace) -> int:
@@ -501,4 +519,41 @@ def run_rekey(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | No
         print(_msg("rekey_inbox", count=report.inbox_waiting, hours=INBOX_HOURS), file=out)
     else:
         print(_msg("rekey_next"), file=out)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- keys derive
+
+
+@_guarded
+def run_derive_keys(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | None) -> int:
+    import os
+
+    from riposte.privacy import load_keys, service_key_text
+    from riposte.store.config import StoreConfig
+    from riposte.store.errors import StoreConfigError
+
+    config = StoreConfig.from_env(env)
+    if config.service_keys is not None or config.service_keys_file is not None:
+        raise StoreConfigError(_msg("derive_needs_master"))
+    keys = load_keys(config, create=False)
+    text = service_key_text(keys, args.service)
+    if not args.output:
+        out.write(text)
+        return EXIT_OK
+    path = Path(args.output)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if args.force else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise _BadInput(_msg("derive_exists", path=path)) from None
+    except OSError as exc:
+        raise _BadInput(_msg("os_error", path=path, reason=exc.strerror)) from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file replaced with --force
+        handle.write(text)
+    print(
+        _msg("derive_done", path=path, service=args.service, count=1 + len(keys.previous)),
+        file=out,
+    )
     return EXIT_OK

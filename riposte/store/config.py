@@ -11,7 +11,11 @@ Variables (all optional; documented in `.env.example`):
   when empty, the key is read from `<var>/secret.key`, created (mode 0600) on first run;
 * `RIPOSTE_PREVIOUS_KEYS`: previous master keys, comma-separated, during a key rotation (they
   open what they sealed; `riposte rekey` re-seals it with the current key). The key file may
-  also hold previous keys, one per line after the current one.
+  also hold previous keys, one per line after the current one;
+* `RIPOSTE_SERVICE_KEYS_FILE` / `RIPOSTE_SERVICE_KEYS`: instead of the master key, a service
+  key file (its path, mode 0600, or its content) made by `riposte keys derive --service …`:
+  the process then holds only the keys its service needs (`riposte.privacy.SERVICE_PURPOSES`);
+  the two master key variables above must then be empty.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ class StoreConfig:
     key_file: Path
     secret_key: str | None = None
     previous_keys: tuple[str, ...] = ()
+    service_keys_file: Path | None = None
+    service_keys: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreConfig:
@@ -59,12 +65,15 @@ class StoreConfig:
         data_dir = Path(env.get("RIPOSTE_DATA_DIR", "").strip() or var_dir / "data").resolve()
         key = env.get("RIPOSTE_SECRET_KEY", "").strip() or None
         previous = env.get("RIPOSTE_PREVIOUS_KEYS", "").split(",")
+        service_file = env.get("RIPOSTE_SERVICE_KEYS_FILE", "").strip()
         config = cls(
             database_url=url,
             data_dir=data_dir,
             key_file=var_dir / KEY_FILE_NAME,
             secret_key=key,
             previous_keys=tuple(p.strip() for p in previous if p.strip()),
+            service_keys_file=Path(service_file) if service_file else None,
+            service_keys=env.get("RIPOSTE_SERVICE_KEYS", "").strip() or None,
         )
         config.check_url()
         return config

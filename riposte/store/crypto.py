@@ -21,7 +21,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from riposte.privacy import MasterKey
+from riposte.privacy import KeySource, MasterKey
 
 VERSION_1 = b"\x01"
 VERSION = b"\x02"
@@ -106,7 +106,7 @@ class Keyring:
     """The store's derived keys: one for database fields, one for files (each with the
     previous master keys' derived keys, to open what they sealed)."""
 
-    def __init__(self, master: MasterKey, previous: Sequence[MasterKey] = ()) -> None:
+    def __init__(self, master: KeySource, previous: Sequence[KeySource] = ()) -> None:
         self.master = master
         self.previous = tuple(previous)
         self._derived: dict[str, list[bytes]] = {}

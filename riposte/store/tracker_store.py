@@ -72,7 +72,7 @@ from riposte.store.tracker import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from riposte.privacy import KeySet, MasterKey
+    from riposte.privacy import KeySet, KeySource
 
 ERASE_SLOT = "erase_conversation"
 CREDENTIALS_SLOT = "resume_credentials"
@@ -83,7 +83,7 @@ PREFIX = SEALED_PREFIX
 _LOG = logging.getLogger(__name__)
 
 
-def load_tracker_key(env: Mapping[str, str] | None = None) -> MasterKey:
+def load_tracker_key(env: Mapping[str, str] | None = None) -> KeySource:
     """The master key for the conversations; never created (the launcher does that)."""
     return load_tracker_keys(env).current
 
@@ -94,7 +94,8 @@ def load_tracker_keys(env: Mapping[str, str] | None = None) -> KeySet:
     from riposte.store.config import StoreConfig
 
     config = StoreConfig.from_env(env)
-    if config.secret_key is None and not config.key_file.exists():
+    service_keys = config.service_keys is not None or config.service_keys_file is not None
+    if config.secret_key is None and not service_keys and not config.key_file.exists():
         raise StoreConfigError(message("tracker.key_missing", path=config.key_file))
     return load_keys(config, create=False)
 
@@ -180,7 +181,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._sealer: Sealer | None = None
-        self._master: MasterKey | None = None
+        self._master: KeySource | None = None
         rasa_hooks.install()
         super().__init__(*args, **kwargs)
         self._ping_pooled_connections()
