@@ -48,6 +48,7 @@ DEPLOYMENTS = {"rasa": "riposte-rasa", "actions": "riposte-actions", "web": "rip
 # Values that must never be written in a deployment file: they come from .env or a Secret.
 SECRET_VARIABLES = {
     "RIPOSTE_SECRET_KEY",
+    "RIPOSTE_SERVICE_KEYS",
     "RIPOSTE_API_TOKEN",
     "TELEGRAM_TOKEN",
     "TELEGRAM_SECRET_TOKEN",
@@ -57,6 +58,10 @@ SECRET_VARIABLES = {
     "REDIS_PASSWORD",
     ACTION_SECRET,
 }
+# Kubernetes: the pods that get their service key file (`riposte keys derive --service …`)
+# from this key of the Secret, as RIPOSTE_SERVICE_KEYS, instead of the master key.
+SERVICE_KEY_SECRETS = {"riposte-web": "RIPOSTE_WEB_KEYS", "riposte-rasa": "RIPOSTE_RASA_KEYS"}
+MASTER_KEY_VARIABLES = ("RIPOSTE_SECRET_KEY", "RIPOSTE_PREVIOUS_KEYS")
 # Secrets the postgres service receives under the names its image reads, from .env's names.
 RENAMED_SECRETS = {
     ("postgres", "POSTGRES_PASSWORD"): "POSTGRES_ADMIN_PASSWORD",
@@ -456,7 +461,8 @@ def test_kubernetes_pods_use_only_variables_the_app_reads_and_valid_values() -> 
     for deployment in DEPLOYMENTS.values():
         env = _kube_environment(deployment)
         assert set(env) <= APP_VARIABLES, sorted(set(env) - APP_VARIABLES)
-        for variable in ("RIPOSTE_SECRET_KEY", "RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR"):
+        key = "RIPOSTE_SERVICE_KEYS" if deployment in SERVICE_KEY_SECRETS else "RIPOSTE_SECRET_KEY"
+        for variable in (key, "RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR"):
             assert variable in env, f"{deployment} lacks {variable}"
         Settings.from_env(env)
         StoreConfig.from_env(env)
@@ -497,7 +503,7 @@ def test_rasa_sends_the_secret_the_action_server_checks(monkeypatch: pytest.Monk
 def test_kubernetes_secrets_come_from_the_secret_and_the_template_is_empty() -> None:
     template = _secret_template()
     assert template and all(value == "" for value in template.values()), "template values"
-    assert set(template) <= APP_VARIABLES
+    assert set(template) <= APP_VARIABLES | set(SERVICE_KEY_SECRETS.values())
     assert not set(_config_map()) & (SECRET_VARIABLES | URL_VARIABLES)
     for deployment in DEPLOYMENTS.values():
         for item in _container(deployment).get("env", []):
@@ -506,6 +512,24 @@ def test_kubernetes_secrets_come_from_the_secret_and_the_template_is_empty() -> 
                 assert ref["name"] == "riposte-secrets" and ref["key"] in template, item
     for path in _manifest_files():
         assert not KEY_LIKE.search(path.read_text("utf-8")), f"a key-like literal in {path.name}"
+
+
+def test_kubernetes_web_and_rasa_pods_get_their_service_keys_not_the_master_key() -> None:
+    """The page server and Rasa hold only the keys derived for their service; the action
+    server and the purge keep the master key (they make links, rekey, read everything)."""
+    template = _secret_template()
+    for deployment, secret_key in SERVICE_KEY_SECRETS.items():
+        env = _container(deployment)["env"]
+        names = [item["name"] for item in env]
+        for variable in MASTER_KEY_VARIABLES:
+            assert variable not in names, f"{deployment} gets the master key ({variable})"
+        (item,) = [i for i in env if i["name"] == "RIPOSTE_SERVICE_KEYS"]
+        ref = item["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "riposte-secrets", "key": secret_key}, deployment
+        assert secret_key in template
+    for deployment in ("riposte-actions",):
+        assert "RIPOSTE_SERVICE_KEYS" not in _kube_environment(deployment)
+        assert "RIPOSTE_SECRET_KEY" in _kube_environment(deployment)
 
 
 def test_every_variable_set_is_read_by_the_code() -> None:

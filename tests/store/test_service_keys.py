@@ -181,7 +181,8 @@ def test_the_rasa_service_file_cannot_make_or_read_letter_or_upload_links(
     from riposte.privacy import PurposeNotAllowedError, pseudonymise
     from riposte.store.repository import shared_repository
 
-    monkeypatch.setenv("RIPOSTE_SECRET_KEY", generate_key_text())
+    master = generate_key_text()
+    monkeypatch.setenv("RIPOSTE_SECRET_KEY", master)
     expected = pseudonymise("rest", "someone", _master_from_env())
     shared_repository().ensure_ready()
     rasa_file = tmp_path / "rasa.keys"
@@ -190,6 +191,13 @@ def test_the_rasa_service_file_cannot_make_or_read_letter_or_upload_links(
     use_service_file(monkeypatch, rasa_file)
     shared_repository().ensure_ready()  # the store's key check passes
     assert shared_repository().pseudonymise("rest", "someone") == expected
+    # A file received on Telegram: Rasa's process seals it in the inbox; the action server
+    # (master key) files it in the case.
+    ref = shared_repository().put_inbox_file(expected, PNG, filename="capture.png")
+    with master_repository(var, master) as repo:
+        code, _ = repo.create_case({})
+        record = repo.add_inbox_evidence(code, ref, expected, actor="cli")
+        assert repo.evidence_content(code, record.number) == PNG
     with pytest.raises(PurposeNotAllowedError, match="letter-links"):
         link_key()
     with pytest.raises(PurposeNotAllowedError, match="evidence-upload"):
