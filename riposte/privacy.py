@@ -56,12 +56,14 @@ SERVICE_PURPOSES: dict[str, tuple[str, ...]] = {
         KEY_ID_PURPOSE,
         "store-fields",
         "store-files",
+        "case-keys",
         "audit-subject",
         "letter-links",
         "evidence-upload",
     ),
     # Rasa: its conversations, the channels' pseudonyms and inbox (files received on Telegram
-    # or Signal), the store's key check; never the letter or upload links.
+    # or Signal), the store's key check; never the letter or upload links, nor `case-keys`
+    # (the cases' data keys: Rasa cannot open a case).
     "rasa": (
         KEY_ID_PURPOSE,
         "store-fields",

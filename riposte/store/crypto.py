@@ -30,6 +30,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 KEY_CHECK_PLAINTEXT = b"riposte key check"
 KEY_CHECK_AAD = b"store_meta.key_check"
+CASE_KEYS_PURPOSE = "case-keys"
 
 
 class DecryptionError(Exception):
@@ -112,6 +113,7 @@ class Keyring:
         self._derived: dict[str, list[bytes]] = {}
         self.fields = self.sealer("store-fields")
         self.files = self.sealer("store-files")
+        self._case_keys: Sealer | None = None
 
     def sealer(self, purpose: str) -> Sealer:
         """A sealer for `purpose`: the current master key's derived key, then the previous."""
@@ -123,6 +125,18 @@ class Keyring:
             keys = (self.master, *self.previous)
             self._derived[purpose] = [key.derive(purpose) for key in keys]
         return self._derived[purpose]
+
+    @property
+    def case_keys(self) -> Sealer:
+        """The sealer of the cases' own data keys (`cases.data_key`): seals with the key of
+        purpose `case-keys`, which only the services that open cases hold (not Rasa, whose
+        service key file has `store-fields` for its inbox and the key check); opens as well
+        the data keys sealed with the field key before (`riposte rekey` moves them)."""
+        if self._case_keys is None:
+            self._case_keys = Sealer(
+                *self.derived_all(CASE_KEYS_PURPOSE), *self.derived_all("store-fields")
+            )
+        return self._case_keys
 
     def case_sealers(self, data_key: bytes) -> tuple[Sealer, Sealer]:
         """The (fields, files) sealers of a case with its own data key.

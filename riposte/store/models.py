@@ -77,8 +77,9 @@ class CaseRow(Base):
     last_activity_at = Column(UTCDateTime, nullable=False, index=True)
     victim = Column(LargeBinary, nullable=True)
     court_city = Column(LargeBinary, nullable=True)
-    # The case's own random key, sealed with the master-derived field key: the case's fields
-    # and files are sealed with keys derived from it, and deleting the case destroys it.
+    # The case's own random key, sealed with the master-derived `case-keys` key (before: the
+    # field key, still read; `riposte rekey` moves it): the case's fields and files are sealed
+    # with keys derived from it, and deleting the case destroys it.
     # NULL for cases stored before (sealed with the master-derived keys; `riposte rekey`
     # gives them one).
     data_key = Column(LargeBinary, nullable=True)

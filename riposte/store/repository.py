@@ -328,8 +328,8 @@ class CaseRepository:
         return f"{column}:{row.storage_key}{suffix}"
 
     def _new_case_key(self, st: _State, row: CaseRow) -> None:
-        """Give the case a random data key, kept sealed with the master-derived field key."""
-        row.data_key = st.keys.fields.seal(
+        """Give the case a random data key, kept sealed with the master-derived `case-keys` key."""
+        row.data_key = st.keys.case_keys.seal(
             secrets.token_bytes(32), self._aad(row, "cases.data_key")
         )
 
@@ -339,7 +339,8 @@ class CaseRepository:
         if row.data_key is None:
             self._new_case_key(st, row)
             return True
-        resealed = st.keys.fields.reseal(bytes(row.data_key), self._aad(row, "cases.data_key"))
+        aad = self._aad(row, "cases.data_key")
+        resealed = st.keys.case_keys.reseal(bytes(row.data_key), aad)
         if resealed is not None:
             row.data_key = resealed
         return resealed is not None
@@ -348,7 +349,8 @@ class CaseRepository:
         if row.data_key is None:  # stored before case keys: the master-derived keys
             return st.keys.fields, st.keys.files
         try:
-            data_key = st.keys.fields.open(bytes(row.data_key), self._aad(row, "cases.data_key"))
+            aad = self._aad(row, "cases.data_key")
+            data_key = st.keys.case_keys.open(bytes(row.data_key), aad)
         except DecryptionError:
             raise StoreConfigError(message("keys.cannot_decrypt")) from None
         return st.keys.case_sealers(data_key)

@@ -333,3 +333,58 @@ def test_keys_derive_writes_an_owner_only_file_without_the_master_key(
     assert derive("web", output, force=True)[0] == 0
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     assert json.loads(output.read_text())["service"] == "web"
+
+
+def _data_key_row(var: Path, code: str) -> tuple[bytes, str]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{var}/riposte.db", future=True)
+    with engine.connect() as connection:
+        wrapped, storage_key = connection.execute(
+            text("SELECT data_key, storage_key FROM cases WHERE code = :c"), {"c": code}
+        ).one()
+    engine.dispose()
+    return bytes(wrapped), f"cases.data_key:{storage_key}"
+
+
+def test_rasa_keys_cannot_unwrap_a_case_key_and_older_wrapped_keys_still_open(
+    var: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Cases' data keys are sealed with `case-keys`, which Rasa's file lacks: its field key
+    (for the inbox and the key check) does not open a case. A data key sealed with the field
+    key (before `case-keys`) still opens, and `riposte rekey` moves it."""
+    from riposte.privacy import load_keys
+    from riposte.store.config import StoreConfig
+    from riposte.store.crypto import DecryptionError, Keyring, Sealer
+
+    master = generate_key_text()
+    monkeypatch.setenv("RIPOSTE_SECRET_KEY", master)
+    code, _, _ = make_case_with_links()
+    keys = load_keys(StoreConfig.from_env(), create=False)
+    assert derive("rasa", tmp_path / "rasa.keys")[0] == 0
+    use_service_file(monkeypatch, tmp_path / "rasa.keys")
+    rasa = load_keys(StoreConfig.from_env(), create=False)
+    wrapped, aad = _data_key_row(var, code)
+    rasa_fields = Sealer(*(key.derive("store-fields") for key in (rasa.current, *rasa.previous)))
+    with pytest.raises(DecryptionError):
+        rasa_fields.open(wrapped, aad)
+
+    # A case key wrapped as before (with the field key): the web service still serves it.
+    keyring = Keyring(keys.current)
+    data_key = keyring.case_keys.open(wrapped, aad)
+    legacy = keyring.fields.seal(data_key, aad)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{var}/riposte.db", future=True)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE cases SET data_key = :k WHERE code = :c"), {"k": legacy, "c": code}
+        )
+    engine.dispose()
+    with master_repository(var, master) as repo:
+        assert repo.letter_content(code, 1) == LETTER
+        repo.rekey()
+    moved, _ = _data_key_row(var, code)
+    assert moved != legacy and keyring.case_keys.is_current(moved)
+    with pytest.raises(DecryptionError):
+        rasa_fields.open(moved, aad)
