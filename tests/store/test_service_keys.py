@@ -301,6 +301,9 @@ def test_the_service_keys_can_be_given_as_content_in_the_environment(
     monkeypatch.delenv("RIPOSTE_SECRET_KEY")
     monkeypatch.setenv("RIPOSTE_SERVICE_KEYS", web_file.read_text())
     assert link_key() == expected
+    # A service's keys never make another service's file (the master key is needed).
+    status, _, err = derive("rasa", tmp_path / "rasa.keys")
+    assert status == 1 and "clé maîtresse" in err and not (tmp_path / "rasa.keys").exists()
 
 
 def test_keys_derive_writes_an_owner_only_file_without_the_master_key(
