@@ -154,31 +154,45 @@ _WORD_RE = re.compile(r"[^\W_]+")
 _HYPHENATED_RE = re.compile(rf"[^\W\d_]+(?:-[^\W\d_]+){{{PASSPHRASE_WORDS - 1},}}")
 
 
-def redact_credentials(text: str, *, answer: bool = False) -> str:
-    """`text` without the case code and passphrase it may hold, for what is kept on file.
+def mask_shown_passphrase(text: str) -> str:
+    """`text` with any passphrase written as the assistant shows it (words of the list joined
+    by hyphens, « tigre-lampe-… ») masked; nothing else changes.
 
-    * A case code (`RIP-…`, typed loosely) is always masked.
-    * A passphrase written as the assistant shows it (words of the list joined by hyphens)
-      is always masked.
-    * When the text holds a code, or is the answer to the « code and passphrase » question
-      (`answer`), every word of the word list in it is masked too: the doctor may type the
-      passphrase with spaces, in any case, or with a typo (a word close to one of the list,
-      such as a plural, is masked as well).
-
-    Other words stay, so that a conversation kept on file still reads.
+    For the assistant's own messages as they are kept on file: the passphrase is shown once,
+    when the case is opened, and never kept. The case code stays (the assistant names it in
+    several replies; it is an address, and the conversation keeps it in a slot anyway).
     """
-
     from riposte.store.errors import message
 
-    code_mask, secret_mask = message("redaction.code"), message("redaction.secret")
+    secret_mask = message("redaction.secret")
 
     def hyphenated(match: re.Match[str]) -> str:
         parts = normalise_secret(match.group(0)).split("-")
         vocabulary = _vocabulary()
         return secret_mask if all(part in vocabulary for part in parts) else match.group(0)
 
+    return _HYPHENATED_RE.sub(hyphenated, text)
+
+
+def redact_credentials(text: str, *, answer: bool = False) -> str:
+    """What the doctor typed, without the case code and passphrase it may hold, for what is
+    kept on file.
+
+    * A case code (`RIP-…`, typed loosely) is masked, and a hyphenated passphrase too
+      (`mask_shown_passphrase`).
+    * When the text holds a code, or is the answer to the « code and passphrase » question
+      (`answer`), every word of the word list in it is masked too: the doctor may type the
+      passphrase with spaces, in any case, or with a typo (a word close to one of the list,
+      such as a plural, is masked as well). Such a message is about the credentials: a
+      common word masked by mistake there loses nothing.
+
+    Other messages keep every word, so that a conversation kept on file still reads.
+    """
+    from riposte.store.errors import message
+
+    code_mask, secret_mask = message("redaction.code"), message("redaction.secret")
     had_code = _TYPED_CODE_RE.search(text) is not None
-    redacted = _HYPHENATED_RE.sub(hyphenated, _TYPED_CODE_RE.sub(code_mask, text))
+    redacted = mask_shown_passphrase(_TYPED_CODE_RE.sub(code_mask, text))
     if not (had_code or answer):
         return redacted
 

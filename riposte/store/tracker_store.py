@@ -34,12 +34,13 @@ database is unreachable, each message fails as a whole (riposte/channels/rasa_ho
 3): nothing is written, and the channel asks the doctor to send it again.
 
 Credentials are never kept: before a conversation is saved, the case code and the
-passphrase are masked (`riposte.store.codes.redact_credentials`) in the doctor's messages, in
-the slot `resume_credentials` that receives the answer to « code and passphrase? », and in the
-assistant's messages (the passphrase is shown once, when the case is opened). The doctor reads
-them in the conversation as it happens; the copy on file, and the tracker Rasa's HTTP API
-returns, hold only masks. The code is still kept in the slot `case_code` (sealed), which the
-actions need.
+passphrase are masked (`riposte.store.codes.redact_credentials`) in the doctor's messages and
+in the slot `resume_credentials` that receives the answer to « code and passphrase? », and the
+passphrase the assistant shows once, when the case is opened, is masked in its message
+(`mask_shown_passphrase`; the assistant's messages keep every other word, the case code
+included). The doctor reads them in the conversation as it happens; the copy on file, and the
+tracker Rasa's HTTP API returns, hold only masks. The code is still kept in the slot
+`case_code` (sealed), which the actions need.
 
 The master key is read on first use (`RIPOSTE_SECRET_KEY`, else the key file under
 `RIPOSTE_VAR_DIR`), never created here: `riposte serve` creates it before Rasa starts.
@@ -59,7 +60,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from riposte.channels import rasa_hooks
-from riposte.store.codes import redact_credentials
+from riposte.store.codes import mask_shown_passphrase, redact_credentials
 from riposte.store.crypto import DecryptionError, Sealer
 from riposte.store.errors import StoreConfigError, message
 from riposte.store.tracker import (
@@ -144,8 +145,8 @@ def redact_event(data: dict[str, Any], answers: set[str]) -> dict[str, Any]:
             }
         return redacted
     if kind == "bot":
-        # The text, and the values it was made from (Rasa keeps the template's variables,
-        # such as the passphrase shown once, in the event's metadata).
+        # The passphrase shown once, in the text and in the values it was made from (Rasa
+        # keeps the template's variables in the event's metadata). The rest reads as sent.
         return {key: _redact_values(value) for key, value in data.items()}
     if (
         kind == "slot"
@@ -159,7 +160,7 @@ def redact_event(data: dict[str, Any], answers: set[str]) -> dict[str, Any]:
 
 def _redact_values(value: Any) -> Any:
     if isinstance(value, str):
-        return redact_credentials(value)
+        return mask_shown_passphrase(value)
     if isinstance(value, dict):
         return {key: _redact_values(item) for key, item in value.items()}
     if isinstance(value, list):

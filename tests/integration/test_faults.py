@@ -255,7 +255,14 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
         settings,
         env,
         Child("actions", actions_command(settings), None, ACTIONS_START_TIMEOUT, extra_env=shared),
-        Child("rasa", rasa_command(settings), None, RASA_START_TIMEOUT, extra_env=shared),
+        Child(
+            "rasa",
+            rasa_command(settings),
+            None,
+            RASA_START_TIMEOUT,
+            # The API token reaches Rasa by its environment only (riposte.rasa_server).
+            extra_env={**shared, "RIPOSTE_API_TOKEN": token},
+        ),
         proxy,
         secret_key,
         token,

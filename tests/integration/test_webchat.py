@@ -21,6 +21,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from riposte.store.codes import mask_shown_passphrase
 from tests.integration.conftest import ROOT, Stack
 from tests.waiting import timeout_factor, wait_until
 
@@ -131,7 +132,8 @@ def wait_turn(page: Page, bot: Stack, before: Before) -> None:
 
     Rasa records a turn once, at its end, after sending all its replies: the turn is over when
     the server's tracker holds the message. The page has then received them all (or soon
-    will): wait until its transcript holds exactly the replies the tracker recorded.
+    will): wait until its transcript holds exactly the replies the tracker recorded (but for
+    the passphrase, which the tracker never keeps).
     """
     sid = session_id(page)
     (expected,) = wait_until(
@@ -141,7 +143,7 @@ def wait_turn(page: Page, bot: Stack, before: Before) -> None:
         interval=0.1,
     )
     wait_until(
-        lambda: shown_replies(page, before.shown) == expected,
+        lambda: kept_on_file(shown_replies(page, before.shown)) == expected,
         lambda: f"the page to show the replies {expected} (shown: "
         f"{shown_replies(page, before.shown)})",
         timeout=WAIT_S,
@@ -185,6 +187,11 @@ def paragraphs(text: str | None, buttons: list[dict[str, Any]] | None) -> list[s
     message of its own) and its buttons' titles."""
     pieces = [part.strip() for part in (text or "").split("\n\n") if part.strip()]
     return pieces + [f"[{button.get('title')}]" for button in buttons or []]
+
+
+def kept_on_file(replies: list[str]) -> list[str]:
+    """The replies as the tracker keeps them: the passphrase shown once is masked there."""
+    return [mask_shown_passphrase(reply) for reply in replies]
 
 
 def shown_replies(page: Page, since: int) -> list[str]:

@@ -12,6 +12,7 @@ from riposte.store.codes import (
     generate_code,
     generate_passphrase,
     hash_secret,
+    mask_shown_passphrase,
     normalise_code,
     passphrase_entropy_bits,
     redact_credentials,
@@ -118,14 +119,18 @@ def test_secret_pool_of_size_zero_makes_each_pair_on_the_spot() -> None:
     assert pool.ready() == 0 and pool._thread is None
 
 
-def test_redaction_masks_a_shown_passphrase_and_any_typed_code() -> None:
+def test_a_shown_passphrase_is_masked_and_every_other_word_kept() -> None:
     passphrase = generate_passphrase()
-    shown = f"- Code du dossier : **RIP-7KQ2-M9**\n- Phrase secrète : **{passphrase}**"
-    redacted = redact_credentials(shown)
-    assert "7KQ2" not in redacted and passphrase not in redacted
-    assert redacted == (
-        "- Code du dossier : **[code masqué]**\n- Phrase secrète : **[phrase secrète masquée]**"
+    shown = (
+        "J'ouvre un dossier chiffré pour garder ce que vous me dites.\n"
+        f"- Code du dossier : **RIP-7KQ2-M9**\n- Phrase secrète : **{passphrase}**\n"
+        "Notez-les maintenant, dans un endroit sûr : vous pourrez reprendre ce dossier."
     )
+    assert mask_shown_passphrase(shown) == shown.replace(passphrase, "[phrase secrète masquée]")
+
+
+def test_a_typed_code_is_masked() -> None:
+    assert redact_credentials("mon code : rip 7kq2 m9") == "mon code : [code masqué]"
 
 
 def test_redaction_masks_typed_passphrase_words_next_to_a_code_or_in_an_answer() -> None:
@@ -140,4 +145,4 @@ def test_redaction_masks_typed_passphrase_words_next_to_a_code_or_in_an_answer()
 
 def test_redaction_leaves_ordinary_messages_alone() -> None:
     text = "Un avis Google m'insulte depuis lundi : « nul, escroc », lampe-tigre aussi"
-    assert redact_credentials(text) == text
+    assert redact_credentials(text) == text == mask_shown_passphrase(text)
