@@ -732,7 +732,7 @@ class Supervisor:
                 extra_env={**secret, **({API_TOKEN_ENV: s.api_token} if s.api_token else {})},
             ),
         ]
-        if s.signal is not None:  # exactly one consumer of signal-cli-rest-api (trap 6)
+        if s.signal is not None:  # exactly one consumer of signal-cli-rest-api
             children.append(
                 Child(
                     "signal",

@@ -240,7 +240,7 @@ def test_compose_has_every_service_and_signal_is_a_profile() -> None:
         assert service.get("profiles") == expected, name
     assert _services()["signal-cli-rest-api"]["environment"]["MODE"] == "json-rpc"
     assert _services()["signal-bridge"]["command"] == ["riposte", "signal-bridge"]
-    assert "deploy" not in services["signal-bridge"], "exactly one Signal bridge (trap 6)"
+    assert "deploy" not in services["signal-bridge"], "exactly one Signal bridge"
 
 
 def test_compose_sets_only_variables_the_app_reads() -> None:
