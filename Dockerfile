@@ -12,8 +12,8 @@
 # image: an image is then self-contained and every replica runs exactly the same model, with no
 # shared volume to fill before the first start. Cost: 4 to 7 minutes and about 2.5 GB of memory
 # when config.yml, domain.yml, data/ (the annotated corpus data/situations included) or the
-# package riposte/ change: the pipeline's own components (riposte/channels/credentials_intent.py,
-# riposte/channels/facts_classifier.py and the facts model they use) are imported by
+# packages riposte/ and riposte_rasa/ change: the pipeline's own components (riposte_rasa/nlu/credentials_intent.py,
+# riposte_rasa/nlu/facts_classifier.py and the facts model they use) are imported by
 # `rasa train`. To run another model, mount it read-only and point RIPOSTE_MODEL at it.
 #
 # No secret is baked in: RIPOSTE_SECRET_KEY, RIPOSTE_API_TOKEN, the database passwords and the
@@ -49,6 +49,7 @@ WORKDIR /app
 FROM deps AS train
 COPY pyproject.toml README.md ./
 COPY riposte ./riposte
+COPY riposte_rasa ./riposte_rasa
 RUN pip install --no-deps --no-build-isolation -e .
 COPY config.yml domain.yml ./
 COPY data ./data

@@ -43,7 +43,7 @@ $(STAMP): requirements.lock pyproject.toml scripts/find-python.sh scripts/system
 install: $(STAMP) ## Crée .venv et installe les dépendances verrouillées
 
 # The facts component's training code is part of what the model is made from.
-FACTS_CODE := riposte/nlp/learned.py riposte/nlp/corpus.py riposte/channels/facts_classifier.py
+FACTS_CODE := riposte/nlp/learned.py riposte/nlp/corpus.py riposte_rasa/nlu/facts_classifier.py
 
 $(MODEL): config.yml domain.yml $(DATA) $(FACTS_CODE) | $(STAMP)
 	@echo "==> Entraînement du modèle (quelques minutes sur 2 cœurs)"

@@ -12,8 +12,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.case import EVIDENCE_SLOTS, sync_case
 from actions.common import fact_slots, today
-from riposte import triage
-from riposte.letters import chat
+from riposte.chat import complaint as chat
+from riposte.chat import triage
 
 log = logging.getLogger(__name__)
 # The forms whose questions « pourquoi ? » explains with a `utter_why_<slot>` response.

@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import CHAT, as_chat, fact_slots, kept_answer, latest_text, today
 from actions.danger import DangerFirstForm
-from riposte import triage
+from riposte.chat import triage
 from riposte.nlp import evidence as evidence_input
 from riposte.ratelimit import RateLimiter
 from riposte.store.codes import find_credentials
@@ -488,9 +488,9 @@ class ActionSaveEvidence(Action):
             log.error("evidence not recorded: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
             return [*events, *reset]
-        from riposte.evidence_upload import UPLOAD_PATH, upload_key
         from riposte.letters.links import make_token
         from riposte.settings import Settings
+        from riposte.web.uploads import UPLOAD_PATH, upload_key
 
         recorded = record.recorded_at.astimezone(timezone.utc)
         token = make_token(await call(upload_key), code, record.number)

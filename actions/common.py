@@ -9,8 +9,8 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from riposte import clock
+from riposte.chat.triage import FACT_SLOTS, facts_from_text
 from riposte.nlp.learned import LearnedFacts
-from riposte.triage import FACT_SLOTS, facts_from_text
 
 #: The key under which the pipeline's facts model puts what it read (facts_classifier.py).
 LEARNED_FACTS_KEY = "riposte_facts"

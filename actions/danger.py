@@ -34,7 +34,7 @@ def reveals_danger(tracker: Tracker) -> bool:
     """Whether the latest user message reveals a danger (threat, someone outside, distress).
 
     The intent is the main signal (the pipeline's facts component sets `report_emergency`
-    whenever it reads a danger, riposte/channels/facts_classifier.py); the lexicon and the
+    whenever it reads a danger, riposte_rasa/nlu/facts_classifier.py); the lexicon and the
     facts model's reading are checked as well, for a danger said under an intent the component
     leaves alone (a request for the complaint).
     """

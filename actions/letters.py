@@ -20,8 +20,8 @@ from rasa_sdk.types import DomainDict
 from actions.case import call, repository, sync_case
 from actions.common import as_chat, fact_slots, kept_answer, message_facts, today
 from actions.danger import DangerFirstForm, emergency_first
-from riposte import triage
-from riposte.letters import chat
+from riposte.chat import complaint as chat
+from riposte.chat import triage
 from riposte.store.errors import QuotaExceededError, StoreError
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class ActionStartComplaint(Action):
     """Check that a complaint can be written, then list the questions still to ask.
 
     A request that also reveals a danger (« rédigez ma plainte, il dit qu'il va me tuer »)
-    keeps its intent (riposte/channels/facts_classifier.py): the emergency reply comes first
+    keeps its intent (riposte_rasa/nlu/facts_classifier.py): the emergency reply comes first
     here, then the complaint.
     """
 
@@ -60,7 +60,7 @@ class ActionStartComplaint(Action):
     async def _start(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, danger: bool
     ) -> list[EventType]:
-        from riposte.advice import advise
+        from riposte.advice.engine import advise
         from riposte.letters.build import LetterOptions, check_letter
 
         slots = fact_slots(tracker)

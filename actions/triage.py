@@ -26,7 +26,7 @@ from actions.danger import (
     reveals_danger,
     typed_now,
 )
-from riposte import triage
+from riposte.chat import triage
 
 log = logging.getLogger(__name__)
 

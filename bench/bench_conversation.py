@@ -86,7 +86,7 @@ def children_rss_mb(pid: int) -> dict[str, float]:
             "rasa"
             if " rasa run" in cmdline
             else "actions"
-            if "riposte.action_server" in cmdline
+            if "riposte_rasa.action_server" in cmdline
             else "other"
         )
         result[name] = _rss_mb(status)

@@ -47,7 +47,7 @@ RASA_PARTS: dict[str, list[tuple[str, str]]] = {
     "  spaCy fr_core_news_md": [("process", "rasa/nlu/utils/spacy_utils.py")],
     "  DIETClassifier": [("process", "rasa/nlu/classifiers/diet_classifier.py")],
     "  ResponseSelector": [("process", "rasa/nlu/selectors/response_selector.py")],
-    "  facts model and lexicon (Riposte)": [("process", "riposte/channels/facts_classifier.py")],
+    "  facts model and lexicon (Riposte)": [("process", "riposte_rasa/nlu/facts_classifier.py")],
     "policies (all predictions)": [("_predict_next_with_tracker", "rasa/core/processor.py")],
     "  TEDPolicy": [("predict_action_probabilities", "rasa/core/policies/ted_policy.py")],
     "  RulePolicy": [("predict_action_probabilities", "rasa/core/policies/rule_policy.py")],
@@ -137,7 +137,7 @@ def main() -> int:
         stack = wait_ready(start_stack(Path(name), token=None))
         try:
             rasa = child_pid(stack.process.pid, " rasa run", stack.rasa_port)
-            actions = child_pid(stack.process.pid, "riposte.action_server", stack.actions_port)
+            actions = child_pid(stack.process.pid, "riposte_rasa.action_server", stack.actions_port)
             for turn in bc.TURNS:
                 bc.say(stack.rasa_port, "profile-warm-up", turn)
             outputs = {

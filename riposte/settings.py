@@ -136,7 +136,7 @@ TOO_LONG_MESSAGE = (
 
 # A message Riposte could not process or record, whatever the cause (action server or database
 # unavailable): nothing of it was kept, the doctor has to send it again. Every channel gives
-# this text (riposte/channels/rasa_hooks.py, rest.py, socketio.py).
+# this text (riposte_rasa/patches.py, rest.py, socketio.py).
 NOT_PROCESSED_MESSAGE = (
     "Le service est momentanément indisponible : votre dernier message n'a pas été pris en "
     "compte. Renvoyez-le dans quelques instants."

@@ -51,7 +51,7 @@ def _bare_name_exists(name: str) -> bool:
 
 def test_every_path_named_in_the_readme_exists() -> None:
     paths = _readme_paths() - set(RUNTIME_PATHS)
-    assert "riposte/serve.py" in paths and ".ci/run" in paths  # the parser still works
+    assert "riposte/cli/serve.py" in paths and ".ci/run" in paths  # the parser still works
     missing = sorted(p for p in paths if not (ROOT / p).exists() and not _bare_name_exists(p))
     assert not missing, f"README names paths that do not exist: {missing}"
 
@@ -77,7 +77,7 @@ def test_conversation_test_sentences_are_not_training_examples() -> None:
 
 def test_env_example_documents_every_variable_read_by_settings() -> None:
     read: set[str] = set()
-    for module in ("settings.py", "action_server.py"):
+    for module in ("settings.py", "access.py"):
         code = (ROOT / "riposte" / module).read_text()
         read |= set(re.findall(r'"((?:RIPOSTE|TRACKER|ACTION)_[A-Z_]+)"', code))
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from riposte.serve import (
+from riposte.cli.serve import (
     ROOT,
     Supervisor,
     action_secret,
@@ -100,7 +100,7 @@ def test_rasa_refuses_large_or_slow_requests_and_the_action_server_keeps_its_lim
     """Sanic reads SANIC_* variables when its app is created: Rasa's app in the child."""
     from sanic import Sanic
 
-    from riposte.serve import RASA_MAX_REQUEST_BYTES, child_environment
+    from riposte.cli.serve import RASA_MAX_REQUEST_BYTES, child_environment
 
     settings = settings_on(tmp_path, *free_ports(3))
     env = child_environment(settings, base={})
@@ -119,7 +119,7 @@ def test_the_action_server_listens_on_loopback_whatever_riposte_host(tmp_path: P
     """Rasa reaches it on this machine: RIPOSTE_HOST=0.0.0.0 opens Rasa, never the actions."""
     settings = Settings.from_env({"RIPOSTE_HOST": "0.0.0.0", "RIPOSTE_VAR_DIR": str(tmp_path)})
     actions = next(c for c in Supervisor(settings)._children() if c.name == "actions")
-    assert actions.cmd[1:3] == ["-m", "riposte.action_server"]
+    assert actions.cmd[1:3] == ["-m", "riposte_rasa.action_server"]
     assert actions.extra_env["RIPOSTE_ACTIONS_HOST"] == "127.0.0.1"
     assert actions.health_url == f"http://127.0.0.1:{settings.actions_port}/health"
     assert child_environment(settings, base={})["SANIC_HOST"] == "0.0.0.0"  # Rasa's, as before

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from riposte.rasa_server import rasa_arguments
-from riposte.serve import actions_command, child_environment, rasa_command, rasa_environment
+from riposte.cli.serve import actions_command, child_environment, rasa_command, rasa_environment
 from riposte.settings import Settings, SettingsError
+from riposte_rasa.server import rasa_arguments
 from tests.waiting import wait_until
 
 
@@ -35,7 +35,7 @@ def test_rasa_http_api_token_reaches_rasa_by_its_environment_never_its_command_l
     s = Settings.from_env({"RIPOSTE_API_TOKEN": token})
     cmd = rasa_command(s)
     assert token not in " ".join(cmd) and "--auth-token" not in cmd
-    assert cmd[1:4] == ["-m", "riposte.rasa_server", "run"]
+    assert cmd[1:4] == ["-m", "riposte_rasa.server", "run"]
     assert rasa_environment(s, base={})["RIPOSTE_API_TOKEN"] == token
     assert "RIPOSTE_API_TOKEN" not in rasa_environment(Settings.from_env({}), base={})
     # The launcher turns it into Rasa's flags, in its own process, and forgets it.
@@ -86,7 +86,7 @@ def test_a_signal_during_watch_stops_it_without_deadlock() -> None:
     import signal
     import threading
 
-    from riposte.serve import Supervisor
+    from riposte.cli.serve import Supervisor
 
     faulthandler.dump_traceback_later(30, exit=True)  # a deadlock fails loudly, not forever
     previous = signal.getsignal(signal.SIGUSR1)
@@ -119,7 +119,7 @@ TELEGRAM_ENV = {
 
 
 def test_without_telegram_token_rasa_gets_the_repository_credentials_unchanged() -> None:
-    from riposte.serve import write_credentials
+    from riposte.cli.serve import write_credentials
     from riposte.settings import ROOT
 
     s = Settings.from_env({"TELEGRAM_WEBHOOK_URL": "pas une url", "TELEGRAM_SECRET_TOKEN": "x"})
@@ -135,9 +135,9 @@ def test_with_telegram_token_rasa_gets_generated_credentials(tmp_path: Path) -> 
     import yaml
     from rasa.core.run import create_http_input_channels
 
-    from riposte.channels.telegram import TelegramInput
-    from riposte.serve import write_credentials
+    from riposte.cli.serve import write_credentials
     from riposte.settings import ROOT
+    from riposte_rasa.channels.telegram import TelegramInput
 
     env = {
         **TELEGRAM_ENV,
@@ -157,7 +157,7 @@ def test_with_telegram_token_rasa_gets_generated_credentials(tmp_path: Path) -> 
     written = yaml.safe_load(path.read_text())
     original = yaml.safe_load((ROOT / "credentials.yml").read_text())
     assert {k: v for k, v in written.items() if k in original} == original
-    assert written["riposte.channels.telegram.TelegramInput"] == {
+    assert written["riposte_rasa.channels.telegram.TelegramInput"] == {
         "access_token": TELEGRAM_ENV["TELEGRAM_TOKEN"],
         "webhook_url": TELEGRAM_ENV["TELEGRAM_WEBHOOK_URL"],
         "secret_token": TELEGRAM_ENV["TELEGRAM_SECRET_TOKEN"],
@@ -202,7 +202,7 @@ def test_children_die_with_a_killed_launcher(tmp_path: Path) -> None:
     # can end it in time.
     launcher = (
         "import subprocess, sys\n"
-        "from riposte.serve import _die_with_parent\n"
+        "from riposte.cli.serve import _die_with_parent\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'],\n"
         "                         start_new_session=True, preexec_fn=_die_with_parent)\n"
         "print(child.pid, flush=True)\n"

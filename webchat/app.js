@@ -1,4 +1,4 @@
-// Riposte's web chat: talks to Rasa's socket.io channel (riposte/channels/socketio.py).
+// Riposte's web chat: talks to Rasa's socket.io channel (riposte_rasa/channels/socketio.py).
 //
 // Safety: every text, the bot's and the user's, is put in the page with text nodes, never as
 // HTML; links are built as elements from parsed URLs (http and https only). The session id is

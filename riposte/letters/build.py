@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from riposte.advice import PRESS_OFFENSES, Advice, Qualification, advise
+from riposte.advice.engine import PRESS_OFFENSES, Advice, Qualification, advise
 from riposte.case import Case, Evidence, load_case
 from riposte.deadlines import (
     compute_deadline,

@@ -12,7 +12,7 @@ engine and the few rules that combine the findings:
 - "outrage" needs a private context (private message, e-mail, SMS) and an outrage word
   ("outrageant", "ordurier"…); a private insult alone is not reported as outrage, because
   outrage also needs words about the doctor's work, which the advice engine decides
-  (riposte/advice.py); a raid, or repetition together with another offence, is harassment;
+  (riposte/advice/engine.py); a raid, or repetition together with another offence, is harassment;
 - "urgent" and "physical_danger": a threat of death or violence, someone near the home or the
   practice, fear for one's safety, or published personal data with a call to come; "urgent"
   alone also covers the doctor's own distress (suicidal thoughts). A denial ("je ne suis pas

@@ -34,7 +34,7 @@ annotated corpus (data/situations, `riposte.nlp.corpus`) and reads what the lexi
   `DISCRIMINATORY_THRESHOLD`.
 
 Platforms, volume, visibility, author, dates and handles stay the lexicon's. This module does
-not import rasa: the Rasa component is riposte/channels/facts_classifier.py.
+not import rasa: the Rasa component is riposte_rasa/nlu/facts_classifier.py.
 """
 
 from __future__ import annotations

@@ -1213,12 +1213,12 @@ class CaseRepository:
     ) -> list[CaseDeadlines]:
         """Cases with a prescription deadline in `[today, today + within_days]`.
 
-        Computed with `riposte.advice.advise` from the clear facts only (the incident facts and
-        each statement's publication date; nothing is decrypted); sorted by the nearest
+        Computed with `riposte.advice.engine.advise` from the clear facts only (the incident
+        facts and each statement's publication date; nothing is decrypted); sorted by the nearest
         deadline. For a press offence with dated statements, the nearest deadline of a
         statement still open counts (an older statement can expire before the latest one).
         """
-        from riposte.advice import advise
+        from riposte.advice.engine import advise
 
         st = self._ready()
         with st.sessions() as s:

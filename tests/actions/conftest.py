@@ -10,7 +10,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 
 import actions.case
-import riposte.evidence_upload
+import riposte.web.uploads
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{var}/tracker.db")
     actions.case.reset_repository()
-    riposte.evidence_upload.reset()
+    riposte.web.uploads.reset()
     yield var
     actions.case.reset_repository()
-    riposte.evidence_upload.reset()
+    riposte.web.uploads.reset()

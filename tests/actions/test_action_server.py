@@ -1,6 +1,6 @@
 """The action server answers only Rasa: a request without the shared secret is refused.
 
-The server is started as `riposte serve` starts it (`python -m riposte.action_server`), on a
+The server is started as `riposte serve` starts it (`python -m riposte_rasa.action_server`), on a
 port of its own, against the test's case store.
 """
 
@@ -20,15 +20,10 @@ from typing import Any
 
 import pytest
 
-from riposte.action_server import (
-    SECRET_ENV,
-    ActionSecretError,
-    authorised,
-    listen_host,
-    secret_from_env,
-)
+from riposte.access import SECRET_ENV, ActionSecretError, authorised, secret_from_env
 from riposte.store.errors import UnknownCaseError
 from riposte.store.repository import CaseRepository
+from riposte_rasa.action_server import listen_host
 from tests.ports import free_ports
 from tests.waiting import wait_until
 
@@ -88,7 +83,7 @@ def start_server(tmp_path: Path, env: dict[str, str]) -> tuple[int, subprocess.P
     log = tmp_path / "actions.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "riposte.action_server", "--actions", "actions"]
+            [sys.executable, "-m", "riposte_rasa.action_server", "--actions", "actions"]
             + ["--port", str(port)],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT), **env},

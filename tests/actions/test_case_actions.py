@@ -459,7 +459,7 @@ def _multipart(data: bytes, field: str = "fichier") -> tuple[str, bytes]:
 async def test_screenshot_is_attached_through_the_signed_link(domain: dict[str, Any]) -> None:
     import hashlib
 
-    from riposte import evidence_upload
+    from riposte.web import uploads as evidence_upload
 
     code, secret, slots = await start_case(domain)
     item = {
@@ -505,7 +505,7 @@ async def test_the_web_chat_gets_the_upload_outcome_as_json(domain: dict[str, An
     import hashlib
     import json
 
-    from riposte import evidence_upload
+    from riposte.web import uploads as evidence_upload
 
     code, _secret, slots = await start_case(domain)
     item = {"evidence_url": "https://x.com/troll/status/9", "evidence_excerpt": "escroc"}

@@ -16,8 +16,8 @@ from actions.advice import ActionExplainWhy
 from actions.case import EVIDENCE_SLOTS, ValidateEvidenceForm
 from actions.letters import ActionComplaintDuringTriage, ValidateComplaintForm
 from actions.triage import ValidateTriageForm
-from riposte import triage
-from riposte.letters import chat
+from riposte.chat import complaint as chat
+from riposte.chat import triage
 from tests.actions.test_case_actions import TODAY
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 

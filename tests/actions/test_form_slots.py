@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from actions.case import EVIDENCE_SLOTS
-from riposte.letters import chat
+from riposte.chat import complaint as chat
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_form_slots_match_the_python_lists(
         "utter_evidence_published_unreadable",
         "utter_evidence_published_in_future",
         "utter_evidence_published_after_seen",
-        # riposte.letters.chat.read_answer, birth questions
+        # riposte.chat.complaint.read_answer, birth questions
         "utter_complaint_birth_date_unreadable",
         "utter_complaint_birth_date_future",
         "utter_complaint_birth_date_implausible",

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.common
 from actions.advice import ActionExplainWhy, ActionGiveAdvice, ActionMarkStepDone
 from actions.triage import ActionAnalyzeSituation, ActionRestartTriage, ValidateTriageForm
-from riposte import triage
+from riposte.chat import triage
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = datetime.date(2026, 11, 24)

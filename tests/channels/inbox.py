@@ -7,10 +7,10 @@ import json
 
 from sqlalchemy import func, select
 
-from riposte.channels.evidence_files import ENTITY, INTENT
 from riposte.store.models import InboxRow
 from riposte.store.records import EvidenceRecord
 from riposte.store.repository import shared_repository
+from riposte_rasa.channels.evidence_files import ENTITY, INTENT
 
 # Real magic numbers: the channels check the content, never the announced type.
 PNG = b"\x89PNG\r\n\x1a\n" + b"capture of @troll_quixotique " * 40

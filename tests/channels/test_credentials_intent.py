@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from riposte.channels.credentials_intent import CredentialsIntentClassifier
 from riposte.store.codes import generate_code, generate_passphrase
+from riposte_rasa.nlu.credentials_intent import CredentialsIntentClassifier
 
 CODE, SECRET = generate_code(), generate_passphrase()
 RESUME_TEXT = f"reprendre mon dossier {CODE} {SECRET.replace('-', ' ')}"

@@ -1,4 +1,4 @@
-"""The facts model as a Rasa NLU component (riposte/channels/facts_classifier.py): trained,
+"""The facts model as a Rasa NLU component (riposte_rasa/nlu/facts_classifier.py): trained,
 saved and loaded like the rest of the model, retrained when the corpus changes, and its rules
 on the intent (danger first, no description left to the fallback)."""
 
@@ -16,9 +16,9 @@ from rasa.engine.training.fingerprinting import calculate_fingerprint_key
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from riposte.channels.facts_classifier import FACTS_KEY, FactsClassifier, decide_intent
 from riposte.nlp.corpus import corpus_files, intent_examples, load_situations
 from riposte.nlp.learned import FactsModel, background_texts
+from riposte_rasa.nlu.facts_classifier import FACTS_KEY, FactsClassifier, decide_intent
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "situations"

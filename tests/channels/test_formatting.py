@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from riposte.channels.formatting import plain, telegram_html
+from riposte_rasa.channels.formatting import plain, telegram_html
 
 
 def test_plain_removes_only_balanced_bold_markers() -> None:

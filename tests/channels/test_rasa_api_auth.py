@@ -1,4 +1,4 @@
-"""Rasa's HTTP API token, as `riposte.rasa_server` checks it: constant time, header or query."""
+"""Rasa's HTTP API token, as `riposte_rasa.server` checks it: constant time, header or query."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import rasa.server
 
-from riposte import rasa_server
+from riposte import access
+from riposte_rasa import server as rasa_server
 
 TOKEN = "jeton-de-test-0123456789abcdef"
 
@@ -82,7 +83,7 @@ def test_the_token_is_compared_in_constant_time(
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(rasa_server.hmac, "compare_digest", spy)
+    monkeypatch.setattr(access.hmac, "compare_digest", spy)
     status = make_app(TOKEN)
     assert status(f"token={TOKEN}") == 200
     assert calls == [(TOKEN.encode(), TOKEN.encode())]

@@ -1,4 +1,4 @@
-"""The changes riposte.channels.rasa_hooks makes to Rasa keep Rasa's contract."""
+"""The changes riposte_rasa.patches makes to Rasa keep Rasa's contract."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from riposte.channels import rasa_hooks
+from riposte_rasa import patches as rasa_hooks
 
 VALID = [
     {},
@@ -79,8 +79,8 @@ def test_the_schema_is_not_checked_again_for_each_answer(
 def test_the_stores_rasa_loads_install_the_hooks(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from riposte.store.lock_store import AtomicRedisLockStore
-    from riposte.store.tracker_store import EncryptedSQLTrackerStore
+    from riposte_rasa.lock_store import AtomicRedisLockStore
+    from riposte_rasa.tracker_store import EncryptedSQLTrackerStore
 
     for build in (
         lambda: EncryptedSQLTrackerStore(host=f"sqlite:///{tmp_path / 't.db'}"),
@@ -137,8 +137,8 @@ def test_install_replaces_each_failure_path_once(installed: None) -> None:
 def test_the_stores_rasa_loads_install_the_failure_paths(
     installed: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from riposte.store.lock_store import AtomicRedisLockStore
-    from riposte.store.tracker_store import EncryptedSQLTrackerStore
+    from riposte_rasa.lock_store import AtomicRedisLockStore
+    from riposte_rasa.tracker_store import EncryptedSQLTrackerStore
 
     for build in (
         lambda: EncryptedSQLTrackerStore(host=f"sqlite:///{tmp_path / 't.db'}"),

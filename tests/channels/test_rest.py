@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from sanic import Sanic
 
-from riposte.channels.rest import DISABLED, UNAUTHORIZED, RestInput
 from riposte.privacy import generate_key_text
 from riposte.ratelimit import RateLimiter
 from riposte.settings import Settings, SettingsError
+from riposte_rasa.channels.rest import DISABLED, UNAUTHORIZED, RestInput
 from tests.channels.sanic_app import REPLY, FakeAgent, served
 
 TOKEN = "rest-token-" + "0123456789abcdef" * 2

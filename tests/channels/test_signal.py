@@ -26,11 +26,11 @@ from aiohttp import web
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
-from riposte.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
-from riposte.channels.signal import Attachment, SignalInput, parse_envelope
+from riposte.cli.signal_bridge import TOKEN_HEADER, Bridge, BridgeConfig
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings, SettingsError
-from riposte.signal_bridge import TOKEN_HEADER, Bridge, BridgeConfig
+from riposte_rasa.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
+from riposte_rasa.channels.signal import Attachment, SignalInput, parse_envelope
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
 from tests.channels.inbox import PNG, TEXT, file_in_new_case, inbox_count, reference
 from tests.ports import free_port
@@ -523,7 +523,7 @@ def logged_count(caplog: pytest.LogCaptureFixture, text: str) -> int:
 async def test_bridge_connects_once_the_api_is_up(
     rasa: tuple[FakeRasa, int], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="riposte.signal_bridge")
+    caplog.set_level(logging.WARNING, logger="riposte.cli.signal_bridge")
     fake_rasa, port = rasa
     api = FakeSignalAPI()
     api_port = free_port()
@@ -556,7 +556,7 @@ async def test_bridge_connects_once_the_api_is_up(
 async def test_bridge_retries_until_rasa_is_up_and_loses_nothing(
     api: FakeSignalAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="riposte.signal_bridge")
+    caplog.set_level(logging.WARNING, logger="riposte.cli.signal_bridge")
     port = free_port()  # Rasa is not listening yet
     fake_rasa = FakeRasa(fail_first=2)  # then answers 503 twice while loading
     async with running(Bridge(bridge_config(api, port))):
@@ -664,7 +664,7 @@ def test_serve_gives_rasa_and_the_one_bridge_the_same_token(tmp_path: Path) -> N
     import yaml
     from rasa.core.run import create_http_input_channels
 
-    from riposte.serve import Supervisor, child_environment, rasa_command, write_credentials
+    from riposte.cli.serve import Supervisor, child_environment, rasa_command, write_credentials
     from riposte.settings import ROOT
 
     s = Settings.from_env({**SIGNAL_ENV, "RIPOSTE_VAR_DIR": str(tmp_path)})
@@ -676,7 +676,7 @@ def test_serve_gives_rasa_and_the_one_bridge_the_same_token(tmp_path: Path) -> N
     written = yaml.safe_load(path.read_text())
     original = yaml.safe_load((ROOT / "credentials.yml").read_text())
     assert {k: v for k, v in written.items() if k in original} == original
-    section = written["riposte.channels.signal.SignalInput"]
+    section = written["riposte_rasa.channels.signal.SignalInput"]
     assert section == {
         "number": "+33700000001",
         "api_url": "http://127.0.0.1:8081",
@@ -700,7 +700,7 @@ def test_serve_gives_rasa_and_the_one_bridge_the_same_token(tmp_path: Path) -> N
 
 
 def test_without_signal_number_serve_is_unchanged() -> None:
-    from riposte.serve import Supervisor, write_credentials
+    from riposte.cli.serve import Supervisor, write_credentials
     from riposte.settings import ROOT
 
     s = Settings.from_env({"SIGNAL_API_URL": "pas une url", "SIGNAL_MODE": "x"})
@@ -710,7 +710,7 @@ def test_without_signal_number_serve_is_unchanged() -> None:
 
 
 def test_bridge_configuration_from_the_environment() -> None:
-    from riposte.signal_bridge import config_from_env
+    from riposte.cli.signal_bridge import config_from_env
 
     env = {**SIGNAL_ENV, "SIGNAL_BRIDGE_TOKEN": BRIDGE_TOKEN, "RIPOSTE_RASA_PORT": "5115"}
     config = config_from_env(env)
@@ -725,7 +725,7 @@ def test_bridge_configuration_from_the_environment() -> None:
 
 
 def test_a_silent_child_is_up_while_it_stays_alive() -> None:
-    from riposte.serve import wait_until_up
+    from riposte.cli.serve import wait_until_up
 
     assert wait_until_up(None, 0.1, lambda: True, interval=0.02) is True
     assert wait_until_up(None, 0.1, lambda: False, interval=0.02) is False

@@ -11,9 +11,9 @@ import pytest
 import socketio
 from sanic import Sanic
 
-from riposte.channels.socketio import BUSY, SocketIOInput
 from riposte.privacy import generate_key_text
 from riposte.ratelimit import RateLimiter
+from riposte_rasa.channels.socketio import BUSY, SocketIOInput
 from tests.channels.sanic_app import FakeAgent, served
 from tests.waiting import wait_until_async
 

@@ -20,8 +20,10 @@ import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
-from riposte.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
-from riposte.channels.telegram import (
+from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
+from riposte.settings import NOT_PROCESSED_MESSAGE
+from riposte_rasa.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
+from riposte_rasa.channels.telegram import (
     GREET,
     MAX_TEXT,
     ONLY_TEXT_NOTICE,
@@ -29,8 +31,6 @@ from riposte.channels.telegram import (
     TelegramInput,
     split_text,
 )
-from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
-from riposte.settings import NOT_PROCESSED_MESSAGE
 from tests.channels.fake_bot_api import FakeBotAPI
 from tests.channels.inbox import (
     JPEG,
@@ -406,7 +406,7 @@ async def test_a_failing_agent_still_answers_200(harness: Harness) -> None:
 async def test_start_up_survives_an_unreachable_api_and_retries(
     key: MasterKey, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="riposte.channels.telegram")
+    caplog.set_level(logging.INFO, logger="riposte_rasa.channels.telegram")
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     channel = make_channel(dead, retry_first_delay=0.01, retry_max_delay=0.02)
     agent = FakeAgent()
@@ -479,7 +479,7 @@ def test_split_text_counts_utf16_units_and_keeps_every_character() -> None:
 
 
 def test_generated_payloads_are_valid_json() -> None:
-    from riposte.channels.telegram import _callback_data
+    from riposte_rasa.channels.telegram import _callback_data
 
     data = _callback_data(BUTTONS[0])
     assert json.loads(data.partition("{")[1] + data.partition("{")[2]) == {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from riposte.advice import Advice, advise
+from riposte.advice.engine import Advice, advise
 from riposte.case import load_case
 
 TODAY = date(2026, 11, 24)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from riposte.advice import Advice, advise
+from riposte.advice.engine import Advice, advise
 from riposte.case import CaseError, load_case
 from riposte.knowledge import load
 from tests.core.cases import TODAY, case_advice

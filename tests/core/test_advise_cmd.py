@@ -14,7 +14,7 @@ import pytest
 
 import riposte.cli
 from riposte import clock
-from riposte.advice import advise
+from riposte.advice.engine import advise
 from riposte.case import load_case
 from riposte.knowledge import load
 

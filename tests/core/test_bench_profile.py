@@ -10,15 +10,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_profile as bp  # noqa: E402
 
-HEAD = "<module> (rasa/__main__.py:1);receive (riposte/channels/rest.py:90)"
+HEAD = "<module> (rasa/__main__.py:1);receive (riposte_rasa/channels/rest.py:90)"
 SITE = "/v/site-packages/rasa"
 RAW = "\n".join(
     [
         f"{HEAD};_parse_message_with_graph ({SITE}/core/processor.py:800)"
         f";process ({SITE}/nlu/utils/spacy_utils.py:10) 7",
         f"{HEAD};run ({SITE}/core/actions/action.py:780)"
-        ";_validate_action_result (riposte/channels/rasa_hooks.py:40)"
-        ";_validate_action_result (riposte/channels/rasa_hooks.py:40) 3",
+        ";_validate_action_result (riposte_rasa/patches.py:40)"
+        ";_validate_action_result (riposte_rasa/patches.py:40) 3",
         f"{HEAD};save_tracker ({SITE}/core/processor.py:900) 5",
         "idle 2",
     ]
@@ -38,4 +38,4 @@ def test_parts_count_inclusive_samples_once_per_stack(tmp_path: Path) -> None:
     assert counts["tracker store: save"] == 5
     assert counts["  TEDPolicy"] == 0
     top = dict(bp.top_functions(stacks))
-    assert top["receive (riposte/channels/rest.py)"] == 15
+    assert top["receive (riposte_rasa/channels/rest.py)"] == 15

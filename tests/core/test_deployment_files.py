@@ -27,13 +27,13 @@ from typing import Any
 import pytest
 import yaml
 
-from riposte import evidence_upload
-from riposte.action_server import HOST_ENV as ACTIONS_HOST
-from riposte.action_server import SECRET_ENV as ACTION_SECRET
-from riposte.action_server import authorised
-from riposte.serve import SIGNAL_TOKEN_ENV, actions_command, child_environment
+from riposte.access import HOST_ENV as ACTIONS_HOST
+from riposte.access import SECRET_ENV as ACTION_SECRET
+from riposte.access import authorised
+from riposte.cli.serve import SIGNAL_TOKEN_ENV, actions_command, child_environment
 from riposte.settings import Settings
 from riposte.store.config import StoreConfig
+from riposte.web import uploads as evidence_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -111,8 +111,8 @@ def _read_by_code() -> set[str]:
     modules = (
         "riposte/settings.py",
         "riposte/store/config.py",
-        "riposte/signal_bridge.py",
-        "riposte/action_server.py",
+        "riposte/cli/signal_bridge.py",
+        "riposte/access.py",
     )
     for module in modules:
         text = (ROOT / module).read_text("utf-8")

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-import riposte.serve
+import riposte.cli.serve
 from riposte import cli
+from riposte.cli.serve import Child, Supervisor
 from riposte.letters.output import write_atomic
-from riposte.serve import Child, Supervisor
 from riposte.settings import Settings
 from tests.ports import free_ports
 
@@ -84,7 +84,7 @@ def test_serve_creates_var_logs_and_the_tracker_database_owner_only(
         return 0
 
     monkeypatch.setattr(Supervisor, "_children", fake_children)
-    monkeypatch.setattr(riposte.serve, "run", start_then_stop)
+    monkeypatch.setattr(riposte.cli.serve, "run", start_then_stop)
     assert cli.main(["serve"]) == 0
     assert outcome == {"started": True}
     assert (var / "tracker.db").is_file() and (var / "log" / "rasa.log").is_file()
@@ -107,8 +107,8 @@ def test_a_letter_is_written_owner_only(shell_umask: None, tmp_path: Path) -> No
 def test_the_action_server_launched_alone_runs_under_an_owner_only_umask(
     shell_umask: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Containers start it without `riposte` (python -m riposte.action_server)."""
-    from riposte import action_server
+    """Containers start it without `riposte` (python -m riposte_rasa.action_server)."""
+    from riposte_rasa import action_server
 
     monkeypatch.delenv("RIPOSTE_ACTION_SECRET", raising=False)
     assert action_server.main([]) == 2  # no secret: it stops before serving

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from riposte.chat.triage import facts_from_text
 from riposte.nlp import learned
 from riposte.nlp.corpus import Description, corpus_files, intent_examples, load_situations
 from riposte.nlp.extract import Facts, extract_facts
 from riposte.nlp.learned import FactsModel, LearnedFacts, combine
-from riposte.triage import facts_from_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 12, 6)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from riposte.advice import Advice
+from riposte.advice.engine import Advice
 from riposte.case import load_case
 from riposte.knowledge import KNOWLEDGE_DIR, KnowledgeError, load, load_from
 from riposte.nlp.extract import extract_facts

@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from riposte.advice import Advice, Qualification, advise
-from riposte.advise_cmd import render_text
+from riposte.advice.engine import Advice, Qualification, advise
 from riposte.case import CaseError, load_case, parse_case
+from riposte.cli.advise import render_text
 from riposte.knowledge import load
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"

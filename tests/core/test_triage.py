@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from riposte import triage
 from riposte.case import load_case
+from riposte.chat import triage
 
 TODAY = date(2026, 11, 24)
 

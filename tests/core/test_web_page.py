@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from riposte.serve import WEB_DIR, content_security_policy, page_config, socket_origins
+from riposte.cli.serve import WEB_DIR, content_security_policy, page_config, socket_origins
 from riposte.settings import MAX_MESSAGE_CHARS, QUICK_EXIT_DEFAULT_URL, Settings, SettingsError
 
 

@@ -2,13 +2,13 @@
 middle of conversations, then coming back (issue #8, « Pannes »).
 
 Started once for the module, as `riposte serve` starts them (same commands, same environment,
-riposte/serve.py) but as processes of the test so that one can be killed alone: the action
+riposte/cli/serve.py) but as processes of the test so that one can be killed alone: the action
 server, one Rasa server and the web page. The conversations (tracker store) and the cases are
 in PostgreSQL; Rasa reaches the conversations' database through a TCP proxy of the test,
 which can cut every connection and refuse new ones (the database unreachable, or restarting),
 then come back on the same port, while the shared test PostgreSQL keeps serving other tests.
 
-What must hold (riposte/channels/rasa_hooks.py, riposte/channels/rest.py, socketio.py):
+What must hold (riposte_rasa/patches.py, riposte_rasa/channels/rest.py, socketio.py):
 - action server down: the message gets the French « momentanément indisponible » message
   (REST: 503), nothing of it is kept; sent again once the server is back, it is handled as it
   would have been, and the conversation goes on;
@@ -41,7 +41,7 @@ from typing import Any
 
 import pytest
 
-from riposte.serve import (
+from riposte.cli.serve import (
     Child,
     actions_command,
     child_environment,
@@ -260,7 +260,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
             rasa_command(settings),
             None,
             RASA_START_TIMEOUT,
-            # The API token reaches Rasa by its environment only (riposte.rasa_server).
+            # The API token reaches Rasa by its environment only (riposte_rasa.server).
             extra_env={**shared, "RIPOSTE_API_TOKEN": token},
         ),
         proxy,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from riposte import serve
+from riposte.cli import serve
 from riposte.settings import Settings
 from tests.ports import free_port
 
@@ -37,9 +37,9 @@ class Page:
 
 @pytest.fixture
 def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    from riposte import evidence_upload
     from riposte.letters.links import link_key, make_token
     from riposte.store.repository import reset_shared_repository, shared_repository
+    from riposte.web import uploads as evidence_upload
 
     monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
     for name in ("RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR", "RIPOSTE_SECRET_KEY"):

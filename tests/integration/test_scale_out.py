@@ -87,7 +87,7 @@ class Cluster:
     def start_b(self) -> None:
         """The extra server, with Rasa's standard command (as documented in the README)."""
         log = open(self.log_b, "ab")  # noqa: SIM115 (lives with the child)
-        from riposte.serve import _die_with_parent
+        from riposte.cli.serve import _die_with_parent
 
         self.rasa_b = subprocess.Popen(
             [
@@ -263,7 +263,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def _create_tracker_table(url: str, secret_key: str) -> None:
-    from riposte.store.tracker_store import EncryptedSQLTrackerStore
+    from riposte_rasa.tracker_store import EncryptedSQLTrackerStore
 
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     store = EncryptedSQLTrackerStore(host=url)

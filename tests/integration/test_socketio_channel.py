@@ -1,5 +1,5 @@
-"""Rasa's socket.io endpoint as the page uses it (riposte/channels/socketio.py): only the page's
-origin may connect, session ids are long random values, a too-long message is refused."""
+"""Rasa's socket.io endpoint as the page uses it (riposte_rasa/channels/socketio.py): only the
+page's origin may connect, session ids are long random values, a too-long message is refused."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from riposte.letters import chat, links
+from riposte.chat import complaint as chat
+from riposte.letters import links
 
 TODAY = dt.date(2026, 11, 24)
 FULL = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from riposte.advice import advise
+from riposte.advice.engine import advise
 from riposte.case import load_case
 from riposte.letters.build import build_letter
 from riposte.letters.filters import lower_first

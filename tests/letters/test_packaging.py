@@ -31,8 +31,8 @@ def test_building_the_command_line_loads_no_heavy_library() -> None:
 def test_letter_and_reply_check_are_registered() -> None:
     import riposte.cli
 
-    assert "riposte.letter_cmd" in riposte.cli.COMMAND_MODULES
-    assert "riposte.reply_check_cmd" in riposte.cli.COMMAND_MODULES
+    assert "riposte.cli.letter" in riposte.cli.COMMAND_MODULES
+    assert "riposte.cli.reply_check" in riposte.cli.COMMAND_MODULES
     help_text = riposte.cli.build_parser().format_help()
     assert "letter" in help_text and "reply-check" in help_text
 

@@ -253,8 +253,8 @@ def test_every_message_used_by_the_code_exists() -> None:
     root = Path(__file__).resolve().parents[2]
     sources = [
         root / "riposte" / "letters" / "build.py",
-        root / "riposte" / "letter_cmd.py",
-        root / "riposte" / "reply_check_cmd.py",
+        root / "riposte" / "cli" / "letter.py",
+        root / "riposte" / "cli" / "reply_check.py",
     ]
     keys = set()
     for source in sources:

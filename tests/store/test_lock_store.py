@@ -1,4 +1,4 @@
-"""The conversation lock shared by several Rasa servers (riposte/store/lock_store.py), against a
+"""The conversation lock shared by several Rasa servers (riposte_rasa/lock_store.py), against a
 real Redis server.
 
 `make test-unit` starts a throw-away one (scripts/redis-test.sh) and sets
@@ -29,12 +29,12 @@ import redis
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from riposte.store import lock_store
-from riposte.store.lock_store import AtomicRedisLockStore, LockStoreConfigError
+from riposte_rasa import lock_store
+from riposte_rasa.lock_store import AtomicRedisLockStore, LockStoreConfigError
 from tests.waiting import deadline_in, timeout_factor, wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
-STORE_TYPE = "riposte.store.lock_store.AtomicRedisLockStore"
+STORE_TYPE = "riposte_rasa.lock_store.AtomicRedisLockStore"
 # Seconds: a turn whose conversation is free gets its lock well within this, even on a loaded
 # machine, and a turn that must give up does so well within this after its lifetime. A lock
 # wrongly left taken makes a turn wait its whole lifetime (30 s or more in these tests) then
@@ -192,7 +192,7 @@ def test_unreachable_redis_stops_the_start_with_a_clear_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     url = f"redis://:pa55w0rd@127.0.0.1:{dead_port()}/0"
-    caplog.set_level(logging.ERROR, logger="riposte.store.lock_store")
+    caplog.set_level(logging.ERROR, logger="riposte_rasa.lock_store")
     with pytest.raises(LockStoreConfigError) as raised:
         LockStore.create(EndpointConfig(type=STORE_TYPE, url=url))
     message = str(raised.value)
@@ -379,7 +379,7 @@ async def test_other_conversations_are_not_blocked(
 
 HOLDER = """
 import asyncio, sys, time
-from riposte.store.lock_store import AtomicRedisLockStore
+from riposte_rasa.lock_store import AtomicRedisLockStore
 
 async def main():
     store = AtomicRedisLockStore(url=sys.argv[1], key_prefix=sys.argv[2])
@@ -459,7 +459,7 @@ async def test_a_slow_turn_keeps_its_lock_beyond_the_lifetime(
         async with other.lock("conversation", lock_lifetime=30):
             times["other in"] = time.monotonic()
 
-    with caplog.at_level(logging.WARNING, logger="riposte.store.lock_store"):
+    with caplog.at_level(logging.WARNING, logger="riposte_rasa.lock_store"):
         await asyncio.wait_for(asyncio.gather(slow_turn(), other_turn()), 30 + promptly())
     assert times["other in"] >= times["slow out"]
     assert "expired" not in caplog.text and "lost" not in caplog.text
@@ -624,7 +624,7 @@ async def test_cancelled_turns_leave_nothing_locked(
 
 
 def test_riposte_serve_passes_redis_url_to_rasa_and_checks_it() -> None:
-    from riposte.serve import child_environment
+    from riposte.cli.serve import child_environment
     from riposte.settings import Settings, SettingsError
 
     settings = Settings.from_env({})
@@ -639,7 +639,7 @@ def test_riposte_serve_passes_redis_url_to_rasa_and_checks_it() -> None:
 
 
 def test_riposte_serve_refuses_to_start_rasa_without_its_redis(tmp_path: Path) -> None:
-    from riposte.serve import Supervisor
+    from riposte.cli.serve import Supervisor
     from riposte.settings import Settings
 
     said: list[str] = []

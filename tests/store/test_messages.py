@@ -9,7 +9,7 @@ from riposte.store.errors import messages
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [*sorted((ROOT / "riposte" / "store").glob("*.py")), ROOT / "riposte" / "privacy.py"]
-CLI = ROOT / "riposte" / "case_cmd.py"
+CLI = ROOT / "riposte" / "cli" / "case.py"
 
 
 def used_paths() -> set[str]:

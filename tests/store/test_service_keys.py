@@ -1,6 +1,6 @@
 """Service key files: a process given the keys its service needs instead of the master key.
 
-The page server (`riposte.serve.make_web_server`) runs in this process with the web service's
+The page server (`riposte.cli.serve.make_web_server`) runs in this process with the web service's
 file and serves a letter download and an evidence upload, while the keys of the other
 services (Rasa's conversations, the pseudonyms) are refused to it; the links and cases are made
 beforehand with the master key, as the action server does.
@@ -52,7 +52,7 @@ def var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def derive(service: str, output: Path, *, force: bool = False) -> tuple[int, str, str]:
     """`riposte keys derive --service … --output …` with the current environment."""
-    from riposte.case_cmd import run_derive_keys
+    from riposte.cli.case import run_derive_keys
 
     out, err = io.StringIO(), io.StringIO()
     args = argparse.Namespace(service=service, output=str(output), force=force)
@@ -72,9 +72,10 @@ def use_service_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
 
 def make_case_with_links() -> tuple[str, str, str]:
     """A case with a letter and an evidence item; its letter and upload links (master key)."""
-    from riposte import evidence_upload, serve
+    from riposte.cli import serve
     from riposte.letters.links import link_key, make_token
     from riposte.store.repository import shared_repository
+    from riposte.web import uploads as evidence_upload
 
     repo = shared_repository()
     code, _ = repo.create_case({})
@@ -97,7 +98,7 @@ def request(port: int, method: str, path: str, body: bytes = b"", **headers: str
 
 def serve_letter_and_upload(var: Path, letter: str, upload: str) -> tuple[tuple, tuple]:
     """GET the letter and POST a capture through an in-process page server."""
-    from riposte import serve
+    from riposte.cli import serve
     from riposte.settings import Settings
 
     port = free_port()
@@ -141,7 +142,7 @@ def test_the_web_service_file_serves_letters_and_uploads_but_not_the_other_keys(
 ) -> None:
     from riposte.privacy import PurposeNotAllowedError, load_keys, pseudonymise
     from riposte.store.config import StoreConfig
-    from riposte.store.tracker_store import load_tracker_keys
+    from riposte_rasa.tracker_store import load_tracker_keys
 
     master = generate_key_text()
     monkeypatch.setenv("RIPOSTE_SECRET_KEY", master)
@@ -176,10 +177,10 @@ def test_the_web_service_file_serves_letters_and_uploads_but_not_the_other_keys(
 def test_the_rasa_service_file_cannot_make_or_read_letter_or_upload_links(
     var: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from riposte import evidence_upload
     from riposte.letters.links import link_key
     from riposte.privacy import PurposeNotAllowedError, pseudonymise
     from riposte.store.repository import shared_repository
+    from riposte.web import uploads as evidence_upload
 
     master = generate_key_text()
     monkeypatch.setenv("RIPOSTE_SECRET_KEY", master)
@@ -243,8 +244,8 @@ def test_service_files_from_current_and_previous_keys_open_what_the_previous_key
     assert rasa_keys.current.key_id == _key_id(new)
 
     use_service_file(monkeypatch, tmp_path / "web.keys")
+    from riposte.cli.serve import LETTERS_PATH
     from riposte.letters.links import link_key, make_token
-    from riposte.serve import LETTERS_PATH
 
     old_letter = f"{LETTERS_PATH}{make_token(link_key(), code, 1)}.pdf"
     (status, body), _ = serve_letter_and_upload(var, old_letter, upload)

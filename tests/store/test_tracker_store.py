@@ -27,10 +27,10 @@ from sqlalchemy import create_engine
 from riposte.privacy import generate_key_text
 from riposte.store.errors import StoreConfigError
 from riposte.store.tracker import erase_conversation, purge_conversations
-from riposte.store.tracker_store import EncryptedSQLTrackerStore
+from riposte_rasa.tracker_store import EncryptedSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
-STORE_TYPE = "riposte.store.tracker_store.EncryptedSQLTrackerStore"
+STORE_TYPE = "riposte_rasa.tracker_store.EncryptedSQLTrackerStore"
 MESSAGE = "Je suis le Dr Zorglubin, harcelée par @troll_quixotique"
 SLOT_VALUE = "Gaspard Malvoisin"
 SECRETS = (b"Zorglubin", b"troll_quixotique", b"Gaspard", b"Malvoisin")
@@ -297,7 +297,7 @@ async def test_erasure_on_request_deletes_the_conversation_and_writes_nothing(
     tracker.update(ActionExecuted("action_delete_case"))
     tracker.update(SlotSet("erase_conversation", True))
 
-    with caplog.at_level("INFO", logger="riposte.store.tracker_store"):
+    with caplog.at_level("INFO", logger="riposte_rasa.tracker_store"):
         await store.save(tracker)
 
     assert rows(db_path, "sender-a") == []

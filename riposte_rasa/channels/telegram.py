@@ -18,7 +18,7 @@ What changes from Rasa's built-in channel:
 Only private chats are served. A photo (its largest size) or a document sent by the user is
 fetched (`getFile`, then `{api_url}/file/bot<token>/<file_path>`), checked and sealed in the case
 store's inbox, and Rasa gets `/send_evidence_file{"evidence_file_ref": …}`, which files it in
-the evidence journal (riposte/channels/evidence_files.py); a file too large or of another type
+the evidence journal (riposte_rasa/channels/evidence_files.py); a file too large or of another type
 than image or PDF gets a French reply and nothing is kept. Other media (voice, video, stickers…)
 are not read: the user is asked to write instead.
 """
@@ -50,7 +50,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from riposte.channels.evidence_files import (
+from riposte.privacy import pseudonymise
+from riposte_rasa.channels.evidence_files import (
     MAX_BYTES,
     NOT_RECEIVED,
     TOO_LARGE,
@@ -58,9 +59,8 @@ from riposte.channels.evidence_files import (
     keep,
     read_limited,
 )
-from riposte.channels.formatting import plain, telegram_html
-from riposte.channels.rasa_hooks import tell_not_processed
-from riposte.privacy import pseudonymise
+from riposte_rasa.channels.formatting import plain, telegram_html
+from riposte_rasa.patches import tell_not_processed
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ def _parse_today(value: str | None) -> date | None:
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    from riposte.advice import advise
+    from riposte.advice.engine import advise
     from riposte.case import CaseError, load_case
     from riposte.knowledge import load
 
@@ -77,7 +77,7 @@ def _fr_date(iso: str) -> str:
 def _deadline_details(q: dict[str, Any], m: Messages) -> list[str]:
     """The act-by day when the deadline is not a working day, the date the deadline was
     counted from (press offences), and each dated statement's own deadline."""
-    from riposte.advice import PRESS_OFFENSES, day_with_weekday, non_working_reason
+    from riposte.advice.engine import PRESS_OFFENSES, day_with_weekday, non_working_reason
 
     p = q["prescription"]
     lines: list[str] = []

@@ -21,12 +21,12 @@ from collections.abc import Sequence
 PRIVATE_UMASK = 0o077
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "riposte.serve",
-    "riposte.advise_cmd",
-    "riposte.case_cmd",
-    "riposte.letter_cmd",
-    "riposte.reply_check_cmd",
-    "riposte.signal_bridge",
+    "riposte.cli.serve",
+    "riposte.cli.advise",
+    "riposte.cli.case",
+    "riposte.cli.letter",
+    "riposte.cli.reply_check",
+    "riposte.cli.signal_bridge",
 )
 
 

@@ -11,7 +11,7 @@ not JSON end in a server error, and any client may claim another `input_channel`
 - the input channel is always `rest`;
 - a message Rasa could not process or record (database or action server unavailable): HTTP
   503 with the usual reply list holding `NOT_PROCESSED_MESSAGE`, never a 200 with partial
-  replies; nothing of that message is kept (see riposte/channels/rasa_hooks.py), so the client
+  replies; nothing of that message is kept (see riposte_rasa/patches.py), so the client
   sends it again. Rasa's own channel answers 200 whatever happened, and logs the text of a
   message that failed.
 Access (RIPOSTE_REST, RIPOSTE_REST_TOKEN, riposte/settings.py): the sender id is whatever the
@@ -42,10 +42,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from riposte.channels.rasa_hooks import tell_not_processed
 from riposte.privacy import pseudonymise
 from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
+from riposte_rasa.patches import tell_not_processed
 
 CHANNEL = "rest"
 MAX_SENDER_CHARS = 256
@@ -239,7 +239,7 @@ async def hide_rasa_version(app: Any, _loop: Any = None) -> None:
 
 
 class _Collector(CollectingOutputChannel):
-    """Rasa's collecting channel; `send_not_processed` (riposte.channels.rasa_hooks) turns the
+    """Rasa's collecting channel; `send_not_processed` (riposte_rasa.patches) turns the
     answer into a 503."""
 
     not_processed = False

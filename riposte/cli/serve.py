@@ -33,15 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from riposte import evidence_upload
-from riposte.action_server import HOST_ENV as ACTIONS_HOST_ENV
-from riposte.action_server import SECRET_ENV as ACTION_SECRET_ENV
-from riposte.action_server import ActionSecretError, secret_from_env
-from riposte.rasa_server import TOKEN_ENV as API_TOKEN_ENV
+from riposte.access import HOST_ENV as ACTIONS_HOST_ENV
+from riposte.access import SECRET_ENV as ACTION_SECRET_ENV
+from riposte.access import TOKEN_ENV as API_TOKEN_ENV
+from riposte.access import ActionSecretError, secret_from_env
 from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, ROOT, Settings, SettingsError
+from riposte.web import uploads as evidence_upload
 
-log = logging.getLogger("riposte.serve")
+log = logging.getLogger("riposte.cli.serve")
 
 WEB_DIR = ROOT / "webchat"
 STOP_GRACE_SECONDS = 15.0
@@ -85,8 +85,8 @@ BUSY_PAGE = (
 )
 
 
-TELEGRAM_CHANNEL = "riposte.channels.telegram.TelegramInput"
-SIGNAL_CHANNEL = "riposte.channels.signal.SignalInput"
+TELEGRAM_CHANNEL = "riposte_rasa.channels.telegram.TelegramInput"
+SIGNAL_CHANNEL = "riposte_rasa.channels.signal.SignalInput"
 SIGNAL_TOKEN_ENV = "SIGNAL_BRIDGE_TOKEN"
 
 
@@ -156,7 +156,7 @@ def _die_with_parent() -> None:
 
 
 def rasa_command(settings: Settings, python: str = sys.executable) -> list[str]:
-    """The Rasa server's command line (`riposte.rasa_server`, Rasa's `rasa run`).
+    """The Rasa server's command line (`riposte_rasa.server`, Rasa's `rasa run`).
 
     The HTTP API is enabled only with a token, which never appears here: the launcher reads
     it from the environment Rasa gets (`rasa_environment`).
@@ -164,7 +164,7 @@ def rasa_command(settings: Settings, python: str = sys.executable) -> list[str]:
     cmd = [
         python,
         "-m",
-        "riposte.rasa_server",
+        "riposte_rasa.server",
         "run",
         "--model",
         str(settings.model_path),
@@ -193,7 +193,7 @@ def actions_command(settings: Settings, python: str = sys.executable) -> list[st
     return [
         python,
         "-m",
-        "riposte.action_server",
+        "riposte_rasa.action_server",
         "--actions",
         "actions",
         "--port",

@@ -1,4 +1,4 @@
-"""Rasa's server started the Riposte way: `python -m riposte.rasa_server run <rasa run flags>`.
+"""Rasa's server started the Riposte way: `python -m riposte_rasa.server run <rasa run flags>`.
 
 Three differences with `python -m rasa run`, all about Rasa's HTTP API (`/conversations/…`,
 `/model…`), which stays off unless `RIPOSTE_API_TOKEN` is set:
@@ -17,7 +17,6 @@ Everything else is Rasa's own `rasa run` (same flags, same behaviour).
 
 from __future__ import annotations
 
-import hmac
 import os
 import sys
 from collections.abc import Callable
@@ -25,15 +24,9 @@ from functools import wraps
 from inspect import isawaitable
 from typing import Any
 
-TOKEN_ENV = "RIPOSTE_API_TOKEN"
+from riposte.access import TOKEN_ENV, token_matches
+
 _PATCHED = "_riposte_constant_time"
-
-
-def token_matches(provided: str | None, token: str) -> bool:
-    """True when `provided` is the token (constant time; None never matches)."""
-    if provided is None:
-        return False
-    return hmac.compare_digest(provided.encode("utf-8"), token.encode("utf-8"))
 
 
 def provided_token(request: Any) -> str | None:

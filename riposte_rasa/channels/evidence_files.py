@@ -7,7 +7,7 @@ pseudonym, kept 24 hours at most. Rasa then gets the message
 `/send_evidence_file{"evidence_file_ref": "<reference>"}`, and `action_save_evidence_file`
 (actions/case.py) files it in the conversation's case.
 
-Accepted: what the web upload page accepts (riposte/evidence_upload.py), checked on the content,
+Accepted: what the web upload page accepts (riposte/web/uploads.py), checked on the content,
 never on the announced type: images and PDF files, 10 MB at most. Anything else gets a French
 reply and nothing is stored. File contents, names and captions are never logged.
 """
@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 
 import aiohttp
 
-from riposte.evidence_upload import _KINDS, MAX_BYTES
+from riposte.web.uploads import _KINDS, MAX_BYTES
 
 logger = logging.getLogger(__name__)
 

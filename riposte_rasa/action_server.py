@@ -1,4 +1,4 @@
-"""The action server (rasa_sdk) behind a shared secret: `python -m riposte.action_server`.
+"""The action server (rasa_sdk) behind a shared secret: `python -m riposte_rasa.action_server`.
 
 rasa_sdk runs whatever action a request names, on the conversation state the request body
 carries: anyone who can reach its port could read a case, mint letter links or delete it.
@@ -18,7 +18,6 @@ The options are rasa_sdk's own (`--actions`, `--port`, `--cors`, TLS, logging), 
 from __future__ import annotations
 
 import argparse
-import hmac
 import logging
 import os
 import sys
@@ -28,46 +27,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sanic import Sanic
 
-log = logging.getLogger("riposte.action_server")
+from riposte.access import (
+    DEFAULT_HOST,
+    HOST_ENV,
+    SECRET_ENV,
+    ActionSecretError,
+    authorised,
+    secret_from_env,
+)
 
-SECRET_ENV = "RIPOSTE_ACTION_SECRET"
-HOST_ENV = "RIPOSTE_ACTIONS_HOST"
-MIN_SECRET_CHARS = 16
-DEFAULT_HOST = "127.0.0.1"
+log = logging.getLogger("riposte_rasa.action_server")
+
 #: The only route answered without the secret (the deployment probes use it).
 OPEN_PATHS = frozenset({"/health"})
-
-
-class ActionSecretError(ValueError):
-    """RIPOSTE_ACTION_SECRET is missing or too short; `str()` is French, for the operator."""
-
-
-def secret_from_env(env: Mapping[str, str] | None = None) -> str:
-    """RIPOSTE_ACTION_SECRET, checked; raises `ActionSecretError` when missing or too short."""
-    value = (os.environ if env is None else env).get(SECRET_ENV, "").strip()
-    if not value:
-        raise ActionSecretError(
-            f"{SECRET_ENV} est absente : le serveur d'actions refuse de démarrer sans le secret "
-            "partagé avec Rasa (sans lui, n'importe quel programme qui joint son port pourrait "
-            "lire, modifier ou supprimer un dossier). Générez-en un, par exemple avec "
-            "« python3 -c 'import secrets; print(secrets.token_urlsafe(32))' », et donnez la "
-            "même valeur à Rasa et au serveur d'actions. « riposte serve » (make run) s'en "
-            "charge tout seul."
-        )
-    if len(value) < MIN_SECRET_CHARS:
-        raise ActionSecretError(
-            f"{SECRET_ENV} est trop court ({len(value)} caractères) : il en faut au moins "
-            f"{MIN_SECRET_CHARS}. Générez-en un, par exemple avec "
-            "« python3 -c 'import secrets; print(secrets.token_urlsafe(32))' »."
-        )
-    return value
-
-
-def authorised(header: str | None, secret: str) -> bool:
-    """Whether an `Authorization` header carries the secret (constant-time comparison)."""
-    expected = f"Bearer {secret}".encode()
-    given = (header or "").strip().encode("utf-8", "surrogateescape")
-    return hmac.compare_digest(given, expected)
 
 
 def create_app(

@@ -1,7 +1,7 @@
 """`riposte signal-bridge`: the one consumer of signal-cli-rest-api.
 
 It reads every envelope received by the bot's number and posts it, unchanged, to Rasa's Signal
-channel (`/webhooks/signal/webhook`, riposte/channels/signal.py) with the header
+channel (`/webhooks/signal/webhook`, riposte_rasa/channels/signal.py) with the header
 `X-Riposte-Bridge-Token`. Only one bridge may run per number: `riposte serve` starts it once.
 
 - mode `json-rpc` (signal-cli-rest-api's MODE=json-rpc): the websocket
@@ -34,14 +34,14 @@ from urllib.parse import quote
 
 import aiohttp
 
-logger = logging.getLogger("riposte.signal_bridge")
+logger = logging.getLogger("riposte.cli.signal_bridge")
 
 FIRST_DELAY = 0.5
 MAX_DELAY = 30.0
 FORWARD_ATTEMPTS = 8  # 0.5 + 1 + 2 + 4 + 8 + 16 + 30 s ≈ one minute before a message is dropped
 POLL_INTERVAL = 2.0
 TOKEN_ENV = "SIGNAL_BRIDGE_TOKEN"
-TOKEN_HEADER = "X-Riposte-Bridge-Token"  # checked by riposte/channels/signal.py
+TOKEN_HEADER = "X-Riposte-Bridge-Token"  # checked by riposte_rasa/channels/signal.py
 # No total timeout on the session: it would also bound the websocket's life.
 SESSION_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15)
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=120)  # each post to Rasa, each poll

@@ -3,7 +3,7 @@
 Use it in `endpoints.yml` instead of `type: SQL` (same `url`, a full SQLAlchemy URL):
 
     tracker_store:
-      type: riposte.store.tracker_store.EncryptedSQLTrackerStore
+      type: riposte_rasa.tracker_store.EncryptedSQLTrackerStore
       url: ${TRACKER_STORE_URL}
 
 Rasa instantiates a custom class with `host=<url>`, and `SQLTrackerStore.get_db_url` uses a
@@ -30,7 +30,7 @@ Rasa would write the whole conversation again at its next save.
 Database restarts: Rasa's engine is rebuilt with `pool_pre_ping` (PostgreSQL and other server
 databases), so that a pooled connection the database closed (restart, failover, proxy) is
 replaced when it is taken from the pool instead of failing the next message. While the
-database is unreachable, each message fails as a whole (riposte/channels/rasa_hooks.py, item
+database is unreachable, each message fails as a whole (riposte_rasa/patches.py, item
 3): nothing is written, and the channel asks the doctor to send it again.
 
 Credentials are never kept: before a conversation is saved, the case code and the
@@ -59,7 +59,6 @@ from rasa.shared.core.events import AllSlotsReset, Restarted, SessionStarted, Sl
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from riposte.channels import rasa_hooks
 from riposte.store.codes import mask_shown_passphrase, redact_credentials
 from riposte.store.crypto import DecryptionError, Sealer
 from riposte.store.errors import StoreConfigError, message
@@ -69,6 +68,7 @@ from riposte.store.tracker import (
     events_aad,
     events_sealer,
 )
+from riposte_rasa import patches as rasa_hooks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

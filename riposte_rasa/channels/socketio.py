@@ -18,7 +18,7 @@ Differences with Rasa's own channel (rasa/core/channels/socketio.py), which this
   second (token buckets, riposte/ratelimit.py): past them, the connection is refused, or the
   message gets `riposte_error` with the code `busy` and does not reach Rasa.
 - A message Rasa could not process or record (database or action server unavailable: nothing
-  of it was kept, see riposte/channels/rasa_hooks.py) gets `riposte_error` with the code
+  of it was kept, see riposte_rasa/patches.py) gets `riposte_error` with the code
   `unavailable` and `NOT_PROCESSED_MESSAGE`; the page puts the text back in the input.
 """
 
@@ -41,10 +41,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from riposte.channels.rest import client_key
 from riposte.privacy import pseudonymise
 from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
+from riposte_rasa.channels.rest import client_key
 
 CHANNEL = "socketio"
 ERROR_EVENT = "riposte_error"
@@ -95,7 +95,7 @@ class _RoomOutput(SocketIOOutput):
         await self.sio.emit(self.bot_message_evt, dict(json_message), room=self.room)
 
     async def send_not_processed(self, recipient_id: str) -> None:
-        """The message was not kept (riposte.channels.rasa_hooks): the page's error event."""
+        """The message was not kept (riposte_rasa.patches): the page's error event."""
         await self.sio.emit(
             ERROR_EVENT, {"code": "unavailable", "text": UNAVAILABLE}, room=self.room
         )

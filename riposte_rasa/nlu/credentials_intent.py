@@ -25,8 +25,8 @@ from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from riposte.channels.intent_override import set_intent
 from riposte.store.codes import find_credentials, normalise_secret, words_besides_credentials
+from riposte_rasa.nlu.intent_override import set_intent
 
 FALLBACK_INTENT = "nlu_fallback"
 RESUME_INTENT = "resume_case"

@@ -11,7 +11,6 @@ import functools
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -60,7 +59,7 @@ DONT_KNOW_VALUES: Mapping[str, Any] = {
 # Platforms whose content is private by nature.
 PRIVATE_PLATFORMS = frozenset({"email", "sms", "whatsapp"})
 
-_CONVERSATION_FILE = Path(__file__).parent / "knowledge" / "conversation.yml"
+_CONVERSATION_FILE = knowledge.KNOWLEDGE_DIR / "conversation.yml"
 
 
 @functools.lru_cache(maxsize=1)
@@ -351,7 +350,7 @@ def why_question(slot: str) -> str:
 
 def advice_for(slots: Mapping[str, Any], today: date) -> Any:
     """Run the advice engine on the case the slots describe."""
-    from riposte.advice import advise
+    from riposte.advice.engine import advise
     from riposte.case import load_case
 
     return advise(load_case(case_from_slots(slots), today=today), today)

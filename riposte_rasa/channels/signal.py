@@ -2,7 +2,7 @@
 
 signal-cli-rest-api must have exactly one reader: in json-rpc mode its websocket drops what
 arrives while no client is connected, and two readers answer every message twice. So Rasa never
-reads from it: the bridge (`riposte signal-bridge`, riposte/signal_bridge.py) is the only
+reads from it: the bridge (`riposte signal-bridge`, riposte/cli/signal_bridge.py) is the only
 consumer and posts each envelope, as received, to this channel's webhook
 `POST /webhooks/signal/webhook` with the header `X-Riposte-Bridge-Token`.
 
@@ -21,7 +21,7 @@ consumer and posts each envelope, as received, to this channel's webhook
   forwards envelopes unchanged), then deleted from signal-cli-rest-api (`DELETE`, best effort:
   it keeps them in clear otherwise). An image or PDF of 10 MB at most is sealed in the case
   store's inbox and Rasa gets `/send_evidence_file{"evidence_file_ref": …}`, which files it in
-  the evidence journal (riposte/channels/evidence_files.py); the message's text, if any, is
+  the evidence journal (riposte_rasa/channels/evidence_files.py); the message's text, if any, is
   its caption. Another type or a larger file gets a French reply and nothing is kept.
 
 Phone numbers, message texts and files are never logged.
@@ -50,7 +50,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from riposte.channels.evidence_files import (
+from riposte.cli.signal_bridge import TOKEN_HEADER
+from riposte.privacy import pseudonymise
+from riposte_rasa.channels.evidence_files import (
     MAX_BYTES,
     NOT_RECEIVED,
     TOO_LARGE,
@@ -58,10 +60,8 @@ from riposte.channels.evidence_files import (
     keep,
     read_limited,
 )
-from riposte.channels.formatting import plain
-from riposte.channels.rasa_hooks import tell_not_processed
-from riposte.privacy import pseudonymise
-from riposte.signal_bridge import TOKEN_HEADER
+from riposte_rasa.channels.formatting import plain
+from riposte_rasa.patches import tell_not_processed
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ the archive is read at run time. For every typed message it
 
 - adds `riposte_facts` to the parse data: the model's probabilities and decisions
   (`LearnedFacts.as_dict()`); the actions combine them with the lexicon
-  (`riposte.nlp.learned.combine`, in `riposte.triage.facts_from_text`);
+  (`riposte.nlp.learned.combine`, in `riposte.chat.triage.facts_from_text`);
 - sets the intent `report_emergency` when the combined facts say the doctor may be in danger,
   whatever the intent classifier said (recall first: the emergency reply comes before anything
   else, in every state of the conversation); a resume (case code and secret) keeps its intent,
@@ -42,11 +42,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from riposte import clock
-from riposte.channels.intent_override import set_intent
 from riposte.nlp import learned
 from riposte.nlp.corpus import corpus_files, corpus_fingerprint, load_situations
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import FactsModel, background_texts, combine
+from riposte_rasa.nlu.intent_override import set_intent
 
 log = logging.getLogger(__name__)
 

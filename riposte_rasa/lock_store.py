@@ -36,7 +36,7 @@ key still holds the caller's token. Nothing hand-made:
 Configuration (endpoints.yml):
 
     lock_store:
-      type: riposte.store.lock_store.AtomicRedisLockStore
+      type: riposte_rasa.lock_store.AtomicRedisLockStore
       # url: redis://…            optional; by default the environment's REDIS_URL
       # key_prefix: riposte       optional: keys are "<key_prefix>:lock:<conversation id>"
 
@@ -61,8 +61,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError
 from rasa.utils.endpoints import EndpointConfig
 
-from riposte.channels import rasa_hooks
 from riposte.store.redis_check import redacted, redis_problem
+from riposte_rasa import patches as rasa_hooks
 
 _LOG = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The web server: the chat page, letter downloads and evidence uploads."""

@@ -1,0 +1,1 @@
+"""Rasa input channels: REST, socket.io (the web page), Telegram and Signal."""

@@ -1,0 +1,1 @@
+"""Components of the NLU pipeline (config.yml) and the intent override they share."""
