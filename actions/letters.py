@@ -254,6 +254,7 @@ class ActionDeliverComplaint(Action):
         from riposte.letters.links import link_key, make_token
         from riposte.letters.output import render
         from riposte.settings import Settings
+        from riposte.web import LETTERS_PATH
 
         code = tracker.get_slot("case_code")
         repo = repository()
@@ -268,7 +269,7 @@ class ActionDeliverComplaint(Action):
                     repo.record_letter, code, KIND, data, media_type=media, **as_chat(tracker)
                 )
                 token = make_token(await call(link_key), record.code, letter.number)
-                links.append(f"{Settings.from_env().public_url}/lettres/{token}.{fmt}")
+                links.append(f"{Settings.from_env().public_url}{LETTERS_PATH}{token}.{fmt}")
         except LetterError as problem:
             dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
             return [SlotSet("letter_possible", None)]

@@ -39,6 +39,7 @@ from riposte.access import TOKEN_ENV as API_TOKEN_ENV
 from riposte.access import ActionSecretError, secret_from_env
 from riposte.ratelimit import QuietWarning, RateLimiter
 from riposte.settings import MAX_MESSAGE_CHARS, ROOT, Settings, SettingsError
+from riposte.web import LETTERS_PATH
 from riposte.web import uploads as evidence_upload
 
 log = logging.getLogger("riposte.cli.serve")
@@ -269,7 +270,6 @@ def signal_bridge_command(python: str = sys.executable) -> list[str]:
     return [python, "-m", "riposte.cli", "signal-bridge"]
 
 
-LETTERS_PATH = "/lettres/"
 _LETTER_TYPES = {
     b"%PDF": ("application/pdf", "pdf"),
     b"PK\x03\x04": (
