@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    return Domain.load(str(ROOT / "domain.yml")).as_dict()
+    return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 @pytest.fixture(autouse=True)
