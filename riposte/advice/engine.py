@@ -49,16 +49,12 @@ DEADLINE_SOON_DAYS = 30
 """A qualification whose deadline is this close (in days) triggers a warning."""
 
 PRESS_OFFENSES = ("insult", "defamation")
-PHAROS_OFFENSES = frozenset({"threat", "doxxing"})
-"""Pharos takes threats or incitement to violence, endangering someone (doxxing) and hate or
-discrimination (any discriminatory content); not insult or defamation aimed at one person, nor
-harassment alone (service-public.fr F31979, police-nationale.interieur.gouv.fr: S108)."""
+# Which offenses Pharos takes, which forbid contacting the author and which concern personal
+# data are attributes of the offenses (offenses.yml: `pharos`, `no_contact`, `personal_data`);
+# which channels are private correspondence is `private` in platforms.yml.
 PHAROS_REDIRECTED_OFFENSES = frozenset({"insult", "defamation", "harassment"})
-NO_CONTACT_OFFENSES = frozenset({"threat", "doxxing", "harassment", "malicious_messages"})
-PERSONAL_DATA_OFFENSES = frozenset({"doxxing", "privacy", "impersonation", "deepfake"})
 EXPOSURE_OFFENSES = frozenset({"doxxing", "harassment", "privacy", "impersonation", "deepfake"})
 PUBLIC_SERVICE_OFFENSES = frozenset({"doxxing", "privacy"})
-PRIVATE_CHANNELS = frozenset({"email", "sms"})
 REVIEW_PLATFORMS = frozenset({"google_reviews", "review_site"})
 SUPPORT_OFFENSES = frozenset({"harassment", "threat", "malicious_messages", "deepfake"})
 WORK_RELATIONS = frozenset({"patient"})
@@ -66,6 +62,8 @@ WORK_RELATIONS = frozenset({"patient"})
 (`incident.about_work` absent): a patient writes to the doctor because of the care."""
 DISCRIMINATORY_VARIANTS = frozenset({"discriminatory", "private_discriminatory"})
 PRIVATE_VARIANTS = frozenset({"private", "private_discriminatory"})
+# The online right of reply is asked within 3 months of the publication (LCEN art. 1-1 III and
+# decree 2007-1527, source S49); the letters use this value too.
 RIGHT_OF_REPLY_MONTHS = 3
 
 
@@ -175,6 +173,10 @@ class Advice:
     letters: tuple[str, ...]
     warnings: tuple[str, ...]
     sources: tuple[SourceRef, ...]
+    # Whether the engine took the words as public (stated, or assumed from the platforms);
+    # False without an incident. The letters read it instead of deciding again; it is not part
+    # of the JSON contract (`to_dict`).
+    public: bool = False
 
     def step_keys(self) -> tuple[str, ...]:
         return tuple(step.key for step in self.steps)
@@ -408,9 +410,12 @@ def _variant(key: str, incident: Incident, facts: _Facts, kb: Knowledge) -> Offe
     )
 
 
-def _pharos_competent(incident: Incident, offenses: set[str]) -> bool:
-    """Pharos: threats, endangering someone, or any hateful or discriminatory content."""
-    return bool(offenses & PHAROS_OFFENSES) or (incident.discriminatory and bool(offenses))
+def _pharos_competent(incident: Incident, offenses: set[str], kb: Knowledge) -> bool:
+    """Pharos: threats, endangering someone (offenses.yml `pharos`), or any hateful or
+    discriminatory content."""
+    return any(kb.offenses[key].pharos for key in offenses) or (
+        incident.discriminatory and bool(offenses)
+    )
 
 
 def _qualify(
@@ -582,6 +587,7 @@ class _Builder:
         ladder: dict[str, tuple[bool, str]],
         qualifications: list[Qualification],
         variants: list[OffenseVariant],
+        public: bool = False,
     ) -> Advice:
         kb = self.kb
         order = kb.step_order["urgent" if urgent else "standard"]
@@ -639,6 +645,7 @@ class _Builder:
             letters=tuple(letters),
             warnings=tuple(self.warnings),
             sources=sources,
+            public=public,
         )
 
 
@@ -736,7 +743,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         and facts.public
         and not facts.colleague
         and not facts.danger
-        and not offenses & NO_CONTACT_OFFENSES
+        and not any(kb.offenses[key].no_contact for key in offenses)
         and not raid
     ):
         b.step("contact_author")
@@ -745,7 +752,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         b.step("public_reply")
         b.reason("strategy.lawful_options")
 
-    reportable = facts.public or any(p not in PRIVATE_CHANNELS for p in incident.platforms)
+    reportable = facts.public or any(not kb.platforms[p].private for p in incident.platforms)
     if reportable:
         notes = []
         if facts.lawful:
@@ -762,7 +769,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
             b.source_ids.update(kb.platforms[key].sources)
         b.step("dsa_appeal")
 
-    if facts.public and _pharos_competent(incident, offenses):
+    if facts.public and _pharos_competent(incident, offenses, kb):
         b.step("pharos_report")
     if not facts.public and not facts.lawful:
         b.warn("warnings.pharos_not_competent")
@@ -771,9 +778,10 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
 
     expired_only = bool(expired_quals) and not open_quals
     review_site = any(p in REVIEW_PLATFORMS for p in incident.platforms)
-    if offenses & PERSONAL_DATA_OFFENSES or review_site or expired_only:
+    personal_data = any(kb.offenses[key].personal_data for key in offenses)
+    if personal_data or review_site or expired_only:
         notes = []
-        if offenses & PERSONAL_DATA_OFFENSES:
+        if personal_data:
             notes.append(msg.get("step_notes.erasure_personal_data"))
         if expired_only:
             notes.append(msg.get("step_notes.erasure_after_expiry"))
@@ -879,7 +887,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         level = "defensive"
 
     _warnings(b, incident, facts, qualifications, open_quals)
-    return b.finish(facts.danger, level, ladder, qualifications, variants)
+    return b.finish(facts.danger, level, ladder, qualifications, variants, facts.public)
 
 
 def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
@@ -1136,7 +1144,7 @@ def _warnings(
     if (
         facts.public
         and offenses & PHAROS_REDIRECTED_OFFENSES
-        and not _pharos_competent(incident, offenses)
+        and not _pharos_competent(incident, offenses, b.kb)
     ):
         b.warn("warnings.pharos_not_for_private_disputes")
     if "outrage" in offenses and facts.public:

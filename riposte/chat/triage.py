@@ -56,8 +56,6 @@ DONT_KNOW_VALUES: Mapping[str, Any] = {
     "author_relation": "unknown",
     "practice": "other",
 }
-# Platforms whose content is private by nature.
-PRIVATE_PLATFORMS = frozenset({"email", "sms", "whatsapp"})
 
 _CONVERSATION_FILE = knowledge.KNOWLEDGE_DIR / "conversation.yml"
 
@@ -110,12 +108,14 @@ def derive(slots: Mapping[str, Any]) -> dict[str, Any]:
     updates: dict[str, Any] = {}
     platforms = list(slots.get("platforms") or [])
     if slots.get("public") is None and platforms:
-        if all(p in PRIVATE_PLATFORMS for p in platforms):
+        # Private correspondence (platforms.yml `private`) is never public; a messaging
+        # service such as WhatsApp may hold a large group: the doctor is asked.
+        catalogue = knowledge.load().platforms
+        known = [catalogue[p] for p in platforms if p in catalogue]
+        if known and len(known) == len(platforms) and all(p.private for p in known):
             updates["public"] = False
-        else:
-            catalogue = knowledge.load().platforms
-            if all(catalogue[p].public for p in platforms if p in catalogue):
-                updates["public"] = True
+        elif all(p.public for p in known):
+            updates["public"] = True
     if slots.get("volume") == "raid" and slots.get("author_relation") is None:
         updates["author_relation"] = "unknown"
     # A single message is published once: its only date is the first publication.

@@ -188,6 +188,12 @@ class Offense:
     not_before_law: str | None = None
     not_before_except_practice: tuple[str, ...] = ()
     non_public_only: bool = False
+    # Pharos is competent for public content of this kind (offenses.yml header).
+    pharos: bool = False
+    # Riposte never advises contacting the author (no removal request, no formal notice).
+    no_contact: bool = False
+    # The offense concerns the doctor's personal data: GDPR erasure, then the CNIL.
+    personal_data: bool = False
 
     @property
     def base(self) -> OffenseVariant:
@@ -269,6 +275,9 @@ class Platform:
     report: str
     sources: tuple[str, ...]
     certainty: str
+    # Private correspondence (e-mail, text message): no platform to report to, no DSA notice,
+    # no account suspension; never public (platforms.yml header).
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -622,6 +631,9 @@ def _load_offenses(data: Any, sources: Mapping[str, Source]) -> dict[str, Offens
             non_public_only=r.flag(node, "non_public_only", path)
             if "non_public_only" in node
             else False,
+            pharos=r.flag(node, "pharos", path),
+            no_contact=r.flag(node, "no_contact", path),
+            personal_data=r.flag(node, "personal_data", path),
         )
     return out
 
@@ -722,15 +734,20 @@ def _load_platforms(data: Any, sources: Mapping[str, Source]) -> dict[str, Platf
                     f"{path}.aliases[{index}]",
                     f"alias {alias!r} must be lower-case, without accents",
                 )
+        public = r.flag(node, "public", path)
+        private = r.flag(node, "private", path)
+        if private and public:
+            raise r.fail(f"{path}.private", "a private channel cannot be public (public: false)")
         out[key] = Platform(
             key=key,
             label=r.text(node, "label", path),
             aliases=aliases,
-            public=r.flag(node, "public", path),
+            public=public,
             reply_in_place=r.flag(node, "reply_in_place", path),
             report=r.text(node, "report", path),
             sources=r.source_ids(node, path, sources),
             certainty=r.certainty(node, path),
+            private=private,
         )
     return out
 

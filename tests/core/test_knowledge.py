@@ -242,6 +242,29 @@ def test_platform_publicity(key: str, public: bool) -> None:
     assert load().platforms[key].public is public
 
 
+def test_offense_attributes_the_engine_branches_on() -> None:
+    offenses = load().offenses.values()
+    assert {o.key for o in offenses if o.pharos} == {"threat", "doxxing"}
+    assert {o.key for o in offenses if o.no_contact} == {
+        "threat",
+        "doxxing",
+        "harassment",
+        "malicious_messages",
+    }
+    assert {o.key for o in offenses if o.personal_data} == {
+        "doxxing",
+        "privacy",
+        "impersonation",
+        "deepfake",
+    }
+
+
+def test_private_channels_are_email_and_sms_and_never_public() -> None:
+    platforms = load().platforms.values()
+    assert {p.key for p in platforms if p.private} == {"email", "sms"}
+    assert not any(p.private and p.public for p in platforms)
+
+
 def test_platform_reports_invent_no_address() -> None:
     for platform in load().platforms.values():
         assert "http" not in platform.report, platform.key
@@ -376,6 +399,31 @@ def _delete(*keys: str) -> Callable[[dict[str, Any]], None]:
             "platforms.yml",
             _delete("platforms", "sms"),
             "platforms.yml: platforms: missing keys: sms",
+        ),
+        (
+            "offenses.yml",
+            _delete("offenses", "threat", "pharos"),
+            "offenses.yml: offenses.threat.pharos: missing key",
+        ),
+        (
+            "offenses.yml",
+            _set("offenses", "doxxing", "no_contact", value="oui"),
+            "offenses.yml: offenses.doxxing.no_contact: expected true or false",
+        ),
+        (
+            "offenses.yml",
+            _delete("offenses", "privacy", "personal_data"),
+            "offenses.yml: offenses.privacy.personal_data: missing key",
+        ),
+        (
+            "platforms.yml",
+            _delete("platforms", "email", "private"),
+            "platforms.yml: platforms.email.private: missing key",
+        ),
+        (
+            "platforms.yml",
+            _set("platforms", "x", "private", value=True),
+            "platforms.yml: platforms.x.private: a private channel cannot be public",
         ),
         (
             "ladder.yml",

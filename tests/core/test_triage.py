@@ -175,3 +175,16 @@ def test_case_patch_forgets_what_the_slots_forgot_and_keeps_the_rest() -> None:
     assert updated["incident"]["platforms"] == ["facebook"]
     assert updated["incident"]["offenses"] == []
     assert updated["incident"]["summary"] == "gardé"
+
+
+def test_private_correspondence_is_not_public_but_a_messaging_app_is_asked() -> None:
+    # platforms.yml `private`: e-mail and SMS are never public, the question is not asked.
+    assert triage.derive({"platforms": ["email", "sms"]}) == {"public": False}
+    # WhatsApp (or Snapchat) may hold a large group: the doctor is asked (the advice engine
+    # already counted WhatsApp as a platform to report to, not as private correspondence).
+    assert "public" not in triage.derive({"platforms": ["whatsapp"]})
+    assert "public" not in triage.derive({"platforms": ["snapchat"]})
+    assert "public" not in triage.derive({"platforms": ["email", "whatsapp"]})
+    assert triage.derive({"platforms": ["x", "facebook"]}) == {"public": True}
+    # What the doctor said wins over the platform.
+    assert triage.derive({"platforms": ["email"], "public": True}) == {}
