@@ -44,6 +44,7 @@ from riposte.deadlines import (
 )
 from riposte.knowledge import Knowledge, Messages, OffenseVariant, Prescription
 from riposte.knowledge import load as load_knowledge
+from riposte.text import date_fr
 
 DEADLINE_SOON_DAYS = 30
 """A qualification whose deadline is this close (in days) triggers a warning."""
@@ -264,11 +265,6 @@ class Advice:
 
 def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def format_date(value: date) -> str:
-    """French numeric date (JJ/MM/AAAA)."""
-    return value.strftime("%d/%m/%Y")
 
 
 # --------------------------------------------------------------------------- the facts
@@ -801,7 +797,7 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
                     msg.get(
                         "step_notes.press_deadline",
                         label=q.label,
-                        deadline=format_date(deadline) if deadline else "?",
+                        deadline=date_fr(deadline) if deadline else "?",
                     )
                 )
                 notes.extend(_press_act_by_notes(b, q))
@@ -906,12 +902,12 @@ def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
     limit = compute_deadline(start, RIGHT_OF_REPLY_MONTHS, b.today)
     if limit.expired:
         return
-    deadline = format_date(limit.deadline)
+    deadline = date_fr(limit.deadline)
     if start != incident.first_published:
         note = b.msg.get(
             "step_notes.right_of_reply_deadline_statement",
             deadline=deadline,
-            published=format_date(start),
+            published=date_fr(start),
         )
     else:
         note = b.msg.get("step_notes.right_of_reply_deadline", deadline=deadline)
@@ -920,7 +916,7 @@ def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
 
 def day_with_weekday(msg: Messages, day: date) -> str:
     """ "samedi 14/03/2026"."""
-    return msg.get("words.day_with_weekday", weekday=_weekday(msg, day), date=format_date(day))
+    return msg.get("words.day_with_weekday", weekday=_weekday(msg, day), date=date_fr(day))
 
 
 def non_working_reason(msg: Messages, day: date) -> str:
@@ -952,7 +948,7 @@ def _join(msg: Messages, items: Iterable[str]) -> str:
 
 def _dates(msg: Messages, days: Iterable[date]) -> str:
     """ "le 01/06/2026", "les 01/06/2026, 14/08/2026 et 10/09/2026"."""
-    shown = [format_date(d) for d in days]
+    shown = [date_fr(d) for d in days]
     if len(shown) == 1:
         return msg.get("words.on_date", date=shown[0])
     return msg.get("words.on_dates", dates=_join(msg, shown))
@@ -980,8 +976,8 @@ def _press_act_by_notes(b: _Builder, q: Qualification) -> list[str]:
             msg.get(
                 "step_notes.press_statements_earliest",
                 label=q.label,
-                published=format_date(oldest.published_at),
-                deadline=format_date(oldest.deadline),
+                published=date_fr(oldest.published_at),
+                deadline=date_fr(oldest.deadline),
                 act_by=day_with_weekday(msg, oldest.act_by),
             )
         )
@@ -998,7 +994,7 @@ def _press_expired(b: _Builder, q: Qualification) -> None:
             "warnings.press_expired_statements",
             label=q.label,
             published=published,
-            deadline=format_date(p.deadline),
+            deadline=date_fr(p.deadline),
         )
         return
     key = (
@@ -1006,7 +1002,7 @@ def _press_expired(b: _Builder, q: Qualification) -> None:
         if p.date_used == "last_seen"
         else "warnings.press_expired"
     )
-    b.warn(key, label=q.label, deadline=format_date(p.deadline), start=format_date(p.start))
+    b.warn(key, label=q.label, deadline=date_fr(p.deadline), start=date_fr(p.start))
 
 
 def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> None:
@@ -1034,8 +1030,8 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
                     (
                         msg.get(
                             "words.statement_open",
-                            published=format_date(st.published_at),
-                            deadline=format_date(st.deadline),
+                            published=date_fr(st.published_at),
+                            deadline=date_fr(st.deadline),
                         )
                         for st in still_open
                     ),
@@ -1046,8 +1042,8 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
                 b.warn(
                     "warnings.statement_deadline_soon",
                     label=q.label,
-                    published=format_date(st.published_at),
-                    deadline=format_date(st.deadline),
+                    published=date_fr(st.published_at),
+                    deadline=date_fr(st.deadline),
                     days=st.days_left,
                 )
         latest = p.statements[-1].published_at
@@ -1058,13 +1054,11 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
                 b.warn(
                     "warnings.last_seen_not_dated",
                     label=q.label,
-                    date=format_date(last),
-                    deadline=format_date(limit.deadline),
+                    date=date_fr(last),
+                    deadline=date_fr(limit.deadline),
                 )
     elif p.date_used == "last_seen" and p.start is not None:
-        b.warn(
-            "warnings.date_used_last_seen", label=q.label, date=format_date(p.start), period=period
-        )
+        b.warn("warnings.date_used_last_seen", label=q.label, date=date_fr(p.start), period=period)
     elif p.date_used == "first_published" and p.start is not None:
         several = incident.volume in ("repeated", "raid")
         later = incident.last_seen is not None and incident.last_seen != p.start
@@ -1072,7 +1066,7 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
             b.warn(
                 "warnings.date_used_first_published",
                 label=q.label,
-                date=format_date(p.start),
+                date=date_fr(p.start),
                 period=period,
             )
     targets: list[tuple[date, date, date | None]]
@@ -1087,7 +1081,7 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
             continue
         label = q.label
         if published is not None:
-            label = msg.get("words.statement_of", label=q.label, published=format_date(published))
+            label = msg.get("words.statement_of", label=q.label, published=date_fr(published))
         b.warn(
             "warnings.deadline_non_working_day",
             label=label,
@@ -1126,7 +1120,7 @@ def _warnings(
             b.warn(
                 warning,
                 label=offense.label,
-                date=format_date(offense.not_before),
+                date=date_fr(offense.not_before),
                 law=offense.not_before_law,
             )
     if facts.outrage_not_about_work:
@@ -1158,13 +1152,13 @@ def _warnings(
         elif p.expired and q.press_offense:
             _press_expired(b, q)
         elif p.expired:
-            b.warn("warnings.expired", label=q.label, deadline=format_date(p.deadline))
+            b.warn("warnings.expired", label=q.label, deadline=date_fr(p.deadline))
         elif p.days_left is not None and p.days_left <= DEADLINE_SOON_DAYS:
             b.warn(
                 "warnings.deadline_soon",
                 label=q.label,
                 days=p.days_left,
-                deadline=format_date(p.deadline),
+                deadline=date_fr(p.deadline),
             )
     for q in qualifications:
         _statement_warnings(b, incident, q)

@@ -7,18 +7,15 @@ here imports rasa or rasa_sdk, so every rule is tested with plain pytest.
 
 from __future__ import annotations
 
-import functools
-import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-
-import yaml
 
 from riposte import knowledge
 from riposte.nlp.dates import parse_french_date
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import LearnedFacts, combine
+from riposte.text import date_fr, fold
 
 # The questions of the triage form, in the order they are asked (domain.yml, triage_form).
 REQUIRED_SLOTS: tuple[str, ...] = (
@@ -57,24 +54,14 @@ DONT_KNOW_VALUES: Mapping[str, Any] = {
     "practice": "other",
 }
 
-_CONVERSATION_FILE = knowledge.KNOWLEDGE_DIR / "conversation.yml"
 
-
-@functools.lru_cache(maxsize=1)
 def texts() -> Mapping[str, Any]:
     """The conversation's French texts (riposte/knowledge/conversation.yml)."""
-    with _CONVERSATION_FILE.open(encoding="utf-8") as handle:
-        data: Mapping[str, Any] = yaml.safe_load(handle)
-    return data
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+    return knowledge.load_conversation()
 
 
 def is_dont_know(text: str) -> bool:
-    folded = _fold(text).strip(" .!?")
+    folded = fold(text).strip(" .!?")
     return any(folded == p or folded.startswith(p + " ") for p in texts()["dont_know"])
 
 
@@ -336,7 +323,7 @@ def summary_lines(slots: Mapping[str, Any]) -> list[str]:
 
 def _french_date(iso: str) -> str:
     try:
-        return date.fromisoformat(iso).strftime("%d/%m/%Y")
+        return date_fr(date.fromisoformat(iso))
     except ValueError:
         return iso
 
@@ -345,7 +332,7 @@ def why_question(slot: str) -> str:
     return str(texts()["why_question"][slot])
 
 
-# --------------------------------------------------------------------------- chat rendering
+# --------------------------------------------------------------------------- advice in the chat
 
 
 def advice_for(slots: Mapping[str, Any], today: date) -> Any:
@@ -356,49 +343,15 @@ def advice_for(slots: Mapping[str, Any], today: date) -> Any:
     return advise(load_case(case_from_slots(slots), today=today), today)
 
 
-def render_advice(advice: Any) -> str:
-    """The advice, short enough for a chat message (the full version is `riposte advise`)."""
-    chat = texts()["chat"]
-    lines = [chat["strategy"].format(label=advice.strategy.label)]
-    lines += [f"- {reason}" for reason in advice.strategy.why]
-    lines += ["", chat["ladder_heading"]]
-    for index, rung in enumerate(advice.ladder, start=1):
-        mark = chat["rung_recommended"] if rung.recommended else ""
-        lines.append(chat["rung"].format(index=index, label=rung.label, mark=mark))
-    if advice.qualifications:
-        lines += ["", chat["deadlines_heading"], *deadline_lines(advice)]
-    lines += ["", chat["steps_heading"]]
-    for index, step in enumerate(advice.steps, start=1):
-        box = chat["box_done"] if step.done else chat["box_todo"]
-        lines.append(chat["step"].format(box=box, index=index, label=step.label))
-    if advice.warnings:
-        lines += ["", chat["warnings_heading"]]
-        lines += [f"- {warning}" for warning in advice.warnings]
-    return "\n".join(lines)
-
-
 def deadline_lines(advice: Any) -> list[str]:
-    """One line per possible offense: the deadline to act in court and the days left."""
-    chat = texts()["chat"]
-    lines: list[str] = []
-    for q in advice.qualifications:
-        p = q.prescription
-        if p.deadline is None:
-            lines.append(chat["deadline_unknown"].format(label=q.label, rule=p.rule))
-        elif p.expired:
-            lines.append(chat["deadline_expired"].format(label=q.label, deadline=_fr(p.deadline)))
-        elif p.days_left == 0:
-            lines.append(chat["deadline_today"].format(label=q.label, deadline=_fr(p.deadline)))
-        else:
-            key = "deadline_open_one" if p.days_left == 1 else "deadline_open"
-            lines.append(
-                chat[key].format(label=q.label, deadline=_fr(p.deadline), days=p.days_left)
-            )
-    return lines
+    """One line per possible offense: the deadline to act in court and the days left.
 
+    Rendered by `riposte.advice.render.chat_deadline_lines` (templates/advice), which callers
+    may use directly.
+    """
+    from riposte.advice.render import chat_deadline_lines
 
-def _fr(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return chat_deadline_lines(advice)
 
 
 def next_step(advice: Any, after: str | None = None) -> Any | None:
@@ -431,7 +384,7 @@ def explain(advice: Any, subject: str | None) -> str:
     if sources:
         lines += ["", chat["sources_heading"]]
         lines += [
-            chat["source"].format(title=s.title, url=s.url, checked=_fr(s.last_checked))
+            chat["source"].format(title=s.title, url=s.url, checked=date_fr(s.last_checked))
             for s in sources[:6]
         ]
     if uncertain:

@@ -817,3 +817,11 @@ def load_messages() -> Messages:
 def load() -> Knowledge:
     """The packaged knowledge, read and validated on first call, then cached."""
     return load_from(KNOWLEDGE_DIR)
+
+
+@functools.lru_cache(maxsize=1)
+def load_conversation() -> Mapping[str, Any]:
+    """The French texts of the chat (conversation.yml), read once; the chat's `chat` section
+    holds the wording of the advice message."""
+    data: Mapping[str, Any] = _read_yaml(KNOWLEDGE_DIR, "conversation.yml")
+    return data

@@ -867,15 +867,14 @@ RENDER_CASES: dict[str, tuple[Any, date]] = {
 
 
 def _rendered(name: str) -> dict[str, str]:
-    from riposte.chat import triage
-    from riposte.cli.advise import render_text
+    from riposte.advice.render import chat_deadline_lines, render_chat, render_cli
 
     source, today = RENDER_CASES[name]
     advice = advise(load_case(copy.deepcopy(source), today=today), today)
     return {
-        "chat": triage.render_advice(advice) + "\n",
-        "deadlines": "\n".join(triage.deadline_lines(advice)) + "\n",
-        "cli": render_text(advice.to_dict()),
+        "chat": render_chat(advice) + "\n",
+        "deadlines": "\n".join(chat_deadline_lines(advice)) + "\n",
+        "cli": render_cli(advice.to_dict()),
     }
 
 
@@ -898,3 +897,38 @@ if __name__ == "__main__":
             (GOLDEN_RENDERINGS / f"{render_name}.{render_kind}.txt").write_text(
                 render_text_, encoding="utf-8"
             )
+
+
+@pytest.mark.parametrize(
+    ("prescription", "state"),
+    [
+        ({"deadline": None, "expired": None, "days_left": None}, "unknown"),
+        ({"deadline": "2026-08-10", "expired": True, "days_left": -106}, "expired"),
+        ({"deadline": "2026-11-24", "expired": False, "days_left": 0}, "today"),
+        ({"deadline": "2026-11-25", "expired": False, "days_left": 1}, "open"),
+    ],
+)
+def test_one_switch_tells_every_deadline(prescription: dict[str, Any], state: str) -> None:
+    from riposte.advice.render import deadline_state
+
+    assert deadline_state(prescription) == state
+
+
+def test_advice_templates_refuse_to_print_a_raw_value(tmp_path: Path) -> None:
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
+    from riposte.advice.render import AdviceTemplateError, get_environment
+
+    (tmp_path / "raw.txt.j2").write_text("{{ value }}\n", encoding="utf-8")
+    (tmp_path / "undefined.txt.j2").write_text("{{ missing }}\n", encoding="utf-8")
+    env = get_environment(tmp_path)
+    for value in (None, True, date(2026, 11, 24)):
+        with pytest.raises(AdviceTemplateError):
+            env.get_template("raw.txt.j2").render(value=value)
+    with pytest.raises(jinja2.UndefinedError, match="missing"):
+        env.get_template("undefined.txt.j2").render()
+    # Sandboxed: a template cannot reach Python internals.
+    (tmp_path / "escape.txt.j2").write_text("{{ value.__class__ }}\n", encoding="utf-8")
+    with pytest.raises(SecurityError):
+        env.get_template("escape.txt.j2").render(value="x")

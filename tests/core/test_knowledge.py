@@ -492,6 +492,7 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
 
 CORE_MODULES = [
     PACKAGE_DIR / "advice" / "engine.py",
+    PACKAGE_DIR / "advice" / "render.py",
     PACKAGE_DIR / "case.py",
     PACKAGE_DIR / "deadlines.py",
     PACKAGE_DIR / "cli" / "advise.py",

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from riposte.advice.render import render_chat
 from riposte.case import load_case
 from riposte.chat import triage
 
@@ -126,7 +127,7 @@ def test_no_facts_means_no_incident() -> None:
 
 def test_chat_advice_names_the_rung_the_deadline_and_ticks_done_steps() -> None:
     advice = triage.advice_for(FULL, TODAY)
-    text = triage.render_advice(advice)
+    text = render_chat(advice)
     assert advice.strategy.label in text
     assert "← recommandé" in text
     assert "☑" in text and "☐" in text
