@@ -30,6 +30,7 @@ All French text comes from the knowledge files (messages.yml and the others).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -297,6 +298,10 @@ class _Facts:
     # Outrage listed by the doctor, link with the work not said: kept, the complaint must show it.
     outrage_unconfirmed: bool = False
 
+    @property
+    def offenses_set(self) -> frozenset[str]:
+        return frozenset(self.offenses)
+
 
 def _work_related(incident: Incident) -> bool:
     """Do the words concern the doctor's work (art. 433-5 outrage, art. 433-3 threat)?
@@ -406,7 +411,7 @@ def _variant(key: str, incident: Incident, facts: _Facts, kb: Knowledge) -> Offe
     )
 
 
-def _pharos_competent(incident: Incident, offenses: set[str], kb: Knowledge) -> bool:
+def _pharos_competent(incident: Incident, offenses: AbstractSet[str], kb: Knowledge) -> bool:
     """Pharos: threats, endangering someone (offenses.yml `pharos`), or any hateful or
     discriminatory content."""
     return any(kb.offenses[key].pharos for key in offenses) or (
@@ -677,26 +682,58 @@ def _prevention(b: _Builder) -> Advice:
     return b.finish(False, "preventive", ladder, [], [])
 
 
-def _incident(b: _Builder, incident: Incident) -> Advice:
-    kb, msg, case = b.kb, b.msg, b.case
-    facts = _facts(incident, kb, case)
-    practice = case.victim.practice
+@dataclass(frozen=True)
+class _Qualified:
+    """The qualifications of an incident, split by whether a complaint is still possible."""
 
-    # -- qualifications and deadlines
+    all: list[Qualification]
+    variants: list[OffenseVariant]
+    open: list[Qualification]
+    expired: list[Qualification]
+
+    @property
+    def penal_open(self) -> bool:
+        return bool(self.open)
+
+
+def _incident(b: _Builder, incident: Incident) -> Advice:
+    """The advice for an incident, in named steps (the order of the calls is the order of the
+    reasons, notes and warnings the doctor reads)."""
+    facts = _facts(incident, b.kb, b.case)
+    quals = _qualifications(b, incident, facts)
+    _strategy_reasons(b, facts, quals)
+    _safety_steps(b, incident, facts)
+    public_reply = _contact_steps(b, incident, facts)
+    _report_steps(b, incident, facts)
+    _right_of_reply(b, incident, facts)
+    _erasure_steps(b, incident, facts, quals)
+    _legal_steps(b, facts, quals)
+    ladder = _ladder(b, facts, quals, public_reply)
+    level = _level(b, incident, facts, quals, public_reply)
+    _warnings(b, incident, facts, quals.all, quals.open)
+    return b.finish(facts.danger, level, ladder, quals.all, quals.variants, facts.public)
+
+
+def _qualifications(b: _Builder, incident: Incident, facts: _Facts) -> _Qualified:
+    """One qualification per retained offense, with its deadline."""
     qualifications: list[Qualification] = []
     variants: list[OffenseVariant] = []
     for key in facts.offenses:
-        qualification, variant = _qualify(key, incident, facts, kb, b.today, case.evidence)
+        qualification, variant = _qualify(key, incident, facts, b.kb, b.today, b.case.evidence)
         qualifications.append(qualification)
         variants.append(variant)
-    open_quals = [q for q in qualifications if q.is_open]
-    expired_quals = [q for q in qualifications if not q.is_open]
-    penal_open = bool(open_quals)
-    offenses = set(facts.offenses)
+    return _Qualified(
+        all=qualifications,
+        variants=variants,
+        open=[q for q in qualifications if q.is_open],
+        expired=[q for q in qualifications if not q.is_open],
+    )
 
-    # -- strategy reasons
+
+def _strategy_reasons(b: _Builder, facts: _Facts, quals: _Qualified) -> None:
+    """Why the strategy: danger, lawful criticism, colleague, what can still go to court."""
     if facts.danger:
-        threats = [q for q in qualifications if q.offense in ("threat", "doxxing")]
+        threats = [q for q in quals.all if q.offense in ("threat", "doxxing")]
         if threats:
             b.reason("strategy.danger", offenses=b.labels(threats))
         else:
@@ -707,47 +744,72 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         b.reason("strategy.colleague")
     if facts.harassment_added:
         b.reason("strategy.harassment_from_volume")
-    if any(q.variant in PRIVATE_VARIANTS for q in qualifications) or facts.outrage_added:
+    if any(q.variant in PRIVATE_VARIANTS for q in quals.all) or facts.outrage_added:
         b.reason("strategy.private_messages")
-    if open_quals:
-        b.reason("strategy.penal_open", offenses=b.labels(open_quals))
-    if expired_quals:
-        b.reason("strategy.penal_closed", offenses=b.labels(expired_quals))
-        if not open_quals:
+    if quals.open:
+        b.reason("strategy.penal_open", offenses=b.labels(quals.open))
+    if quals.expired:
+        b.reason("strategy.penal_closed", offenses=b.labels(quals.expired))
+        if not quals.open:
             b.reason("strategy.defensive_fallback")
-    if facts.before_law and not qualifications:
+    if facts.before_law and not quals.all:
         b.reason("strategy.before_law_only")
         b.reason("strategy.defensive_fallback")
-    if practice == "hospital" and not facts.lawful:
+    if b.case.victim.practice == "hospital" and not facts.lawful:
         b.reason("strategy.hospital")
 
-    # -- steps
+
+def _is_raid(incident: Incident) -> bool:
+    return incident.volume in ("repeated", "raid")
+
+
+def _safety_steps(b: _Builder, incident: Incident, facts: _Facts) -> None:
+    """Safety and evidence first: emergency call, evidence, no reply, blocking, locking."""
     if facts.danger:
         b.step("emergency_call")
     b.step("preserve_evidence")
     b.step("no_reply")
     if not facts.lawful:
         b.step("block_authors")
-    raid = incident.volume in ("repeated", "raid")
-    if facts.danger or raid or offenses & EXPOSURE_OFFENSES:
-        b.step("lock_accounts", *([msg.get("step_notes.lock_raid")] if raid else []))
-    if facts.colleague:
-        b.step("cdom_conciliation")
-        b.step("disciplinary_complaint")
-    if (
+    raid = _is_raid(incident)
+    if facts.danger or raid or facts.offenses_set & EXPOSURE_OFFENSES:
+        b.step("lock_accounts", *([b.msg.get("step_notes.lock_raid")] if raid else []))
+
+
+def _author_contact_allowed(incident: Incident, facts: _Facts, kb: Knowledge) -> bool:
+    """May the doctor contact the author (removal request, formal notice)? Only an identified
+    author of public words, neither a colleague (the Ordre first) nor in a danger, raid or an
+    offense marked `no_contact` (offenses.yml). The letters follow this through the step."""
+    return bool(
         incident.author.known
         and facts.public
         and not facts.colleague
         and not facts.danger
-        and not any(kb.offenses[key].no_contact for key in offenses)
-        and not raid
-    ):
+        and not any(kb.offenses[key].no_contact for key in facts.offenses)
+        and not _is_raid(incident)
+    )
+
+
+def _contact_steps(b: _Builder, incident: Incident, facts: _Facts) -> bool:
+    """The Ordre for a colleague, the author when allowed, a public reply to a lawful
+    criticism; returns whether the public reply is advised."""
+    if facts.colleague:
+        b.step("cdom_conciliation")
+        b.step("disciplinary_complaint")
+    if _author_contact_allowed(incident, facts, b.kb):
         b.step("contact_author")
     public_reply = facts.lawful and facts.public and facts.reply_possible and not facts.colleague
     if public_reply:
         b.step("public_reply")
         b.reason("strategy.lawful_options")
+    return public_reply
 
+
+def _report_steps(b: _Builder, incident: Incident, facts: _Facts) -> None:
+    """The platform report (not for private correspondence, platforms.yml `private`), its
+    appeal, and Pharos when competent."""
+    kb, msg = b.kb, b.msg
+    offenses = facts.offenses_set
     reportable = facts.public or any(not kb.platforms[p].private for p in incident.platforms)
     if reportable:
         notes = []
@@ -770,11 +832,14 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
     if not facts.public and not facts.lawful:
         b.warn("warnings.pharos_not_competent")
 
-    _right_of_reply(b, incident, facts)
 
-    expired_only = bool(expired_quals) and not open_quals
+def _erasure_steps(b: _Builder, incident: Incident, facts: _Facts, quals: _Qualified) -> None:
+    """GDPR erasure then the CNIL: personal data (offenses.yml `personal_data`), a review
+    site, or nothing left to take to court."""
+    msg = b.msg
+    expired_only = bool(quals.expired) and not quals.open
     review_site = any(p in REVIEW_PLATFORMS for p in incident.platforms)
-    personal_data = any(kb.offenses[key].personal_data for key in offenses)
+    personal_data = any(b.kb.offenses[key].personal_data for key in facts.offenses)
     if personal_data or review_site or expired_only:
         notes = []
         if personal_data:
@@ -784,13 +849,17 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         b.step("erasure_request", *notes)
         b.step("cnil_complaint")
 
-    if penal_open and not facts.lawful:
+
+def _legal_steps(b: _Builder, facts: _Facts, quals: _Qualified) -> None:
+    """The complaint while a deadline is open, the Ordre, the employer, support, monitoring."""
+    msg = b.msg
+    if quals.penal_open and not facts.lawful:
         notes = []
         if facts.danger:
             notes.append(msg.get("step_notes.urgent_complaint"))
         if facts.colleague:
             notes.append(msg.get("step_notes.colleague_complaint"))
-        for q in open_quals:
+        for q in quals.open:
             if q.press_offense:
                 deadline = q.prescription.deadline
                 notes.append(
@@ -801,30 +870,36 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
                     )
                 )
                 notes.extend(_press_act_by_notes(b, q))
-        if expired_quals:
+        if quals.expired:
             notes.append(
                 msg.get(
                     "step_notes.partial_expired",
-                    expired=b.labels(expired_quals),
-                    open=b.labels(open_quals),
+                    expired=b.labels(quals.expired),
+                    open=b.labels(quals.open),
                 )
             )
         b.step("file_complaint", *notes)
         b.step("commissioner_report")
     if not facts.lawful:
         b.step("inform_cdom")
-        if practice == "hospital":
+        if b.case.victim.practice == "hospital":
             b.step("functional_protection")
-    if offenses & SUPPORT_OFFENSES or facts.danger:
+    if facts.offenses_set & SUPPORT_OFFENSES or facts.danger:
         b.step("victim_support")
     b.step("monitor_reputation")
 
-    # -- ladder
+
+def _ladder(
+    b: _Builder, facts: _Facts, quals: _Qualified, public_reply: bool
+) -> dict[str, tuple[bool, str]]:
+    """Each rung recommended or not, and why; from the defensive rung up, the lawyer and the
+    insurer are always added."""
+    msg = b.msg
     if facts.lawful:
         preventive = (True, msg.get("ladder.preventive.lawful"))
     else:
         preventive = (False, msg.get("ladder.preventive.later"))
-    if "harassment" in offenses:
+    if "harassment" in facts.offenses:
         neutre = (True, msg.get("ladder.neutre.harassment"))
     else:
         neutre = (True, msg.get("ladder.neutre.incident"))
@@ -842,48 +917,48 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         defensive = (True, msg.get("ladder.defensive.lawful"))
     else:
         defensive = (True, msg.get("ladder.defensive.illicit"))
+    open_labels = b.labels(quals.open)
     if facts.lawful:
         offensive = (False, msg.get("ladder.offensive.lawful"))
-    elif not qualifications:
+    elif not quals.all:
         offensive = (False, msg.get("ladder.offensive.before_law"))
-    elif not penal_open:
-        offensive = (False, msg.get("ladder.offensive.expired", offenses=b.labels(expired_quals)))
+    elif not quals.penal_open:
+        offensive = (False, msg.get("ladder.offensive.expired", offenses=b.labels(quals.expired)))
     elif facts.danger:
-        offensive = (True, msg.get("ladder.offensive.urgent", offenses=b.labels(open_quals)))
+        offensive = (True, msg.get("ladder.offensive.urgent", offenses=open_labels))
     elif facts.colleague:
-        offensive = (True, msg.get("ladder.offensive.colleague", offenses=b.labels(open_quals)))
+        offensive = (True, msg.get("ladder.offensive.colleague", offenses=open_labels))
     else:
-        offensive = (True, msg.get("ladder.offensive.open", offenses=b.labels(open_quals)))
-    ladder = {
+        offensive = (True, msg.get("ladder.offensive.open", offenses=open_labels))
+    if defensive[0] or offensive[0]:
+        lawyer_notes = [msg.get("step_notes.lawyer_lawful")] if facts.lawful else []
+        b.step("consult_lawyer", *lawyer_notes)
+        b.step("contact_insurer")
+    return {
         "preventive": preventive,
         "neutre": neutre,
         "pacifique": pacifique,
         "defensive": defensive,
         "offensive": offensive,
     }
-    # From the defensive rung up, always the lawyer and the insurer.
-    if defensive[0] or offensive[0]:
-        lawyer_notes = [msg.get("step_notes.lawyer_lawful")] if facts.lawful else []
-        b.step("consult_lawyer", *lawyer_notes)
-        b.step("contact_insurer")
 
-    # -- strategy level
+
+def _level(
+    b: _Builder, incident: Incident, facts: _Facts, quals: _Qualified, public_reply: bool
+) -> str:
+    """The recommended rung."""
     if facts.danger:
-        level = "offensive"
-    elif facts.colleague:
-        level = "defensive"
-    elif facts.lawful and public_reply and incident.wants_reply:
-        level = "pacifique"
+        return "offensive"
+    if facts.colleague:
+        return "defensive"
+    if facts.lawful and public_reply and incident.wants_reply:
         b.reason("strategy.lawful_reply")
-    elif facts.lawful:
-        level = "neutre"
-    elif penal_open:
-        level = "offensive"
-    else:
-        level = "defensive"
-
-    _warnings(b, incident, facts, qualifications, open_quals)
-    return b.finish(facts.danger, level, ladder, qualifications, variants, facts.public)
+        return "pacifique"
+    if facts.lawful:
+        return "neutre"
+    if quals.penal_open:
+        return "offensive"
+    return "defensive"
 
 
 def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
