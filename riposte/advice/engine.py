@@ -51,14 +51,10 @@ DEADLINE_SOON_DAYS = 30
 """A qualification whose deadline is this close (in days) triggers a warning."""
 
 PRESS_OFFENSES = ("insult", "defamation")
-# Which offenses Pharos takes, which forbid contacting the author and which concern personal
-# data are attributes of the offenses (offenses.yml: `pharos`, `no_contact`, `personal_data`);
-# which channels are private correspondence is `private` in platforms.yml.
-PHAROS_REDIRECTED_OFFENSES = frozenset({"insult", "defamation", "harassment"})
-EXPOSURE_OFFENSES = frozenset({"doxxing", "harassment", "privacy", "impersonation", "deepfake"})
-PUBLIC_SERVICE_OFFENSES = frozenset({"doxxing", "privacy"})
-REVIEW_PLATFORMS = frozenset({"google_reviews", "review_site"})
-SUPPORT_OFFENSES = frozenset({"harassment", "threat", "malicious_messages", "deepfake"})
+# The properties of offenses and platforms the rules branch on are attributes of the knowledge
+# files, documented there with their sources: offenses.yml `pharos`, `pharos_redirect`,
+# `no_contact`, `personal_data`, `exposure`, `victim_support`, `public_service_aggravation`,
+# `employer_complaint`; platforms.yml `private`, `reviews`.
 WORK_RELATIONS = frozenset({"patient"})
 """Authors whose words are taken to concern the doctor's work when the case does not say
 (`incident.about_work` absent): a patient writes to the doctor because of the care."""
@@ -772,7 +768,7 @@ def _safety_steps(b: _Builder, incident: Incident, facts: _Facts) -> None:
     if not facts.lawful:
         b.step("block_authors")
     raid = _is_raid(incident)
-    if facts.danger or raid or facts.offenses_set & EXPOSURE_OFFENSES:
+    if facts.danger or raid or any(b.kb.offenses[key].exposure for key in facts.offenses):
         b.step("lock_accounts", *([b.msg.get("step_notes.lock_raid")] if raid else []))
 
 
@@ -838,7 +834,7 @@ def _erasure_steps(b: _Builder, incident: Incident, facts: _Facts, quals: _Quali
     site, or nothing left to take to court."""
     msg = b.msg
     expired_only = bool(quals.expired) and not quals.open
-    review_site = any(p in REVIEW_PLATFORMS for p in incident.platforms)
+    review_site = any(b.kb.platforms[p].reviews for p in incident.platforms)
     personal_data = any(b.kb.offenses[key].personal_data for key in facts.offenses)
     if personal_data or review_site or expired_only:
         notes = []
@@ -884,7 +880,7 @@ def _legal_steps(b: _Builder, facts: _Facts, quals: _Qualified) -> None:
         b.step("inform_cdom")
         if b.case.victim.practice == "hospital":
             b.step("functional_protection")
-    if facts.offenses_set & SUPPORT_OFFENSES or facts.danger:
+    if any(b.kb.offenses[key].victim_support for key in facts.offenses) or facts.danger:
         b.step("victim_support")
     b.step("monitor_reputation")
 
@@ -1212,7 +1208,7 @@ def _warnings(
         b.warn("warnings.discriminatory_one_paragraph")
     if (
         facts.public
-        and offenses & PHAROS_REDIRECTED_OFFENSES
+        and any(b.kb.offenses[key].pharos_redirect for key in offenses)
         and not _pharos_competent(incident, offenses, b.kb)
     ):
         b.warn("warnings.pharos_not_for_private_disputes")
@@ -1247,7 +1243,9 @@ def _warnings(
         b.warn("warnings.colleague_deadline")
     if practice == "salaried" and not facts.lawful:
         b.warn("warnings.salaried")
-    if practice == "hospital" and offenses & PUBLIC_SERVICE_OFFENSES:
+    if practice == "hospital" and any(
+        b.kb.offenses[key].public_service_aggravation for key in offenses
+    ):
         b.warn("warnings.hospital_public_service")
     for q in qualifications:
         if q.certainty == "a_verifier":

@@ -194,6 +194,16 @@ class Offense:
     no_contact: bool = False
     # The offense concerns the doctor's personal data: GDPR erasure, then the CNIL.
     personal_data: bool = False
+    # Pharos refuses it when aimed at one person: the doctor is told to file a complaint.
+    pharos_redirect: bool = False
+    # It exposes the doctor: locking the accounts is advised.
+    exposure: bool = False
+    # Victim support (116 006) is offered.
+    victim_support: bool = False
+    # Heavier penalty when the victim has a public service mission (hospital doctor).
+    public_service_aggravation: bool = False
+    # The employer may file the complaint for the doctor (art. 15-3-4 CPP).
+    employer_complaint: bool = False
 
     @property
     def base(self) -> OffenseVariant:
@@ -278,6 +288,8 @@ class Platform:
     # Private correspondence (e-mail, text message): no platform to report to, no DSA notice,
     # no account suspension; never public (platforms.yml header).
     private: bool = False
+    # A review site or business listing: GDPR erasure is always offered.
+    reviews: bool = False
 
 
 @dataclass(frozen=True)
@@ -634,6 +646,11 @@ def _load_offenses(data: Any, sources: Mapping[str, Source]) -> dict[str, Offens
             pharos=r.flag(node, "pharos", path),
             no_contact=r.flag(node, "no_contact", path),
             personal_data=r.flag(node, "personal_data", path),
+            pharos_redirect=r.flag(node, "pharos_redirect", path),
+            exposure=r.flag(node, "exposure", path),
+            victim_support=r.flag(node, "victim_support", path),
+            public_service_aggravation=r.flag(node, "public_service_aggravation", path),
+            employer_complaint=r.flag(node, "employer_complaint", path),
         )
     return out
 
@@ -748,6 +765,7 @@ def _load_platforms(data: Any, sources: Mapping[str, Source]) -> dict[str, Platf
             sources=r.source_ids(node, path, sources),
             certainty=r.certainty(node, path),
             private=private,
+            reviews=r.flag(node, "reviews", path),
         )
     return out
 

@@ -23,6 +23,7 @@ import yaml
 
 from riposte.advice.engine import (
     PRESS_OFFENSES,
+    PRIVATE_VARIANTS,
     RIGHT_OF_REPLY_MONTHS,
     Advice,
     Qualification,
@@ -42,17 +43,13 @@ from riposte.letters.filters import date_num, surname
 from riposte.letters.model import Document, parse
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-# Offences for which the employer may file a complaint on the doctor's behalf, with the
-# doctor's written consent (art. 15-3-4 of the code de procédure pénale: art. 222-1, 222-9 to
-# 222-13, 222-15, 222-16, 222-17, 222-18, 322-1, 322-3 and 433-3 of the code pénal). Neither
-# harassment, insult, defamation, outrage nor doxxing (223-1-1) is among them.
-EMPLOYER_COMPLAINT_OFFENSES = frozenset({"threat", "malicious_messages"})
+# The offences for which the employer may file a complaint on the doctor's behalf, with the
+# doctor's written consent (art. 15-3-4 of the code de procédure pénale), are marked
+# `employer_complaint` in offenses.yml.
 # The complementary penalty of suspending the accounts used (art. 131-35-1 of the code pénal,
 # as amended by loi n° 2024-449 of 21 May 2024, in force from 23 May 2024): a penalty cannot
 # apply to facts committed before it existed.
 ACCOUNT_SUSPENSION_FROM = date(2024, 5, 23)
-# Non-public insult and defamation: contraventions of the code pénal, not press délits.
-PRIVATE_VARIANTS = ("private", "private_discriminatory")
 _PATH_PART = re.compile(r"([a-z_]+)(\[\*\])?")
 
 
@@ -779,7 +776,9 @@ def build_context(
         else {}
     )
     colleague = bool(incident and incident.author.relation == "colleague")
-    employer = [q for q in open_quals if q.offense in EMPLOYER_COMPLAINT_OFFENSES and not colleague]
+    employer = [
+        q for q in open_quals if kb.offenses[q.offense].employer_complaint and not colleague
+    ]
     platform_key = _platform_key(case, options)
     name_parts = [victim.title, victim.first_name, surname(victim.last_name or "")]
     right_of_reply_deadline = None

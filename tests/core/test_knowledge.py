@@ -259,6 +259,27 @@ def test_offense_attributes_the_engine_branches_on() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("attribute", "offenses"),
+    [
+        ("pharos_redirect", {"insult", "defamation", "harassment"}),
+        ("exposure", {"doxxing", "harassment", "privacy", "impersonation", "deepfake"}),
+        ("victim_support", {"harassment", "threat", "malicious_messages", "deepfake"}),
+        ("public_service_aggravation", {"doxxing", "privacy"}),
+        ("employer_complaint", {"threat", "malicious_messages"}),
+    ],
+)
+def test_more_offense_attributes(attribute: str, offenses: set[str]) -> None:
+    assert {o.key for o in load().offenses.values() if getattr(o, attribute)} == offenses
+
+
+def test_review_platforms() -> None:
+    assert {p.key for p in load().platforms.values() if p.reviews} == {
+        "google_reviews",
+        "review_site",
+    }
+
+
 def test_private_channels_are_email_and_sms_and_never_public() -> None:
     platforms = load().platforms.values()
     assert {p.key for p in platforms if p.private} == {"email", "sms"}
@@ -414,6 +435,16 @@ def _delete(*keys: str) -> Callable[[dict[str, Any]], None]:
             "offenses.yml",
             _delete("offenses", "privacy", "personal_data"),
             "offenses.yml: offenses.privacy.personal_data: missing key",
+        ),
+        (
+            "offenses.yml",
+            _delete("offenses", "threat", "employer_complaint"),
+            "offenses.yml: offenses.threat.employer_complaint: missing key",
+        ),
+        (
+            "platforms.yml",
+            _set("platforms", "forum", "reviews", value=None),
+            "platforms.yml: platforms.forum.reviews: expected true or false",
         ),
         (
             "platforms.yml",
