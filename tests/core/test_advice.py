@@ -871,10 +871,14 @@ def _rendered(name: str) -> dict[str, str]:
 
     source, today = RENDER_CASES[name]
     advice = advise(load_case(copy.deepcopy(source), today=today), today)
+    from riposte.chat.triage import explain
+
     return {
         "chat": render_chat(advice) + "\n",
         "deadlines": "\n".join(chat_deadline_lines(advice)) + "\n",
         "cli": render_cli(advice.to_dict()),
+        # « Pourquoi ? » about the strategy, then about the last step advised.
+        "why": explain(advice, "strategy") + "\n" + explain(advice, f"step:{advice.steps[-1].key}"),
     }
 
 
@@ -886,7 +890,8 @@ def test_renderings_are_byte_identical_to_the_golden_files(name: str) -> None:
 
 
 def test_every_golden_rendering_is_used() -> None:
-    used = {f"{name}.{kind}.txt" for name in RENDER_CASES for kind in ("chat", "deadlines", "cli")}
+    kinds = ("chat", "deadlines", "cli", "why")
+    used = {f"{name}.{kind}.txt" for name in RENDER_CASES for kind in kinds}
     assert {p.name for p in GOLDEN_RENDERINGS.glob("*.txt")} == used
 
 
