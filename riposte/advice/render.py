@@ -4,7 +4,7 @@ The engine decides (`riposte.advice.engine`); this module only renders its JSON 
 (`Advice.to_dict()`) with the templates of `templates/advice/`:
 
 * `chat.md.j2` the chat message (and `deadlines.md.j2`, its deadline lines, also sent alone
-  by the case actions);
+  by the case actions); `why.md.j2` the answer to « pourquoi ? »;
 * `cli.txt.j2` the text of `riposte advise`.
 
 The wording stays in the knowledge files (conversation.yml `chat`, messages.yml `cli`); the
@@ -35,6 +35,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "a
 CHAT_TEMPLATE = "chat.md.j2"
 DEADLINES_TEMPLATE = "deadlines.md.j2"
 CLI_TEMPLATE = "cli.txt.j2"
+WHY_TEMPLATE = "why.md.j2"
 
 
 class AdviceTemplateError(RuntimeError):
@@ -117,6 +118,39 @@ def chat_deadline_lines(advice: Advice | Mapping[str, Any]) -> list[str]:
     """One chat line per possible offense: the deadline to act in court and the days left."""
     template = get_environment().get_template(DEADLINES_TEMPLATE)
     return template.render(advice=_as_dict(advice), c=_chat_wording()).splitlines()
+
+
+# The sources a « pourquoi ? » answer shows, at most.
+WHY_SOURCES = 6
+
+
+def render_why(advice: Advice, subject: str | None) -> str:
+    """The answer to « pourquoi ? »: the reasons for the strategy, or for the step named by
+    `subject` ("step:<key>"), with their sources and the cautions."""
+    kb = load_knowledge()
+    data = advice.to_dict()
+    key = subject[5:] if subject and subject.startswith("step:") else None
+    step = kb.steps.get(key) if key else None
+    if step is not None:
+        source_ids: list[str] = list(step.sources)
+        uncertain = step.certainty != "sur"
+    else:
+        source_ids = [source["id"] for source in data["sources"]]
+        uncertain = any(q["certainty"] != "sur" for q in data["qualifications"]) or any(
+            kb.ladder[rung["level"]].certainty != "sur"
+            for rung in data["ladder"]
+            if rung["recommended"]
+        )
+    sources = [kb.sources[i] for i in dict.fromkeys(source_ids) if i in kb.sources]
+    template = get_environment().get_template(WHY_TEMPLATE)
+    text = template.render(
+        advice=data,
+        step=step,
+        sources=sources[:WHY_SOURCES],
+        uncertain=uncertain,
+        c=_chat_wording(),
+    )
+    return text.removesuffix("\n")
 
 
 def render_cli(advice: Advice | Mapping[str, Any]) -> str:

@@ -363,31 +363,3 @@ def next_step(advice: Any, after: str | None = None) -> Any | None:
         if not step.done and step.key != after:
             return step
     return None
-
-
-def explain(advice: Any, subject: str | None) -> str:
-    """Answer to « pourquoi ? »: the reasons for the strategy or a step, with sources."""
-    chat = texts()["chat"]
-    kb = knowledge.load()
-    if subject and subject.startswith("step:") and subject[5:] in kb.steps:
-        step = kb.steps[subject[5:]]
-        lines = [chat["why_step"].format(label=step.label), step.why]
-        source_ids: list[str] = list(step.sources)
-        uncertain = step.certainty != "sur"
-    else:
-        lines = [chat["why_strategy"], *(f"- {r}" for r in advice.strategy.why)]
-        source_ids = [s.id for s in advice.sources]
-        uncertain = any(q.certainty != "sur" for q in advice.qualifications) or any(
-            kb.ladder[r.level].certainty != "sur" for r in advice.ladder if r.recommended
-        )
-    sources = [kb.sources[i] for i in dict.fromkeys(source_ids) if i in kb.sources]
-    if sources:
-        lines += ["", chat["sources_heading"]]
-        lines += [
-            chat["source"].format(title=s.title, url=s.url, checked=date_fr(s.last_checked))
-            for s in sources[:6]
-        ]
-    if uncertain:
-        lines += ["", chat["uncertain"]]
-    lines.append(chat["not_lawyer"])
-    return "\n".join(lines)

@@ -867,18 +867,18 @@ RENDER_CASES: dict[str, tuple[Any, date]] = {
 
 
 def _rendered(name: str) -> dict[str, str]:
-    from riposte.advice.render import chat_deadline_lines, render_chat, render_cli
+    from riposte.advice.render import chat_deadline_lines, render_chat, render_cli, render_why
 
     source, today = RENDER_CASES[name]
     advice = advise(load_case(copy.deepcopy(source), today=today), today)
-    from riposte.chat.triage import explain
-
     return {
         "chat": render_chat(advice) + "\n",
         "deadlines": "\n".join(chat_deadline_lines(advice)) + "\n",
         "cli": render_cli(advice.to_dict()),
         # « Pourquoi ? » about the strategy, then about the last step advised.
-        "why": explain(advice, "strategy") + "\n" + explain(advice, f"step:{advice.steps[-1].key}"),
+        "why": render_why(advice, "strategy")
+        + "\n"
+        + render_why(advice, f"step:{advice.steps[-1].key}"),
     }
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from riposte.advice.render import render_chat
+from riposte.advice.render import render_chat, render_why
 from riposte.case import load_case
 from riposte.chat import triage
 
@@ -138,7 +138,7 @@ def test_chat_advice_names_the_rung_the_deadline_and_ticks_done_steps() -> None:
 
 def test_why_cites_sources_for_a_step() -> None:
     advice = triage.advice_for(FULL, TODAY)
-    text = triage.explain(advice, "step:preserve_evidence")
+    text = render_why(advice, "step:preserve_evidence")
     assert "Sources :" in text and "http" in text
     assert "pas avocat" in text
 
