@@ -28,6 +28,11 @@ def test_the_command_writes_the_document(tmp_path: Path) -> None:
     assert output.read_text(encoding="utf-8") == render_knowledge()
 
 
+def test_the_command_prints_the_document_on_request(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["knowledge", "export", "--output", "-"]) == 0
+    assert capsys.readouterr().out == render_knowledge()
+
+
 def test_every_entry_and_its_reliability_are_in_the_document() -> None:
     text = render_knowledge()
     for name, section in (
