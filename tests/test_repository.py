@@ -142,6 +142,13 @@ def test_conversation_test_sentences_are_not_training_examples() -> None:
     assert not copied, f"test sentences copied from training data: {copied}"
 
 
+def test_the_operations_guide_names_every_variable_of_env_example() -> None:
+    variables = re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    guide = (ROOT / "docs" / "exploitation.md").read_text(encoding="utf-8")
+    missing = [v for v in variables if not re.search(rf"\b{v}\b", guide)]
+    assert variables and not missing, f"docs/exploitation.md does not explain {missing}"
+
+
 def test_env_example_documents_every_variable_read_by_settings() -> None:
     read: set[str] = set()
     for module in ("settings.py", "access.py"):
