@@ -18,13 +18,12 @@ import asyncio
 import functools
 import json
 import logging
-import re
-import unicodedata
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 import aiohttp
 
+from riposte.text import ascii_name
 from riposte.web.uploads import _KINDS, MAX_BYTES
 
 logger = logging.getLogger(__name__)
@@ -47,7 +46,6 @@ NOT_STORED = (
     "Je n'arrive pas à enregistrer ce fichier pour le moment (problème technique de mon côté) : "
     "rien n'a été gardé. Conservez-le et renvoyez-le plus tard."
 )
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class Refused(Exception):
@@ -75,8 +73,7 @@ def file_name(channel: str, kind: str, original: str | None, received: datetime)
     """`telegram-20261124-093000-capture.png`: the channel, the UTC time, the sender's name for
     the file (ASCII, shortened) and the extension found from the content."""
     stem = PurePosixPath((original or "").replace("\\", "/")).stem
-    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    stem = _UNSAFE.sub("-", stem).strip("-.")[:60]
+    stem = ascii_name(stem, 60)
     if not stem:
         stem = "document" if kind == "pdf" else "photo"
     return f"{channel}-{received.astimezone(timezone.utc):%Y%m%d-%H%M%S}-{stem}.{kind}"
