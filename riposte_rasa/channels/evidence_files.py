@@ -25,6 +25,7 @@ import aiohttp
 
 from riposte.text import ascii_name
 from riposte.web.uploads import _KINDS, MAX_BYTES
+from riposte_rasa.messages import message
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +34,24 @@ ENTITY = "evidence_file_ref"  # also the slot's name (domain.yml)
 MAX_CAPTION = 5000  # like an excerpt typed in the evidence form
 CHUNK = 64 * 1024
 
-TOO_LARGE = (
-    "Ce fichier dépasse 10 Mo : je ne l'ai pas enregistré. Envoyez une capture d'écran plus "
-    "légère, ou un PDF plus court."
-)
-WRONG_TYPE = (
-    "Je n'enregistre que les images (captures d'écran, photos) et les PDF : ce fichier n'a pas "
-    "été enregistré."
-)
-NOT_RECEIVED = "Je n'ai pas pu récupérer ce fichier. Renvoyez-le dans un moment."
-NOT_STORED = (
-    "Je n'arrive pas à enregistrer ce fichier pour le moment (problème technique de mon côté) : "
-    "rien n'a été gardé. Conservez-le et renvoyez-le plus tard."
-)
+# Why a file is refused: keys of riposte_rasa/messages.yml, section `files`.
+TOO_LARGE = "too_large"
+WRONG_TYPE = "wrong_type"
+NOT_RECEIVED = "not_received"
+NOT_STORED = "not_stored"
 
 
 class Refused(Exception):
     """The file is not kept; `str(error)` is the French reply for the sender."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason  # TOO_LARGE, WRONG_TYPE, NOT_RECEIVED or NOT_STORED
+        super().__init__(reply(reason))
+
+
+def reply(reason: str) -> str:
+    """The French reply to a refused file (riposte_rasa/messages.yml, `files`)."""
+    return message(f"files.{reason}")
 
 
 def file_kind(data: bytes) -> str | None:
