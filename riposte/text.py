@@ -4,6 +4,7 @@ One home for these formats: a module that needs one imports it from here.
 
 - `fold`: lower case, no accents, `’` as `'` (comparisons of short answers, secrets);
 - `ascii_name`: a file name reduced to ASCII letters, digits, `.`, `_` and `-`;
+- `number_fr`: 12\u202f345 (digits grouped by a narrow no-break space);
 - `date_fr`, `datetime_fr`: the numeric French date JJ/MM/AAAA (and HH:MM).
 
 Two specialised siblings stay where they are used, because they must keep positions:
@@ -37,6 +38,12 @@ def ascii_name(name: str, limit: int) -> str:
     "Capture-decran.png"."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return _UNSAFE_NAME.sub("-", plain).strip("-.")[:limit]
+
+
+def number_fr(value: int) -> str:
+    """A whole number with French digit grouping: 12345 -> "12\u202f345" (narrow no-break
+    space)."""
+    return f"{value:,}".replace(",", "\u202f")
 
 
 def date_fr(value: date | datetime) -> str:

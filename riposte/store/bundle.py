@@ -32,7 +32,7 @@ from riposte.store.config import ROOT
 from riposte.store.errors import StoreError, message
 from riposte.store.records import CaseRecord, EvidenceRecord
 from riposte.store.repository import CaseRepository
-from riposte.text import ascii_name, date_fr, datetime_fr
+from riposte.text import ascii_name, date_fr, datetime_fr, number_fr
 
 TEMPLATES_DIR = ROOT / "templates"
 BORDEREAU_TEMPLATE = "bordereau.html.j2"
@@ -68,11 +68,6 @@ def format_date(value: date | str) -> str:
     return date_fr(value)
 
 
-def thousands(value: int) -> str:
-    """12345 → `12 345` (narrow no-break space, French style)."""
-    return f"{value:,}".replace(",", "\u202f")
-
-
 @functools.lru_cache(maxsize=1)
 def template_environment() -> SandboxedEnvironment:
     """The strict, sandboxed, autoescaping environment of the bundle's templates."""
@@ -85,7 +80,7 @@ def template_environment() -> SandboxedEnvironment:
     )
     env.filters["datetime_fr"] = format_datetime
     env.filters["date_fr"] = format_date
-    env.filters["thousands"] = thousands
+    env.filters["thousands"] = number_fr
     return env
 
 

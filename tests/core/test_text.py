@@ -4,7 +4,7 @@ from riposte.letters.filters import date_num
 from riposte.nlp.evidence import is_none_answer
 from riposte.store.bundle import format_date, format_datetime
 from riposte.store.codes import normalise_secret
-from riposte.text import ascii_name, date_fr, datetime_fr, fold
+from riposte.text import ascii_name, date_fr, datetime_fr, fold, number_fr
 from riposte_rasa.channels.evidence_files import file_name
 
 
@@ -53,3 +53,9 @@ def test_secrets_fold_as_before() -> None:
 
 def test_short_answers_fold_with_the_shared_helper() -> None:
     assert is_none_answer("  Aucune ! ") == is_none_answer("aucune")
+
+
+def test_numbers_are_grouped_the_french_way() -> None:
+    assert number_fr(7) == "7"
+    assert number_fr(12345) == "12\u202f345"
+    assert number_fr(10485760) == "10\u202f485\u202f760"
