@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sys
 from collections.abc import Sequence
 
 from riposte.messages import message
@@ -52,7 +51,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     return int(func(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

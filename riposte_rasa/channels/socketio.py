@@ -55,7 +55,7 @@ MAX_PENDING = 5
 
 def too_long_in_input(length: int) -> str:
     """The page's reply to a message over MAX_MESSAGE_CHARS: it stays in the input."""
-    return too_long_message(length) + message("socketio.kept_in_input")
+    return message("socketio.too_long", message=too_long_message(length))
 
 
 CONNECT_RATE, CONNECT_BURST = 1.0, 60

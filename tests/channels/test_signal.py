@@ -757,3 +757,18 @@ async def test_a_message_rasa_could_not_process_is_answered_with_the_french_noti
     assert sent["recipients"] == [SENDER_UUID]
     assert sent["message"] == NOT_PROCESSED_MESSAGE
     assert "insulte" not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+def test_the_bridge_command_riposte_serve_starts_runs() -> None:
+    """`riposte serve` starts the bridge as `python -m riposte.cli signal-bridge`."""
+    import os
+    import subprocess
+
+    from riposte.cli.serve import signal_bridge_command
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [*signal_bridge_command(), "--help"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "SIGNAL_NUMBER" in done.stdout

@@ -99,3 +99,12 @@ async def test_a_session_flooding_messages_gets_busy_while_another_is_answered()
         )
         for client, _session in sessions.values():
             await client.disconnect()
+
+
+def test_a_too_long_message_is_answered_in_french_and_stays_in_the_input() -> None:
+    from riposte_rasa.channels.socketio import too_long_in_input
+
+    assert too_long_in_input(6000) == (
+        "Votre message est trop long (6000 caractères, 5000 au plus) : raccourcissez-le ou "
+        "envoyez-le en plusieurs fois. Il est resté dans la zone de saisie."
+    )
