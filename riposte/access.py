@@ -11,6 +11,8 @@ import hmac
 import os
 from collections.abc import Mapping
 
+from riposte.messages import message
+
 SECRET_ENV = "RIPOSTE_ACTION_SECRET"
 HOST_ENV = "RIPOSTE_ACTIONS_HOST"
 MIN_SECRET_CHARS = 16
@@ -18,26 +20,20 @@ DEFAULT_HOST = "127.0.0.1"
 
 
 class ActionSecretError(ValueError):
-    """RIPOSTE_ACTION_SECRET is missing or too short; `str()` is French, for the operator."""
+    """RIPOSTE_ACTION_SECRET is missing or too short; `str()` is French, for the operator
+    (riposte/messages.yml, `access`)."""
 
 
 def secret_from_env(env: Mapping[str, str] | None = None) -> str:
     """RIPOSTE_ACTION_SECRET, checked; raises `ActionSecretError` when missing or too short."""
     value = (os.environ if env is None else env).get(SECRET_ENV, "").strip()
     if not value:
-        raise ActionSecretError(
-            f"{SECRET_ENV} est absente : le serveur d'actions refuse de démarrer sans le secret "
-            "partagé avec Rasa (sans lui, n'importe quel programme qui joint son port pourrait "
-            "lire, modifier ou supprimer un dossier). Générez-en un, par exemple avec "
-            "« python3 -c 'import secrets; print(secrets.token_urlsafe(32))' », et donnez la "
-            "même valeur à Rasa et au serveur d'actions. « riposte serve » (make run) s'en "
-            "charge tout seul."
-        )
+        raise ActionSecretError(message("access.secret_missing", name=SECRET_ENV))
     if len(value) < MIN_SECRET_CHARS:
         raise ActionSecretError(
-            f"{SECRET_ENV} est trop court ({len(value)} caractères) : il en faut au moins "
-            f"{MIN_SECRET_CHARS}. Générez-en un, par exemple avec "
-            "« python3 -c 'import secrets; print(secrets.token_urlsafe(32))' »."
+            message(
+                "access.secret_short", name=SECRET_ENV, length=len(value), limit=MIN_SECRET_CHARS
+            )
         )
     return value
 

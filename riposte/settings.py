@@ -1,7 +1,14 @@
-"""The one module that reads the environment for the processes `riposte serve` starts.
+"""The settings of the processes `riposte serve` starts: ports, tokens, channels, URLs.
 
 Every variable is documented in `.env.example`. Values are validated here so that a typo
-gives a clear French error at start-up instead of a stack trace later.
+gives a clear French error at start-up (riposte/messages.yml) instead of a stack trace later.
+
+Not the only reader: the environment is read where each part runs, when it starts: here
+(`Settings.from_env`), the case store (`StoreConfig.from_env`, riposte/store/config.py), the
+services' secrets (riposte/access.py), the Signal bridge (riposte/signal_config.py) and, inside
+Rasa, the lock store (riposte_rasa/lock_store.py: REDIS_URL, SANIC_WORKERS), the API token
+(riposte_rasa/server.py) and the action server's address (riposte_rasa/action_server.py).
+Nothing reads it at import time.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from riposte.messages import message, messages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,9 +36,9 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} doit être un numéro de port (reçu : {raw!r}).") from None
+        raise SettingsError(message("settings.port_not_number", name=name, raw=raw)) from None
     if not 1 <= value <= 65535:
-        raise SettingsError(f"{name} doit être compris entre 1 et 65535 (reçu : {value}).")
+        raise SettingsError(message("settings.port_range", name=name, value=value))
     return value
 
 
@@ -57,28 +66,16 @@ def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
     if not token:
         return None
     if not _TELEGRAM_TOKEN.match(token):
-        raise SettingsError(
-            "TELEGRAM_TOKEN n'a pas la forme d'un jeton donné par @BotFather "
-            "(des chiffres, « : », puis des lettres, chiffres, « _ » ou « - »)."
-        )
+        raise SettingsError(message("settings.telegram_token"))
     webhook = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
     if not webhook.startswith("https://") or len(webhook) <= len("https://"):
-        raise SettingsError(
-            "TELEGRAM_WEBHOOK_URL est obligatoire avec TELEGRAM_TOKEN et doit commencer par "
-            "https:// (par exemple https://riposte.example.org/webhooks/telegram/webhook)."
-        )
+        raise SettingsError(message("settings.telegram_webhook"))
     secret = env.get("TELEGRAM_SECRET_TOKEN", "").strip()
     if not _TELEGRAM_SECRET.match(secret):
-        raise SettingsError(
-            "TELEGRAM_SECRET_TOKEN est obligatoire avec TELEGRAM_TOKEN : de 16 à 256 caractères "
-            "parmi A-Z, a-z, 0-9, « _ » et « - » (par exemple : "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
-        )
+        raise SettingsError(message("settings.telegram_secret"))
     api_url = env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or TELEGRAM_DEFAULT_API_URL
     if not api_url.startswith(("http://", "https://")):
-        raise SettingsError(
-            f"TELEGRAM_API_URL doit commencer par http:// ou https:// (reçu : {api_url[:80]})."
-        )
+        raise SettingsError(message("settings.telegram_api_url", value=api_url[:80]))
     bot_name = env.get("TELEGRAM_BOT_NAME", "").strip().lstrip("@") or None
     return TelegramSettings(token, webhook, secret, api_url, bot_name)
 
@@ -105,42 +102,45 @@ def _signal(env: Mapping[str, str]) -> SignalSettings | None:
     if not number:
         return None
     if not _E164.match(number):
-        raise SettingsError(
-            "SIGNAL_NUMBER doit être le numéro du bot au format international E.164 : « + », "
-            "l'indicatif du pays puis le numéro, sans espace ni zéro initial "
-            "(par exemple +33612345678)."
-        )
+        raise SettingsError(message("settings.signal_number"))
     api_url = env.get("SIGNAL_API_URL", "").strip().rstrip("/") or SIGNAL_DEFAULT_API_URL
     if not api_url.startswith(("http://", "https://")) or len(api_url) <= len("https://"):
         raise SettingsError(
-            "SIGNAL_API_URL doit commencer par http:// ou https:// "
-            f"(reçu : {api_url[:80]} ; par exemple {SIGNAL_DEFAULT_API_URL})."
+            message("settings.signal_api_url", value=api_url[:80], example=SIGNAL_DEFAULT_API_URL)
         )
     mode = env.get("SIGNAL_MODE", "").strip().lower() or "json-rpc"
     if mode == "native":  # received messages are read as in normal mode
         mode = "normal"
     if mode not in SIGNAL_MODES:
-        raise SettingsError(
-            "SIGNAL_MODE doit valoir « json-rpc » ou « normal » (ou « native »), comme le MODE de "
-            f"signal-cli-rest-api (reçu : {mode[:40]})."
-        )
+        raise SettingsError(message("settings.signal_mode", value=mode[:40]))
     return SignalSettings(number, api_url, mode)
 
 
 # The longest chat message passed to Rasa (REST and socket.io channels, web page).
 MAX_MESSAGE_CHARS = 5000
-TOO_LONG_MESSAGE = (
-    "Votre message est trop long ({length} caractères, {limit} au plus) : raccourcissez-le ou "
-    "envoyez-le en plusieurs fois."
-)
 
-# A message Riposte could not process or record, whatever the cause (action server or database
-# unavailable): nothing of it was kept, the doctor has to send it again. Every channel gives
-# this text (riposte_rasa/patches.py, rest.py, socketio.py).
-NOT_PROCESSED_MESSAGE = (
-    "Le service est momentanément indisponible : votre dernier message n'a pas été pris en "
-    "compte. Renvoyez-le dans quelques instants."
-)
+
+def too_long_message(length: int) -> str:
+    """The reply to a chat message longer than MAX_MESSAGE_CHARS (messages.yml, `chat`)."""
+    return message("chat.too_long", length=length, limit=MAX_MESSAGE_CHARS)
+
+
+def not_processed_message() -> str:
+    """A message Riposte could not process or record, whatever the cause (action server or
+    database unavailable): nothing of it was kept, the doctor has to send it again. Every
+    channel gives this text (riposte_rasa/patches.py, rest.py, socketio.py)."""
+    return message("chat.not_processed")
+
+
+def __getattr__(name: str) -> str:
+    """`TOO_LONG_MESSAGE` (with `{length}` and `{limit}`) and `NOT_PROCESSED_MESSAGE`, the
+    names older callers import; read from riposte/messages.yml on first use, not at import."""
+    if name == "TOO_LONG_MESSAGE":
+        return messages().raw("chat.too_long")
+    if name == "NOT_PROCESSED_MESSAGE":
+        return not_processed_message()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Where « Quitter rapidement » sends the page: an ordinary site, nothing about harassment.
 QUICK_EXIT_DEFAULT_URL = "https://meteofrance.com/"
@@ -153,8 +153,7 @@ def _http_url(env: Mapping[str, str], name: str, example: str) -> str:
         return ""
     if not re.fullmatch(r"https?://[^\s\"'<>]+", value):
         raise SettingsError(
-            f"{name} doit être une adresse commençant par http:// ou https:// "
-            f"(reçu : {value[:80]} ; par exemple {example})."
+            message("settings.http_url", name=name, value=value[:80], example=example)
         )
     return value.rstrip("/") if name != "RIPOSTE_QUICK_EXIT_URL" else value
 
@@ -166,10 +165,7 @@ def _redis_url(env: Mapping[str, str]) -> str:
     """REDIS_URL: the lock store shared by several Rasa servers; "" (in memory) when unset."""
     value = env.get("REDIS_URL", "").strip()
     if value and (not value.startswith(REDIS_URL_SCHEMES) or re.search(r"\s", value)):
-        raise SettingsError(
-            "REDIS_URL doit commencer par redis://, rediss:// ou unix:// "
-            "(par exemple redis://redis.interne:6379/0), ou rester vide avec un seul serveur Rasa."
-        )
+        raise SettingsError(message("settings.redis_url"))
     return value
 
 
@@ -208,23 +204,14 @@ def _rest(env: Mapping[str, str], host: str) -> tuple[bool, str | None]:
     raw = env.get("RIPOSTE_REST", "").strip().lower()
     mode = REST_MODES.get(raw)
     if mode is None:
-        raise SettingsError(
-            f"RIPOSTE_REST doit valoir « auto », « on » ou « off » (reçu : {raw[:40]})."
-        )
+        raise SettingsError(message("settings.rest_mode", value=raw[:40]))
     token = env.get("RIPOSTE_REST_TOKEN", "").strip() or None
     if token is not None and len(token) < MIN_REST_TOKEN_CHARS:
-        raise SettingsError(
-            f"RIPOSTE_REST_TOKEN est trop court : utilisez au moins {MIN_REST_TOKEN_CHARS} "
-            "caractères aléatoires (par exemple : "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
-        )
+        raise SettingsError(message("settings.rest_token_short", limit=MIN_REST_TOKEN_CHARS))
     enabled = mode == "on" or (mode == "auto" and is_loopback(host))
     if mode == "on" and token is None and not is_loopback(host):
         raise SettingsError(
-            f"RIPOSTE_REST=on avec RIPOSTE_HOST={host} rend le canal REST joignable depuis le "
-            "réseau : définissez RIPOSTE_REST_TOKEN (au moins "
-            f"{MIN_REST_TOKEN_CHARS} caractères aléatoires), que chaque client envoie dans "
-            "l'en-tête « Authorization: Bearer … », ou laissez RIPOSTE_REST=off."
+            message("settings.rest_needs_token", host=host, limit=MIN_REST_TOKEN_CHARS)
         )
     return enabled, token
 
@@ -268,25 +255,18 @@ class Settings:
         web_port = _port(env, "RIPOSTE_WEB_PORT", 8080)
         if len({rasa_port, actions_port, web_port}) != 3:
             raise SettingsError(
-                "Les ports de Rasa, du serveur d'actions et de la page web doivent être "
-                f"différents (reçus : {rasa_port}, {actions_port}, {web_port})."
+                message("settings.ports_differ", rasa=rasa_port, actions=actions_port, web=web_port)
             )
         token = env.get("RIPOSTE_API_TOKEN", "").strip() or None
         if token is not None and len(token) < 16:
-            raise SettingsError(
-                "RIPOSTE_API_TOKEN est trop court : utilisez au moins 16 caractères aléatoires "
-                "(par exemple : python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
-            )
+            raise SettingsError(message("settings.api_token_short"))
         origins_raw = env.get("RIPOSTE_CORS_ORIGINS", "").strip()
         if origins_raw:
             origins = tuple(o.strip() for o in origins_raw.split(",") if o.strip())
         else:
             origins = (f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}")
         if "*" in origins:
-            raise SettingsError(
-                "RIPOSTE_CORS_ORIGINS ne doit pas contenir « * » : indiquez l'origine exacte "
-                "de la page (par exemple https://riposte.example.org)."
-            )
+            raise SettingsError(message("settings.cors_star"))
         tracker = env.get("TRACKER_STORE_URL", "").strip() or f"sqlite:///{var_dir}/tracker.db"
         action_url = (
             env.get("ACTION_ENDPOINT_URL", "").strip() or f"http://127.0.0.1:{actions_port}/webhook"
@@ -296,10 +276,7 @@ class Settings:
         if not public_url:
             public_url = f"http://localhost:{web_port}"
         elif not public_url.startswith(("http://", "https://")):
-            raise SettingsError(
-                "RIPOSTE_PUBLIC_URL doit commencer par http:// ou https:// "
-                f"(reçu : {public_url[:80]})."
-            )
+            raise SettingsError(message("settings.public_url", value=public_url[:80]))
         socket_url = _http_url(env, "RIPOSTE_SOCKET_URL", "https://riposte.example.org")
         quick_exit = _http_url(env, "RIPOSTE_QUICK_EXIT_URL", QUICK_EXIT_DEFAULT_URL)
         redis_url = _redis_url(env)

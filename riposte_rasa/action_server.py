@@ -35,6 +35,7 @@ from riposte.access import (
     authorised,
     secret_from_env,
 )
+from riposte_rasa.messages import message
 
 log = logging.getLogger("riposte_rasa.action_server")
 
@@ -70,14 +71,11 @@ def argument_parser() -> argparse.ArgumentParser:
     from rasa_sdk.endpoint import create_argument_parser
 
     parser = create_argument_parser()
-    parser.description = (
-        "Démarre le serveur d'actions de Riposte (rasa_sdk), qui n'accepte que les requêtes "
-        f"portant le secret {SECRET_ENV}."
-    )
+    parser.description = message("action_server.description", name=SECRET_ENV)
     parser.add_argument(
         "--host",
         default=None,
-        help=f"adresse d'écoute (par défaut {HOST_ENV}, sinon {DEFAULT_HOST})",
+        help=message("action_server.host_help", env=HOST_ENV, default=DEFAULT_HOST),
     )
     return parser
 

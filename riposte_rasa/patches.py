@@ -31,7 +31,7 @@ Rasa is pinned to 3.6.21 (requirements.lock): re-check these against a new versi
      (what an action did before failing, say a case updated by an earlier action of the same
      message or by one that timed out, is not undone: sending the message again redoes it);
    - `MessageProcessor.handle_message` finally tells the doctor, through the message's own
-     channel (`tell_not_processed`): `NOT_PROCESSED_MESSAGE` (riposte/settings.py), or the
+     channel (`tell_not_processed`): `not_processed_message()` (riposte/settings.py), or the
      channel's `send_not_processed(recipient_id)` when it has one (REST: an HTTP 503;
      socket.io: the page's `riposte_error`, which puts the text back in the input).
    The same failure outside a message (Rasa's HTTP API, reminders) is raised as before.
@@ -185,14 +185,14 @@ async def _save_tracker(self: Any, tracker: DialogueStateTracker) -> None:
 
 async def tell_not_processed(output_channel: OutputChannel, recipient_id: str) -> None:
     """Tell the doctor that their last message was not taken into account: the channel's own
-    way (`send_not_processed`) if it has one, else `NOT_PROCESSED_MESSAGE` as a message."""
-    from riposte.settings import NOT_PROCESSED_MESSAGE
+    way (`send_not_processed`) if it has one, else `not_processed_message()` as a message."""
+    from riposte.settings import not_processed_message
 
     own_way = getattr(output_channel, "send_not_processed", None)
     if own_way is not None:
         await own_way(recipient_id)
     else:
-        await output_channel.send_text_message(recipient_id, NOT_PROCESSED_MESSAGE)
+        await output_channel.send_text_message(recipient_id, not_processed_message())
 
 
 async def _handle_message(self: Any, message: UserMessage) -> list[dict[str, Any]] | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from riposte.letters.build import load_messages
 from riposte.letters.model import Document
+from riposte.text import fold
 
 # The questions of the complaint form, in the order they are asked (domain.yml).
 QUESTIONS: tuple[str, ...] = (
@@ -126,10 +127,7 @@ def questions_for(case: Mapping[str, Any]) -> list[str]:
 
 
 def _fold(text: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?\n\t")
+    return fold(text, strip=" .!?\n\t")
 
 
 def is_skip(text: str) -> bool:

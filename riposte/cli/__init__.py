@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sys
 from collections.abc import Sequence
+
+from riposte.messages import message
 
 # Files owner-only (0600), folders 0700: they hold personal data and secrets.
 PRIVATE_UMASK = 0o077
@@ -34,7 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="riposte",
-        description="Riposte : assistant pour les médecins victimes de cyberharcèlement.",
+        description=message("cli.description"),
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMANDE")
     for name in COMMAND_MODULES:
@@ -51,7 +52,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     return int(func(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

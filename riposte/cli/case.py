@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 from riposte import clock
 from riposte.store.config import DEFAULT_PURGE_DAYS, REMINDER_DAYS
+from riposte.text import date_fr, datetime_fr
 
 EXIT_OK = 0
 EXIT_STORE_ERROR = 1
@@ -266,14 +267,6 @@ def run_import(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | N
 # --------------------------------------------------------------------------- case show
 
 
-def _fr(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def _fr_time(value: Any) -> str:
-    return str(value.strftime("%d/%m/%Y %H:%M"))
-
-
 def render_case_text(record: CaseRecord) -> str:
     """A readable French summary of a case (personal data included: operator only)."""
     from riposte.knowledge import load
@@ -282,7 +275,11 @@ def render_case_text(record: CaseRecord) -> str:
     case = record.case
     lines = [_msg("show_title", code=record.code)]
     lines.append(
-        _msg("show_dates", created=_fr_time(record.created_at), updated=_fr_time(record.updated_at))
+        _msg(
+            "show_dates",
+            created=datetime_fr(record.created_at),
+            updated=datetime_fr(record.updated_at),
+        )
     )
     victim = case.victim
     who = " ".join(p for p in (victim.title, victim.first_name, victim.last_name) if p)
@@ -298,12 +295,12 @@ def render_case_text(record: CaseRecord) -> str:
             _msg(
                 "show_evidence_line",
                 number=ev.number,
-                recorded=_fr_time(ev.recorded_at),
+                recorded=datetime_fr(ev.recorded_at),
                 url=ev.item.url or _msg("show_unknown"),
             )
         )
         if ev.item.published_at:
-            lines.append(_msg("show_evidence_published", date=_fr(ev.item.published_at)))
+            lines.append(_msg("show_evidence_published", date=date_fr(ev.item.published_at)))
         if ev.has_file:
             lines.append(
                 _msg(
@@ -319,13 +316,13 @@ def render_case_text(record: CaseRecord) -> str:
     for step in record.steps:
         label = kb.steps[step.key].label if step.key in kb.steps else step.key
         if step.done and step.done_on is not None:
-            lines.append(_msg("show_step_done", label=label, date=_fr(step.done_on)))
+            lines.append(_msg("show_step_done", label=label, date=date_fr(step.done_on)))
         else:
             lines.append(_msg("show_step_todo", label=label))
     if record.letters:
         lines.append(_msg("show_letters_title"))
         for letter in record.letters:
-            lines.append(_msg("show_letter", kind=letter.kind, date=_fr_time(letter.created_at)))
+            lines.append(_msg("show_letter", kind=letter.kind, date=datetime_fr(letter.created_at)))
     return "\n".join(lines) + "\n"
 
 
@@ -344,8 +341,8 @@ def _incident_lines(case: Case, kb: Any) -> list[str]:
         ),
         _msg(
             "show_dates_incident",
-            first=_fr(first) if first else _msg("show_unknown"),
-            last=_fr(last) if last else _msg("show_unknown"),
+            first=date_fr(first) if first else _msg("show_unknown"),
+            last=date_fr(last) if last else _msg("show_unknown"),
         ),
     ]
     if incident.summary:
@@ -453,16 +450,16 @@ def run_reminders(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] 
         )
         return EXIT_OK
     if not found:
-        print(_msg("reminders_none", days=within, today=_fr(today)), file=out)
+        print(_msg("reminders_none", days=within, today=date_fr(today)), file=out)
         return EXIT_OK
-    print(_msg("reminders_title", days=within, today=_fr(today)), file=out)
+    print(_msg("reminders_title", days=within, today=date_fr(today)), file=out)
     for case in found:
         for d in case.deadlines:
             line = _msg(
                 "reminders_line",
                 code=case.code,
                 label=d.label,
-                deadline=_fr(d.deadline),
+                deadline=date_fr(d.deadline),
                 days_left=d.days_left,
             )
             print(line, file=out)

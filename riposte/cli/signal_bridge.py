@@ -13,9 +13,8 @@ channel (`/webhooks/signal/webhook`, riposte_rasa/channels/signal.py) with the h
 - a post to Rasa that fails (Rasa not up yet, 5xx) is retried with backoff, so that no message
   is lost; a refusal (400, 403) is logged and not retried.
 
-Configuration: SIGNAL_NUMBER, SIGNAL_API_URL, SIGNAL_MODE (riposte/settings.py), the Rasa
-server's address (RIPOSTE_HOST, RIPOSTE_RASA_PORT) and SIGNAL_BRIDGE_TOKEN, which `riposte serve`
-generates at each start and gives to both Rasa and the bridge. Numbers and texts are never logged.
+Configuration: riposte/signal_config.py (shared with the channel). Numbers and texts are never
+logged.
 """
 
 from __future__ import annotations
@@ -25,53 +24,26 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
+from riposte.messages import message
+from riposte.settings import SettingsError
+from riposte.signal_config import (  # the bridge's configuration lives in the core
+    POLL_INTERVAL,
+    TOKEN_HEADER,
+    BridgeConfig,
+    config_from_env,
+)
+
 logger = logging.getLogger("riposte.cli.signal_bridge")
 
-FIRST_DELAY = 0.5
-MAX_DELAY = 30.0
-FORWARD_ATTEMPTS = 8  # 0.5 + 1 + 2 + 4 + 8 + 16 + 30 s ≈ one minute before a message is dropped
-POLL_INTERVAL = 2.0
-TOKEN_ENV = "SIGNAL_BRIDGE_TOKEN"
-TOKEN_HEADER = "X-Riposte-Bridge-Token"  # checked by riposte_rasa/channels/signal.py
 # No total timeout on the session: it would also bound the websocket's life.
 SESSION_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15)
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=120)  # each post to Rasa, each poll
-
-
-@dataclass(frozen=True)
-class BridgeConfig:
-    api_url: str  # signal-cli-rest-api, e.g. http://127.0.0.1:8081
-    number: str  # the bot's number, E.164
-    rasa_webhook: str  # http://127.0.0.1:5005/webhooks/signal/webhook
-    token: str
-    mode: str = "json-rpc"
-    poll_interval: float = POLL_INTERVAL
-    first_delay: float = FIRST_DELAY
-    max_delay: float = MAX_DELAY
-    forward_attempts: int = FORWARD_ATTEMPTS
-
-    def __repr__(self) -> str:  # never print the number or the token
-        return f"BridgeConfig(api_url={self.api_url!r}, mode={self.mode!r})"
-
-    @property
-    def receive_url(self) -> str:
-        return f"{self.api_url.rstrip('/')}/v1/receive/{quote(self.number, safe='+')}"
-
-    @property
-    def websocket_url(self) -> str:
-        url = self.receive_url
-        if url.startswith("https://"):
-            return "wss://" + url[len("https://") :]
-        return "ws://" + url.removeprefix("http://")
 
 
 def envelope_of(frame: Any) -> dict[str, Any] | None:
@@ -195,35 +167,7 @@ class Bridge:
                 await self.run_websocket(http)
 
 
-def config_from_env(env: dict[str, str] | None = None) -> BridgeConfig:
-    """The bridge's configuration; `SettingsError` (in French) when it cannot run."""
-    from riposte.settings import Settings, SettingsError
-
-    env = dict(os.environ if env is None else env)
-    settings = Settings.from_env(env)
-    if settings.signal is None:
-        raise SettingsError("SIGNAL_NUMBER est vide : le canal Signal n'est pas activé.")
-    token = env.get(TOKEN_ENV, "").strip()
-    if len(token) < 16:
-        raise SettingsError(
-            f"{TOKEN_ENV} manque ou est trop court : le pont Signal se lance avec "
-            "« riposte serve », qui le génère."
-        )
-    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    return BridgeConfig(
-        api_url=settings.signal.api_url,
-        number=settings.signal.number,
-        rasa_webhook=f"http://{host}:{settings.rasa_port}/webhooks/signal/webhook",
-        token=token,
-        mode=settings.signal.mode,
-    )
-
-
 def run(args: argparse.Namespace) -> int:
-    from riposte.settings import SettingsError
-
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
@@ -231,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_env()
     except SettingsError as error:
-        print(f"Configuration invalide : {error}", file=sys.stderr)
+        print(message("signal_bridge.invalid", error=error), file=sys.stderr)
         return 2
     if args.poll_interval is not None:
         config = BridgeConfig(**{**config.__dict__, "poll_interval": args.poll_interval})
@@ -251,18 +195,14 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "signal-bridge",
-        help="relaie les messages Signal (signal-cli-rest-api) vers Rasa",
-        description=(
-            "Le seul lecteur de signal-cli-rest-api : chaque message reçu par SIGNAL_NUMBER est "
-            "transmis au canal Signal de Rasa. Lancé par « riposte serve » ; ne le lancez pas "
-            "à la main en même temps (chaque message serait traité deux fois)."
-        ),
+        help=message("cli.signal_bridge_help"),
+        description=message("cli.signal_bridge_description"),
     )
     parser.add_argument(
         "--poll-interval",
         type=float,
         default=None,
-        help=f"mode normal : secondes entre deux relevés (défaut : {POLL_INTERVAL:g})",
+        help=message("cli.signal_bridge_poll_interval", default=POLL_INTERVAL),
     )
-    parser.add_argument("--verbose", action="store_true", help="journal détaillé")
+    parser.add_argument("--verbose", action="store_true", help=message("cli.verbose"))
     parser.set_defaults(func=run)

@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from riposte import text
+
 FR_DATA = Path(__file__).resolve().parent / "data" / "fr.yml"
 
 
@@ -76,8 +78,7 @@ def date_fr(value: date | datetime) -> str:
 
 def date_num(value: date | datetime) -> str:
     """Numeric French date: "24/11/2026"."""
-    day = _as_date(value)
-    return str(locale()["date_numeric"]).format(day=day.day, month=day.month, year=day.year)
+    return text.date_fr(_as_date(value))
 
 
 def time_fr(value: datetime) -> str:

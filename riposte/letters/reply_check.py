@@ -84,7 +84,9 @@ class _Lexicon:
 
 
 def fold(text: str) -> str:
-    """Lower-case `text` without accents, one character for one (offsets are preserved)."""
+    """Lower-case `text` without accents, one character for one (offsets are preserved).
+
+    The positional sibling of `riposte.text.fold`: a finding points into the draft itself."""
     out: list[str] = []
     for char in text:
         special = _FOLD_SPECIAL.get(char)

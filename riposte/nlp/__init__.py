@@ -112,5 +112,8 @@ def normalize(text: str) -> NormalizedText:
 
 
 def fold(text: str) -> str:
-    """The normalised form of `text` alone (used for lexicon patterns and aliases)."""
+    """The normalised form of `text` alone (used for lexicon patterns and aliases).
+
+    Not `riposte.text.fold`: this one also unifies dashes, spaces and ligatures, and matches
+    `normalize`, whose offsets map a finding back to the doctor's own words."""
     return normalize(text).text

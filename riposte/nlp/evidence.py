@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from riposte.clock import ZONE
 from riposte.nlp.dates import parse_french_date
+from riposte.text import fold
 
 MAX_URL = 2_000
 MAX_AUTHOR = 200
@@ -73,8 +73,7 @@ class Answer:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(" .!?\n\t")
+    return fold(text, strip=" .!?\n\t")
 
 
 def is_none_answer(text: str) -> bool:

@@ -19,8 +19,6 @@ import functools
 import hashlib
 import json
 import os
-import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -34,11 +32,11 @@ from riposte.store.config import ROOT
 from riposte.store.errors import StoreError, message
 from riposte.store.records import CaseRecord, EvidenceRecord
 from riposte.store.repository import CaseRepository
+from riposte.text import ascii_name, date_fr, datetime_fr, number_fr
 
 TEMPLATES_DIR = ROOT / "templates"
 BORDEREAU_TEMPLATE = "bordereau.html.j2"
 BORDEREAU_FORMAT = "riposte-bordereau/1"
-_SAFE_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ class BundleReport:
 def format_datetime(value: datetime | str) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    text = value.strftime("%d/%m/%Y %H:%M")
+    text = datetime_fr(value)
     offset = value.utcoffset()
     if offset is None:
         return text
@@ -67,12 +65,7 @@ def format_datetime(value: datetime | str) -> str:
 def format_date(value: date | str) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return value.strftime("%d/%m/%Y")
-
-
-def thousands(value: int) -> str:
-    """12345 → `12 345` (narrow no-break space, French style)."""
-    return f"{value:,}".replace(",", "\u202f")
+    return date_fr(value)
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,7 +80,7 @@ def template_environment() -> SandboxedEnvironment:
     )
     env.filters["datetime_fr"] = format_datetime
     env.filters["date_fr"] = format_date
-    env.filters["thousands"] = thousands
+    env.filters["thousands"] = number_fr
     return env
 
 
@@ -113,8 +106,7 @@ def render_pdf(html: str) -> bytes:
 
 def piece_name(record: EvidenceRecord) -> str:
     original = Path(record.item.file or "").name
-    ascii_name = unicodedata.normalize("NFKD", original).encode("ascii", "ignore").decode()
-    safe = _SAFE_NAME_RE.sub("-", ascii_name).strip("-.")[:80] or "piece"
+    safe = ascii_name(original, 80) or "piece"
     return f"pieces/{record.number:02d}-{safe}"
 
 

@@ -26,9 +26,10 @@ import os
 import re
 import secrets
 import threading
-import unicodedata
 from collections import deque
 from pathlib import Path
+
+from riposte.text import fold
 
 CODE_PREFIX = "RIP"
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,9 +88,8 @@ def generate_passphrase(words: int = PASSPHRASE_WORDS) -> str:
 
 def normalise_secret(text: str) -> str:
     """Lower case, no accents, words joined by single hyphens."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return "-".join(re.findall(r"[a-z0-9]+", plain))
+    # lower() again: NFKD may give capitals (ᴬ, ℂ, Ⅻ -> A, C, XII), which a secret keeps
+    return "-".join(re.findall(r"[a-z0-9]+", fold(text).lower()))
 
 
 def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -10,6 +10,7 @@ import yaml
 
 from riposte.case import CaseError
 from riposte.knowledge import Messages
+from riposte.text import date_fr
 
 MESSAGES_PATH = Path(__file__).resolve().parent / "messages.yml"
 
@@ -60,7 +61,7 @@ class CaseLockedError(AccessDeniedError):
         super().__init__(
             message(
                 "errors.locked",
-                date=local.strftime("%d/%m/%Y"),
+                date=date_fr(local),
                 time=local.strftime("%H:%M"),
             )
         )

@@ -18,14 +18,14 @@ import asyncio
 import functools
 import json
 import logging
-import re
-import unicodedata
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 import aiohttp
 
+from riposte.text import ascii_name
 from riposte.web.uploads import _KINDS, MAX_BYTES
+from riposte_rasa.messages import message
 
 logger = logging.getLogger(__name__)
 
@@ -34,24 +34,24 @@ ENTITY = "evidence_file_ref"  # also the slot's name (domain.yml)
 MAX_CAPTION = 5000  # like an excerpt typed in the evidence form
 CHUNK = 64 * 1024
 
-TOO_LARGE = (
-    "Ce fichier dépasse 10 Mo : je ne l'ai pas enregistré. Envoyez une capture d'écran plus "
-    "légère, ou un PDF plus court."
-)
-WRONG_TYPE = (
-    "Je n'enregistre que les images (captures d'écran, photos) et les PDF : ce fichier n'a pas "
-    "été enregistré."
-)
-NOT_RECEIVED = "Je n'ai pas pu récupérer ce fichier. Renvoyez-le dans un moment."
-NOT_STORED = (
-    "Je n'arrive pas à enregistrer ce fichier pour le moment (problème technique de mon côté) : "
-    "rien n'a été gardé. Conservez-le et renvoyez-le plus tard."
-)
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Why a file is refused: keys of riposte_rasa/messages.yml, section `files`.
+TOO_LARGE = "too_large"
+WRONG_TYPE = "wrong_type"
+NOT_RECEIVED = "not_received"
+NOT_STORED = "not_stored"
 
 
 class Refused(Exception):
     """The file is not kept; `str(error)` is the French reply for the sender."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason  # TOO_LARGE, WRONG_TYPE, NOT_RECEIVED or NOT_STORED
+        super().__init__(reply(reason))
+
+
+def reply(reason: str) -> str:
+    """The French reply to a refused file (riposte_rasa/messages.yml, `files`)."""
+    return message(f"files.{reason}")
 
 
 def file_kind(data: bytes) -> str | None:
@@ -75,8 +75,7 @@ def file_name(channel: str, kind: str, original: str | None, received: datetime)
     """`telegram-20261124-093000-capture.png`: the channel, the UTC time, the sender's name for
     the file (ASCII, shortened) and the extension found from the content."""
     stem = PurePosixPath((original or "").replace("\\", "/")).stem
-    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    stem = _UNSAFE.sub("-", stem).strip("-.")[:60]
+    stem = ascii_name(stem, 60)
     if not stem:
         stem = "document" if kind == "pdf" else "photo"
     return f"{channel}-{received.astimezone(timezone.utc):%Y%m%d-%H%M%S}-{stem}.{kind}"

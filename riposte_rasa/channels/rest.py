@@ -10,7 +10,7 @@ not JSON end in a server error, and any client may claim another `input_channel`
   and nothing reaches Rasa;
 - the input channel is always `rest`;
 - a message Rasa could not process or record (database or action server unavailable): HTTP
-  503 with the usual reply list holding `NOT_PROCESSED_MESSAGE`, never a 200 with partial
+  503 with the usual reply list holding `not_processed_message()`, never a 200 with partial
   replies; nothing of that message is kept (see riposte_rasa/patches.py), so the client
   sends it again. Rasa's own channel answers 200 whatever happened, and logs the text of a
   message that failed.
@@ -44,7 +44,8 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from riposte.privacy import pseudonymise
 from riposte.ratelimit import QuietWarning, RateLimiter
-from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
+from riposte.settings import MAX_MESSAGE_CHARS, not_processed_message, too_long_message
+from riposte_rasa.messages import message as reply
 from riposte_rasa.patches import tell_not_processed
 
 CHANNEL = "rest"
@@ -53,18 +54,6 @@ MAX_SENDER_CHARS = 256
 # client address may carry several conversations (a test suite, a proxy in front).
 SENDER_RATE, SENDER_BURST = 2.0, 60
 CLIENT_RATE, CLIENT_BURST = 50.0, 500
-DISABLED = (
-    "Le canal REST est désactivé sur ce serveur (RIPOSTE_REST) : utilisez la page web, "
-    "Telegram ou Signal."
-)
-UNAUTHORIZED = (
-    "Jeton manquant ou incorrect : le canal REST de ce serveur demande l'en-tête "
-    "« Authorization: Bearer <jeton> » (RIPOSTE_REST_TOKEN)."
-)
-TOO_MANY = (
-    "Trop de messages en peu de temps : attendez {seconds} s avant d'envoyer le suivant. "
-    "Ce message n'a pas été pris en compte."
-)
 logger = logging.getLogger(__name__)
 _throttled_warning = QuietWarning()
 
@@ -85,25 +74,25 @@ def check_body(raw: bytes) -> HTTPResponse | None:
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return _error("Le corps de la requête doit être un objet JSON en UTF-8.")
+        return _error(reply("rest.body_not_json"))
     if not isinstance(body, dict):
-        return _error("Le corps de la requête doit être un objet JSON.")
+        return _error(reply("rest.body_not_object"))
     sender = body.get("sender")
     if isinstance(sender, bool) or not isinstance(sender, (str, int)):
-        return _error("« sender » est obligatoire : une chaîne de caractères.")
+        return _error(reply("rest.sender_required"))
     if not str(sender).strip() or len(str(sender)) > MAX_SENDER_CHARS:
-        return _error(f"« sender » doit faire de 1 à {MAX_SENDER_CHARS} caractères.")
+        return _error(reply("rest.sender_length", limit=MAX_SENDER_CHARS))
     message = body.get("message")
     if not isinstance(message, str):
-        return _error("« message » est obligatoire : une chaîne de caractères.")
+        return _error(reply("rest.message_required"))
     if (
         "metadata" in body
         and body["metadata"] is not None
         and not isinstance(body["metadata"], dict)
     ):
-        return _error("« metadata » doit être un objet JSON.")
+        return _error(reply("rest.metadata_object"))
     if len(message) > MAX_MESSAGE_CHARS:
-        text = TOO_LONG_MESSAGE.format(length=len(message), limit=MAX_MESSAGE_CHARS)
+        text = too_long_message(len(message))
         return response.json([{"recipient_id": str(sender), "text": text}], status=413)
     return None
 
@@ -133,7 +122,7 @@ class RestInput(_RasaRestInput):
     def refusal(self, request: Request) -> HTTPResponse | None:
         """403 when the channel is off, 401 without the right bearer token, else None."""
         if not self.enabled:
-            return response.json({"error": DISABLED}, status=403)
+            return response.json({"error": reply("rest.disabled")}, status=403)
         if self.token is None:
             return None
         scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
@@ -141,7 +130,9 @@ class RestInput(_RasaRestInput):
             given.strip().encode("utf-8"), self.token.encode("utf-8")
         ):
             return response.json(
-                {"error": UNAUTHORIZED}, status=401, headers={"WWW-Authenticate": "Bearer"}
+                {"error": reply("rest.unauthorized")},
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
             )
         return None
 
@@ -152,7 +143,7 @@ class RestInput(_RasaRestInput):
         seconds = limiter.retry_after(key)
         _throttled_warning(logger, "rest: a client or sender sends too fast; answered 429")
         return response.json(
-            [{"recipient_id": recipient, "text": TOO_MANY.format(seconds=seconds)}],
+            [{"recipient_id": recipient, "text": reply("rest.too_many", seconds=seconds)}],
             status=429,
             headers={"Retry-After": str(seconds)},
         )
@@ -251,7 +242,7 @@ class _Collector(CollectingOutputChannel):
 def not_processed(recipient_id: str) -> HTTPResponse:
     """503 with the reply list a client already reads: nothing of the message was kept."""
     return response.json(
-        [{"recipient_id": recipient_id, "text": NOT_PROCESSED_MESSAGE}], status=503
+        [{"recipient_id": recipient_id, "text": not_processed_message()}], status=503
     )
 
 
@@ -264,7 +255,7 @@ def _log_failure(error: Exception) -> None:
 def _told_on_failure(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[None]]:
-    """For the streaming mode: a failure ends the stream with `NOT_PROCESSED_MESSAGE`."""
+    """For the streaming mode: a failure ends the stream with `not_processed_message()`."""
 
     async def handle(message: UserMessage) -> None:
         try:

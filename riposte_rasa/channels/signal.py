@@ -50,8 +50,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from riposte.cli.signal_bridge import TOKEN_HEADER
 from riposte.privacy import pseudonymise
+from riposte.signal_config import TOKEN_HEADER
 from riposte_rasa.channels.evidence_files import (
     MAX_BYTES,
     NOT_RECEIVED,

@@ -19,7 +19,7 @@ Differences with Rasa's own channel (rasa/core/channels/socketio.py), which this
   message gets `riposte_error` with the code `busy` and does not reach Rasa.
 - A message Rasa could not process or record (database or action server unavailable: nothing
   of it was kept, see riposte_rasa/patches.py) gets `riposte_error` with the code
-  `unavailable` and `NOT_PROCESSED_MESSAGE`; the page puts the text back in the input.
+  `unavailable` and `not_processed_message()`; the page puts the text back in the input.
 """
 
 from __future__ import annotations
@@ -43,19 +43,21 @@ from socketio import AsyncServer
 
 from riposte.privacy import pseudonymise
 from riposte.ratelimit import QuietWarning, RateLimiter
-from riposte.settings import MAX_MESSAGE_CHARS, NOT_PROCESSED_MESSAGE, TOO_LONG_MESSAGE
+from riposte.settings import MAX_MESSAGE_CHARS, not_processed_message, too_long_message
 from riposte_rasa.channels.rest import client_key
+from riposte_rasa.messages import message
 
 CHANNEL = "socketio"
 ERROR_EVENT = "riposte_error"
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32,128}")
-TOO_LONG = TOO_LONG_MESSAGE + " Il est resté dans la zone de saisie."
 MAX_PENDING = 5
-BUSY = (
-    "Vous envoyez beaucoup de messages à la fois : attendez la réponse de Riposte avant "
-    "d'en envoyer d'autres. Le dernier n'a pas été pris en compte."
-)
-UNAVAILABLE = NOT_PROCESSED_MESSAGE
+
+
+def too_long_in_input(length: int) -> str:
+    """The page's reply to a message over MAX_MESSAGE_CHARS: it stays in the input."""
+    return message("socketio.too_long", message=too_long_message(length))
+
+
 CONNECT_RATE, CONNECT_BURST = 1.0, 60
 MESSAGE_RATE, MESSAGE_BURST = 5.0, 120
 
@@ -97,7 +99,7 @@ class _RoomOutput(SocketIOOutput):
     async def send_not_processed(self, recipient_id: str) -> None:
         """The message was not kept (riposte_rasa.patches): the page's error event."""
         await self.sio.emit(
-            ERROR_EVENT, {"code": "unavailable", "text": UNAVAILABLE}, room=self.room
+            ERROR_EVENT, {"code": "unavailable", "text": not_processed_message()}, room=self.room
         )
 
 
@@ -175,12 +177,12 @@ class SocketIOInput(_RasaSocketIOInput):
                 )
 
             if len(text) > MAX_MESSAGE_CHARS:
-                await refuse("too_long", TOO_LONG.format(length=len(text), limit=MAX_MESSAGE_CHARS))
+                await refuse("too_long", too_long_in_input(len(text)))
                 return
             if pending[room] >= MAX_PENDING or not self.message_limiter.allow(room):
                 # A flood would wait on the conversation's lock until Rasa gives up (LockError).
                 logger.warning("socket.io session sends too many messages at once: refused")
-                await refuse("busy", BUSY)
+                await refuse("busy", message("socketio.busy"))
                 return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
@@ -202,7 +204,7 @@ class SocketIOInput(_RasaSocketIOInput):
                 )
             except Exception as error:  # noqa: BLE001 (a socket.io task: nobody else catches it)
                 logger.error("socket.io message not handled: %s", type(error).__name__)
-                await refuse("unavailable", UNAVAILABLE)
+                await refuse("unavailable", not_processed_message())
             finally:
                 pending[room] -= 1
                 if not pending[room]:

@@ -60,6 +60,7 @@ from riposte_rasa.channels.evidence_files import (
     read_limited,
 )
 from riposte_rasa.channels.formatting import plain, telegram_html
+from riposte_rasa.messages import message
 from riposte_rasa.patches import tell_not_processed
 
 logger = logging.getLogger(__name__)
@@ -71,10 +72,6 @@ MAX_TEXT = 4096  # Telegram counts UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 GREET = "/greet"
 ALLOWED_UPDATES = ["message", "callback_query"]
-ONLY_TEXT_NOTICE = (
-    "Je lis les messages écrits, les captures d'écran et les PDF, mais pas les messages vocaux, "
-    "les vidéos ni les autocollants : décrivez-moi la situation par écrit."
-)
 DOWNLOAD_TIMEOUT = 120  # seconds, for a file of 10 MB at most
 _START = re.compile(r"^/start(?:@\w+)?(?:\s|$)")
 
@@ -448,7 +445,7 @@ class TelegramInput(InputChannel):
                     if text is None:
                         return response.text("success")
                 elif text is None:
-                    await output.send_text_message(incoming.chat_id, ONLY_TEXT_NOTICE)
+                    await output.send_text_message(incoming.chat_id, message("telegram.only_text"))
                     return response.text("success")
                 await on_new_message(
                     UserMessage(

@@ -15,7 +15,8 @@ from sanic import Sanic
 from riposte.privacy import generate_key_text
 from riposte.ratelimit import RateLimiter
 from riposte.settings import Settings, SettingsError
-from riposte_rasa.channels.rest import DISABLED, UNAUTHORIZED, RestInput
+from riposte_rasa.channels.rest import RestInput
+from riposte_rasa.messages import message
 from tests.channels.sanic_app import REPLY, FakeAgent, served
 
 TOKEN = "rest-token-" + "0123456789abcdef" * 2
@@ -63,7 +64,7 @@ async def test_with_a_token_a_request_without_it_or_with_another_is_refused(
     http: aiohttp.ClientSession,
 ) -> None:
     async with serve(RestInput(enabled=True, token=TOKEN)) as (url, agent):
-        assert await post(http, url, "t1") == (401, {"error": UNAUTHORIZED})
+        assert await post(http, url, "t1") == (401, {"error": message("rest.unauthorized")})
         assert (await post(http, url, "t1", token=TOKEN[:-1] + "X"))[0] == 401
         assert (await post(http, url, "t1", token=""))[0] == 401
         assert agent.received == []
@@ -74,7 +75,7 @@ async def test_with_a_token_a_request_without_it_or_with_another_is_refused(
 
 async def test_a_disabled_channel_refuses_every_message(http: aiohttp.ClientSession) -> None:
     async with serve(RestInput(enabled=False)) as (url, agent):
-        assert await post(http, url, "t1") == (403, {"error": DISABLED})
+        assert await post(http, url, "t1") == (403, {"error": message("rest.disabled")})
         assert agent.received == []
 
 

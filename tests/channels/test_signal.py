@@ -26,10 +26,17 @@ from aiohttp import web
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
-from riposte.cli.signal_bridge import TOKEN_HEADER, Bridge, BridgeConfig
+from riposte.cli.signal_bridge import Bridge
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings, SettingsError
-from riposte_rasa.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
+from riposte.signal_config import TOKEN_HEADER, BridgeConfig
+from riposte_rasa.channels.evidence_files import (
+    MAX_BYTES,
+    NOT_RECEIVED,
+    TOO_LARGE,
+    WRONG_TYPE,
+    reply,
+)
 from riposte_rasa.channels.signal import Attachment, SignalInput, parse_envelope
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
 from tests.channels.inbox import PNG, TEXT, file_in_new_case, inbox_count, reference
@@ -360,7 +367,7 @@ async def test_an_attachment_of_another_type_is_refused_and_deleted(harness: Har
     assert harness.agent.received == []
     assert inbox_count() == 0
     (sent,) = harness.api.sent
-    assert sent["recipients"] == [SENDER_UUID] and sent["message"] == WRONG_TYPE
+    assert sent["recipients"] == [SENDER_UUID] and sent["message"] == reply(WRONG_TYPE)
     assert harness.api.deleted == ["a1"]
 
 
@@ -373,14 +380,14 @@ async def test_an_attachment_over_10_mb_is_refused(harness: Harness) -> None:
     assert await harness.post(with_attachment("big2", big, size=1000)) == 200
     assert harness.api.downloaded == ["big2"]  # announced wrongly: cut while downloading
     assert harness.agent.received == [] and inbox_count() == 0
-    assert [s["message"] for s in harness.api.sent] == [TOO_LARGE, TOO_LARGE]
+    assert [s["message"] for s in harness.api.sent] == [reply(TOO_LARGE)] * 2
     assert harness.api.deleted == ["big", "big2"]
 
 
 async def test_an_attachment_that_cannot_be_fetched_gets_a_reply(harness: Harness) -> None:
     assert await harness.post(with_attachment("missing", PNG)) == 200
     assert harness.agent.received == []
-    assert [s["message"] for s in harness.api.sent] == [NOT_RECEIVED]
+    assert [s["message"] for s in harness.api.sent] == [reply(NOT_RECEIVED)]
 
 
 def test_parse_envelope_reads_the_attachments() -> None:
@@ -710,7 +717,7 @@ def test_without_signal_number_serve_is_unchanged() -> None:
 
 
 def test_bridge_configuration_from_the_environment() -> None:
-    from riposte.cli.signal_bridge import config_from_env
+    from riposte.signal_config import config_from_env
 
     env = {**SIGNAL_ENV, "SIGNAL_BRIDGE_TOKEN": BRIDGE_TOKEN, "RIPOSTE_RASA_PORT": "5115"}
     config = config_from_env(env)
@@ -750,3 +757,18 @@ async def test_a_message_rasa_could_not_process_is_answered_with_the_french_noti
     assert sent["recipients"] == [SENDER_UUID]
     assert sent["message"] == NOT_PROCESSED_MESSAGE
     assert "insulte" not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+def test_the_bridge_command_riposte_serve_starts_runs() -> None:
+    """`riposte serve` starts the bridge as `python -m riposte.cli signal-bridge`."""
+    import os
+    import subprocess
+
+    from riposte.cli.serve import signal_bridge_command
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [*signal_bridge_command(), "--help"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "SIGNAL_NUMBER" in done.stdout

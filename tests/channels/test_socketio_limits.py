@@ -13,7 +13,8 @@ from sanic import Sanic
 
 from riposte.privacy import generate_key_text
 from riposte.ratelimit import RateLimiter
-from riposte_rasa.channels.socketio import BUSY, SocketIOInput
+from riposte_rasa.channels.socketio import SocketIOInput
+from riposte_rasa.messages import message
 from tests.channels.sanic_app import FakeAgent, served
 from tests.waiting import wait_until_async
 
@@ -93,6 +94,17 @@ async def test_a_session_flooding_messages_gets_busy_while_another_is_answered()
             timeout=10,
         )
         assert len(agent.received) == 4  # 3 of the flood, 1 of the doctor
-        assert {e["code"] for e in errors} == {"busy"} and errors[0]["text"] == BUSY
+        assert {e["code"] for e in errors} == {"busy"} and errors[0]["text"] == message(
+            "socketio.busy"
+        )
         for client, _session in sessions.values():
             await client.disconnect()
+
+
+def test_a_too_long_message_is_answered_in_french_and_stays_in_the_input() -> None:
+    from riposte_rasa.channels.socketio import too_long_in_input
+
+    assert too_long_in_input(6000) == (
+        "Votre message est trop long (6000 caractères, 5000 au plus) : raccourcissez-le ou "
+        "envoyez-le en plusieurs fois. Il est resté dans la zone de saisie."
+    )

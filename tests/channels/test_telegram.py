@@ -22,15 +22,21 @@ from sanic import Sanic
 
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
 from riposte.settings import NOT_PROCESSED_MESSAGE
-from riposte_rasa.channels.evidence_files import MAX_BYTES, NOT_RECEIVED, TOO_LARGE, WRONG_TYPE
+from riposte_rasa.channels.evidence_files import (
+    MAX_BYTES,
+    NOT_RECEIVED,
+    TOO_LARGE,
+    WRONG_TYPE,
+    reply,
+)
 from riposte_rasa.channels.telegram import (
     GREET,
     MAX_TEXT,
-    ONLY_TEXT_NOTICE,
     SECRET_HEADER,
     TelegramInput,
     split_text,
 )
+from riposte_rasa.messages import message
 from tests.channels.fake_bot_api import FakeBotAPI
 from tests.channels.inbox import (
     JPEG,
@@ -313,7 +319,7 @@ async def test_a_file_of_another_type_is_refused_and_nothing_is_kept(harness: Ha
     assert harness.agent.received == []
     assert inbox_count() == 0
     (sent,) = harness.api.of("sendMessage")
-    assert sent.fields["text"] == WRONG_TYPE and sent.fields["chat_id"] == str(CHAT_ID)
+    assert sent.fields["text"] == reply(WRONG_TYPE) and sent.fields["chat_id"] == str(CHAT_ID)
 
 
 async def test_a_file_over_10_mb_is_refused_before_or_while_downloading(
@@ -331,7 +337,7 @@ async def test_a_file_over_10_mb_is_refused_before_or_while_downloading(
     assert len(harness.api.downloads) == 1
     assert harness.agent.received == []
     assert inbox_count() == 0
-    assert [c.fields["text"] for c in harness.api.of("sendMessage")] == [TOO_LARGE, TOO_LARGE]
+    assert [c.fields["text"] for c in harness.api.of("sendMessage")] == [reply(TOO_LARGE)] * 2
 
 
 async def test_a_file_that_cannot_be_fetched_gets_a_reply(harness: Harness) -> None:
@@ -339,7 +345,7 @@ async def test_a_file_that_cannot_be_fetched_gets_a_reply(harness: Harness) -> N
     assert await harness.post(media_update(photo=[gone])) == 200
     assert harness.agent.received == []
     (sent,) = harness.api.of("sendMessage")
-    assert sent.fields["text"] == NOT_RECEIVED
+    assert sent.fields["text"] == reply(NOT_RECEIVED)
 
 
 async def test_a_sticker_gets_a_notice_and_does_not_reach_rasa(harness: Harness) -> None:
@@ -347,7 +353,7 @@ async def test_a_sticker_gets_a_notice_and_does_not_reach_rasa(harness: Harness)
     assert await harness.post(media_update(sticker=sticker)) == 200
     assert harness.agent.received == []
     (sent,) = harness.api.of("sendMessage")
-    assert sent.fields["text"] == ONLY_TEXT_NOTICE
+    assert sent.fields["text"] == message("telegram.only_text")
     assert harness.api.of("getFile") == []
 
 

@@ -111,7 +111,7 @@ def _read_by_code() -> set[str]:
     modules = (
         "riposte/settings.py",
         "riposte/store/config.py",
-        "riposte/cli/signal_bridge.py",
+        "riposte/signal_config.py",
         "riposte/access.py",
     )
     for module in modules:

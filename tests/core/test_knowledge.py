@@ -24,6 +24,14 @@ from riposte.knowledge import (
     load,
     load_from,
 )
+from tests import french_text
+from tests.french_text import (
+    NOT_TEXT,
+    checked_sources,
+    docstring_nodes,
+    python_sources,
+    relative,
+)
 
 PACKAGE_DIR = Path(riposte.__file__).resolve().parent
 REPORT_OR_REMOVAL_STEPS = (
@@ -521,28 +529,14 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- code hygiene
 
-CORE_MODULES = [
-    PACKAGE_DIR / "advice" / "engine.py",
-    PACKAGE_DIR / "advice" / "render.py",
-    PACKAGE_DIR / "case.py",
-    PACKAGE_DIR / "deadlines.py",
-    PACKAGE_DIR / "cli" / "advise.py",
-    PACKAGE_DIR / "knowledge" / "__init__.py",
-]
 
-
-@pytest.mark.parametrize("path", CORE_MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", checked_sources(), ids=relative)
 def test_no_french_text_in_python(path: Path) -> None:
-    """User-facing French lives in the YAML files: no accented string literal in the code."""
+    """User-facing French lives in the YAML files and templates: no accented string literal in
+    the code of riposte/, riposte_rasa/ and actions/ (docstrings aside; the modules still being
+    moved are listed in tests/french_text.py, PENDING)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {
-        id(node.body[0].value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
-        and node.body
-        and isinstance(node.body[0], ast.Expr)
-        and isinstance(node.body[0].value, ast.Constant)
-    }
+    docstrings = docstring_nodes(tree)
     accented = re.compile(r"[àâäçéèêëîïôöùûüÿœæ«»]", re.IGNORECASE)
     offenders = [
         node.value
@@ -551,8 +545,23 @@ def test_no_french_text_in_python(path: Path) -> None:
         and isinstance(node.value, str)
         and id(node) not in docstrings
         and accented.search(node.value)
+        and node.value not in NOT_TEXT.get(relative(path), set())
     ]
     assert offenders == []
+
+
+def test_the_french_scan_covers_the_whole_code() -> None:
+    """The scan sees every layer, and the allowances name files and values that exist."""
+    checked = {relative(path) for path in checked_sources()}
+    for expected in ("riposte/settings.py", "riposte/cli/case.py", "riposte_rasa/channels/rest.py"):
+        assert expected in checked
+    assert len(python_sources()) > 60
+    for name, values in NOT_TEXT.items():
+        source = (french_text.ROOT / name).read_text(encoding="utf-8")
+        constants = {
+            node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant)
+        }
+        assert values <= constants, name
 
 
 def test_importing_the_core_reads_no_file() -> None:
