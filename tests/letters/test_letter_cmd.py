@@ -252,7 +252,10 @@ def test_refusals_follow_the_advice(load_sample: LoadCase) -> None:
         # « Demander à l'auteur de retirer ses propos », so the formal notice is refused too.
         (lambda incident: incident["author"].pop("known"), "pas identifié"),
         # Malicious messages: the advice never has the doctor contact their author.
-        (lambda incident: incident["offenses"].append("malicious_messages"), "Ne contactez pas"),
+        (
+            lambda incident: incident["offenses"].append("malicious_messages"),
+            "messages malveillants",
+        ),
     ],
     ids=["author-known-unset", "malicious-messages"],
 )
