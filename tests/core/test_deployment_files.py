@@ -30,7 +30,7 @@ import yaml
 from riposte.access import HOST_ENV as ACTIONS_HOST
 from riposte.access import SECRET_ENV as ACTION_SECRET
 from riposte.access import authorised
-from riposte.cli.serve import SIGNAL_TOKEN_ENV, actions_command, child_environment
+from riposte.services import SIGNAL_TOKEN_ENV, actions_command, child_environment
 from riposte.settings import Settings
 from riposte.store.config import StoreConfig
 from riposte.web import uploads as evidence_upload
