@@ -27,6 +27,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "riposte.cli.letter",
     "riposte.cli.reply_check",
     "riposte.cli.signal_bridge",
+    "riposte.cli.web",
+    "riposte.cli.rasa",
+    "riposte.cli.actions",
 )
 
 
