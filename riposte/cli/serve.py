@@ -50,8 +50,6 @@ from riposte.services import (
 from riposte.settings import ROOT, Settings, SettingsError
 from riposte.web.server import make_web_server
 
-log = logging.getLogger("riposte.cli.serve")
-
 STOP_GRACE_SECONDS = 15.0
 
 
