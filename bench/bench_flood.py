@@ -1,4 +1,4 @@
-"""The page server's answer to a doctor while a stranger floods it (riposte/cli/serve.py limits).
+"""The page server's answer to a doctor while a stranger floods it (riposte/web/server.py limits).
 
 Starts the page server in this process on a free loopback port, with a throw-away case store
 (one case, one letter), then measures a doctor's requests (the page, then a letter download,
@@ -40,9 +40,9 @@ def prepare_store(var: Path) -> str:
     os.environ["RIPOSTE_VAR_DIR"] = str(var)
     for name in ("RIPOSTE_DATABASE_URL", "RIPOSTE_DATA_DIR", "RIPOSTE_SECRET_KEY"):
         os.environ.pop(name, None)
-    from riposte.cli.serve import LETTERS_PATH
     from riposte.letters.links import link_key, make_token
     from riposte.store.repository import reset_shared_repository, shared_repository
+    from riposte.web import LETTERS_PATH
 
     reset_shared_repository()
     repo = shared_repository()
@@ -143,8 +143,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50, help="doctor's requests per case")
     args = parser.parse_args()
-    from riposte.cli import serve
     from riposte.settings import Settings
+    from riposte.web import server as serve
 
     with tempfile.TemporaryDirectory() as tmp:
         letter = prepare_store(Path(tmp))

@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from riposte.cli.serve import (
-    ROOT,
-    Supervisor,
-    action_secret,
-    child_environment,
-    ports_in_use,
-    wait_until_up,
-)
+from riposte.cli.serve import ROOT, Supervisor, ports_in_use, wait_until_up
+from riposte.services import action_secret, child_environment
 from riposte.settings import Settings
 from tests.integration.test_access import outward_address
 from tests.ports import free_ports
@@ -100,7 +94,7 @@ def test_rasa_refuses_large_or_slow_requests_and_the_action_server_keeps_its_lim
     """Sanic reads SANIC_* variables when its app is created: Rasa's app in the child."""
     from sanic import Sanic
 
-    from riposte.cli.serve import RASA_MAX_REQUEST_BYTES, child_environment
+    from riposte.services import RASA_MAX_REQUEST_BYTES, child_environment
 
     settings = settings_on(tmp_path, *free_ports(3))
     env = child_environment(settings, base={})

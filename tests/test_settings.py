@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from riposte.cli.serve import actions_command, child_environment, rasa_command, rasa_environment
+from riposte.services import actions_command, child_environment, rasa_command, rasa_environment
 from riposte.settings import Settings, SettingsError
 from riposte_rasa.server import rasa_arguments
 from tests.waiting import wait_until
@@ -119,7 +119,7 @@ TELEGRAM_ENV = {
 
 
 def test_without_telegram_token_rasa_gets_the_repository_credentials_unchanged() -> None:
-    from riposte.cli.serve import write_credentials
+    from riposte.services import write_credentials
     from riposte.settings import ROOT
 
     s = Settings.from_env({"TELEGRAM_WEBHOOK_URL": "pas une url", "TELEGRAM_SECRET_TOKEN": "x"})
@@ -135,7 +135,7 @@ def test_with_telegram_token_rasa_gets_generated_credentials(tmp_path: Path) -> 
     import yaml
     from rasa.core.run import create_http_input_channels
 
-    from riposte.cli.serve import write_credentials
+    from riposte.services import write_credentials
     from riposte.settings import ROOT
     from riposte_rasa.channels.telegram import TelegramInput
 

@@ -29,6 +29,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "riposte.cli.reply_check",
     "riposte.cli.signal_bridge",
     "riposte.cli.knowledge",
+    "riposte.cli.web",
+    "riposte.cli.rasa",
+    "riposte.cli.actions",
 )
 
 

@@ -21,6 +21,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 from riposte.letters.links import read_token
+from riposte.web.texts import message, page
 
 log = logging.getLogger(__name__)
 UPLOAD_PATH = "/pieces/"
@@ -34,50 +35,10 @@ _KINDS = {
     b"GIF8": "gif",
 }
 
-_PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Riposte — joindre une capture</title></head>
-<body><main>
-<h1>Joindre la capture d'écran de la pièce n° {number}</h1>
-{message}
-<form method="post" enctype="multipart/form-data">
-<p><label for="fichier">Capture d'écran ou page enregistrée
-(image ou PDF, 10 Mo au plus)</label><br>
-<input id="fichier" name="fichier" type="file" accept="image/*,application/pdf" required></p>
-<p><button type="submit">Envoyer</button></p>
-</form>
-<p>Le fichier est chiffré dans votre dossier, avec son empreinte SHA-256 qui prouve qu'il n'a
-pas été modifié depuis.</p>
-</main></body></html>
-"""
-_DONE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Riposte — capture enregistrée</title></head>
-<body><main><h1>Capture enregistrée</h1>
-<p>La pièce n° {number} a maintenant son fichier ({size} octets).</p>
-<p>Empreinte SHA-256 : <code>{sha256}</code></p>
-<p>Vous pouvez fermer cette page et revenir à la conversation.</p></main></body></html>
-"""
-_GONE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Riposte — lien expiré</title></head>
-<body><main><p>Ce lien est expiré ou invalide. Ajoutez la preuve à nouveau dans la
-conversation (« ajouter une preuve ») pour obtenir un nouveau lien.</p></main></body></html>
-"""
-_USED = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Riposte — lien déjà utilisé</title></head>
-<body><main><p>{message}</p></main></body></html>
-"""
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
-GONE_MESSAGE = (
-    "Ce lien est expiré ou invalide. Ajoutez la preuve à nouveau dans la conversation "
-    "(« ajouter une preuve ») pour obtenir un nouveau lien."
-)
-USED_MESSAGE = (
-    "Ce lien a déjà servi : la capture de cette pièce est enregistrée, et un lien ne sert "
-    "qu'une fois. Pour joindre une autre capture, ajoutez une nouvelle preuve dans la "
-    "conversation (« ajouter une preuve ») : vous recevrez un nouveau lien."
-)
+GONE_MESSAGE = message("uploads", "gone")
+USED_MESSAGE = message("uploads", "used")
 
 
 def upload_key() -> bytes:
@@ -94,13 +55,17 @@ def reset() -> None:
     reset_shared_repository()
 
 
-def _page(number: int, message: str = "") -> bytes:
-    text = f'<p role="alert">{html.escape(message)}</p>' if message else ""
-    return _PAGE.format(number=number, message=text).encode("utf-8")
+def _page(number: int, alert: str = "") -> bytes:
+    text = f'<p role="alert">{html.escape(alert)}</p>' if alert else ""
+    return page("upload", raw={"alert": text}, number=number)
 
 
 def _used_page() -> bytes:
-    return _USED.format(message=html.escape(USED_MESSAGE)).encode("utf-8")
+    return page("upload_used", message=USED_MESSAGE)
+
+
+def _gone_page() -> bytes:
+    return page("upload_gone")
 
 
 def page_response(token: str) -> tuple[int, bytes]:
@@ -109,12 +74,12 @@ def page_response(token: str) -> tuple[int, bytes]:
 
     link = read_token(upload_key(), token)
     if link is None:
-        return 404, _GONE.encode("utf-8")
+        return 404, _gone_page()
     try:
         used = shared_repository().link_used(link.link_id)
     except StoreError:
         log.warning("evidence upload page: the store is unavailable")
-        return 404, _GONE.encode("utf-8")
+        return 404, _gone_page()
     if used:
         return 410, _used_page()
     return 200, _page(link.number)
@@ -156,17 +121,13 @@ def upload(token: str, content_type: str, body: bytes) -> UploadOutcome:
     if link is None:
         return UploadOutcome(404, GONE_MESSAGE, expired=True)
     if len(body) > MAX_BYTES + 64 * 1024:
-        return UploadOutcome(
-            413, "Ce fichier dépasse 10 Mo : envoyez une capture plus légère.", link.number
-        )
+        return UploadOutcome(413, message("uploads", "too_large"), link.number)
     data = file_from_form(content_type, body)
     if not data:
-        return UploadOutcome(
-            400, "Aucun fichier reçu : choisissez une capture puis « Envoyer ».", link.number
-        )
+        return UploadOutcome(400, message("uploads", "no_file"), link.number)
     kind = next((k for magic, k in _KINDS.items() if data.startswith(magic)), None)
     if kind is None:
-        return UploadOutcome(415, "Ce fichier n'est ni une image ni un PDF.", link.number)
+        return UploadOutcome(415, message("uploads", "not_a_picture"), link.number)
     repo = shared_repository()
     try:
         # Taken before the file is attached, so that two uploads at once cannot both pass;
@@ -188,8 +149,7 @@ def upload(token: str, content_type: str, body: bytes) -> UploadOutcome:
     log.info("evidence file attached (%d bytes)", len(data))
     return UploadOutcome(
         200,
-        f"Capture enregistrée : la pièce n° {link.number} a maintenant son fichier "
-        f"({len(data)} octets), chiffré, avec son empreinte SHA-256.",
+        message("uploads", "saved", number=link.number, size=len(data)),
         link.number,
         record.item.sha256,
         len(data),
@@ -200,13 +160,13 @@ def upload_response(token: str, content_type: str, body: bytes) -> tuple[int, by
     """The upload page's answer: French HTML either way."""
     outcome = upload(token, content_type, body)
     if outcome.expired:
-        return outcome.status, _GONE.encode("utf-8")
+        return outcome.status, _gone_page()
     if outcome.used:
         return outcome.status, _used_page()
     if outcome.status != 200:
         return outcome.status, _page(outcome.number or 0, outcome.message)
-    done = _DONE.format(number=outcome.number, size=outcome.size, sha256=outcome.sha256)
-    return 200, done.encode("utf-8")
+    done = page("upload_done", number=outcome.number, size=outcome.size, sha256=outcome.sha256)
+    return 200, done
 
 
 def upload_json(token: str, content_type: str, body: bytes) -> tuple[int, bytes]:

@@ -16,8 +16,8 @@ from actions.letters import (
     ActionStartComplaint,
     ValidateComplaintForm,
 )
-from riposte.cli.serve import letter_response
 from riposte.letters import links
+from riposte.web.letters import letter_response
 from tests.actions.test_case_actions import TODAY, message, start_case
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 

@@ -671,7 +671,8 @@ def test_serve_gives_rasa_and_the_one_bridge_the_same_token(tmp_path: Path) -> N
     import yaml
     from rasa.core.run import create_http_input_channels
 
-    from riposte.cli.serve import Supervisor, child_environment, rasa_command, write_credentials
+    from riposte.cli.serve import Supervisor
+    from riposte.services import child_environment, rasa_command, write_credentials
     from riposte.settings import ROOT
 
     s = Settings.from_env({**SIGNAL_ENV, "RIPOSTE_VAR_DIR": str(tmp_path)})
@@ -707,7 +708,8 @@ def test_serve_gives_rasa_and_the_one_bridge_the_same_token(tmp_path: Path) -> N
 
 
 def test_without_signal_number_serve_is_unchanged() -> None:
-    from riposte.cli.serve import Supervisor, write_credentials
+    from riposte.cli.serve import Supervisor
+    from riposte.services import write_credentials
     from riposte.settings import ROOT
 
     s = Settings.from_env({"SIGNAL_API_URL": "pas une url", "SIGNAL_MODE": "x"})

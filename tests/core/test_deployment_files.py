@@ -1,23 +1,23 @@
 """The deployment files (Dockerfile, docker-compose.yml, deploy/kubernetes/) agree with the app.
 
 Docker does not run on the development machines, so these files are checked here by reading
-them: every variable they set is one the app reads (riposte/settings.py, riposte/store/config.py,
-endpoints.yml, .env.example), no secret is written in them, the ports are the app's defaults,
-the commands are those of `riposte serve`, Rasa runs several replicas behind sticky routing,
-every service has a health check or probes, every image is pinned (by digest, or by tag with a
-written reason), the database role is not a superuser, Redis asks for a password, the pods are
-locked down (read-only image, seccomp, no capability, default-deny network policies) and the
-purge runs every day. The YAML checks always run;
+them: every variable they set is one the app reads (riposte/settings.py,
+riposte/store/config.py, endpoints.yml, .env.example), no secret is written in them, the ports
+are the app's defaults, the services run `riposte` sub-commands that exist with the options
+given (`riposte rasa`, `riposte actions`, `riposte web`: what `riposte serve` starts), Rasa runs
+several replicas behind sticky routing, every service has a health check or probes, every image
+is pinned (by digest, or by tag with a written reason), the database role is not a superuser,
+Redis asks for a password, the pods are locked down (read-only image, seccomp, no capability,
+default-deny network policies) and the purge runs every day. The YAML checks always run;
 `docker compose config` and `kubectl kustomize` run in their own tests, only where the tool is
 installed.
 """
 
 from __future__ import annotations
 
-import ast
 import base64
-import importlib
 import re
+import shlex
 import shutil
 import subprocess
 import urllib.parse
@@ -29,8 +29,9 @@ import yaml
 
 from riposte.access import HOST_ENV as ACTIONS_HOST
 from riposte.access import SECRET_ENV as ACTION_SECRET
-from riposte.access import authorised
-from riposte.cli.serve import SIGNAL_TOKEN_ENV, actions_command, child_environment
+from riposte.access import authorised, secret_from_env
+from riposte.cli import build_parser
+from riposte.services import SIGNAL_TOKEN_ENV, child_environment
 from riposte.settings import Settings
 from riposte.store.config import StoreConfig
 from riposte.web import uploads as evidence_upload
@@ -211,11 +212,38 @@ def _kube_environment(deployment: str) -> dict[str, str]:
     return env
 
 
-def _snippet(command: list[str]) -> str | None:
-    """The Python program of a `python -c …` command, else None."""
-    if len(command) == 3 and command[:2] == ["python", "-c"]:
-        return command[2]
-    return None
+def _containers(tree: Any) -> list[dict[str, Any]]:
+    """Every container of a manifest (Deployments, CronJobs…), at any depth."""
+    found: list[dict[str, Any]] = []
+    if isinstance(tree, dict):
+        found += [c for c in tree.get("containers", []) if isinstance(c, dict)]
+        for key, value in tree.items():
+            if key != "containers":
+                found += _containers(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            found += _containers(value)
+    return found
+
+
+def _commands() -> list[list[str]]:
+    """The command of every Compose service and every Kubernetes container that has one."""
+    commands = [s["command"] for s in _services().values() if "command" in s]
+    for manifest in _manifests():
+        commands += [c["command"] for c in _containers(manifest) if "command" in c]
+    return commands
+
+
+_SHELL_RIPOSTE = re.compile(r"(?:^|[;&|(]|\bdo|\bthen)\s*(riposte\s[^;&|)]*)")
+
+
+def _riposte_invocations(command: list[str]) -> list[list[str]]:
+    """The `riposte …` command lines a command runs: itself, or those in its `sh -c` script."""
+    if command[0] == "riposte":
+        return [command]
+    if command[:2] == ["sh", "-c"]:
+        return [shlex.split(m.group(1)) for m in _SHELL_RIPOSTE.finditer(command[2])]
+    return []
 
 
 def _port(value: Any) -> int:
@@ -316,23 +344,15 @@ def test_compose_ports_are_the_app_defaults_published_on_loopback() -> None:
     assert action_url.port == DEFAULTS.actions_port
 
 
-def test_compose_commands_are_those_of_riposte_serve() -> None:
+def test_compose_services_run_what_riposte_serve_starts() -> None:
     services = _services()
-    expected = ["python", *actions_command(DEFAULTS)[1:]]
-    assert services["actions"]["command"] == expected
+    commands = {name: services[name]["command"] for name in RIPOSTE_SERVICES}
+    assert commands == {name: ["riposte", name] for name in RIPOSTE_SERVICES}
     assert _compose_environment("actions")[ACTIONS_HOST] == "0.0.0.0"
-    rasa = _snippet(services["rasa"]["command"])
-    assert rasa is not None
-    for call in (
-        "ensure_ready()",
-        "write_credentials(",
-        "rasa_command(settings)",
-        "rasa_environment(settings)",
-        "execve(",
-    ):
-        assert call in rasa, f"the rasa command no longer does {call}"
-    web = _snippet(services["web"]["command"])
-    assert web is not None and "make_web_server(Settings.from_env())" in web
+    for name in RIPOSTE_SERVICES:  # the commands accept the services' settings
+        Settings.from_env(_compose_environment(name))
+    for name in ("rasa", "actions"):
+        secret_from_env(_compose_environment(name))
     # The Signal bridge reaches Rasa by its service name.
     assert _compose_environment("signal-bridge")["RIPOSTE_HOST"] == "rasa"
 
@@ -553,19 +573,26 @@ def test_kubernetes_commands_are_those_of_compose() -> None:
 # ------------------------------------------------------------------------------- both
 
 
-def test_launch_snippets_compile_and_name_existing_functions() -> None:
-    """The `python -c` programs only call what riposte exposes (a rename breaks this test)."""
-    commands = [s["command"] for s in _services().values() if "command" in s]
-    commands += [_container(d)["command"] for d in DEPLOYMENTS.values()]
-    snippets = [s for s in map(_snippet, commands) if s]
-    assert len(snippets) == 4
-    for snippet in snippets:
-        tree = ast.parse(snippet)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                module = importlib.import_module(node.module)
-                for alias in node.names:
-                    assert hasattr(module, alias.name), f"{node.module}.{alias.name}"
+def test_every_riposte_command_the_files_run_exists_with_its_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each `riposte …` of the files parses with `riposte`'s own parser (a renamed command or
+    option breaks this test); Riposte's images run nothing else (no inline Python)."""
+    parser = build_parser()
+    invocations: list[list[str]] = []
+    for command in _commands():
+        runs = _riposte_invocations(command)
+        if not runs:
+            assert "riposte" not in " ".join(command), f"riposte run another way: {command}"
+        invocations += runs
+    for argv in invocations:
+        try:
+            args = parser.parse_args(argv[1:])
+        except SystemExit:
+            pytest.fail(f"{' '.join(argv)}: {capsys.readouterr().err.strip()}")
+        assert callable(getattr(args, "func", None)), argv
+    run = {argv[1] for argv in invocations}
+    assert run == {"rasa", "actions", "web", "purge", "signal-bridge"}, run
 
 
 # Images referenced by a tag rather than a digest, each with the reason. Every other image must
@@ -635,15 +662,15 @@ def test_dockerfile_installs_from_the_lock_runs_unprivileged_and_keeps_secrets_o
 # ------------------------------------------------------------------------------- hardening
 
 
-def test_launch_snippets_set_the_owner_only_umask_first() -> None:
-    """What the `python -c` programs create (credentials.yml…) is owner-only, as with `riposte`."""
-    commands = [s["command"] for s in _services().values() if "command" in s]
-    commands += [_container(d)["command"] for d in DEPLOYMENTS.values()]
-    snippets = [s for s in map(_snippet, commands) if s]
-    assert snippets
-    for snippet in snippets:
-        body = [n for n in ast.parse(snippet).body if not isinstance(n, ast.Import)]
-        assert ast.unparse(body[0]) == "os.umask(63)", snippet  # 63 == 0o077
+def test_riposte_services_start_through_the_riposte_command() -> None:
+    """What the services create (credentials.yml…) is owner-only: `riposte` sets the umask 077
+    before any sub-command, and Rasa and the action server inherit it through exec
+    (tests/core/test_service_commands.py)."""
+    services = _services()
+    for name in RIPOSTE_SERVICES:
+        assert services[name]["command"][0] == "riposte", name
+    for deployment in DEPLOYMENTS.values():
+        assert _container(deployment)["command"][0] == "riposte", deployment
 
 
 def test_compose_riposte_services_drop_every_privilege() -> None:

@@ -41,15 +41,10 @@ from typing import Any
 
 import pytest
 
-from riposte.cli.serve import (
-    Child,
-    actions_command,
-    child_environment,
-    make_web_server,
-    rasa_command,
-    wait_until_up,
-)
+from riposte.cli.serve import Child, wait_until_up
+from riposte.services import actions_command, child_environment, rasa_command
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings
+from riposte.web.server import make_web_server
 from tests.integration.conftest import MODEL, require_postgres_url
 from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
 from tests.integration.test_scale_out import turns_of, user_texts

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from riposte.cli import serve
 from riposte.settings import Settings
+from riposte.web import server as serve
 from tests.ports import free_port
 
 DEADLINE = 10.0  # seconds the doctor may wait, whatever the stranger does

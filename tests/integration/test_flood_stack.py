@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from riposte.cli.serve import RASA_MAX_REQUEST_BYTES
+from riposte.services import RASA_MAX_REQUEST_BYTES
 from riposte_rasa.channels.rest import SENDER_BURST, SENDER_RATE
 from tests.integration.conftest import Stack
 from tests.waiting import timeout_factor

@@ -624,7 +624,7 @@ async def test_cancelled_turns_leave_nothing_locked(
 
 
 def test_riposte_serve_passes_redis_url_to_rasa_and_checks_it() -> None:
-    from riposte.cli.serve import child_environment
+    from riposte.services import child_environment
     from riposte.settings import Settings, SettingsError
 
     settings = Settings.from_env({})

@@ -1,6 +1,6 @@
 """Service key files: a process given the keys its service needs instead of the master key.
 
-The page server (`riposte.cli.serve.make_web_server`) runs in this process with the web service's
+The page server (`riposte.web.server.make_web_server`) runs in this process with the web service's
 file and serves a letter download and an evidence upload, while the keys of the other
 services (Rasa's conversations, the pseudonyms) are refused to it; the links and cases are made
 beforehand with the master key, as the action server does.
@@ -72,9 +72,9 @@ def use_service_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
 
 def make_case_with_links() -> tuple[str, str, str]:
     """A case with a letter and an evidence item; its letter and upload links (master key)."""
-    from riposte.cli import serve
     from riposte.letters.links import link_key, make_token
     from riposte.store.repository import shared_repository
+    from riposte.web import server as serve
     from riposte.web import uploads as evidence_upload
 
     repo = shared_repository()
@@ -98,8 +98,8 @@ def request(port: int, method: str, path: str, body: bytes = b"", **headers: str
 
 def serve_letter_and_upload(var: Path, letter: str, upload: str) -> tuple[tuple, tuple]:
     """GET the letter and POST a capture through an in-process page server."""
-    from riposte.cli import serve
     from riposte.settings import Settings
+    from riposte.web import server as serve
 
     port = free_port()
     settings = Settings.from_env({"RIPOSTE_WEB_PORT": str(port), "RIPOSTE_VAR_DIR": str(var)})
@@ -244,8 +244,8 @@ def test_service_files_from_current_and_previous_keys_open_what_the_previous_key
     assert rasa_keys.current.key_id == _key_id(new)
 
     use_service_file(monkeypatch, tmp_path / "web.keys")
-    from riposte.cli.serve import LETTERS_PATH
     from riposte.letters.links import link_key, make_token
+    from riposte.web import LETTERS_PATH
 
     old_letter = f"{LETTERS_PATH}{make_token(link_key(), code, 1)}.pdf"
     (status, body), _ = serve_letter_and_upload(var, old_letter, upload)
