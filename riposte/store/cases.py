@@ -24,7 +24,7 @@ from riposte.store.errors import message
 from riposte.store.evidence import check_files, evidence_row
 from riposte.store.mapping import split_incident
 from riposte.store.models import CaseRow, IncidentRow, SenderRow, StepRow
-from riposte.store.records import CaseRecord, NewCase, StepRecord
+from riposte.store.records import CaseRecord, NewCase
 
 _LOG = logging.getLogger(__name__)
 
@@ -160,35 +160,6 @@ class CaseStore(StoreBase):
                 )
                 self._audit(s, st, row, actor, "sender_linked", {"channel": channel[:32]})
         return pseudonym
-
-    def mark_step(
-        self,
-        code: str,
-        key: str,
-        done: bool = True,
-        when: date | None = None,
-        *,
-        actor: str = "chat",
-        conversation: Conversation | None = None,
-    ) -> StepRecord:
-        """Record a step's status (`done_on` defaults to today when done)."""
-        from riposte.knowledge import load as load_knowledge
-
-        if key not in load_knowledge().steps:
-            raise CaseError([message("errors.unknown_step", key=key)])
-        st = self._ready()
-        now = self._now()
-        with st.sessions.begin() as s:
-            row = self._find_for(s, st, code, actor, conversation)
-            query = select(StepRow).where(StepRow.case_id == row.id, StepRow.key == key)
-            step = s.execute(query).scalar() or StepRow(case_id=row.id, key=key)
-            step.done = done
-            step.done_on = (when or now.date()) if done else None
-            step.updated_at = now
-            s.add(step)
-            self._touch(row, now)
-            self._audit(s, st, row, actor, "step_marked", {"step": key, "done": done})
-            return StepRecord(key=key, done=done, done_on=step.done_on, updated_at=now)
 
     # ------------------------------------------------------------------ writing
 

@@ -78,17 +78,6 @@ class StoreConfig:
         config.check_url()
         return config
 
-    @classmethod
-    def in_directory(cls, directory: Path, secret_key: str | None = None) -> StoreConfig:
-        """A self-contained store under `directory` (SQLite), for tests and tools."""
-        directory = directory.resolve()
-        return cls(
-            database_url=f"sqlite:///{directory}/riposte.db",
-            data_dir=directory / "data",
-            key_file=directory / KEY_FILE_NAME,
-            secret_key=secret_key,
-        )
-
     def check_url(self) -> None:
         """Raise `StoreConfigError` (in French) when the database URL cannot be parsed."""
         from sqlalchemy.engine import make_url

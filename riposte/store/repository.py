@@ -18,7 +18,7 @@ Methods other than `open_case` take the code: for the operator's command line on
 aggregate, each module beside this one, over the shared `base.StoreBase` (session factory,
 keys, one case's sealers, audit record, quotas):
 
-* `cases`: `create_case`, `read_case`, `update_case`, `mark_step`, `link_sender`;
+* `cases`: `create_case`, `read_case`, `update_case`, `link_sender`;
 * `opening`: `open_case` and the wait after repeated wrong secrets;
 * `evidence`: `add_evidence`, `attach_evidence_file`, `evidence_content`;
 * `inbox`: `put_inbox_file`, `add_inbox_evidence`, `purge_inbox`;
