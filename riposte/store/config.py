@@ -1,4 +1,11 @@
-"""Configuration of the case store, read from the environment on demand (never at import).
+"""Configuration of the case store: `StoreConfig.from_env` reads it from the environment, on
+demand (never at import).
+
+The store reads its own variables here rather than through `riposte.settings`, which reads the
+servers' settings (ports, channels, URLs): every process that opens the store (the action
+server, the web page, Rasa's channels and tracker store, the command line) calls
+`StoreConfig.from_env`, whether or not it loads those settings. `RIPOSTE_VAR_DIR` is read here
+the same way as there.
 
 Variables (all optional; documented in `.env.example`):
 
