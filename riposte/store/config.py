@@ -1,4 +1,11 @@
-"""Configuration of the case store, read from the environment on demand (never at import).
+"""Configuration of the case store: `StoreConfig.from_env` reads it from the environment, on
+demand (never at import).
+
+The store reads its own variables here rather than through `riposte.settings`, which reads the
+servers' settings (ports, channels, URLs): every process that opens the store (the action
+server, the web page, Rasa's channels and tracker store, the command line) calls
+`StoreConfig.from_env`, whether or not it loads those settings. `RIPOSTE_VAR_DIR` is read here
+the same way as there.
 
 Variables (all optional; documented in `.env.example`):
 
@@ -77,17 +84,6 @@ class StoreConfig:
         )
         config.check_url()
         return config
-
-    @classmethod
-    def in_directory(cls, directory: Path, secret_key: str | None = None) -> StoreConfig:
-        """A self-contained store under `directory` (SQLite), for tests and tools."""
-        directory = directory.resolve()
-        return cls(
-            database_url=f"sqlite:///{directory}/riposte.db",
-            data_dir=directory / "data",
-            key_file=directory / KEY_FILE_NAME,
-            secret_key=secret_key,
-        )
 
     def check_url(self) -> None:
         """Raise `StoreConfigError` (in French) when the database URL cannot be parsed."""

@@ -44,7 +44,7 @@ from riposte.store.models import (
 )
 
 if TYPE_CHECKING:
-    from riposte.store.repository import CaseRepository, _State
+    from riposte.store.base import StoreBase, StoreState
 
 
 @dataclass
@@ -65,9 +65,7 @@ class RekeyReport:
     """Inbox entries still sealed with a previous key (deleted within INBOX_HOURS)."""
 
 
-def _sealed_values(
-    s: Session, repo: CaseRepository, row: CaseRow
-) -> Iterator[tuple[Any, str, str]]:
+def _sealed_values(s: Session, repo: StoreBase, row: CaseRow) -> Iterator[tuple[Any, str, str]]:
     """(object, attribute, associated data) of every sealed database value of a case."""
     aad = repo._aad
     yield row, "victim", aad(row, "cases.victim")
@@ -91,7 +89,7 @@ def _stored_files(s: Session, case_id: int) -> list[str]:
     return names
 
 
-def _rekey_case(repo: CaseRepository, st: _State, case_id: int, report: RekeyReport) -> None:
+def _rekey_case(repo: StoreBase, st: StoreState, case_id: int, report: RekeyReport) -> None:
     with st.sessions.begin() as s:
         # Locked (PostgreSQL) so that a concurrent change of the case, which always updates its
         # row, waits for this transaction rather than being overwritten by an older value.
@@ -136,7 +134,7 @@ def _rekey_case(repo: CaseRepository, st: _State, case_id: int, report: RekeyRep
     report.cases += 1
 
 
-def rekey_store(repo: CaseRepository, st: _State) -> RekeyReport:
+def rekey_store(repo: StoreBase, st: StoreState) -> RekeyReport:
     """Seal every value of the store again with the current key (see the module)."""
     report = RekeyReport()
     with st.sessions() as s:

@@ -43,7 +43,6 @@ def chat_calls(repo: CaseRepository, code: str) -> dict[str, Callable[..., Any]]
         "attach_evidence_file": lambda c: repo.attach_evidence_file(
             code, 5, PNG, "piece-5.png", actor="chat", conversation=c
         ),
-        "mark_step": lambda c: repo.mark_step(code, "pharos_report", actor="chat", conversation=c),
         "record_letter": lambda c: repo.record_letter(
             code, "procureur", b"%PDF-1.7", actor="chat", conversation=c
         ),
@@ -63,7 +62,6 @@ CALLS = (
     "update_case",
     "add_evidence",
     "attach_evidence_file",
-    "mark_step",
     "record_letter",
     "add_inbox_evidence",
     "delete_case",

@@ -89,7 +89,8 @@ def test_delete_erases_rows_files_and_conversations(
         code, {"url": "https://x.com/troll_quixotique/status/7"}, b"more", actor="cli"
     )
     repo.record_letter(code, "procureur", b"letter", actor="cli")
-    repo.mark_step(code, "pharos_report", actor="cli")
+    steps = ["preserve_evidence", "block_authors", "pharos_report"]
+    repo.update_case(code, {"steps_done": steps}, actor="cli")
     repo.link_sender(code, "telegram", "tg-111")
     repo.link_sender(code, "socketio", "web-222")
     values_of_case = row_values(repo) - values_of_kept

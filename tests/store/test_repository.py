@@ -34,7 +34,7 @@ def expected_show(case: dict) -> dict:
 
 
 def test_nothing_is_created_before_first_use(tmp_path: Path) -> None:
-    config = StoreConfig.in_directory(tmp_path / "store")
+    config = StoreConfig.from_env({"RIPOSTE_VAR_DIR": str(tmp_path / "store")})
     repo = CaseRepository(config)
     assert not (tmp_path / "store").exists()
     repo.cases_with_deadlines(TODAY)
@@ -184,19 +184,6 @@ def test_update_steps_done_replaces_the_list_and_keeps_dates(
     assert steps["block_authors"].done is False and steps["block_authors"].done_on is None
 
 
-def test_mark_step_records_status_and_date(repo: CaseRepository) -> None:
-    code, _ = repo.create_case({})
-    step = repo.mark_step(code, "file_complaint", True, date(2026, 11, 20), actor="cli")
-    assert step.done and step.done_on == date(2026, 11, 20)
-    assert repo.read_case(code).to_dict()["steps_done"] == ["file_complaint"]
-    repo.mark_step(code, "file_complaint", False, actor="cli")
-    record = repo.read_case(code)
-    assert "steps_done" not in record.to_dict()
-    assert record.steps[0].key == "file_complaint" and record.steps[0].done is False
-    with pytest.raises(CaseError):
-        repo.mark_step(code, "no_such_step", actor="cli")
-
-
 def test_record_letter_keeps_fingerprint_and_sealed_content(repo: CaseRepository) -> None:
     code, _ = repo.create_case({})
     content = b"%PDF letter to the prosecutor"
@@ -233,14 +220,16 @@ def test_audit_trail_records_actions_without_personal_data(repo: CaseRepository)
     repo.open_case(code, secret, actor="chat")
     repo.link_sender(code, "chat", "sender-1")
     repo.read_case(code, actor="cli")
-    repo.mark_step(code, "pharos_report", actor="chat", conversation=("chat", "sender-1"))
+    repo.update_case(
+        code, {"steps_done": ["pharos_report"]}, actor="chat", conversation=("chat", "sender-1")
+    )
     trail = repo.audit_trail(code)
     assert [(e.actor, e.action) for e in trail] == [
         ("cli", "created"),
         ("chat", "opened"),
         ("chat", "sender_linked"),
         ("cli", "read"),
-        ("chat", "step_marked"),
+        ("chat", "updated"),
     ]
     assert trail[0].detail == {"evidence": 4, "files": 3}
     assert "Zorglubin" not in repr(trail) and secret not in repr(trail)
