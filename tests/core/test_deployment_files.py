@@ -70,7 +70,7 @@ RENAMED_SECRETS = {
 }
 # URLs that may carry a password (PostgreSQL, managed Redis): a Secret on Kubernetes.
 URL_VARIABLES = {"TRACKER_STORE_URL", "RIPOSTE_DATABASE_URL", "REDIS_URL"}
-# Variables of the deployment itself, not of the app (documented in the README's section).
+# Variables of the deployment itself, not of the app (documented in docs/exploitation.md).
 COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "POSTGRES_ADMIN_PASSWORD", "REDIS_PASSWORD"}
 # The role Riposte connects as on Compose's PostgreSQL (deploy/postgres/init-riposte-role.sh).
 POSTGRES_ROLE_SCRIPT = ROOT / "deploy" / "postgres" / "init-riposte-role.sh"

@@ -2,7 +2,7 @@
 
 Started once for the module: a full `riposte serve` stack (action server, Rasa server A, web
 page) on PostgreSQL (tracker store and case store) with REDIS_URL, and a second Rasa server B
-started exactly as the README says an extra server joins: `rasa run -p … --endpoints
+started exactly as docs/exploitation.md says an extra server joins: `rasa run -p … --endpoints
 endpoints.yml --credentials credentials.yml` with the same exported variables. Both use the
 same master key (RIPOSTE_SECRET_KEY): same pseudonyms, same encryption.
 
@@ -85,7 +85,7 @@ class Cluster:
         return self.stack.rasa_port, self.rasa_b_port
 
     def start_b(self) -> None:
-        """The extra server, with Rasa's standard command (as documented in the README)."""
+        """The extra server, with Rasa's standard command (as documented in docs/exploitation.md)."""
         log = open(self.log_b, "ab")  # noqa: SIM115 (lives with the child)
         from riposte.cli.serve import _die_with_parent
 
@@ -213,7 +213,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "RIPOSTE_DATABASE_URL": urls["cases"],
         "RIPOSTE_SECRET_KEY": secret_key,
         "REDIS_URL": redis_url,
-        # What the README says to export on an extra server: the action server's secret too.
+        # What docs/exploitation.md says to export on an extra server: the action server's secret too.
         "RIPOSTE_ACTION_SECRET": secrets.token_urlsafe(32),
     }
     tmp = tmp_path_factory.mktemp("scale")
@@ -236,7 +236,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         env_b.update(shared)
         env_b.update(
             {
-                # What the README says to export on an extra server.
+                # What docs/exploitation.md says to export on an extra server.
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{stack.actions_port}/webhook",
                 "RIPOSTE_VAR_DIR": str(b_dir),
                 "RASA_TELEMETRY_ENABLED": "false",
