@@ -4,7 +4,7 @@ Writes `tests/letters/golden/<case>__<kind>.md` for every sample of `tests.lette
 and removes goldens that no sample uses. Review every changed line before committing.
 
 `--preview` also writes `docs/letter-procureur.png`, the first page of a rendered complaint
-(for the README), with `pdftoppm` (poppler-utils, installed by scripts/system-deps.sh).
+(for docs/guide.md), with `pdftoppm` (poppler-utils, installed by scripts/system-deps.sh).
 """
 
 from __future__ import annotations
