@@ -26,3 +26,8 @@ def date_fr(value: date | datetime) -> str:
 def datetime_fr(value: datetime) -> str:
     """The numeric French date and time, JJ/MM/AAAA HH:MM: "24/11/2026 11:15"."""
     return value.strftime("%d/%m/%Y %H:%M")
+
+
+def time_fr(value: datetime) -> str:
+    """The time as the doctor reads it, HH:MM: "11:15"."""
+    return value.strftime("%H:%M")

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from actions.case import EVIDENCE_SLOTS
 from riposte.chat import complaint as chat
+from riposte.chat.evidence import EVIDENCE_SLOTS
 
 
 @pytest.mark.parametrize(
