@@ -148,8 +148,9 @@ class ValidateComplaintForm(DangerFirstForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
+        # The domain's order (forms.complaint_form); chat.QUESTIONS is the same list.
         missing = set(tracker.get_slot("letter_missing") or [])
-        return [name for name in chat.QUESTIONS if name in missing]
+        return [name for name in domain_slots if name in missing]
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
