@@ -11,7 +11,7 @@
 # The model is trained in a build stage (`train`), as `make train` does, and copied into the
 # image: an image is then self-contained and every replica runs exactly the same model, with no
 # shared volume to fill before the first start. Cost: 4 to 7 minutes and about 2.5 GB of memory
-# when config.yml, domain.yml, data/ (the annotated corpus data/situations included) or the
+# when config.yml, domain/, data/ (the annotated corpus data/situations included) or the
 # packages riposte/ and riposte_rasa/ change: the pipeline's own components (riposte_rasa/nlu/credentials_intent.py,
 # riposte_rasa/nlu/facts_classifier.py and the facts model they use) are imported by
 # `rasa train`. To run another model, mount it read-only and point RIPOSTE_MODEL at it.
@@ -51,9 +51,10 @@ COPY pyproject.toml README.md ./
 COPY riposte ./riposte
 COPY riposte_rasa ./riposte_rasa
 RUN pip install --no-deps --no-build-isolation -e .
-COPY config.yml domain.yml ./
+COPY config.yml ./
+COPY domain ./domain
 COPY data ./data
-RUN rasa train --config config.yml --domain domain.yml --data data \
+RUN rasa train --config config.yml --domain domain --data data \
     --out models --fixed-model-name riposte --quiet
 
 

@@ -9,6 +9,8 @@ MODEL   := models/riposte.tar.gz
 # Every file under data/ is a training input, the annotated corpus (data/situations) included:
 # the facts model of the pipeline is trained on it.
 DATA    := $(shell find data -name '*.yml' 2>/dev/null)
+# The domain is split by skill, as data/ is (Rasa reads the folder as one domain).
+DOMAIN  := $(wildcard domain/*.yml)
 CONVERSATION_TESTS := $(wildcard tests/test_*.yml)
 
 export RASA_TELEMETRY_ENABLED := false
@@ -45,10 +47,10 @@ install: $(STAMP) ## Crée .venv et installe les dépendances verrouillées
 # The facts component's training code is part of what the model is made from.
 FACTS_CODE := riposte/nlp/learned.py riposte/nlp/corpus.py riposte_rasa/nlu/facts_classifier.py
 
-$(MODEL): config.yml domain.yml $(DATA) $(FACTS_CODE) | $(STAMP)
+$(MODEL): config.yml $(DOMAIN) $(DATA) $(FACTS_CODE) | $(STAMP)
 	@echo "==> Entraînement du modèle (quelques minutes sur 2 cœurs)"
 	@start=$$(date +%s); \
-	$(BIN)/rasa train --config config.yml --domain domain.yml --data data \
+	$(BIN)/rasa train --config config.yml --domain domain --data data \
 	  --out models --fixed-model-name riposte --quiet || exit 1; \
 	echo "==> Modèle entraîné en $$(( $$(date +%s) - start )) s"
 
@@ -59,7 +61,7 @@ run: $(MODEL) ## Installe, entraîne si besoin et démarre tout (Ctrl-C pour arr
 
 # Warnings are not fatal: responses sent by custom actions are reported as "not used".
 validate: $(STAMP) ## Vérifie la cohérence des données Rasa
-	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data
+	$(BIN)/rasa data validate --config config.yml --domain domain --data data
 
 # PostgreSQL and Redis: throw-away servers (scripts/*-test.sh), unless their URL is given;
 # those started here are stopped at the end, and pytest's exit status is kept.

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import fact_slots, sync_case, today
+from riposte.advice.render import render_chat, render_why
 from riposte.chat import complaint as chat
 from riposte.chat import triage
 from riposte.chat.evidence import EVIDENCE_SLOTS
@@ -44,7 +45,7 @@ class ActionGiveAdvice(Action):
         if triage.has_facts(slots) and triage.missing_slots(slots):
             return [FollowupAction("triage_form")]
         advice = triage.advice_for(slots, today())
-        dispatcher.utter_message(response="utter_advice", advice=triage.render_advice(advice))
+        dispatcher.utter_message(response="utter_advice", advice=render_chat(advice))
         step = triage.next_step(advice)
         events: list[EventType] = [
             SlotSet("strategy_level", advice.strategy.level),
@@ -143,5 +144,5 @@ class ActionExplainWhy(Action):
             return []
         advice = triage.advice_for(slots, today())
         subject = tracker.get_slot("last_explained")
-        dispatcher.utter_message(response="utter_why", why=triage.explain(advice, subject))
+        dispatcher.utter_message(response="utter_why", why=render_why(advice, subject))
         return []

@@ -107,7 +107,7 @@ def train_riposte(tmp: Path) -> float:
             "--config",
             "config.yml",
             "--domain",
-            "domain.yml",
+            "domain",
             "--data",
             "data",
             "--out",

@@ -142,3 +142,10 @@ async def wait_until_async(
         if expired:
             raise poll.failure()
         await asyncio.sleep(interval)
+
+
+#: How long a single call may take before it counts as hung (catastrophic regex backtracking,
+#: quadratic loops: minutes). A deadline, not a speed limit: the speed of the text readers is
+#: measured by bench/bench_text.py (`make bench`).
+def hang_deadline() -> float:
+    return 30.0 * timeout_factor()

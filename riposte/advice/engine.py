@@ -30,6 +30,7 @@ All French text comes from the knowledge files (messages.yml and the others).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,28 +45,23 @@ from riposte.deadlines import (
 )
 from riposte.knowledge import Knowledge, Messages, OffenseVariant, Prescription
 from riposte.knowledge import load as load_knowledge
+from riposte.text import date_fr
 
 DEADLINE_SOON_DAYS = 30
 """A qualification whose deadline is this close (in days) triggers a warning."""
 
 PRESS_OFFENSES = ("insult", "defamation")
-PHAROS_OFFENSES = frozenset({"threat", "doxxing"})
-"""Pharos takes threats or incitement to violence, endangering someone (doxxing) and hate or
-discrimination (any discriminatory content); not insult or defamation aimed at one person, nor
-harassment alone (service-public.fr F31979, police-nationale.interieur.gouv.fr: S108)."""
-PHAROS_REDIRECTED_OFFENSES = frozenset({"insult", "defamation", "harassment"})
-NO_CONTACT_OFFENSES = frozenset({"threat", "doxxing", "harassment", "malicious_messages"})
-PERSONAL_DATA_OFFENSES = frozenset({"doxxing", "privacy", "impersonation", "deepfake"})
-EXPOSURE_OFFENSES = frozenset({"doxxing", "harassment", "privacy", "impersonation", "deepfake"})
-PUBLIC_SERVICE_OFFENSES = frozenset({"doxxing", "privacy"})
-PRIVATE_CHANNELS = frozenset({"email", "sms"})
-REVIEW_PLATFORMS = frozenset({"google_reviews", "review_site"})
-SUPPORT_OFFENSES = frozenset({"harassment", "threat", "malicious_messages", "deepfake"})
+# The properties of offenses and platforms the rules branch on are attributes of the knowledge
+# files, documented there with their sources: offenses.yml `pharos`, `pharos_redirect`,
+# `no_contact`, `personal_data`, `exposure`, `victim_support`, `public_service_aggravation`,
+# `employer_complaint`; platforms.yml `private`, `reviews`.
 WORK_RELATIONS = frozenset({"patient"})
 """Authors whose words are taken to concern the doctor's work when the case does not say
 (`incident.about_work` absent): a patient writes to the doctor because of the care."""
 DISCRIMINATORY_VARIANTS = frozenset({"discriminatory", "private_discriminatory"})
 PRIVATE_VARIANTS = frozenset({"private", "private_discriminatory"})
+# The online right of reply is asked within 3 months of the publication (LCEN art. 1-1 III and
+# decree 2007-1527, source S49); the letters use this value too.
 RIGHT_OF_REPLY_MONTHS = 3
 
 
@@ -175,6 +171,10 @@ class Advice:
     letters: tuple[str, ...]
     warnings: tuple[str, ...]
     sources: tuple[SourceRef, ...]
+    # Whether the engine took the words as public (stated, or assumed from the platforms);
+    # False without an incident. The letters read it instead of deciding again; it is not part
+    # of the JSON contract (`to_dict`).
+    public: bool = False
 
     def step_keys(self) -> tuple[str, ...]:
         return tuple(step.key for step in self.steps)
@@ -264,11 +264,6 @@ def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def format_date(value: date) -> str:
-    """French numeric date (JJ/MM/AAAA)."""
-    return value.strftime("%d/%m/%Y")
-
-
 # --------------------------------------------------------------------------- the facts
 
 
@@ -298,6 +293,10 @@ class _Facts:
     outrage_possible: bool = False
     # Outrage listed by the doctor, link with the work not said: kept, the complaint must show it.
     outrage_unconfirmed: bool = False
+
+    @property
+    def offenses_set(self) -> frozenset[str]:
+        return frozenset(self.offenses)
 
 
 def _work_related(incident: Incident) -> bool:
@@ -408,9 +407,12 @@ def _variant(key: str, incident: Incident, facts: _Facts, kb: Knowledge) -> Offe
     )
 
 
-def _pharos_competent(incident: Incident, offenses: set[str]) -> bool:
-    """Pharos: threats, endangering someone, or any hateful or discriminatory content."""
-    return bool(offenses & PHAROS_OFFENSES) or (incident.discriminatory and bool(offenses))
+def _pharos_competent(incident: Incident, offenses: AbstractSet[str], kb: Knowledge) -> bool:
+    """Pharos: threats, endangering someone (offenses.yml `pharos`), or any hateful or
+    discriminatory content."""
+    return any(kb.offenses[key].pharos for key in offenses) or (
+        incident.discriminatory and bool(offenses)
+    )
 
 
 def _qualify(
@@ -582,6 +584,7 @@ class _Builder:
         ladder: dict[str, tuple[bool, str]],
         qualifications: list[Qualification],
         variants: list[OffenseVariant],
+        public: bool = False,
     ) -> Advice:
         kb = self.kb
         order = kb.step_order["urgent" if urgent else "standard"]
@@ -639,6 +642,7 @@ class _Builder:
             letters=tuple(letters),
             warnings=tuple(self.warnings),
             sources=sources,
+            public=public,
         )
 
 
@@ -674,26 +678,58 @@ def _prevention(b: _Builder) -> Advice:
     return b.finish(False, "preventive", ladder, [], [])
 
 
-def _incident(b: _Builder, incident: Incident) -> Advice:
-    kb, msg, case = b.kb, b.msg, b.case
-    facts = _facts(incident, kb, case)
-    practice = case.victim.practice
+@dataclass(frozen=True)
+class _Qualified:
+    """The qualifications of an incident, split by whether a complaint is still possible."""
 
-    # -- qualifications and deadlines
+    all: list[Qualification]
+    variants: list[OffenseVariant]
+    open: list[Qualification]
+    expired: list[Qualification]
+
+    @property
+    def penal_open(self) -> bool:
+        return bool(self.open)
+
+
+def _incident(b: _Builder, incident: Incident) -> Advice:
+    """The advice for an incident, in named steps (the order of the calls is the order of the
+    reasons, notes and warnings the doctor reads)."""
+    facts = _facts(incident, b.kb, b.case)
+    quals = _qualifications(b, incident, facts)
+    _strategy_reasons(b, facts, quals)
+    _safety_steps(b, incident, facts)
+    public_reply = _contact_steps(b, incident, facts)
+    _report_steps(b, incident, facts)
+    _right_of_reply(b, incident, facts)
+    _erasure_steps(b, incident, facts, quals)
+    _legal_steps(b, facts, quals)
+    ladder = _ladder(b, facts, quals, public_reply)
+    level = _level(b, incident, facts, quals, public_reply)
+    _warnings(b, incident, facts, quals.all, quals.open)
+    return b.finish(facts.danger, level, ladder, quals.all, quals.variants, facts.public)
+
+
+def _qualifications(b: _Builder, incident: Incident, facts: _Facts) -> _Qualified:
+    """One qualification per retained offense, with its deadline."""
     qualifications: list[Qualification] = []
     variants: list[OffenseVariant] = []
     for key in facts.offenses:
-        qualification, variant = _qualify(key, incident, facts, kb, b.today, case.evidence)
+        qualification, variant = _qualify(key, incident, facts, b.kb, b.today, b.case.evidence)
         qualifications.append(qualification)
         variants.append(variant)
-    open_quals = [q for q in qualifications if q.is_open]
-    expired_quals = [q for q in qualifications if not q.is_open]
-    penal_open = bool(open_quals)
-    offenses = set(facts.offenses)
+    return _Qualified(
+        all=qualifications,
+        variants=variants,
+        open=[q for q in qualifications if q.is_open],
+        expired=[q for q in qualifications if not q.is_open],
+    )
 
-    # -- strategy reasons
+
+def _strategy_reasons(b: _Builder, facts: _Facts, quals: _Qualified) -> None:
+    """Why the strategy: danger, lawful criticism, colleague, what can still go to court."""
     if facts.danger:
-        threats = [q for q in qualifications if q.offense in ("threat", "doxxing")]
+        threats = [q for q in quals.all if q.offense in ("threat", "doxxing")]
         if threats:
             b.reason("strategy.danger", offenses=b.labels(threats))
         else:
@@ -704,48 +740,73 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         b.reason("strategy.colleague")
     if facts.harassment_added:
         b.reason("strategy.harassment_from_volume")
-    if any(q.variant in PRIVATE_VARIANTS for q in qualifications) or facts.outrage_added:
+    if any(q.variant in PRIVATE_VARIANTS for q in quals.all) or facts.outrage_added:
         b.reason("strategy.private_messages")
-    if open_quals:
-        b.reason("strategy.penal_open", offenses=b.labels(open_quals))
-    if expired_quals:
-        b.reason("strategy.penal_closed", offenses=b.labels(expired_quals))
-        if not open_quals:
+    if quals.open:
+        b.reason("strategy.penal_open", offenses=b.labels(quals.open))
+    if quals.expired:
+        b.reason("strategy.penal_closed", offenses=b.labels(quals.expired))
+        if not quals.open:
             b.reason("strategy.defensive_fallback")
-    if facts.before_law and not qualifications:
+    if facts.before_law and not quals.all:
         b.reason("strategy.before_law_only")
         b.reason("strategy.defensive_fallback")
-    if practice == "hospital" and not facts.lawful:
+    if b.case.victim.practice == "hospital" and not facts.lawful:
         b.reason("strategy.hospital")
 
-    # -- steps
+
+def _is_raid(incident: Incident) -> bool:
+    return incident.volume in ("repeated", "raid")
+
+
+def _safety_steps(b: _Builder, incident: Incident, facts: _Facts) -> None:
+    """Safety and evidence first: emergency call, evidence, no reply, blocking, locking."""
     if facts.danger:
         b.step("emergency_call")
     b.step("preserve_evidence")
     b.step("no_reply")
     if not facts.lawful:
         b.step("block_authors")
-    raid = incident.volume in ("repeated", "raid")
-    if facts.danger or raid or offenses & EXPOSURE_OFFENSES:
-        b.step("lock_accounts", *([msg.get("step_notes.lock_raid")] if raid else []))
-    if facts.colleague:
-        b.step("cdom_conciliation")
-        b.step("disciplinary_complaint")
-    if (
+    raid = _is_raid(incident)
+    if facts.danger or raid or any(b.kb.offenses[key].exposure for key in facts.offenses):
+        b.step("lock_accounts", *([b.msg.get("step_notes.lock_raid")] if raid else []))
+
+
+def _author_contact_allowed(incident: Incident, facts: _Facts, kb: Knowledge) -> bool:
+    """May the doctor contact the author (removal request, formal notice)? Only an identified
+    author of public words, neither a colleague (the Ordre first) nor in a danger, raid or an
+    offense marked `no_contact` (offenses.yml). The letters follow this through the step."""
+    return bool(
         incident.author.known
         and facts.public
         and not facts.colleague
         and not facts.danger
-        and not offenses & NO_CONTACT_OFFENSES
-        and not raid
-    ):
+        and not any(kb.offenses[key].no_contact for key in facts.offenses)
+        and not _is_raid(incident)
+    )
+
+
+def _contact_steps(b: _Builder, incident: Incident, facts: _Facts) -> bool:
+    """The Ordre for a colleague, the author when allowed, a public reply to a lawful
+    criticism; returns whether the public reply is advised."""
+    if facts.colleague:
+        b.step("cdom_conciliation")
+        b.step("disciplinary_complaint")
+    if _author_contact_allowed(incident, facts, b.kb):
         b.step("contact_author")
     public_reply = facts.lawful and facts.public and facts.reply_possible and not facts.colleague
     if public_reply:
         b.step("public_reply")
         b.reason("strategy.lawful_options")
+    return public_reply
 
-    reportable = facts.public or any(p not in PRIVATE_CHANNELS for p in incident.platforms)
+
+def _report_steps(b: _Builder, incident: Incident, facts: _Facts) -> None:
+    """The platform report (not for private correspondence, platforms.yml `private`), its
+    appeal, and Pharos when competent."""
+    kb, msg = b.kb, b.msg
+    offenses = facts.offenses_set
+    reportable = facts.public or any(not kb.platforms[p].private for p in incident.platforms)
     if reportable:
         notes = []
         if facts.lawful:
@@ -762,65 +823,79 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
             b.source_ids.update(kb.platforms[key].sources)
         b.step("dsa_appeal")
 
-    if facts.public and _pharos_competent(incident, offenses):
+    if facts.public and _pharos_competent(incident, offenses, kb):
         b.step("pharos_report")
     if not facts.public and not facts.lawful:
         b.warn("warnings.pharos_not_competent")
 
-    _right_of_reply(b, incident, facts)
 
-    expired_only = bool(expired_quals) and not open_quals
-    review_site = any(p in REVIEW_PLATFORMS for p in incident.platforms)
-    if offenses & PERSONAL_DATA_OFFENSES or review_site or expired_only:
+def _erasure_steps(b: _Builder, incident: Incident, facts: _Facts, quals: _Qualified) -> None:
+    """GDPR erasure then the CNIL: personal data (offenses.yml `personal_data`), a review
+    site, or nothing left to take to court."""
+    msg = b.msg
+    expired_only = bool(quals.expired) and not quals.open
+    review_site = any(b.kb.platforms[p].reviews for p in incident.platforms)
+    personal_data = any(b.kb.offenses[key].personal_data for key in facts.offenses)
+    if personal_data or review_site or expired_only:
         notes = []
-        if offenses & PERSONAL_DATA_OFFENSES:
+        if personal_data:
             notes.append(msg.get("step_notes.erasure_personal_data"))
         if expired_only:
             notes.append(msg.get("step_notes.erasure_after_expiry"))
         b.step("erasure_request", *notes)
         b.step("cnil_complaint")
 
-    if penal_open and not facts.lawful:
+
+def _legal_steps(b: _Builder, facts: _Facts, quals: _Qualified) -> None:
+    """The complaint while a deadline is open, the Ordre, the employer, support, monitoring."""
+    msg = b.msg
+    if quals.penal_open and not facts.lawful:
         notes = []
         if facts.danger:
             notes.append(msg.get("step_notes.urgent_complaint"))
         if facts.colleague:
             notes.append(msg.get("step_notes.colleague_complaint"))
-        for q in open_quals:
+        for q in quals.open:
             if q.press_offense:
                 deadline = q.prescription.deadline
                 notes.append(
                     msg.get(
                         "step_notes.press_deadline",
                         label=q.label,
-                        deadline=format_date(deadline) if deadline else "?",
+                        deadline=date_fr(deadline) if deadline else "?",
                     )
                 )
                 notes.extend(_press_act_by_notes(b, q))
-        if expired_quals:
+        if quals.expired:
             notes.append(
                 msg.get(
                     "step_notes.partial_expired",
-                    expired=b.labels(expired_quals),
-                    open=b.labels(open_quals),
+                    expired=b.labels(quals.expired),
+                    open=b.labels(quals.open),
                 )
             )
         b.step("file_complaint", *notes)
         b.step("commissioner_report")
     if not facts.lawful:
         b.step("inform_cdom")
-        if practice == "hospital":
+        if b.case.victim.practice == "hospital":
             b.step("functional_protection")
-    if offenses & SUPPORT_OFFENSES or facts.danger:
+    if any(b.kb.offenses[key].victim_support for key in facts.offenses) or facts.danger:
         b.step("victim_support")
     b.step("monitor_reputation")
 
-    # -- ladder
+
+def _ladder(
+    b: _Builder, facts: _Facts, quals: _Qualified, public_reply: bool
+) -> dict[str, tuple[bool, str]]:
+    """Each rung recommended or not, and why; from the defensive rung up, the lawyer and the
+    insurer are always added."""
+    msg = b.msg
     if facts.lawful:
         preventive = (True, msg.get("ladder.preventive.lawful"))
     else:
         preventive = (False, msg.get("ladder.preventive.later"))
-    if "harassment" in offenses:
+    if "harassment" in facts.offenses:
         neutre = (True, msg.get("ladder.neutre.harassment"))
     else:
         neutre = (True, msg.get("ladder.neutre.incident"))
@@ -838,48 +913,48 @@ def _incident(b: _Builder, incident: Incident) -> Advice:
         defensive = (True, msg.get("ladder.defensive.lawful"))
     else:
         defensive = (True, msg.get("ladder.defensive.illicit"))
+    open_labels = b.labels(quals.open)
     if facts.lawful:
         offensive = (False, msg.get("ladder.offensive.lawful"))
-    elif not qualifications:
+    elif not quals.all:
         offensive = (False, msg.get("ladder.offensive.before_law"))
-    elif not penal_open:
-        offensive = (False, msg.get("ladder.offensive.expired", offenses=b.labels(expired_quals)))
+    elif not quals.penal_open:
+        offensive = (False, msg.get("ladder.offensive.expired", offenses=b.labels(quals.expired)))
     elif facts.danger:
-        offensive = (True, msg.get("ladder.offensive.urgent", offenses=b.labels(open_quals)))
+        offensive = (True, msg.get("ladder.offensive.urgent", offenses=open_labels))
     elif facts.colleague:
-        offensive = (True, msg.get("ladder.offensive.colleague", offenses=b.labels(open_quals)))
+        offensive = (True, msg.get("ladder.offensive.colleague", offenses=open_labels))
     else:
-        offensive = (True, msg.get("ladder.offensive.open", offenses=b.labels(open_quals)))
-    ladder = {
+        offensive = (True, msg.get("ladder.offensive.open", offenses=open_labels))
+    if defensive[0] or offensive[0]:
+        lawyer_notes = [msg.get("step_notes.lawyer_lawful")] if facts.lawful else []
+        b.step("consult_lawyer", *lawyer_notes)
+        b.step("contact_insurer")
+    return {
         "preventive": preventive,
         "neutre": neutre,
         "pacifique": pacifique,
         "defensive": defensive,
         "offensive": offensive,
     }
-    # From the defensive rung up, always the lawyer and the insurer.
-    if defensive[0] or offensive[0]:
-        lawyer_notes = [msg.get("step_notes.lawyer_lawful")] if facts.lawful else []
-        b.step("consult_lawyer", *lawyer_notes)
-        b.step("contact_insurer")
 
-    # -- strategy level
+
+def _level(
+    b: _Builder, incident: Incident, facts: _Facts, quals: _Qualified, public_reply: bool
+) -> str:
+    """The recommended rung."""
     if facts.danger:
-        level = "offensive"
-    elif facts.colleague:
-        level = "defensive"
-    elif facts.lawful and public_reply and incident.wants_reply:
-        level = "pacifique"
+        return "offensive"
+    if facts.colleague:
+        return "defensive"
+    if facts.lawful and public_reply and incident.wants_reply:
         b.reason("strategy.lawful_reply")
-    elif facts.lawful:
-        level = "neutre"
-    elif penal_open:
-        level = "offensive"
-    else:
-        level = "defensive"
-
-    _warnings(b, incident, facts, qualifications, open_quals)
-    return b.finish(facts.danger, level, ladder, qualifications, variants)
+        return "pacifique"
+    if facts.lawful:
+        return "neutre"
+    if quals.penal_open:
+        return "offensive"
+    return "defensive"
 
 
 def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
@@ -898,12 +973,12 @@ def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
     limit = compute_deadline(start, RIGHT_OF_REPLY_MONTHS, b.today)
     if limit.expired:
         return
-    deadline = format_date(limit.deadline)
+    deadline = date_fr(limit.deadline)
     if start != incident.first_published:
         note = b.msg.get(
             "step_notes.right_of_reply_deadline_statement",
             deadline=deadline,
-            published=format_date(start),
+            published=date_fr(start),
         )
     else:
         note = b.msg.get("step_notes.right_of_reply_deadline", deadline=deadline)
@@ -912,7 +987,7 @@ def _right_of_reply(b: _Builder, incident: Incident, facts: _Facts) -> None:
 
 def day_with_weekday(msg: Messages, day: date) -> str:
     """ "samedi 14/03/2026"."""
-    return msg.get("words.day_with_weekday", weekday=_weekday(msg, day), date=format_date(day))
+    return msg.get("words.day_with_weekday", weekday=_weekday(msg, day), date=date_fr(day))
 
 
 def non_working_reason(msg: Messages, day: date) -> str:
@@ -944,7 +1019,7 @@ def _join(msg: Messages, items: Iterable[str]) -> str:
 
 def _dates(msg: Messages, days: Iterable[date]) -> str:
     """ "le 01/06/2026", "les 01/06/2026, 14/08/2026 et 10/09/2026"."""
-    shown = [format_date(d) for d in days]
+    shown = [date_fr(d) for d in days]
     if len(shown) == 1:
         return msg.get("words.on_date", date=shown[0])
     return msg.get("words.on_dates", dates=_join(msg, shown))
@@ -972,8 +1047,8 @@ def _press_act_by_notes(b: _Builder, q: Qualification) -> list[str]:
             msg.get(
                 "step_notes.press_statements_earliest",
                 label=q.label,
-                published=format_date(oldest.published_at),
-                deadline=format_date(oldest.deadline),
+                published=date_fr(oldest.published_at),
+                deadline=date_fr(oldest.deadline),
                 act_by=day_with_weekday(msg, oldest.act_by),
             )
         )
@@ -990,7 +1065,7 @@ def _press_expired(b: _Builder, q: Qualification) -> None:
             "warnings.press_expired_statements",
             label=q.label,
             published=published,
-            deadline=format_date(p.deadline),
+            deadline=date_fr(p.deadline),
         )
         return
     key = (
@@ -998,7 +1073,7 @@ def _press_expired(b: _Builder, q: Qualification) -> None:
         if p.date_used == "last_seen"
         else "warnings.press_expired"
     )
-    b.warn(key, label=q.label, deadline=format_date(p.deadline), start=format_date(p.start))
+    b.warn(key, label=q.label, deadline=date_fr(p.deadline), start=date_fr(p.start))
 
 
 def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> None:
@@ -1026,8 +1101,8 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
                     (
                         msg.get(
                             "words.statement_open",
-                            published=format_date(st.published_at),
-                            deadline=format_date(st.deadline),
+                            published=date_fr(st.published_at),
+                            deadline=date_fr(st.deadline),
                         )
                         for st in still_open
                     ),
@@ -1038,8 +1113,8 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
                 b.warn(
                     "warnings.statement_deadline_soon",
                     label=q.label,
-                    published=format_date(st.published_at),
-                    deadline=format_date(st.deadline),
+                    published=date_fr(st.published_at),
+                    deadline=date_fr(st.deadline),
                     days=st.days_left,
                 )
         latest = p.statements[-1].published_at
@@ -1050,13 +1125,11 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
                 b.warn(
                     "warnings.last_seen_not_dated",
                     label=q.label,
-                    date=format_date(last),
-                    deadline=format_date(limit.deadline),
+                    date=date_fr(last),
+                    deadline=date_fr(limit.deadline),
                 )
     elif p.date_used == "last_seen" and p.start is not None:
-        b.warn(
-            "warnings.date_used_last_seen", label=q.label, date=format_date(p.start), period=period
-        )
+        b.warn("warnings.date_used_last_seen", label=q.label, date=date_fr(p.start), period=period)
     elif p.date_used == "first_published" and p.start is not None:
         several = incident.volume in ("repeated", "raid")
         later = incident.last_seen is not None and incident.last_seen != p.start
@@ -1064,7 +1137,7 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
             b.warn(
                 "warnings.date_used_first_published",
                 label=q.label,
-                date=format_date(p.start),
+                date=date_fr(p.start),
                 period=period,
             )
     targets: list[tuple[date, date, date | None]]
@@ -1079,7 +1152,7 @@ def _statement_warnings(b: _Builder, incident: Incident, q: Qualification) -> No
             continue
         label = q.label
         if published is not None:
-            label = msg.get("words.statement_of", label=q.label, published=format_date(published))
+            label = msg.get("words.statement_of", label=q.label, published=date_fr(published))
         b.warn(
             "warnings.deadline_non_working_day",
             label=label,
@@ -1118,7 +1191,7 @@ def _warnings(
             b.warn(
                 warning,
                 label=offense.label,
-                date=format_date(offense.not_before),
+                date=date_fr(offense.not_before),
                 law=offense.not_before_law,
             )
     if facts.outrage_not_about_work:
@@ -1135,8 +1208,8 @@ def _warnings(
         b.warn("warnings.discriminatory_one_paragraph")
     if (
         facts.public
-        and offenses & PHAROS_REDIRECTED_OFFENSES
-        and not _pharos_competent(incident, offenses)
+        and any(b.kb.offenses[key].pharos_redirect for key in offenses)
+        and not _pharos_competent(incident, offenses, b.kb)
     ):
         b.warn("warnings.pharos_not_for_private_disputes")
     if "outrage" in offenses and facts.public:
@@ -1150,13 +1223,13 @@ def _warnings(
         elif p.expired and q.press_offense:
             _press_expired(b, q)
         elif p.expired:
-            b.warn("warnings.expired", label=q.label, deadline=format_date(p.deadline))
+            b.warn("warnings.expired", label=q.label, deadline=date_fr(p.deadline))
         elif p.days_left is not None and p.days_left <= DEADLINE_SOON_DAYS:
             b.warn(
                 "warnings.deadline_soon",
                 label=q.label,
                 days=p.days_left,
-                deadline=format_date(p.deadline),
+                deadline=date_fr(p.deadline),
             )
     for q in qualifications:
         _statement_warnings(b, incident, q)
@@ -1170,7 +1243,9 @@ def _warnings(
         b.warn("warnings.colleague_deadline")
     if practice == "salaried" and not facts.lawful:
         b.warn("warnings.salaried")
-    if practice == "hospital" and offenses & PUBLIC_SERVICE_OFFENSES:
+    if practice == "hospital" and any(
+        b.kb.offenses[key].public_service_aggravation for key in offenses
+    ):
         b.warn("warnings.hospital_public_service")
     for q in qualifications:
         if q.certainty == "a_verifier":

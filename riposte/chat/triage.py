@@ -7,18 +7,15 @@ here imports rasa or rasa_sdk, so every rule is tested with plain pytest.
 
 from __future__ import annotations
 
-import functools
-import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-
-import yaml
 
 from riposte import knowledge
 from riposte.nlp.dates import parse_french_date
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import LearnedFacts, combine
+from riposte.text import date_fr, fold
 
 # The questions of the triage form, in the order they are asked (domain.yml, triage_form).
 REQUIRED_SLOTS: tuple[str, ...] = (
@@ -56,27 +53,15 @@ DONT_KNOW_VALUES: Mapping[str, Any] = {
     "author_relation": "unknown",
     "practice": "other",
 }
-# Platforms whose content is private by nature.
-PRIVATE_PLATFORMS = frozenset({"email", "sms", "whatsapp"})
-
-_CONVERSATION_FILE = knowledge.KNOWLEDGE_DIR / "conversation.yml"
 
 
-@functools.lru_cache(maxsize=1)
 def texts() -> Mapping[str, Any]:
     """The conversation's French texts (riposte/knowledge/conversation.yml)."""
-    with _CONVERSATION_FILE.open(encoding="utf-8") as handle:
-        data: Mapping[str, Any] = yaml.safe_load(handle)
-    return data
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+    return knowledge.load_conversation()
 
 
 def is_dont_know(text: str) -> bool:
-    folded = _fold(text).strip(" .!?")
+    folded = fold(text).strip(" .!?")
     return any(folded == p or folded.startswith(p + " ") for p in texts()["dont_know"])
 
 
@@ -110,12 +95,14 @@ def derive(slots: Mapping[str, Any]) -> dict[str, Any]:
     updates: dict[str, Any] = {}
     platforms = list(slots.get("platforms") or [])
     if slots.get("public") is None and platforms:
-        if all(p in PRIVATE_PLATFORMS for p in platforms):
+        # Private correspondence (platforms.yml `private`) is never public; a messaging
+        # service such as WhatsApp may hold a large group: the doctor is asked.
+        catalogue = knowledge.load().platforms
+        known = [catalogue[p] for p in platforms if p in catalogue]
+        if known and len(known) == len(platforms) and all(p.private for p in known):
             updates["public"] = False
-        else:
-            catalogue = knowledge.load().platforms
-            if all(catalogue[p].public for p in platforms if p in catalogue):
-                updates["public"] = True
+        elif all(p.public for p in known):
+            updates["public"] = True
     if slots.get("volume") == "raid" and slots.get("author_relation") is None:
         updates["author_relation"] = "unknown"
     # A single message is published once: its only date is the first publication.
@@ -336,7 +323,7 @@ def summary_lines(slots: Mapping[str, Any]) -> list[str]:
 
 def _french_date(iso: str) -> str:
     try:
-        return date.fromisoformat(iso).strftime("%d/%m/%Y")
+        return date_fr(date.fromisoformat(iso))
     except ValueError:
         return iso
 
@@ -345,7 +332,7 @@ def why_question(slot: str) -> str:
     return str(texts()["why_question"][slot])
 
 
-# --------------------------------------------------------------------------- chat rendering
+# --------------------------------------------------------------------------- advice in the chat
 
 
 def advice_for(slots: Mapping[str, Any], today: date) -> Any:
@@ -356,49 +343,15 @@ def advice_for(slots: Mapping[str, Any], today: date) -> Any:
     return advise(load_case(case_from_slots(slots), today=today), today)
 
 
-def render_advice(advice: Any) -> str:
-    """The advice, short enough for a chat message (the full version is `riposte advise`)."""
-    chat = texts()["chat"]
-    lines = [chat["strategy"].format(label=advice.strategy.label)]
-    lines += [f"- {reason}" for reason in advice.strategy.why]
-    lines += ["", chat["ladder_heading"]]
-    for index, rung in enumerate(advice.ladder, start=1):
-        mark = chat["rung_recommended"] if rung.recommended else ""
-        lines.append(chat["rung"].format(index=index, label=rung.label, mark=mark))
-    if advice.qualifications:
-        lines += ["", chat["deadlines_heading"], *deadline_lines(advice)]
-    lines += ["", chat["steps_heading"]]
-    for index, step in enumerate(advice.steps, start=1):
-        box = chat["box_done"] if step.done else chat["box_todo"]
-        lines.append(chat["step"].format(box=box, index=index, label=step.label))
-    if advice.warnings:
-        lines += ["", chat["warnings_heading"]]
-        lines += [f"- {warning}" for warning in advice.warnings]
-    return "\n".join(lines)
-
-
 def deadline_lines(advice: Any) -> list[str]:
-    """One line per possible offense: the deadline to act in court and the days left."""
-    chat = texts()["chat"]
-    lines: list[str] = []
-    for q in advice.qualifications:
-        p = q.prescription
-        if p.deadline is None:
-            lines.append(chat["deadline_unknown"].format(label=q.label, rule=p.rule))
-        elif p.expired:
-            lines.append(chat["deadline_expired"].format(label=q.label, deadline=_fr(p.deadline)))
-        elif p.days_left == 0:
-            lines.append(chat["deadline_today"].format(label=q.label, deadline=_fr(p.deadline)))
-        else:
-            key = "deadline_open_one" if p.days_left == 1 else "deadline_open"
-            lines.append(
-                chat[key].format(label=q.label, deadline=_fr(p.deadline), days=p.days_left)
-            )
-    return lines
+    """One line per possible offense: the deadline to act in court and the days left.
 
+    Rendered by `riposte.advice.render.chat_deadline_lines` (templates/advice), which callers
+    may use directly.
+    """
+    from riposte.advice.render import chat_deadline_lines
 
-def _fr(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return chat_deadline_lines(advice)
 
 
 def next_step(advice: Any, after: str | None = None) -> Any | None:
@@ -410,31 +363,3 @@ def next_step(advice: Any, after: str | None = None) -> Any | None:
         if not step.done and step.key != after:
             return step
     return None
-
-
-def explain(advice: Any, subject: str | None) -> str:
-    """Answer to « pourquoi ? »: the reasons for the strategy or a step, with sources."""
-    chat = texts()["chat"]
-    kb = knowledge.load()
-    if subject and subject.startswith("step:") and subject[5:] in kb.steps:
-        step = kb.steps[subject[5:]]
-        lines = [chat["why_step"].format(label=step.label), step.why]
-        source_ids: list[str] = list(step.sources)
-        uncertain = step.certainty != "sur"
-    else:
-        lines = [chat["why_strategy"], *(f"- {r}" for r in advice.strategy.why)]
-        source_ids = [s.id for s in advice.sources]
-        uncertain = any(q.certainty != "sur" for q in advice.qualifications) or any(
-            kb.ladder[r.level].certainty != "sur" for r in advice.ladder if r.recommended
-        )
-    sources = [kb.sources[i] for i in dict.fromkeys(source_ids) if i in kb.sources]
-    if sources:
-        lines += ["", chat["sources_heading"]]
-        lines += [
-            chat["source"].format(title=s.title, url=s.url, checked=_fr(s.last_checked))
-            for s in sources[:6]
-        ]
-    if uncertain:
-        lines += ["", chat["uncertain"]]
-    lines.append(chat["not_lawyer"])
-    return "\n".join(lines)

@@ -188,6 +188,22 @@ class Offense:
     not_before_law: str | None = None
     not_before_except_practice: tuple[str, ...] = ()
     non_public_only: bool = False
+    # Pharos is competent for public content of this kind (offenses.yml header).
+    pharos: bool = False
+    # Riposte never advises contacting the author (no removal request, no formal notice).
+    no_contact: bool = False
+    # The offense concerns the doctor's personal data: GDPR erasure, then the CNIL.
+    personal_data: bool = False
+    # Pharos refuses it when aimed at one person: the doctor is told to file a complaint.
+    pharos_redirect: bool = False
+    # It exposes the doctor: locking the accounts is advised.
+    exposure: bool = False
+    # Victim support (116 006) is offered.
+    victim_support: bool = False
+    # Heavier penalty when the victim has a public service mission (hospital doctor).
+    public_service_aggravation: bool = False
+    # The employer may file the complaint for the doctor (art. 15-3-4 CPP).
+    employer_complaint: bool = False
 
     @property
     def base(self) -> OffenseVariant:
@@ -269,6 +285,11 @@ class Platform:
     report: str
     sources: tuple[str, ...]
     certainty: str
+    # Private correspondence (e-mail, text message): no platform to report to, no DSA notice,
+    # no account suspension; never public (platforms.yml header).
+    private: bool = False
+    # A review site or business listing: GDPR erasure is always offered.
+    reviews: bool = False
 
 
 @dataclass(frozen=True)
@@ -622,6 +643,14 @@ def _load_offenses(data: Any, sources: Mapping[str, Source]) -> dict[str, Offens
             non_public_only=r.flag(node, "non_public_only", path)
             if "non_public_only" in node
             else False,
+            pharos=r.flag(node, "pharos", path),
+            no_contact=r.flag(node, "no_contact", path),
+            personal_data=r.flag(node, "personal_data", path),
+            pharos_redirect=r.flag(node, "pharos_redirect", path),
+            exposure=r.flag(node, "exposure", path),
+            victim_support=r.flag(node, "victim_support", path),
+            public_service_aggravation=r.flag(node, "public_service_aggravation", path),
+            employer_complaint=r.flag(node, "employer_complaint", path),
         )
     return out
 
@@ -722,15 +751,21 @@ def _load_platforms(data: Any, sources: Mapping[str, Source]) -> dict[str, Platf
                     f"{path}.aliases[{index}]",
                     f"alias {alias!r} must be lower-case, without accents",
                 )
+        public = r.flag(node, "public", path)
+        private = r.flag(node, "private", path)
+        if private and public:
+            raise r.fail(f"{path}.private", "a private channel cannot be public (public: false)")
         out[key] = Platform(
             key=key,
             label=r.text(node, "label", path),
             aliases=aliases,
-            public=r.flag(node, "public", path),
+            public=public,
             reply_in_place=r.flag(node, "reply_in_place", path),
             report=r.text(node, "report", path),
             sources=r.source_ids(node, path, sources),
             certainty=r.certainty(node, path),
+            private=private,
+            reviews=r.flag(node, "reviews", path),
         )
     return out
 
@@ -800,3 +835,11 @@ def load_messages() -> Messages:
 def load() -> Knowledge:
     """The packaged knowledge, read and validated on first call, then cached."""
     return load_from(KNOWLEDGE_DIR)
+
+
+@functools.lru_cache(maxsize=1)
+def load_conversation() -> Mapping[str, Any]:
+    """The French texts of the chat (conversation.yml), read once; the chat's `chat` section
+    holds the wording of the advice message."""
+    data: Mapping[str, Any] = _read_yaml(KNOWLEDGE_DIR, "conversation.yml")
+    return data

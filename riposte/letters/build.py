@@ -21,7 +21,14 @@ from typing import Any
 
 import yaml
 
-from riposte.advice.engine import PRESS_OFFENSES, Advice, Qualification, advise
+from riposte.advice.engine import (
+    PRESS_OFFENSES,
+    PRIVATE_VARIANTS,
+    RIGHT_OF_REPLY_MONTHS,
+    Advice,
+    Qualification,
+    advise,
+)
 from riposte.case import Case, Evidence, load_case
 from riposte.deadlines import (
     compute_deadline,
@@ -36,20 +43,13 @@ from riposte.letters.filters import date_num, surname
 from riposte.letters.model import Document, parse
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-PRIVATE_CHANNELS = frozenset({"email", "sms"})
-NO_CONTACT_OFFENSES = frozenset({"threat", "doxxing", "harassment"})
-RIGHT_OF_REPLY_MONTHS = 3
-# Offences for which the employer may file a complaint on the doctor's behalf, with the
-# doctor's written consent (art. 15-3-4 of the code de procédure pénale: art. 222-1, 222-9 to
-# 222-13, 222-15, 222-16, 222-17, 222-18, 322-1, 322-3 and 433-3 of the code pénal). Neither
-# harassment, insult, defamation, outrage nor doxxing (223-1-1) is among them.
-EMPLOYER_COMPLAINT_OFFENSES = frozenset({"threat", "malicious_messages"})
+# The offences for which the employer may file a complaint on the doctor's behalf, with the
+# doctor's written consent (art. 15-3-4 of the code de procédure pénale), are marked
+# `employer_complaint` in offenses.yml.
 # The complementary penalty of suspending the accounts used (art. 131-35-1 of the code pénal,
 # as amended by loi n° 2024-449 of 21 May 2024, in force from 23 May 2024): a penalty cannot
 # apply to facts committed before it existed.
 ACCOUNT_SUSPENSION_FROM = date(2024, 5, 23)
-# Non-public insult and defamation: contraventions of the code pénal, not press délits.
-PRIVATE_VARIANTS = ("private", "private_discriminatory")
 _PATH_PART = re.compile(r"([a-z_]+)(\[\*\])?")
 
 
@@ -325,17 +325,6 @@ def _platform_key(case: Case, options: LetterOptions) -> str | None:
     return platforms[0] if len(platforms) == 1 else None
 
 
-def _is_public(case: Case, kb: Knowledge) -> bool:
-    incident = case.incident
-    if incident is None:
-        return False
-    if incident.public is not None:
-        return incident.public
-    if incident.platforms:
-        return any(kb.platforms[key].public for key in incident.platforms)
-    return True
-
-
 def _refuse(message: str) -> LetterError:
     return LetterError([message])
 
@@ -386,7 +375,7 @@ def _check_platform_chosen(c: _Check) -> LetterError | None:
 
 def _check_platform_online(c: _Check) -> LetterError | None:
     key = _platform_key(c.case, c.options)
-    if key in PRIVATE_CHANNELS:
+    if key is not None and c.kb.platforms[key].private:
         return _refuse(c.messages.get("checks.platform_private", label=c.kb.platforms[key].label))
     return None
 
@@ -398,21 +387,24 @@ def _check_hospital_practice(c: _Check) -> LetterError | None:
 
 
 def _check_author_contact_allowed(c: _Check) -> LetterError | None:
+    """The letter to the author follows the advice: allowed only when the advice lists the
+    `contact_author` step; otherwise the reason is told, the most serious first."""
+    if "contact_author" in c.advice.step_keys():
+        return None
     incident = c.case.incident
     if incident is None:  # pragma: no cover - required fields come first
-        return None
+        return _refuse(c.messages.raw("checks.author_unknown"))
     offenses = {q.offense for q in c.advice.qualifications}
     if incident.author.relation == "colleague":
         return _refuse(c.messages.raw("checks.author_colleague"))
-    if incident.physical_danger or offenses & NO_CONTACT_OFFENSES:
+    if incident.physical_danger or any(c.kb.offenses[key].no_contact for key in offenses):
         return _refuse(c.messages.raw("checks.author_danger"))
     if incident.volume in ("repeated", "raid"):
         return _refuse(c.messages.raw("checks.author_raid"))
-    if not _is_public(c.case, c.kb):
+    if not c.advice.public:
         return _refuse(c.messages.raw("checks.author_not_public"))
-    if incident.author.known is False:
-        return _refuse(c.messages.raw("checks.author_unknown"))
-    return None
+    # Author not identified, or the case does not say (`incident.author.known` unset).
+    return _refuse(c.messages.raw("checks.author_unknown"))
 
 
 def _check_erasure_requested(c: _Check) -> LetterError | None:
@@ -427,7 +419,7 @@ def _check_right_of_reply_open(c: _Check) -> LetterError | None:
     if incident is None or key is None:  # pragma: no cover - earlier checks cover it
         return None
     platform = c.kb.platforms[key]
-    if not _is_public(c.case, c.kb) or not platform.public:
+    if not c.advice.public or not platform.public:
         return _refuse(c.messages.raw("checks.right_of_reply_private"))
     if platform.reply_in_place:
         return _refuse(c.messages.get("checks.right_of_reply_in_place", label=platform.label))
@@ -733,7 +725,7 @@ def _timings(advice: Advice, exhibits: list[Exhibit], kb: Knowledge) -> dict[str
     return out
 
 
-def _account_suspension(case: Case, retained: list[Qualification]) -> bool:
+def _account_suspension(case: Case, retained: list[Qualification], kb: Knowledge) -> bool:
     """Whether the complaint asks for the suspension of the accounts used (art. 131-35-1).
 
     Only for a délit committed through an online service (not an e-mail or an SMS), and not
@@ -742,7 +734,7 @@ def _account_suspension(case: Case, retained: list[Qualification]) -> bool:
     incident = case.incident
     if incident is None or not any(q.variant not in PRIVATE_VARIANTS for q in retained):
         return False
-    if incident.platforms and all(p in PRIVATE_CHANNELS for p in incident.platforms):
+    if incident.platforms and all(kb.platforms[p].private for p in incident.platforms):
         return False
     known = [
         day
@@ -784,7 +776,9 @@ def build_context(
         else {}
     )
     colleague = bool(incident and incident.author.relation == "colleague")
-    employer = [q for q in open_quals if q.offense in EMPLOYER_COMPLAINT_OFFENSES and not colleague]
+    employer = [
+        q for q in open_quals if kb.offenses[q.offense].employer_complaint and not colleague
+    ]
     platform_key = _platform_key(case, options)
     name_parts = [victim.title, victim.first_name, surname(victim.last_name or "")]
     right_of_reply_deadline = None
@@ -802,7 +796,7 @@ def build_context(
         "incident": incident,
         "author": incident.author if incident else None,
         "author_named": bool(incident and incident.author.name and incident.author.name.strip()),
-        "public": _is_public(case, kb),
+        "public": advice.public,
         "platforms": [_platform_info(kb, key) for key in (incident.platforms if incident else ())],
         "platform": _platform_info(kb, platform_key) if platform_key else None,
         "qualifications": retained,
@@ -832,7 +826,7 @@ def build_context(
         "timing": timing,
         "birth_date": _day(victim.birth_date),
         "birth_place": _text(victim.birth_place),
-        "account_suspension": kind == "procureur" and _account_suspension(case, retained),
+        "account_suspension": kind == "procureur" and _account_suspension(case, retained, kb),
         "employer_qualifications": employer,
         "employer_excluded": colleague,
         "own_complaint_qualifications": [q for q in open_quals if q not in employer],

@@ -23,7 +23,7 @@ TODAY = datetime.date(2026, 11, 24)
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    return Domain.load(str(ROOT / "domain.yml")).as_dict()
+    return Domain.load(str(ROOT / "domain")).as_dict()
 
 
 @pytest.fixture(autouse=True)

@@ -787,3 +787,153 @@ def test_advise_accepts_a_case_dict_and_validates_it() -> None:
     data["incident"]["volume"] = "huge"
     with pytest.raises(CaseError, match="incident.volume"):
         advise(data, TODAY)
+
+
+# --------------------------------------------------------------------------- rendering pinned
+# The chat and command-line renderings of the advice, compared byte for byte with the files of
+# tests/core/advice_golden (written from the renderings before they moved to templates).
+# After a deliberate change of wording: `.venv/bin/python -m tests.core.test_advice`, then
+# review `git diff tests/core/advice_golden`.
+
+GOLDEN_RENDERINGS = Path(__file__).resolve().parent / "advice_golden"
+LETTER_CASES = Path(__file__).resolve().parent.parent / "letters" / "cases"
+_INSULT = {
+    "platforms": ["x"],
+    "offenses": ["insult"],
+    "public": True,
+    "volume": "single",
+    "author": {"known": False, "relation": "unknown"},
+}
+_STATEMENTS = {
+    "victim": {"practice": "liberal"},
+    "incident": {**_INSULT, "volume": "repeated", "first_published": "2026-11-01"},
+    "evidence": [
+        {"url": "https://x.com/a/status/1", "published_at": "2026-11-01"},
+        {"url": "https://x.com/a/status/2", "published_at": "2026-12-29"},
+    ],
+}
+RENDER_CASES: dict[str, tuple[Any, date]] = {
+    **{f"fixture_{p.stem}": (p, TODAY) for p in sorted(FIXTURES.glob("*.json"))},
+    **{f"letters_{p.stem}": (p, TODAY) for p in sorted(LETTER_CASES.glob("*.json"))},
+    "letters_press_statements_old_open_later": (
+        LETTER_CASES / "press_statements_old_open.json",
+        date(2027, 1, 5),
+    ),
+    "deadline_today": (
+        {
+            "victim": {"practice": "liberal"},
+            "incident": {**_INSULT, "first_published": "2026-08-24"},
+        },
+        TODAY,
+    ),
+    "deadline_tomorrow": (
+        {
+            "victim": {"practice": "liberal"},
+            "incident": {**_INSULT, "first_published": "2026-08-25"},
+        },
+        TODAY,
+    ),
+    "deadline_on_saturday": (
+        {
+            "victim": {"practice": "liberal"},
+            "incident": {**_INSULT, "first_published": "2026-08-14"},
+        },
+        date(2026, 11, 1),
+    ),
+    "deadline_unknown_steps_done": (
+        {
+            "victim": {"practice": "hospital"},
+            "incident": {**_INSULT, "offenses": ["insult", "threat"]},
+            "steps_done": ["preserve_evidence", "block_authors"],
+        },
+        TODAY,
+    ),
+    "statements_easter_monday": (_STATEMENTS, date(2027, 1, 5)),
+    "statements_one_expired": (_STATEMENTS, date(2027, 2, 10)),
+    "last_seen_offending": (
+        {
+            "victim": {"practice": "liberal"},
+            "incident": {
+                **_INSULT,
+                "volume": "repeated",
+                "first_published": "2026-06-01",
+                "last_seen": "2026-11-25",
+                "last_seen_offending": True,
+            },
+        },
+        date(2026, 12, 6),
+    ),
+}
+
+
+def _rendered(name: str) -> dict[str, str]:
+    from riposte.advice.render import chat_deadline_lines, render_chat, render_cli, render_why
+
+    source, today = RENDER_CASES[name]
+    advice = advise(load_case(copy.deepcopy(source), today=today), today)
+    return {
+        "chat": render_chat(advice) + "\n",
+        "deadlines": "\n".join(chat_deadline_lines(advice)) + "\n",
+        "cli": render_cli(advice.to_dict()),
+        # « Pourquoi ? » about the strategy, then about the last step advised.
+        "why": render_why(advice, "strategy")
+        + "\n"
+        + render_why(advice, f"step:{advice.steps[-1].key}"),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(RENDER_CASES))
+def test_renderings_are_byte_identical_to_the_golden_files(name: str) -> None:
+    for kind, text in _rendered(name).items():
+        golden = GOLDEN_RENDERINGS / f"{name}.{kind}.txt"
+        assert text == golden.read_text(encoding="utf-8"), golden.name
+
+
+def test_every_golden_rendering_is_used() -> None:
+    kinds = ("chat", "deadlines", "cli", "why")
+    used = {f"{name}.{kind}.txt" for name in RENDER_CASES for kind in kinds}
+    assert {p.name for p in GOLDEN_RENDERINGS.glob("*.txt")} == used
+
+
+if __name__ == "__main__":
+    GOLDEN_RENDERINGS.mkdir(exist_ok=True)
+    for render_name in sorted(RENDER_CASES):
+        for render_kind, render_text_ in _rendered(render_name).items():
+            (GOLDEN_RENDERINGS / f"{render_name}.{render_kind}.txt").write_text(
+                render_text_, encoding="utf-8"
+            )
+
+
+@pytest.mark.parametrize(
+    ("prescription", "state"),
+    [
+        ({"deadline": None, "expired": None, "days_left": None}, "unknown"),
+        ({"deadline": "2026-08-10", "expired": True, "days_left": -106}, "expired"),
+        ({"deadline": "2026-11-24", "expired": False, "days_left": 0}, "today"),
+        ({"deadline": "2026-11-25", "expired": False, "days_left": 1}, "open"),
+    ],
+)
+def test_one_switch_tells_every_deadline(prescription: dict[str, Any], state: str) -> None:
+    from riposte.advice.render import deadline_state
+
+    assert deadline_state(prescription) == state
+
+
+def test_advice_templates_refuse_to_print_a_raw_value(tmp_path: Path) -> None:
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
+    from riposte.advice.render import AdviceTemplateError, get_environment
+
+    (tmp_path / "raw.txt.j2").write_text("{{ value }}\n", encoding="utf-8")
+    (tmp_path / "undefined.txt.j2").write_text("{{ missing }}\n", encoding="utf-8")
+    env = get_environment(tmp_path)
+    for value in (None, True, date(2026, 11, 24)):
+        with pytest.raises(AdviceTemplateError):
+            env.get_template("raw.txt.j2").render(value=value)
+    with pytest.raises(jinja2.UndefinedError, match="missing"):
+        env.get_template("undefined.txt.j2").render()
+    # Sandboxed: a template cannot reach Python internals.
+    (tmp_path / "escape.txt.j2").write_text("{{ value.__class__ }}\n", encoding="utf-8")
+    with pytest.raises(SecurityError):
+        env.get_template("escape.txt.j2").render(value="x")

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 from riposte.nlp.dates import DateMatch, find_dates, parse_french_date
+from tests.waiting import hang_deadline
 
 # Fixed days (weekday in the comment).
 FRI_LEAP = date(2024, 3, 1)  # Friday, the day after 29 February 2024
@@ -295,8 +296,8 @@ def test_odd_input_never_raises(text: str) -> None:
     assert result is None or result <= FRI_LEAP
     for match in find_dates(text, FRI_LEAP):
         assert text[match.start : match.end] == match.text
-    # no quadratic blow-up on repeated prefixes (a regression took seconds here)
-    assert time.perf_counter() - started < 0.5
+    # no blow-up on repeated prefixes (a regression once took seconds here; bench/bench_text.py)
+    assert time.perf_counter() - started < hang_deadline()
 
 
 @pytest.mark.parametrize("value", [None, 42, b"hier", ["hier"]])
@@ -305,12 +306,12 @@ def test_non_string_input_gives_none(value: Any) -> None:
     assert find_dates(value, FRI_LEAP) == []
 
 
-def test_huge_input_is_linear() -> None:
+def test_huge_input_is_read_without_hanging() -> None:
     chunk = "Il m'insulte depuis le 3 janvier sur Facebook 😡 et encore hier, voir 06.12.34.56.78. "
     text = (chunk * (50_000 // len(chunk) + 1))[:50_000]
     started = time.perf_counter()
     found = find_dates(text, FRI_LEAP)
     elapsed = time.perf_counter() - started
     assert len(found) > 1000
-    # generous bound: a catastrophic backtracking would take minutes
-    assert elapsed < 2.0
+    # a catastrophic backtracking would take minutes; the speed: bench/bench_text.py
+    assert elapsed < hang_deadline()

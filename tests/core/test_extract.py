@@ -30,6 +30,7 @@ from riposte.nlp.extract import (
     extract_facts,
     load_lexicon,
 )
+from tests.waiting import hang_deadline
 
 TODAY = date(2024, 3, 1)  # a Friday, the day after 29 February
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "riposte" / "knowledge"
@@ -965,7 +966,7 @@ def test_odd_input_never_raises(text: str) -> None:
     found = extract_facts(text, TODAY)
     assert isinstance(found, Facts)
     assert set(found.to_slots()) <= set(SLOT_NAMES)
-    assert time.perf_counter() - started < 3.0
+    assert time.perf_counter() - started < hang_deadline()  # the speed: bench/bench_text.py
 
 
 def test_html_markup_does_not_hide_the_words() -> None:
@@ -979,7 +980,7 @@ def test_non_string_input_gives_empty_facts(value: Any) -> None:
     assert extract_facts(value, TODAY).to_slots() == {}
 
 
-def test_long_messages_cost_stays_linear() -> None:
+def test_long_messages_are_read_without_hanging() -> None:
     chunk = (
         "Depuis le 3 janvier un patient m'insulte sur Facebook, il m'a menacé, "
         "pas de menace de mort, encore hier un post @troll_1. "
@@ -990,8 +991,8 @@ def test_long_messages_cost_stays_linear() -> None:
     found = extract_facts(text, TODAY)
     elapsed = time.perf_counter() - started
     assert "insult" in found.offenses
-    # generous bound for shared CI machines; measured ≈ 0.2 s
-    assert elapsed < 3.0
+    # a quadratic cost would take minutes; the speed is measured by bench/bench_text.py
+    assert elapsed < hang_deadline()
 
 
 @pytest.mark.parametrize(

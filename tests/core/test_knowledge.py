@@ -242,6 +242,50 @@ def test_platform_publicity(key: str, public: bool) -> None:
     assert load().platforms[key].public is public
 
 
+def test_offense_attributes_the_engine_branches_on() -> None:
+    offenses = load().offenses.values()
+    assert {o.key for o in offenses if o.pharos} == {"threat", "doxxing"}
+    assert {o.key for o in offenses if o.no_contact} == {
+        "threat",
+        "doxxing",
+        "harassment",
+        "malicious_messages",
+    }
+    assert {o.key for o in offenses if o.personal_data} == {
+        "doxxing",
+        "privacy",
+        "impersonation",
+        "deepfake",
+    }
+
+
+@pytest.mark.parametrize(
+    ("attribute", "offenses"),
+    [
+        ("pharos_redirect", {"insult", "defamation", "harassment"}),
+        ("exposure", {"doxxing", "harassment", "privacy", "impersonation", "deepfake"}),
+        ("victim_support", {"harassment", "threat", "malicious_messages", "deepfake"}),
+        ("public_service_aggravation", {"doxxing", "privacy"}),
+        ("employer_complaint", {"threat", "malicious_messages"}),
+    ],
+)
+def test_more_offense_attributes(attribute: str, offenses: set[str]) -> None:
+    assert {o.key for o in load().offenses.values() if getattr(o, attribute)} == offenses
+
+
+def test_review_platforms() -> None:
+    assert {p.key for p in load().platforms.values() if p.reviews} == {
+        "google_reviews",
+        "review_site",
+    }
+
+
+def test_private_channels_are_email_and_sms_and_never_public() -> None:
+    platforms = load().platforms.values()
+    assert {p.key for p in platforms if p.private} == {"email", "sms"}
+    assert not any(p.private and p.public for p in platforms)
+
+
 def test_platform_reports_invent_no_address() -> None:
     for platform in load().platforms.values():
         assert "http" not in platform.report, platform.key
@@ -378,6 +422,41 @@ def _delete(*keys: str) -> Callable[[dict[str, Any]], None]:
             "platforms.yml: platforms: missing keys: sms",
         ),
         (
+            "offenses.yml",
+            _delete("offenses", "threat", "pharos"),
+            "offenses.yml: offenses.threat.pharos: missing key",
+        ),
+        (
+            "offenses.yml",
+            _set("offenses", "doxxing", "no_contact", value="oui"),
+            "offenses.yml: offenses.doxxing.no_contact: expected true or false",
+        ),
+        (
+            "offenses.yml",
+            _delete("offenses", "privacy", "personal_data"),
+            "offenses.yml: offenses.privacy.personal_data: missing key",
+        ),
+        (
+            "offenses.yml",
+            _delete("offenses", "threat", "employer_complaint"),
+            "offenses.yml: offenses.threat.employer_complaint: missing key",
+        ),
+        (
+            "platforms.yml",
+            _set("platforms", "forum", "reviews", value=None),
+            "platforms.yml: platforms.forum.reviews: expected true or false",
+        ),
+        (
+            "platforms.yml",
+            _delete("platforms", "email", "private"),
+            "platforms.yml: platforms.email.private: missing key",
+        ),
+        (
+            "platforms.yml",
+            _set("platforms", "x", "private", value=True),
+            "platforms.yml: platforms.x.private: a private channel cannot be public",
+        ),
+        (
             "ladder.yml",
             _delete("ladder", "offensive"),
             "ladder.yml: ladder: expected exactly these keys in this order",
@@ -444,6 +523,7 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
 
 CORE_MODULES = [
     PACKAGE_DIR / "advice" / "engine.py",
+    PACKAGE_DIR / "advice" / "render.py",
     PACKAGE_DIR / "case.py",
     PACKAGE_DIR / "deadlines.py",
     PACKAGE_DIR / "cli" / "advise.py",

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from riposte.advice.render import render_chat, render_why
 from riposte.case import load_case
 from riposte.chat import triage
 
@@ -126,7 +127,7 @@ def test_no_facts_means_no_incident() -> None:
 
 def test_chat_advice_names_the_rung_the_deadline_and_ticks_done_steps() -> None:
     advice = triage.advice_for(FULL, TODAY)
-    text = triage.render_advice(advice)
+    text = render_chat(advice)
     assert advice.strategy.label in text
     assert "← recommandé" in text
     assert "☑" in text and "☐" in text
@@ -137,7 +138,7 @@ def test_chat_advice_names_the_rung_the_deadline_and_ticks_done_steps() -> None:
 
 def test_why_cites_sources_for_a_step() -> None:
     advice = triage.advice_for(FULL, TODAY)
-    text = triage.explain(advice, "step:preserve_evidence")
+    text = render_why(advice, "step:preserve_evidence")
     assert "Sources :" in text and "http" in text
     assert "pas avocat" in text
 
@@ -175,3 +176,16 @@ def test_case_patch_forgets_what_the_slots_forgot_and_keeps_the_rest() -> None:
     assert updated["incident"]["platforms"] == ["facebook"]
     assert updated["incident"]["offenses"] == []
     assert updated["incident"]["summary"] == "gardé"
+
+
+def test_private_correspondence_is_not_public_but_a_messaging_app_is_asked() -> None:
+    # platforms.yml `private`: e-mail and SMS are never public, the question is not asked.
+    assert triage.derive({"platforms": ["email", "sms"]}) == {"public": False}
+    # WhatsApp (or Snapchat) may hold a large group: the doctor is asked (the advice engine
+    # already counted WhatsApp as a platform to report to, not as private correspondence).
+    assert "public" not in triage.derive({"platforms": ["whatsapp"]})
+    assert "public" not in triage.derive({"platforms": ["snapchat"]})
+    assert "public" not in triage.derive({"platforms": ["email", "whatsapp"]})
+    assert triage.derive({"platforms": ["x", "facebook"]}) == {"public": True}
+    # What the doctor said wins over the platform.
+    assert triage.derive({"platforms": ["email"], "public": True}) == {}

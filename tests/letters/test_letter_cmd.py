@@ -245,6 +245,32 @@ def test_refusals_follow_the_advice(load_sample: LoadCase) -> None:
         build_letter(CASES / "private_outrage.json", "erasure_request", TODAY)
 
 
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        # The case does not say whether the author is identified: the advice does not list
+        # « Demander à l'auteur de retirer ses propos », so the formal notice is refused too.
+        (lambda incident: incident["author"].pop("known"), "pas identifié"),
+        # Malicious messages: the advice never has the doctor contact their author.
+        (lambda incident: incident["offenses"].append("malicious_messages"), "Ne contactez pas"),
+    ],
+    ids=["author-known-unset", "malicious-messages"],
+)
+def test_formal_notice_follows_the_advice_on_contacting_the_author(
+    load_sample: LoadCase, change: Any, refusal: str
+) -> None:
+    from riposte.advice.engine import advise
+    from riposte.case import load_case
+
+    data = load_sample("liberal_named_defamation")
+    assert "contact_author" in advise(load_case(data, today=TODAY), TODAY).step_keys()
+    build_letter(data, "formal_notice", TODAY)  # the advice lists the step: the letter is written
+    change(data["incident"])
+    assert "contact_author" not in advise(load_case(data, today=TODAY), TODAY).step_keys()
+    with pytest.raises(LetterError, match=refusal):
+        build_letter(data, "formal_notice", TODAY)
+
+
 def test_right_of_reply_after_three_months_is_refused() -> None:
     with pytest.raises(LetterError, match="au plus tard le 20/01/2027"):
         build_letter(

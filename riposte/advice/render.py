@@ -1,0 +1,165 @@
+"""How the advice is told: the chat message and the command-line text, from templates.
+
+The engine decides (`riposte.advice.engine`); this module only renders its JSON contract
+(`Advice.to_dict()`) with the templates of `templates/advice/`:
+
+* `chat.md.j2` the chat message (and `deadlines.md.j2`, its deadline lines, also sent alone
+  by the case actions); `why.md.j2` the answer to « pourquoi ? »;
+* `cli.txt.j2` the text of `riposte advise`.
+
+The wording stays in the knowledge files (conversation.yml `chat`, messages.yml `cli`); the
+templates lay it out. One switch says how a deadline is told (`deadline_state`), for both.
+
+The environment has the settings of the letters' one (`riposte.letters.environment`):
+sandboxed, `StrictUndefined`, no autoescape for text, blocks trimmed, no reload; printing
+`None`, a boolean or a raw date is a template bug and raises `AdviceTemplateError`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from riposte.advice.engine import PRESS_OFFENSES, Advice, day_with_weekday, non_working_reason
+from riposte.knowledge import Messages, load_conversation
+from riposte.knowledge import load as load_knowledge
+from riposte.text import date_fr
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "advice"
+CHAT_TEMPLATE = "chat.md.j2"
+DEADLINES_TEMPLATE = "deadlines.md.j2"
+CLI_TEMPLATE = "cli.txt.j2"
+WHY_TEMPLATE = "why.md.j2"
+
+
+class AdviceTemplateError(RuntimeError):
+    """A template printed something it must not print (a bug in a template)."""
+
+
+def deadline_state(prescription: Mapping[str, Any]) -> str:
+    """How a deadline is told: "unknown", "expired", "today" (last day) or "open".
+
+    `prescription` is a qualification's `prescription` or one of its `statements`, in the
+    JSON form.
+    """
+    if prescription.get("deadline") is None:
+        return "unknown"
+    if prescription.get("expired"):
+        return "expired"
+    if prescription.get("days_left") == 0:
+        return "today"
+    return "open"
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _date_fr(value: date | str) -> str:
+    """ "24/11/2026" from a date or an ISO text (the JSON contract)."""
+    return date_fr(_day(value))
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError, naming the missing variable
+        raise AdviceTemplateError("an advice template printed an undefined value")
+    if value is None or isinstance(value, bool | date):
+        raise AdviceTemplateError(
+            f"an advice template printed a raw {type(value).__name__} value (use a filter)"
+        )
+    return value
+
+
+@functools.lru_cache(maxsize=4)
+def get_environment(directory: Path = TEMPLATES_DIR) -> SandboxedEnvironment:
+    """The sandboxed environment of the advice templates (built once per directory)."""
+    messages = load_knowledge().messages
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(directory), encoding="utf-8"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+        auto_reload=False,
+    )
+    env.filters["date_fr"] = _date_fr
+    env.filters["deadline_state"] = deadline_state
+    env.filters["day_with_weekday"] = lambda value: day_with_weekday(messages, _day(value))
+    env.filters["non_working_reason"] = lambda value: non_working_reason(messages, _day(value))
+    return env
+
+
+def _as_dict(advice: Advice | Mapping[str, Any]) -> Mapping[str, Any]:
+    return advice.to_dict() if isinstance(advice, Advice) else advice
+
+
+def _chat_wording() -> Messages:
+    return Messages(load_conversation()["chat"])
+
+
+def render_chat(advice: Advice | Mapping[str, Any]) -> str:
+    """The advice, short enough for a chat message (the full version is `riposte advise`)."""
+    template = get_environment().get_template(CHAT_TEMPLATE)
+    text = template.render(advice=_as_dict(advice), c=_chat_wording())
+    # A chat message does not end with a line break.
+    return text.removesuffix("\n")
+
+
+def chat_deadline_lines(advice: Advice | Mapping[str, Any]) -> list[str]:
+    """One chat line per possible offense: the deadline to act in court and the days left."""
+    template = get_environment().get_template(DEADLINES_TEMPLATE)
+    return template.render(advice=_as_dict(advice), c=_chat_wording()).splitlines()
+
+
+# The sources a « pourquoi ? » answer shows, at most.
+WHY_SOURCES = 6
+
+
+def render_why(advice: Advice, subject: str | None) -> str:
+    """The answer to « pourquoi ? »: the reasons for the strategy, or for the step named by
+    `subject` ("step:<key>"), with their sources and the cautions."""
+    kb = load_knowledge()
+    data = advice.to_dict()
+    key = subject[5:] if subject and subject.startswith("step:") else None
+    step = kb.steps.get(key) if key else None
+    if step is not None:
+        source_ids: list[str] = list(step.sources)
+        uncertain = step.certainty != "sur"
+    else:
+        source_ids = [source["id"] for source in data["sources"]]
+        uncertain = any(q["certainty"] != "sur" for q in data["qualifications"]) or any(
+            kb.ladder[rung["level"]].certainty != "sur"
+            for rung in data["ladder"]
+            if rung["recommended"]
+        )
+    sources = [kb.sources[i] for i in dict.fromkeys(source_ids) if i in kb.sources]
+    template = get_environment().get_template(WHY_TEMPLATE)
+    text = template.render(
+        advice=data,
+        step=step,
+        sources=sources[:WHY_SOURCES],
+        uncertain=uncertain,
+        c=_chat_wording(),
+    )
+    return text.removesuffix("\n")
+
+
+def render_cli(advice: Advice | Mapping[str, Any]) -> str:
+    """The advice as readable French text (`riposte advise` without `--json`)."""
+    kb = load_knowledge()
+    template = get_environment().get_template(CLI_TEMPLATE)
+    return template.render(
+        advice=_as_dict(advice),
+        m=kb.messages,
+        letter_labels={kind: letter.label for kind, letter in kb.letters.items()},
+        press_offenses=PRESS_OFFENSES,
+    )
