@@ -10,11 +10,11 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.case import EVIDENCE_SLOTS, sync_case
-from actions.common import fact_slots, today
+from actions.common import fact_slots, sync_case, today
 from riposte.advice.render import render_chat, render_why
 from riposte.chat import complaint as chat
 from riposte.chat import triage
+from riposte.chat.evidence import EVIDENCE_SLOTS
 
 log = logging.getLogger(__name__)
 # The forms whose questions « pourquoi ? » explains with a `utter_why_<slot>` response.

@@ -1,32 +1,81 @@
-"""Helpers shared by the actions: today's date (patched in tests), the slot snapshot, and the
-conversation every case-store call names."""
+"""Glue shared by the actions: the conversation every case-store call names, the store
+reached from a worker thread, today's date (the clock patched in tests), the slot snapshot, and
+the case kept in step with the slots (`sync_case`)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from riposte import clock
+from riposte.chat import case
 from riposte.chat.triage import FACT_SLOTS, facts_from_text
 from riposte.nlp.learned import LearnedFacts
+from riposte.store.repository import CaseRepository
 
 #: The key under which the pipeline's facts model puts what it read (facts_classifier.py).
 LEARNED_FACTS_KEY = "riposte_facts"
-#: The channel label of the chat senders linked to a case (the sender ids Rasa gives the
-#: actions are already pseudonyms: riposte/channels).
-CHAT = "chat"
+
+T = TypeVar("T")
 
 
 def as_chat(tracker: Tracker) -> dict[str, Any]:
-    """The keywords of every case-store call made for this conversation (`**as_chat(tracker)`).
+    """The keywords of every case-store call made for this conversation (`**as_chat(tracker)`):
+    only a conversation linked to the case reaches it (riposte.chat.case.as_chat)."""
+    return case.as_chat(tracker.sender_id)
 
-    The store reaches a case from the chat only for a conversation linked to it (created or
-    resumed there: `CaseRepository.link_sender`); any other gets the unknown case's error, so
-    a `case_code` slot alone, whatever put it there, opens nothing.
-    """
-    return {"actor": "chat", "conversation": (CHAT, tracker.sender_id)}
+
+def repository() -> CaseRepository:
+    return case.repository()
+
+
+async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking core function (SQLAlchemy, scrypt) in a worker thread, so that the action
+    server keeps answering other conversations."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(function, *args, **kwargs))
+
+
+async def sync_case(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    slots: Mapping[str, Any],
+    *,
+    create: bool = False,
+) -> list[EventType]:
+    """Write the facts and steps of `slots` to the conversation's case, opening it if needed
+    (riposte.chat.case.sync_case); its code and secret are shown then, once. A store failure
+    is told to the doctor and does not stop the triage."""
+    synced = await call(
+        case.sync_case,
+        slots,
+        tracker.get_slot("case_code"),
+        tracker.sender_id,
+        today(),
+        create=create,
+    )
+    if synced.refused:
+        dispatcher.utter_message(text=synced.refused)
+    if synced.gone:
+        dispatcher.utter_message(response="utter_case_gone")
+    if synced.failed:
+        dispatcher.utter_message(response="utter_store_unavailable")
+    if synced.code is None:
+        return []
+    dispatcher.utter_message(response="utter_case_created", code=synced.code, secret=synced.secret)
+    return [SlotSet("case_code", synced.code)]
+
+
+def new_case_code(events: list[EventType]) -> str | None:
+    """The code of a case `sync_case` opened, from its events."""
+    return next((e["value"] for e in events if e.get("name") == "case_code"), None)
 
 
 def today() -> datetime.date:

@@ -19,10 +19,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import action_before_form, as_chat, latest_text, learned_facts, today
+from actions.common import action_before_form, call, latest_text, learned_facts, today
+from riposte.chat.case import record_danger
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import combine
-from riposte.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +72,7 @@ def typed_now(tracker: Tracker) -> bool:
 
 async def _record_danger(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> None:
     """Write the danger to the open case, and only that (the form's answers stay as they are)."""
-    from actions.case import call, repository  # actions.case's forms import this module
-
-    try:
-        await call(
-            repository().update_case,
-            code,
-            {"incident": {"physical_danger": True}},
-            today=today(),
-            **as_chat(tracker),
-        )
-    except StoreError as error:
-        log.error("danger not recorded in the case: %s", type(error).__name__)
+    if not await call(record_danger, code, tracker.sender_id, today()):
         dispatcher.utter_message(response="utter_store_unavailable")
 
 

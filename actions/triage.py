@@ -10,13 +10,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.case import sync_case
 from actions.common import (
     fact_slots,
     latest_choice,
     latest_text,
     learned_facts,
     message_facts,
+    sync_case,
     today,
 )
 from actions.danger import (

@@ -54,3 +54,8 @@ def date_fr(value: date | datetime) -> str:
 def datetime_fr(value: datetime) -> str:
     """The numeric French date and time, JJ/MM/AAAA HH:MM: "24/11/2026 11:15"."""
     return f"{date_fr(value)} {value.hour:02d}:{value.minute:02d}"
+
+
+def time_fr(value: datetime) -> str:
+    """The time as the doctor reads it, HH:MM: "11:15"."""
+    return f"{value.hour:02d}:{value.minute:02d}"

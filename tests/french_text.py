@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # progress (advice rendering, letters, triage, the web server, the actions, the repository).
 # Remove each entry as soon as its module holds no French: the list must end empty.
 PENDING = (
-    "actions/",
 )
 
 # Accented literals that are not text anyone reads: characters and patterns of French

@@ -7,6 +7,7 @@ riposte/letters/data/messages.yml (section `chat`).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -318,3 +319,140 @@ def document_message(data: bytes, fmt: str, media_type: str) -> dict[str, Any]:
         },
         "caption": m.get("chat.document_caption", format=fmt.upper()),
     }
+
+
+# --- The complaint's use cases from the chat: from the case file to the letter and back. ---
+# Blocking store calls (the actions run them in a worker thread); plain values in and out.
+
+_log = logging.getLogger(__name__)
+KIND = "procureur"
+FORMATS: tuple[tuple[str, str], ...] = (
+    ("pdf", "application/pdf"),
+    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+)
+
+
+def correction_questions() -> list[str]:
+    """« Corriger » : every question again, but the statement (the journal only appends)."""
+    return [q for q in QUESTIONS if q not in ("letter_statement", "letter_statement_date")]
+
+
+@dataclass(frozen=True)
+class Start:
+    """Whether the complaint can be written: the questions to ask, or the French reason it
+    cannot (`refused`), or a store failure (`failed`)."""
+
+    questions: list[str]
+    refused: str | None = None
+    failed: bool = False
+
+
+def start_complaint(code: str, sender_id: str, today: date) -> Start:
+    """Check the case against the complaint's requirements; the questions still to ask.
+
+    A problem a question can fix (a missing identity) leaves the questions; one on substance
+    (nothing to prosecute, prescribed) refuses at once.
+    """
+    from riposte.advice.engine import advise
+    from riposte.chat.case import as_chat, repository
+    from riposte.letters.build import LetterOptions, check_letter
+    from riposte.store.errors import StoreError
+
+    try:
+        record = repository().read_case(code, **as_chat(sender_id))
+    except StoreError as error:
+        _log.error("case store unavailable: %s", type(error).__name__)
+        return Start([], failed=True)
+    problem = check_letter(record.case, KIND, today, LetterOptions(), advise(record.case, today))
+    questions = questions_for(record.to_dict())
+    if problem is not None and (not questions or not problem.header):
+        return Start([], refused=str(problem))
+    _log.info("complaint form: %d questions", len(questions))
+    return Start(questions)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An answer read (`reading`, None when the case could not be read) and whether the
+    store failed (`failed`: nothing, or not all, was written)."""
+
+    reading: Reading | None
+    failed: bool = False
+
+
+def record_answer(
+    question: str,
+    text: str,
+    code: str,
+    sender_id: str,
+    today: date,
+    *,
+    statement: str | None = None,
+) -> Answered:
+    """Read the answer against the stored case and write what it gives to the case at once."""
+    from riposte.chat.case import as_chat, repository
+    from riposte.store.errors import StoreError
+
+    repo = repository()
+    reading: Reading | None = None
+    try:
+        current = repo.read_case(code, **as_chat(sender_id)).to_dict()
+        reading = read_answer(question, text, current, today, statement=statement)
+        if not reading.ok:
+            return Answered(reading)
+        if reading.patch:
+            repo.update_case(code, dict(reading.patch), today=today, **as_chat(sender_id))
+        if reading.evidence:
+            repo.add_evidence(code, dict(reading.evidence), **as_chat(sender_id))
+    except StoreError as error:
+        _log.error("complaint answer not recorded: %s", type(error).__name__)
+        return Answered(reading, failed=True)
+    return Answered(reading)
+
+
+def complaint_summary(code: str, sender_id: str) -> str | None:
+    """The summary to confirm before drafting; None when the case could not be read."""
+    from riposte.chat.case import read_case_dict
+
+    case = read_case_dict(code, sender_id)
+    return None if case is None else summary_text(case)
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """The complaint drafted and kept in the case: the document, and per format its bytes and
+    the signed token of its expiring download link (riposte.letters.links); or the French
+    reason it was refused (`refused`), or a store failure (`failed`)."""
+
+    document: Document | None = None
+    files: tuple[tuple[str, str, bytes, str], ...] = ()  # (format, media type, data, token)
+    refused: str | None = None
+    failed: bool = False
+
+
+def draft_complaint(code: str, sender_id: str, today: date) -> Drafted:
+    """Render the complaint (PDF and DOCX) from the case and keep both, encrypted, in it."""
+    from riposte.chat.case import as_chat, repository
+    from riposte.letters.build import LetterError, build_letter
+    from riposte.letters.links import link_key, make_token
+    from riposte.letters.output import render
+    from riposte.store.errors import QuotaExceededError, StoreError
+
+    repo = repository()
+    try:
+        record = repo.read_case(code, action="letter", **as_chat(sender_id))
+        document = build_letter(record.case, KIND, today)
+        files = []
+        for fmt, media in FORMATS:
+            data = render(document, fmt)
+            letter = repo.record_letter(code, KIND, data, media_type=media, **as_chat(sender_id))
+            files.append((fmt, media, data, make_token(link_key(), record.code, letter.number)))
+    except LetterError as problem:
+        return Drafted(refused=str(problem))
+    except QuotaExceededError as full:  # the case holds as many letters as it may
+        return Drafted(refused=str(full))
+    except StoreError as error:
+        _log.error("complaint not delivered: %s", type(error).__name__)
+        return Drafted(failed=True)
+    _log.info("complaint delivered in the chat")
+    return Drafted(document, tuple(files))

@@ -10,36 +10,27 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import create_engine, text
 
-import actions.case
-import actions.common
 from actions.advice import ActionMarkStepDone
 from actions.case import (
     ActionAskDeleteCase,
     ActionCaseResumed,
     ActionDeleteCase,
-    ActionSaveEvidence,
     ActionSessionStart,
     ActionTellDeadlines,
-    ValidateEvidenceForm,
     ValidateResumeForm,
-    repository,
 )
+from actions.common import repository
+from actions.evidence import ActionSaveEvidence, ValidateEvidenceForm
 from actions.triage import ActionAnalyzeSituation, ActionRestartTriage, ValidateTriageForm
+from riposte.chat import case
 from riposte.store.errors import UnknownCaseError
+from tests.actions.conftest import TODAY
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 
-TODAY = datetime.date(2026, 11, 24)
 DESCRIPTION = (
     "Depuis le 2 novembre des dizaines de comptes me traitent d'escroc sur TikTok, "
     "je suis généraliste libéral"
 )
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("actions.triage", "actions.advice", "actions.case"):
-        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
-    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
 
 
 def message(dispatcher: CollectingDispatcher, response: str) -> dict[str, Any]:
@@ -286,7 +277,7 @@ async def test_delete_erases_case_and_other_channels(
     domain: dict[str, Any], case_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, secret, slots = await start_case(domain, sender="sender-a")
-    repository().link_sender(code, actions.case.CHAT, "sender-b")
+    repository().link_sender(code, case.CHAT, "sender-b")
     url = f"sqlite:///{case_store}/tracker.db"
     _tracker_db_with(url, ["sender-a", "sender-b", "sender-b", "someone-else"])
 
@@ -558,11 +549,11 @@ async def test_resume_attempts_are_rate_limited_per_conversation_before_any_scry
         return result, dispatcher
 
     unknown = "RIP-2222-22 " + secret  # an unknown code costs a scrypt all the same
-    for _ in range(actions.case.RESUME_BURST):
+    for _ in range(case.RESUME_BURST):
         await attempt("flooder", unknown)
-    assert len(opened) == actions.case.RESUME_BURST
+    assert len(opened) == case.RESUME_BURST
     result, dispatcher = await attempt("flooder", unknown)
-    assert len(opened) == actions.case.RESUME_BURST  # refused before the store
+    assert len(opened) == case.RESUME_BURST  # refused before the store
     assert result == {"resume_credentials": "locked", "resume_attempts": 0.0}
     assert "attendez" in message(dispatcher, "utter_resume_locked")["reason"]
     result, _ = await attempt("doctor", f"{code} {secret}")
@@ -590,7 +581,7 @@ async def test_a_full_case_says_so_in_french_and_keeps_the_conversation_going(
 
 
 async def test_a_conversation_opens_a_few_cases_a_day_at_most(domain: dict[str, Any]) -> None:
-    for _ in range(actions.case.CASES_BURST):
+    for _ in range(case.CASES_BURST):
         await start_case(domain, sender="serial")
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(DESCRIPTION)

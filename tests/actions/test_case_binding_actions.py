@@ -15,22 +15,18 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
 from actions.advice import ActionMarkStepDone
-from actions.case import (
-    ActionDeleteCase,
-    ActionSaveEvidence,
-    ActionSaveEvidenceFile,
-    repository,
-)
-from actions.danger import _record_danger
-from actions.letters import (
+from actions.case import ActionDeleteCase
+from actions.common import repository
+from actions.complaint import (
     ActionComplaintSummary,
     ActionDeliverComplaint,
     ActionStartComplaint,
     ValidateComplaintForm,
 )
-from tests.actions.test_case_actions import TODAY, start_case
+from actions.danger import _record_danger
+from actions.evidence import ActionSaveEvidence, ActionSaveEvidenceFile
+from tests.actions.test_case_actions import start_case
 from tests.actions.test_triage_actions import make_tracker, responses
 
 DOCTOR = "the-doctors-conversation"
@@ -50,14 +46,6 @@ EVIDENCE = {
     "evidence_excerpt": "escroc",
     "evidence_published_at": None,
 }
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("actions.triage", "actions.advice", "actions.case", "actions.letters"):
-        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
-    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
-    monkeypatch.setattr("actions.danger.today", lambda: TODAY)
 
 
 Run = Callable[[CollectingDispatcher, Tracker, dict[str, Any]], Awaitable[Any]]

@@ -6,26 +6,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
-from actions.case import ValidateEvidenceForm, ValidateResumeForm, repository
+from actions.case import ValidateResumeForm
+from actions.common import repository
+from actions.complaint import ActionStartComplaint, ValidateComplaintForm
 from actions.danger import reveals_danger
-from actions.letters import ActionStartComplaint, ValidateComplaintForm
+from actions.evidence import ValidateEvidenceForm
 from actions.triage import ActionAnalyzeSituation, ValidateTriageForm
-from tests.actions.test_case_actions import TODAY, start_case
+from tests.actions.test_case_actions import start_case
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 
 THREAT = "il vient de m'écrire qu'il va venir me tuer au cabinet"
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("actions.triage", "actions.case", "actions.letters", "actions.danger"):
-        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
-    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
 
 
 def typed(

@@ -11,26 +11,18 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
 from actions.advice import ActionExplainWhy
-from actions.case import EVIDENCE_SLOTS, ValidateEvidenceForm
-from actions.letters import ActionComplaintDuringTriage, ValidateComplaintForm
+from actions.complaint import ActionComplaintDuringTriage, ValidateComplaintForm
+from actions.evidence import ValidateEvidenceForm
 from actions.triage import ValidateTriageForm
 from riposte.chat import complaint as chat
 from riposte.chat import triage
-from tests.actions.test_case_actions import TODAY
+from riposte.chat.evidence import EVIDENCE_SLOTS
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 
 DIGRESSIONS = ("faq", "ask_why", "ask_deadlines", "request_help")
 # Quotes are taken as typed: « Pourquoi ce charlatan exerce encore ? » reads as ask_why.
 QUOTES = ("letter_statement", "evidence_excerpt")
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("actions.triage", "actions.advice", "actions.case", "actions.letters"):
-        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
-    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
 
 
 @pytest.mark.parametrize("slot", [*chat.QUESTIONS, *EVIDENCE_SLOTS])

@@ -10,7 +10,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.case import ActionSaveEvidenceFile, repository
+from actions.common import repository
+from actions.evidence import ActionSaveEvidenceFile
 from riposte.store.errors import StoreConfigError
 from tests.actions.test_case_actions import message, start_case
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from actions.case import EVIDENCE_SLOTS
 from riposte.chat import complaint as chat
+from riposte.chat import triage
+from riposte.chat.evidence import EVIDENCE_SLOTS
 
 
 @pytest.mark.parametrize(
@@ -23,6 +24,12 @@ def test_form_slots_match_the_python_lists(
         assert mapping["type"] == "from_text", slot
         assert mapping["conditions"] == [{"active_loop": form, "requested_slot": slot}]
         assert f"utter_ask_{slot}" in domain["responses"], slot
+
+
+def test_the_triage_questions_are_the_domains(domain: dict[str, Any]) -> None:
+    """riposte.chat.triage asks them in this order (no Rasa there to read the domain)."""
+    assert domain["forms"]["triage_form"]["required_slots"] == list(triage.REQUIRED_SLOTS)
+    assert set(triage.REQUIRED_SLOTS) <= set(triage.FACT_SLOTS)
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.case
-import actions.common
-from actions.case import repository
-from actions.letters import (
+from actions.common import repository
+from actions.complaint import (
     ActionComplaintSummary,
     ActionDeliverComplaint,
     ActionStartComplaint,
@@ -18,7 +16,7 @@ from actions.letters import (
 )
 from riposte.letters import links
 from riposte.web.letters import letter_response
-from tests.actions.test_case_actions import TODAY, message, start_case
+from tests.actions.test_case_actions import message, start_case
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 
 ANSWERS = {
@@ -32,13 +30,6 @@ ANSWERS = {
     "letter_statement": "« cette généraliste est une escroc »",
     "letter_statement_date": "le 20/11",
 }
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("actions.triage", "actions.advice", "actions.case", "actions.letters"):
-        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
-    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
 
 
 async def test_no_complaint_before_the_facts(domain: dict[str, Any]) -> None:
@@ -77,7 +68,8 @@ async def test_complaint_from_the_chat_end_to_end(domain: dict[str, Any]) -> Non
 
     form = ValidateComplaintForm()
     tracker = make_tracker("x", slots=slots)
-    assert await form.required_slots([], dispatcher, tracker, domain) == list(ANSWERS)
+    asked = await form.required_slots(form.domain_slots(domain), dispatcher, tracker, domain)
+    assert asked == list(ANSWERS)
     for question, answer in ANSWERS.items():
         dispatcher = CollectingDispatcher()
         result = await getattr(form, f"validate_{question}")(answer, dispatcher, tracker, domain)

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
 from actions.advice import ActionExplainWhy, ActionGiveAdvice, ActionMarkStepDone
 from actions.triage import ActionAnalyzeSituation, ActionRestartTriage, ValidateTriageForm
 from riposte.chat import triage
 
 ROOT = Path(__file__).resolve().parents[2]
-TODAY = datetime.date(2026, 11, 24)
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("actions.triage", "actions.advice"):
-        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
-    monkeypatch.setattr(actions.common, "today", lambda: TODAY)
 
 
 def make_tracker(

@@ -85,7 +85,7 @@ class Cluster:
         return self.stack.rasa_port, self.rasa_b_port
 
     def start_b(self) -> None:
-        """The extra server, with Rasa's standard command (as documented in docs/exploitation.md)."""
+        """The extra server, with Rasa's standard command (docs/exploitation.md)."""
         log = open(self.log_b, "ab")  # noqa: SIM115 (lives with the child)
         from riposte.cli.serve import _die_with_parent
 
@@ -213,7 +213,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "RIPOSTE_DATABASE_URL": urls["cases"],
         "RIPOSTE_SECRET_KEY": secret_key,
         "REDIS_URL": redis_url,
-        # What docs/exploitation.md says to export on an extra server: the action server's secret too.
+        # What docs/exploitation.md says to export on an extra server: the action secret too.
         "RIPOSTE_ACTION_SECRET": secrets.token_urlsafe(32),
     }
     tmp = tmp_path_factory.mktemp("scale")

@@ -17,21 +17,30 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.case import call, repository, sync_case
-from actions.common import as_chat, fact_slots, kept_answer, message_facts, today
+from actions.common import (
+    call,
+    fact_slots,
+    kept_answer,
+    message_facts,
+    new_case_code,
+    sync_case,
+    today,
+)
 from actions.danger import DangerFirstForm, emergency_first
 from riposte.chat import complaint as chat
 from riposte.chat import triage
-from riposte.store.errors import QuotaExceededError, StoreError
 
 log = logging.getLogger(__name__)
-KIND = "procureur"
-# Channels that deliver files as documents (riposte/channels: custom JSON `document`).
+# Channels that deliver files as documents (riposte_rasa/channels: custom JSON `document`).
 DOCUMENT_CHANNELS = frozenset({"telegram", "signal"})
-FORMATS = (
-    ("pdf", "application/pdf"),
-    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-)
+
+
+def letter_link(token: str, fmt: str) -> str:
+    """The expiring download link of a letter, from its signed token."""
+    from riposte.settings import Settings
+    from riposte.web import LETTERS_PATH
+
+    return f"{Settings.from_env().public_url}{LETTERS_PATH}{token}.{fmt}"
 
 
 def _reset() -> list[EventType]:
@@ -60,9 +69,6 @@ class ActionStartComplaint(Action):
     async def _start(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, danger: bool
     ) -> list[EventType]:
-        from riposte.advice.engine import advise
-        from riposte.letters.build import LetterOptions, check_letter
-
         slots = fact_slots(tracker)
         if danger:
             slots["urgent"] = True
@@ -72,30 +78,19 @@ class ActionStartComplaint(Action):
             return refused
         events = await sync_case(dispatcher, tracker, slots, create=True)
         # A case opened just now (none yet, or the slot's was gone) comes first.
-        code = next(
-            (e["value"] for e in events if e.get("name") == "case_code"), None
-        ) or tracker.get_slot("case_code")
+        code = new_case_code(events) or tracker.get_slot("case_code")
         if not code:
             return [*events, *refused]
-        try:
-            record = await call(repository().read_case, code, **as_chat(tracker))
-        except StoreError as error:
-            log.error("case store unavailable: %s", type(error).__name__)
+        start = await call(chat.start_complaint, code, tracker.sender_id, today())
+        if start.failed:
             dispatcher.utter_message(response="utter_store_unavailable")
             return [*events, *refused]
-        day = today()
-        problem = check_letter(record.case, KIND, day, LetterOptions(), advise(record.case, day))
-        questions = chat.questions_for(record.to_dict())
-        if problem is not None and not questions:
-            dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
+        if start.refused is not None:
+            dispatcher.utter_message(response="utter_complaint_refused", reason=start.refused)
             return [*events, *refused]
-        if problem is not None and not problem.header:
-            # Refused on substance (nothing to prosecute, prescribed): no question helps.
-            dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
-            return [*events, *refused]
+        questions = start.questions
         if questions:
             dispatcher.utter_message(response="utter_complaint_start", count=len(questions))
-        log.info("complaint form: %d questions", len(questions))
         return [
             *events,
             *_reset(),
@@ -153,8 +148,9 @@ class ValidateComplaintForm(DangerFirstForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
+        # The domain's order (forms.complaint_form); chat.QUESTIONS is the same list.
         missing = set(tracker.get_slot("letter_missing") or [])
-        return [name for name in chat.QUESTIONS if name in missing]
+        return [name for name in domain_slots if name in missing]
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -173,28 +169,22 @@ class ValidateComplaintForm(DangerFirstForm):
         if not code:
             dispatcher.utter_message(response="utter_store_unavailable")
             return {question: None}
-        repo = repository()
-        try:
-            current = (await call(repo.read_case, code, **as_chat(tracker))).to_dict()
-            reading = chat.read_answer(
-                question,
-                str(value or ""),
-                current,
-                today(),
-                statement=tracker.get_slot("letter_statement"),
-            )
-            if not reading.ok:
-                dispatcher.utter_message(response=f"utter_complaint_{reading.error}")
-                return {question: None}
-            if reading.note:
-                dispatcher.utter_message(response=f"utter_complaint_{reading.note}")
-            if reading.patch:
-                patch = dict(reading.patch)
-                await call(repo.update_case, code, patch, today=today(), **as_chat(tracker))
-            if reading.evidence:
-                await call(repo.add_evidence, code, dict(reading.evidence), **as_chat(tracker))
-        except StoreError as error:
-            log.error("complaint answer not recorded: %s", type(error).__name__)
+        answered = await call(
+            chat.record_answer,
+            question,
+            str(value or ""),
+            code,
+            tracker.sender_id,
+            today(),
+            statement=tracker.get_slot("letter_statement"),
+        )
+        reading = answered.reading
+        if reading is not None and not reading.ok:
+            dispatcher.utter_message(response=f"utter_complaint_{reading.error}")
+            return {question: None}
+        if reading is not None and reading.note:
+            dispatcher.utter_message(response=f"utter_complaint_{reading.note}")
+        if reading is None or answered.failed:
             dispatcher.utter_message(response="utter_store_unavailable")
             return {question: None}
         return {question: reading.keep or "ok"}
@@ -228,16 +218,13 @@ class ActionComplaintSummary(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        code = tracker.get_slot("case_code")
-        try:
-            record = await call(repository().read_case, code, **as_chat(tracker))
-        except StoreError as error:
-            log.error("case store unavailable: %s", type(error).__name__)
+        summary = await call(
+            chat.complaint_summary, tracker.get_slot("case_code"), tracker.sender_id
+        )
+        if summary is None:
             dispatcher.utter_message(response="utter_store_unavailable")
             return []
-        dispatcher.utter_message(
-            response="utter_complaint_summary", summary=chat.summary_text(record.to_dict())
-        )
+        dispatcher.utter_message(response="utter_complaint_summary", summary=summary)
         return []
 
 
@@ -250,49 +237,25 @@ class ActionDeliverComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        from riposte.letters.build import LetterError, build_letter
-        from riposte.letters.links import link_key, make_token
-        from riposte.letters.output import render
-        from riposte.settings import Settings
-        from riposte.web import LETTERS_PATH
-
         code = tracker.get_slot("case_code")
-        repo = repository()
-        try:
-            record = await call(repo.read_case, code, action="letter", **as_chat(tracker))
-            document = await call(build_letter, record.case, KIND, today())
-            links = []
-            rendered: dict[str, bytes] = {}
-            for fmt, media in FORMATS:
-                data = rendered[fmt] = await call(render, document, fmt)
-                letter = await call(
-                    repo.record_letter, code, KIND, data, media_type=media, **as_chat(tracker)
-                )
-                token = make_token(await call(link_key), record.code, letter.number)
-                links.append(f"{Settings.from_env().public_url}{LETTERS_PATH}{token}.{fmt}")
-        except LetterError as problem:
-            dispatcher.utter_message(response="utter_complaint_refused", reason=str(problem))
+        drafted = await call(chat.draft_complaint, code, tracker.sender_id, today())
+        if drafted.refused is not None:
+            dispatcher.utter_message(response="utter_complaint_refused", reason=drafted.refused)
             return [SlotSet("letter_possible", None)]
-        except QuotaExceededError as full:  # the case holds as many letters as it may
-            dispatcher.utter_message(response="utter_complaint_refused", reason=str(full))
-            return [SlotSet("letter_possible", None)]
-        except StoreError as error:
-            log.error("complaint not delivered: %s", type(error).__name__)
+        if drafted.failed or drafted.document is None:
             dispatcher.utter_message(response="utter_store_unavailable")
             return []
+        links = [letter_link(token, fmt) for fmt, _media, _data, token in drafted.files]
         dispatcher.utter_message(
             response="utter_complaint_ready",
-            letter=chat.short_text(document),
+            letter=chat.short_text(drafted.document),
             pdf=links[0],
             docx=links[1],
         )
         if tracker.get_latest_input_channel() in DOCUMENT_CHANNELS:
             # Messaging apps get the files themselves, not only links.
-            for fmt, media in FORMATS:
-                dispatcher.utter_message(
-                    json_message=chat.document_message(rendered[fmt], fmt, media)
-                )
-        log.info("complaint delivered in the chat")
+            for fmt, media, data, _token in drafted.files:
+                dispatcher.utter_message(json_message=chat.document_message(data, fmt, media))
         return [SlotSet("letter_possible", None), *_reset()]
 
 
@@ -306,7 +269,4 @@ class ActionCorrectComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_complaint_correct")
-        questions = [
-            q for q in chat.QUESTIONS if q not in ("letter_statement", "letter_statement_date")
-        ]
-        return [*_reset(), SlotSet("letter_missing", questions)]
+        return [*_reset(), SlotSet("letter_missing", chat.correction_questions())]
