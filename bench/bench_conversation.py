@@ -35,7 +35,7 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.integration.conftest import start_stack  # noqa: E402
+from devtools.stack import start_stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 START_TIMEOUT = 600
