@@ -62,11 +62,6 @@ def events_of(stack: Stack, sender: str) -> int:
         return int(db.execute(query, (stack.pseudonym(sender),)).fetchone()[0])
 
 
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
-
-
 def test_a_case_resumes_on_another_sender_only_with_the_right_secret(bot: Stack) -> None:
     code, secret = start_case(bot, "case-a")
     assert bot.slots("case-a")["case_code"] == code

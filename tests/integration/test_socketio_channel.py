@@ -18,11 +18,6 @@ from tests.waiting import timeout_factor, wait_until_async
 LONG_ID = "a1B2c3D4" * 8  # 64 URL-safe characters
 
 
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
-
-
 class Client:
     def __init__(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
