@@ -103,8 +103,9 @@ test: lint validate test-fast test-integration test-conversations ## Installe ce
 # Line and branch coverage of the fast lane, as JSON (var/coverage.json) and a summary.
 coverage: $(STAMP) ## Couverture du code par les tests rapides (var/coverage.json)
 	@mkdir -p var
-	$(BIN)/pytest -q -m "not integration" --cov=riposte --cov=riposte_rasa --cov=actions \
-	  --cov-branch --cov-report=term:skip-covered --cov-report=json:var/coverage.json
+	COVERAGE_FILE=var/.coverage $(BIN)/pytest -q -m "not integration" \
+	  --cov=riposte --cov=riposte_rasa --cov=actions --cov-branch \
+	  --cov-report=term:skip-covered --cov-report=json:var/coverage.json
 
 eval-understanding: $(MODEL) ## Compréhension mesurée sur le jeu de test indépendant (tests/understanding)
 	$(BIN)/python bench/eval_understanding.py --out var/understanding-eval.json
