@@ -4,7 +4,8 @@ PostgreSQL, Redis, Chromium.
 Every test of this folder is marked `integration` here (`make test-integration` runs them;
 `make test-fast` leaves them out). The stack is started by devtools/stack.py, shared with the
 benchmarks, on ports and a var/ folder of its own; the tests share two stacks for the whole
-session (`stacks`): without and with an API token. The modules that must own their processes
+session (`stacks`): without an API token, and with one and the Telegram and Signal channels on
+against their fakes. The modules that must own their processes
 start their own: the crash test (test_case_file.py kills every process), the fault tests
 (test_faults.py runs the servers by hand on PostgreSQL, and breaks them) and the scale-out tests
 (test_scale_out.py: two Rasa servers on PostgreSQL and Redis).
@@ -14,12 +15,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from devtools import stack as stack_tools
 from devtools.stack import MODEL, ROOT, Stack, StackError, http_status
+from tests.channels.fake_signal_api import BOT_NUMBER
+from tests.integration.fakes import ThreadedSignal, ThreadedTelegram
 
 __all__ = ["MODEL", "ROOT", "Stack", "http_status", "start_stack", "wait_ready"]
 
@@ -92,12 +96,47 @@ def wait_ready(stack: Stack) -> Stack:
         pytest.fail(str(error), pytrace=False)
 
 
+TELEGRAM_SECRET = "riposte-test-secret-0123456789"
+
+
+@dataclass
+class Fakes:
+    telegram: ThreadedTelegram
+    signal: ThreadedSignal
+
+
 @pytest.fixture(scope="session")
-def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Stack]]:
-    """Two stacks at once (they start in parallel): without and with an API token."""
+def fakes() -> Iterator[Fakes]:
+    """The Telegram and Signal fakes the token stack talks to (tests/integration/fakes.py)."""
+    both = Fakes(ThreadedTelegram(), ThreadedSignal())
+    yield both
+    both.telegram.stop()
+    both.signal.stop()
+
+
+def channel_env(fakes: Fakes) -> dict[str, str]:
+    """Telegram and Signal on, against the fakes, as test_telegram_stack.py and
+    test_signal_stack.py need them."""
+    return {
+        "TELEGRAM_TOKEN": "123456:TEST-token",
+        "TELEGRAM_WEBHOOK_URL": "https://riposte.example.org/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "TELEGRAM_API_URL": fakes.telegram.url,
+        "SIGNAL_NUMBER": BOT_NUMBER,
+        "SIGNAL_API_URL": fakes.signal.url,
+        "SIGNAL_MODE": "json-rpc",
+    }
+
+
+@pytest.fixture(scope="session")
+def stacks(tmp_path_factory: pytest.TempPathFactory, fakes: Fakes) -> Iterator[dict[str, Stack]]:
+    """The two shared stacks, started at once: "plain" without an API token; "token" with one,
+    and with the Telegram and Signal channels on against their fakes."""
     plain = start_stack(tmp_path_factory.mktemp("plain"), token=None)
     token = "test-token-" + os.urandom(12).hex()
-    with_token = start_stack(tmp_path_factory.mktemp("token"), token=token)
+    with_token = start_stack(
+        tmp_path_factory.mktemp("token"), token=token, extra_env=channel_env(fakes)
+    )
     wait_ready(plain)
     wait_ready(with_token)
     yield {"plain": plain, "token": with_token}
