@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TQDM_DISABLE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install train run test test-unit test-conversations validate lint audit audit-offline eval-nlu eval-understanding bench profile lock clean
+.PHONY: help install train run test test-fast test-integration test-long test-unit test-conversations coverage validate lint audit audit-offline eval-nlu eval-understanding bench profile lock clean
 
 help: ## Affiche cette aide
 	@echo "Riposte — commandes disponibles :"
@@ -63,9 +63,17 @@ run: $(MODEL) ## Installe, entraîne si besoin et démarre tout (Ctrl-C pour arr
 validate: $(STAMP) ## Vérifie la cohérence des données Rasa
 	$(BIN)/rasa data validate --config config.yml --domain domain --data data
 
+# Two lanes (tests/conftest.py): the fast one needs no trained model, no service, no browser;
+# the integration one (tests/integration/ and the tests using a PostgreSQL or Redis fixture)
+# needs the model, PostgreSQL, Redis and Chromium.
+test-fast: $(STAMP) ## Tests rapides : ni modèle entraîné, ni PostgreSQL/Redis, ni navigateur
+	$(BIN)/pytest -q -m "not integration"
+
 # PostgreSQL and Redis: throw-away servers (scripts/*-test.sh), unless their URL is given;
-# those started here are stopped at the end, and pytest's exit status is kept.
-test-unit: $(MODEL) ## Tests Python (pytest), y compris le démarrage réel des services
+# those started here are stopped at the end, and pytest's exit status is kept. The services
+# are required (RIPOSTE_REQUIRE_*): a missing one fails its tests, never skips them.
+# RIPOSTE_TEST_SIZE=full runs the fuzz and load tests at full size (`make test-long`).
+test-integration: $(MODEL) ## Tests d'intégration : vrais serveurs Rasa, PostgreSQL, Redis, Chromium
 	@chromium=$$(scripts/chromium-test.sh) || exit 1; export RIPOSTE_CHROMIUM="$$chromium"; \
 	export RIPOSTE_REQUIRE_POSTGRES=1 RIPOSTE_REQUIRE_REDIS=1; started=""; \
 	stop_services() { for service in $$started; do scripts/$$service-test.sh stop; done; started=""; }; \
@@ -76,7 +84,15 @@ test-unit: $(MODEL) ## Tests Python (pytest), y compris le démarrage réel des 
 	if [ -z "$$RIPOSTE_TEST_REDIS_URL" ]; then \
 	  url=$$(scripts/redis-test.sh) || { stop_services; exit 1; }; started="$$started redis"; \
 	  export RIPOSTE_TEST_REDIS_URL="$$url"; fi; \
-	$(BIN)/pytest -q; status=$$?; stop_services; exit $$status
+	$(BIN)/pytest -q -m integration $(PYTEST_ARGS); status=$$?; stop_services; exit $$status
+
+# The long runs at full size: the 2,000-message fuzz and the 1,000-turn load test (CI runs
+# them at RIPOSTE_TEST_SIZE=ci, the default; see tests/integration/conftest.py).
+test-long: $(MODEL) ## Fuzz et test de charge à pleine taille (long ; hors `make test`)
+	@RIPOSTE_TEST_SIZE=full $(MAKE) --no-print-directory test-integration \
+	  PYTEST_ARGS="tests/integration/test_hostile_input.py tests/integration/test_scale_out.py"
+
+test-unit: test-fast test-integration ## Ancien nom : test-fast puis test-integration
 
 test-conversations: $(MODEL) ## Tests de conversation (tests/test_*.yml)
 	@rm -rf var/conversation-tests && mkdir -p var/conversation-tests
@@ -84,7 +100,14 @@ test-conversations: $(MODEL) ## Tests de conversation (tests/test_*.yml)
 	$(BIN)/rasa test core --model $(MODEL) --stories var/conversation-tests \
 	  --fail-on-prediction-errors --out var/results
 
-test: validate test-unit test-conversations ## Installe ce qu'il faut et passe tous les tests
+test: lint validate test-fast test-integration test-conversations ## Installe ce qu'il faut et passe tous les tests
+
+# Line and branch coverage of the fast lane, as JSON (var/coverage.json) and a summary.
+coverage: $(STAMP) ## Couverture du code par les tests rapides (var/coverage.json)
+	@mkdir -p var
+	COVERAGE_FILE=var/.coverage $(BIN)/pytest -q -m "not integration" \
+	  --cov=riposte --cov=riposte_rasa --cov=actions --cov-branch \
+	  --cov-report=term:skip-covered --cov-report=json:var/coverage.json
 
 eval-understanding: $(MODEL) ## Compréhension mesurée sur le jeu de test indépendant (tests/understanding)
 	$(BIN)/python bench/eval_understanding.py --out var/understanding-eval.json
@@ -105,9 +128,11 @@ bench: $(MODEL) ## Mesures comparées à un Rasa nu : latence, débit, mémoire,
 profile: $(MODEL) ## Profil CPU d'un tour (py-spy) : NLU, politiques, actions, stockage (bench/results/)
 	$(BIN)/python bench/bench_profile.py
 
-lint: $(STAMP) ## ruff, black --check, mypy sur le paquet riposte
-	$(BIN)/ruff check riposte actions tests bench scripts migrations
-	$(BIN)/black --check riposte actions tests bench scripts migrations
+LINTED := riposte riposte_rasa actions devtools tests bench scripts migrations
+
+lint: $(STAMP) ## ruff, black --check, mypy (riposte, riposte_rasa)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/black --check $(LINTED)
 	$(BIN)/mypy
 
 # pip-audit in a virtual environment of its own (never the application's .venv); the script

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_conversation as bc  # noqa: E402
 
-from tests.ports import free_port  # noqa: E402 (bench_conversation set the path)
+from devtools.ports import free_port  # noqa: E402 (bench_conversation set the path)
 
 ROOT = bc.ROOT
 RASA = Path(sys.executable).parent / "rasa"

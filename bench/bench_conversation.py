@@ -35,7 +35,7 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.integration.conftest import start_stack  # noqa: E402
+from devtools.stack import start_stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 START_TIMEOUT = 600
@@ -232,7 +232,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def riposte_stack(tmp: Path) -> Iterator[Started]:
     """`riposte serve` on free ports with a throw-away var/ folder, stopped on exit."""
     start = time.perf_counter()
-    # The tests' launcher: free ports, defaults instead of .env's stores, no API token.
+    # devtools/stack.py, shared with the tests: free ports, no store or token from .env.
     stack = start_stack(tmp, token=None)
     log = tmp / "serve.out"
     try:

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.ports import free_port  # noqa: E402
+from devtools.ports import free_port  # noqa: E402
 
 STRANGER = "127.0.0.2"
 

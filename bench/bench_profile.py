@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_conversation as bc  # noqa: E402
 
-from tests.integration.conftest import start_stack, wait_ready  # noqa: E402
+from devtools.stack import start_stack, wait_ready  # noqa: E402
 
 RATE = 200  # samples per second
 

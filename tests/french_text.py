@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Modules whose French sentences are being moved to YAML or templates by another change in
 # progress (advice rendering, letters, triage, the web server, the actions, the repository).
 # Remove each entry as soon as its module holds no French: the list must end empty.
-PENDING = (
-)
+PENDING = ()
 
 # Accented literals that are not text anyone reads: characters and patterns of French
 # typography, and the words a recogniser matches. Each is listed with its exact value.

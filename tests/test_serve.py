@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from devtools.ports import free_ports
 from riposte.cli.serve import ROOT, Supervisor, ports_in_use, wait_until_up
 from riposte.services import action_secret, child_environment
 from riposte.settings import Settings
 from tests.integration.test_access import outward_address
-from tests.ports import free_ports
 
 
 def settings_on(tmp_path: Path, rasa: int, actions: int, web: int) -> Settings:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from devtools.waiting import wait_until
 from riposte.services import actions_command, child_environment, rasa_command, rasa_environment
 from riposte.settings import Settings, SettingsError
 from riposte_rasa.server import rasa_arguments
-from tests.waiting import wait_until
 
 
 def test_defaults_bind_to_loopback_on_the_documented_ports() -> None:

@@ -1,4 +1,4 @@
-"""The suite's one way of waiting for an event (tests/waiting.py)."""
+"""The suite's one way of waiting for an event (devtools/waiting.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.waiting import TIMEOUT_FACTOR_ENV, timeout_factor, wait_until, wait_until_async
+from devtools.waiting import TIMEOUT_FACTOR_ENV, timeout_factor, wait_until, wait_until_async
 
 
 def test_returns_the_first_true_value_once_the_event_happens() -> None:

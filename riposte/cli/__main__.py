@@ -1,4 +1,4 @@
-"""`python -m riposte.cli …`: the `riposte` command (how `riposte serve` runs the bridge)."""
+"""`python -m riposte.cli …`: how `riposte serve` starts the Signal bridge (serve.py)."""
 
 import sys
 

@@ -20,12 +20,13 @@ from typing import Any
 
 import pytest
 
+from devtools.ports import free_ports
+from devtools.waiting import wait_until
 from riposte.access import SECRET_ENV, ActionSecretError, authorised, secret_from_env
 from riposte.store.errors import UnknownCaseError
 from riposte.store.repository import CaseRepository
 from riposte_rasa.action_server import listen_host
-from tests.ports import free_ports
-from tests.waiting import wait_until
+from tests.action_calls import action_call
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-for-the-tests-" + os.urandom(8).hex()
@@ -119,31 +120,11 @@ def server(tmp_path: Path) -> Iterator[ActionServer]:
                 process.wait()
 
 
-def delete_call(code: str, sender: str) -> dict[str, Any]:
-    """What a forged request would send: erase the case named by the slot."""
-    return {
-        "next_action": "action_delete_case",
-        "sender_id": sender,
-        "version": "3.6.21",
-        "domain": {},
-        "tracker": {
-            "sender_id": sender,
-            "slots": {"case_code": code},
-            "latest_message": {"text": "oui", "intent": {"name": "affirm"}},
-            "events": [],
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": "action_listen",
-        },
-    }
-
-
 def test_a_request_without_the_secret_is_refused(server: ActionServer, case_store: Path) -> None:
     repo = CaseRepository.from_env()
     code = repo.create_case({}, actor="cli").code
     repo.link_sender(code, "chat", "sender-a")
-    call = delete_call(code, "sender-a")
+    call = action_call("action_delete_case", code, "sender-a")  # erase the case of the slot
     for headers in ({}, {"Authorization": "Bearer not-the-secret-at-all"}, {"X-Secret": SECRET}):
         status, body = server.post(call, headers)
         assert status == 401, (headers, status, body)

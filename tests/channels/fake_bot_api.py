@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.waiting import wait_until_async
+from devtools.waiting import wait_until_async
 
 
 @dataclass

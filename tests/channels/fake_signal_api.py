@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.waiting import wait_until_async
+from devtools.waiting import wait_until_async
 
 BOT_NUMBER = "+33700000001"
 

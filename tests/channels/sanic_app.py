@@ -10,7 +10,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
-from tests.ports import free_port
+from devtools.ports import free_port
 
 REPLY = "Bonjour, je suis Riposte."
 

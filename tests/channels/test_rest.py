@@ -10,9 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sanic import Sanic
 
-from riposte.privacy import generate_key_text
 from riposte.ratelimit import RateLimiter
 from riposte.settings import Settings, SettingsError
 from riposte_rasa.channels.rest import RestInput
@@ -22,15 +20,8 @@ from tests.channels.sanic_app import REPLY, FakeAgent, served
 TOKEN = "rest-token-" + "0123456789abcdef" * 2
 
 
-@pytest.fixture(autouse=True)
-def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Sanic, "test_mode", True)
-
-
-@pytest.fixture(autouse=True)
-def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> None:
-    monkeypatch.setenv("RIPOSTE_SECRET_KEY", generate_key_text())
-    monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
+# A channel served in this process by tests/channels/sanic_app.py (tests/channels/conftest.py).
+pytestmark = pytest.mark.usefixtures("sanic_test_mode", "channel_key")
 
 
 @asynccontextmanager

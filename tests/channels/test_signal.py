@@ -26,6 +26,8 @@ from aiohttp import web
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
+from devtools.ports import free_port
+from devtools.waiting import wait_until_async
 from riposte.cli.signal_bridge import Bridge
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings, SettingsError
@@ -40,8 +42,6 @@ from riposte_rasa.channels.evidence_files import (
 from riposte_rasa.channels.signal import Attachment, SignalInput, parse_envelope
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
 from tests.channels.inbox import PNG, TEXT, file_in_new_case, inbox_count, reference
-from tests.ports import free_port
-from tests.waiting import wait_until_async
 
 BRIDGE_TOKEN = "bridge-token_0123456789abcdef"
 SENDER_UUID = "3f6a1c2e-8b7d-4e5f-9a0b-1c2d3e4f5a6b"

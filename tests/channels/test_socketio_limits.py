@@ -9,27 +9,18 @@ from typing import Any
 
 import pytest
 import socketio
-from sanic import Sanic
 
-from riposte.privacy import generate_key_text
+from devtools.waiting import wait_until_async
 from riposte.ratelimit import RateLimiter
 from riposte_rasa.channels.socketio import SocketIOInput
 from riposte_rasa.messages import message
 from tests.channels.sanic_app import FakeAgent, served
-from tests.waiting import wait_until_async
 
 ORIGIN = "http://localhost:8080"
 
 
-@pytest.fixture(autouse=True)
-def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Sanic, "test_mode", True)
-
-
-@pytest.fixture(autouse=True)
-def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> None:
-    monkeypatch.setenv("RIPOSTE_SECRET_KEY", generate_key_text())
-    monkeypatch.setenv("RIPOSTE_VAR_DIR", str(tmp_path))
+# A channel served in this process by tests/channels/sanic_app.py (tests/channels/conftest.py).
+pytestmark = pytest.mark.usefixtures("sanic_test_mode", "channel_key")
 
 
 def serve(channel: SocketIOInput) -> AbstractAsyncContextManager[tuple[str, FakeAgent]]:

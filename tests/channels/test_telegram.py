@@ -20,6 +20,8 @@ import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 
+from devtools.ports import free_port
+from devtools.waiting import wait_until_async
 from riposte.privacy import MasterKey, decode_key, generate_key_text, pseudonymise
 from riposte.settings import NOT_PROCESSED_MESSAGE
 from riposte_rasa.channels.evidence_files import (
@@ -46,8 +48,6 @@ from tests.channels.inbox import (
     inbox_count,
     reference,
 )
-from tests.ports import free_port
-from tests.waiting import wait_until_async
 
 TOKEN = "123456789:AAF-test_token-0123456789abcdefghijkl"
 SECRET = "test-secret_0123456789"

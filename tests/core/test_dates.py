@@ -8,8 +8,8 @@ from typing import Any, cast
 
 import pytest
 
+from devtools.waiting import hang_deadline
 from riposte.nlp.dates import DateMatch, find_dates, parse_french_date
-from tests.waiting import hang_deadline
 
 # Fixed days (weekday in the comment).
 FRI_LEAP = date(2024, 3, 1)  # Friday, the day after 29 February 2024

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from devtools.waiting import hang_deadline
 from riposte.nlp import fold
 from riposte.nlp.extract import (
     AUTHOR_RELATIONS,
@@ -30,7 +31,6 @@ from riposte.nlp.extract import (
     extract_facts,
     load_lexicon,
 )
-from tests.waiting import hang_deadline
 
 TODAY = date(2024, 3, 1)  # a Friday, the day after 29 February
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "riposte" / "knowledge"

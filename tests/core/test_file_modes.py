@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 import riposte.cli.serve
+from devtools.ports import free_ports
 from riposte import cli
 from riposte.cli.serve import Child, Supervisor
 from riposte.letters.output import write_atomic
 from riposte.settings import Settings
-from tests.ports import free_ports
 
 
 @pytest.fixture

@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 
+from devtools.ports import free_port, free_ports
 from riposte import cli
 from riposte.access import SECRET_ENV
 from riposte.cli.serve import Supervisor, wait_until_up
 from riposte.services import ACTIONS_SANIC_LIMITS, SIGNAL_TOKEN_ENV, child_environment
 from riposte.settings import ROOT, Settings
 from riposte.web.server import page_config
-from tests.ports import free_port, free_ports
 
 SECRET = "s" * 32
 

@@ -1,37 +1,60 @@
-"""Start the real stack (`riposte serve`: action server, Rasa server, web page) for tests.
+"""The integration lane: the real stack (`riposte serve`: action server, Rasa server, web page),
+PostgreSQL, Redis, Chromium.
 
-These tests need the trained model (`make test` trains it first). They use their own ports
-and a temporary var/ folder so that they never touch a developer's running instance.
+Every test of this folder is marked `integration` here (`make test-integration` runs them;
+`make test-fast` leaves them out). The stack is started by devtools/stack.py, shared with the
+benchmarks, on ports and a var/ folder of its own; the tests share two stacks for the whole
+session (`stacks`): without an API token, and with one and the Telegram and Signal channels on
+against their fakes. The modules that must own their processes
+start their own: the crash test (test_case_file.py kills every process), the fault tests
+(test_faults.py runs the servers by hand on PostgreSQL, and breaks them) and the scale-out tests
+(test_scale_out.py: two Rasa servers on PostgreSQL and Redis).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.ports import free_ports
-from tests.waiting import wait_until
+from devtools import stack as stack_tools
+from devtools.stack import MODEL, ROOT, Stack, StackError, http_status
+from tests.channels.fake_signal_api import BOT_NUMBER
+from tests.integration.fakes import ThreadedSignal, ThreadedTelegram
 
-ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "riposte.tar.gz"
-RIPOSTE = Path(sys.executable).parent / "riposte"
-START_TIMEOUT = 400
+__all__ = ["MODEL", "ROOT", "Stack", "http_status", "start_stack", "wait_ready"]
+
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `stops_stacks` stop the shared stacks: they run after every other test."""
+    """Every test of this folder is in the integration lane (the trained model, a service or a
+    browser); tests marked `stops_stacks` stop the shared stacks: they run after every other."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.integration)
     items.sort(key=lambda item: item.get_closest_marker("stops_stacks") is not None)
+
+
+# The size of the long runs (the REST fuzz, the scale-out load test), read here only.
+# RIPOSTE_TEST_SIZE=ci (the default, what `make test` and CI run) or full (`make test-long`);
+# FUZZ_MESSAGES, RIPOSTE_SCALE_CONVERSATIONS and RIPOSTE_SCALE_TURNS still override one number.
+SIZE_ENV = "RIPOSTE_TEST_SIZE"
+SIZES: dict[str, dict[str, int]] = {
+    "ci": {"FUZZ_MESSAGES": 400, "RIPOSTE_SCALE_CONVERSATIONS": 20, "RIPOSTE_SCALE_TURNS": 10},
+    "full": {"FUZZ_MESSAGES": 2000, "RIPOSTE_SCALE_CONVERSATIONS": 50, "RIPOSTE_SCALE_TURNS": 20},
+}
+
+
+def run_size(name: str) -> int:
+    """One number of the long runs (a key of SIZES) at the size RIPOSTE_TEST_SIZE asks for."""
+    size = os.environ.get(SIZE_ENV, "").strip().lower() or "ci"
+    if size not in SIZES:
+        raise ValueError(f"{SIZE_ENV}={size!r}: expected one of {', '.join(SIZES)}")
+    return int(os.environ.get(name, "").strip() or SIZES[size][name])
 
 
 def flag(name: str) -> bool:
@@ -44,7 +67,7 @@ def require_postgres_url(tests: str) -> str:
     url = os.environ.get("RIPOSTE_TEST_POSTGRES_URL", "").strip()
     if not url:
         how = (
-            "run `make test-unit` (it starts one with scripts/postgres-test.sh), or "
+            "run `make test-integration` (it starts one with scripts/postgres-test.sh), or "
             "`export RIPOSTE_TEST_POSTGRES_URL=$(scripts/postgres-test.sh)` before pytest"
         )
         if flag("RIPOSTE_REQUIRE_POSTGRES") or flag("CI"):
@@ -57,125 +80,63 @@ def require_postgres_url(tests: str) -> str:
     return url
 
 
-@dataclass
-class Stack:
-    process: subprocess.Popen[bytes]
-    rasa_port: int
-    actions_port: int
-    web_port: int
-    var_dir: Path
-    token: str | None
-
-    def url(self, path: str, port: int | None = None) -> str:
-        return f"http://127.0.0.1:{port or self.rasa_port}{path}"
-
-    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
-        body = json.dumps({"sender": sender, "message": message}).encode()
-        request = urllib.request.Request(
-            self.url("/webhooks/rest/webhook"),
-            data=body,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
-
-    def pseudonym(self, sender: str, channel: str = "rest") -> str:
-        """The id Rasa keeps for a channel's sender (riposte/channels pseudonymise it)."""
-        from riposte.privacy import load_master_key, pseudonymise
-        from riposte.store.config import StoreConfig
-
-        config = StoreConfig.from_env({"RIPOSTE_VAR_DIR": str(self.var_dir)})
-        return pseudonymise(channel, sender, load_master_key(config, create=False))
-
-    def tracker(self, sender: str) -> dict[str, Any]:
-        assert self.token, "the tracker API needs the stack started with a token"
-        url = self.url(f"/conversations/{self.pseudonym(sender)}/tracker?token={self.token}")
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
-
-    def slots(self, sender: str) -> dict[str, Any]:
-        return self.tracker(sender)["slots"]  # type: ignore[no-any-return]
-
-    def output(self) -> str:
-        return (self.var_dir / "serve.out").read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        return int(self.process.returncode)
-
-
-def http_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
-
-
 def start_stack(tmp: Path, token: str | None, extra_env: dict[str, str] | None = None) -> Stack:
-    """Launch `riposte serve` on free ports; `wait_ready` waits for it."""
-    if not MODEL.is_file():
-        pytest.fail(f"Trained model missing ({MODEL}): run `make test`, which trains it first.")
-    ports = free_ports(3)
-    env = dict(os.environ)
-    env.update(
-        {
-            "RIPOSTE_RASA_PORT": str(ports[0]),
-            "RIPOSTE_ACTIONS_PORT": str(ports[1]),
-            "RIPOSTE_WEB_PORT": str(ports[2]),
-            "RIPOSTE_VAR_DIR": str(tmp),
-            "RIPOSTE_API_TOKEN": token or "",
-            "TRACKER_STORE_URL": "",
-            "ACTION_ENDPOINT_URL": "",
-            # The case store under the stack's own var/ folder, with its own key.
-            "RIPOSTE_DATABASE_URL": "",
-            "RIPOSTE_DATA_DIR": "",
-            "RIPOSTE_SECRET_KEY": "",
-            "TELEGRAM_TOKEN": "",
-        }
-    )
-    env.update(extra_env or {})
-    out = open(tmp / "serve.out", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [str(RIPOSTE), "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    out.close()
-    return Stack(process, *ports, var_dir=tmp, token=token)
+    """`devtools.stack.start_stack`, a test failure when it cannot start."""
+    try:
+        return stack_tools.start_stack(tmp, token, extra_env)
+    except StackError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def wait_ready(stack: Stack) -> Stack:
-    """Wait until `riposte serve` says it is ready; fail at once if it exits first."""
-
-    def ready() -> bool:
-        if stack.process.poll() is not None:
-            pytest.fail(f"`riposte serve` exited early:\n{stack.output()}", pytrace=False)
-        return "Riposte est prêt" in stack.output()
-
+    """`devtools.stack.wait_ready`, a test failure when the stack does not come up."""
     try:
-        wait_until(ready, "`riposte serve` ready", timeout=START_TIMEOUT, interval=0.5)
-    except AssertionError as error:
-        stack.stop()
-        pytest.fail(f"{error}\n{stack.output()}", pytrace=False)
-    return stack
+        return stack_tools.wait_ready(stack)
+    except StackError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+TELEGRAM_SECRET = "riposte-test-secret-0123456789"
+
+
+@dataclass
+class Fakes:
+    telegram: ThreadedTelegram
+    signal: ThreadedSignal
 
 
 @pytest.fixture(scope="session")
-def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Stack]]:
-    """Two stacks at once (they start in parallel): without and with an API token."""
+def fakes() -> Iterator[Fakes]:
+    """The Telegram and Signal fakes the token stack talks to (tests/integration/fakes.py)."""
+    both = Fakes(ThreadedTelegram(), ThreadedSignal())
+    yield both
+    both.telegram.stop()
+    both.signal.stop()
+
+
+def channel_env(fakes: Fakes) -> dict[str, str]:
+    """Telegram and Signal on, against the fakes, as test_telegram_stack.py and
+    test_signal_stack.py need them."""
+    return {
+        "TELEGRAM_TOKEN": "123456:TEST-token",
+        "TELEGRAM_WEBHOOK_URL": "https://riposte.example.org/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "TELEGRAM_API_URL": fakes.telegram.url,
+        "SIGNAL_NUMBER": BOT_NUMBER,
+        "SIGNAL_API_URL": fakes.signal.url,
+        "SIGNAL_MODE": "json-rpc",
+    }
+
+
+@pytest.fixture(scope="session")
+def stacks(tmp_path_factory: pytest.TempPathFactory, fakes: Fakes) -> Iterator[dict[str, Stack]]:
+    """The two shared stacks, started at once: "plain" without an API token; "token" with one,
+    and with the Telegram and Signal channels on against their fakes."""
     plain = start_stack(tmp_path_factory.mktemp("plain"), token=None)
     token = "test-token-" + os.urandom(12).hex()
-    with_token = start_stack(tmp_path_factory.mktemp("token"), token=token)
+    with_token = start_stack(
+        tmp_path_factory.mktemp("token"), token=token, extra_env=channel_env(fakes)
+    )
     wait_ready(plain)
     wait_ready(with_token)
     yield {"plain": plain, "token": with_token}
@@ -185,4 +146,11 @@ def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Stack
 
 @pytest.fixture(scope="session")
 def stack(stacks: dict[str, Stack]) -> Stack:
+    """The stack without a token: the Rasa HTTP API is off."""
     return stacks["plain"]
+
+
+@pytest.fixture(scope="session")
+def bot(stacks: dict[str, Stack]) -> Stack:
+    """The stack with the Rasa HTTP API on (its token lets a test read the conversation)."""
+    return stacks["token"]

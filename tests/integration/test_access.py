@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.action_calls import action_call
 from tests.integration.conftest import Stack
 from tests.integration.test_case_file import HANDLE, repository, start_case, texts
 
@@ -50,11 +51,6 @@ def outward_address() -> str | None:
             return None
         address = str(s.getsockname()[0])
     return None if address.startswith("127.") or address == "0.0.0.0" else address
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 @pytest.fixture(scope="module")
@@ -150,22 +146,6 @@ def test_the_action_server_listens_on_loopback_only(bot: Stack) -> None:
         assert s.connect_ex(("127.0.0.1", bot.actions_port)) == 0
 
 
-def _action_call(code: str, action: str) -> bytes:
-    """What a forged call to the action server sends: any action, any case code in the slots."""
-    tracker = {
-        "sender_id": "forged",
-        "slots": {"case_code": code},
-        "latest_message": {"text": "oui", "intent": {"name": "affirm"}},
-        "events": [],
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {},
-        "latest_action_name": "action_listen",
-    }
-    call = {"next_action": action, "sender_id": "forged", "tracker": tracker, "domain": {}}
-    return json.dumps({**call, "version": "3.6.21"}).encode()
-
-
 def test_a_forged_call_to_the_action_server_is_refused(
     bot: Stack, owner_case: tuple[str, str]
 ) -> None:
@@ -174,7 +154,9 @@ def test_a_forged_call_to_the_action_server_is_refused(
     url = f"http://127.0.0.1:{bot.actions_port}/webhook"
     for action in ("action_complaint_summary", "action_deliver_complaint", "action_delete_case"):
         for headers in ({}, {"Authorization": "Bearer " + "x" * 43}):
-            request = urllib.request.Request(url, data=_action_call(code, action))
+            request = urllib.request.Request(
+                url, data=json.dumps(action_call(action, code)).encode()
+            )
             for name, value in {"Content-Type": "application/json", **headers}.items():
                 request.add_header(name, value)
             try:

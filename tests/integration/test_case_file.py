@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from devtools.waiting import wait_until
 from riposte.store.config import StoreConfig
 from riposte.store.errors import UnknownCaseError
 from riposte.store.repository import CaseRepository
 from tests.integration.conftest import Stack, start_stack, wait_ready
-from tests.waiting import wait_until
 
 CREATED = re.compile(
     r"Code du dossier : \*\*(RIP-[0-9A-Z]{4}-[0-9A-Z]{2})\*\*.*?"
@@ -60,11 +60,6 @@ def events_of(stack: Stack, sender: str) -> int:
     with sqlite3.connect(stack.var_dir / "tracker.db") as db:
         query = "SELECT count(*) FROM events WHERE sender_id = ?"
         return int(db.execute(query, (stack.pseudonym(sender),)).fetchone()[0])
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 def test_a_case_resumes_on_another_sender_only_with_the_right_secret(bot: Stack) -> None:

@@ -8,18 +8,12 @@ import json
 import urllib.request
 from typing import Any
 
-import pytest
 import socketio
 
+from devtools.waiting import timeout_factor
 from tests.integration.conftest import Stack
-from tests.waiting import timeout_factor
 
 TURN_TIMEOUT = 120  # seconds for a turn on a loaded machine (× RIPOSTE_TEST_TIMEOUT_FACTOR)
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 def raw_tracker(bot: Stack, sender_id: str) -> dict[str, Any]:

@@ -20,19 +20,14 @@ def texts(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["plain"]
-
-
-def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: Any) -> None:
+def test_complaint_is_drafted_in_the_chat_and_downloaded(stack: Stack, tmp_path: Any) -> None:
     sender = "complaint-1"
-    bot.say(
+    stack.say(
         sender,
         "Depuis le 2 novembre des dizaines de comptes me traitent d'escroc sur TikTok, "
         "je suis généraliste libérale",
     )
-    replies = bot.say(sender, "rédiger ma plainte")
+    replies = stack.say(sender, "rédiger ma plainte")
     assert "Je prépare votre plainte" in texts(replies)
     assert "prénom et nom" in texts(replies)
     answers = [
@@ -50,13 +45,13 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: A
         ("il y a une semaine", "Est-ce juste ?"),
     ]
     for answer, expected in answers:
-        replies = bot.say(sender, answer)
+        replies = stack.say(sender, answer)
         assert expected in texts(replies), (answer, texts(replies))
     assert f"{NAME}, 12 rue des Lilas, 44000 Nantes" in texts(replies)
     assert "né(e) le 12/03/1978 à ……………" in texts(replies)
     assert [b["payload"] for r in replies for b in r.get("buttons", [])] == ["/affirm", "/deny"]
 
-    replies = bot.say(sender, "/affirm")
+    replies = stack.say(sender, "/affirm")
     answer = texts(replies)
     assert "Votre plainte est prête" in answer and "brouillon à vérifier" in answer
     urls = re.findall(r"http://localhost:\d+/lettres/\S+\.(?:pdf|docx)", answer)
@@ -79,6 +74,6 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(bot: Stack, tmp_path: A
     assert refused.value.code == 404
 
 
-def test_no_complaint_without_facts(bot: Stack) -> None:
-    replies = bot.say("complaint-2", "rédiger ma plainte")
+def test_no_complaint_without_facts(stack: Stack) -> None:
+    replies = stack.say("complaint-2", "rédiger ma plainte")
     assert "il me faut d'abord les faits" in texts(replies)

@@ -9,8 +9,6 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from riposte import clock
 from tests.integration.conftest import Stack
 
@@ -21,11 +19,6 @@ def texts(replies: list[dict[str, Any]]) -> str:
 
 def buttons(replies: list[dict[str, Any]]) -> list[str]:
     return [b["payload"] for r in replies for b in r.get("buttons", [])]
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 def test_urgent_situation_gets_17_and_112_in_the_first_reply(bot: Stack) -> None:
@@ -101,51 +94,11 @@ def test_step_by_step_answers_in_free_text(bot: Stack) -> None:
     assert bot.slots("steps")["requested_slot"] == "author_relation"
 
 
-@pytest.mark.parametrize(
-    ("sender", "messages", "level"),
-    [
-        ("rung-prev", ["je ne suis pas victime, je veux juste m'y préparer"], "preventive"),
-        (
-            "rung-neutre",
-            [
-                "un patient a laissé un avis négatif sur Google, il trouve que je suis toujours "
-                "en retard, c'était le 10 novembre, je suis en libéral"
-            ],
-            "neutre",
-        ),
-        (
-            "rung-pacifique",
-            [
-                "une patiente a laissé un seul avis sur Google hier, elle me trouve expéditif, "
-                "j'aimerais lui répondre, je suis installée en libéral"
-            ],
-            "pacifique",
-        ),
-        (
-            "rung-defensive",
-            [
-                "un confrère me dénigre sur LinkedIn en disant que je vole ses patients, "
-                "c'était la semaine dernière, une seule publication, je suis en libéral"
-            ],
-            "defensive",
-        ),
-        (
-            "rung-offensive",
-            [
-                "on m'envoie des menaces de mort par mail depuis hier, un anonyme, plusieurs "
-                "messages",
-                '/inform{"choice": "practice=liberal"}',
-            ],
-            "offensive",
-        ),
-    ],
-)
-def test_each_rung_is_recommended_for_its_situation(
-    bot: Stack, sender: str, messages: list[str], level: str
-) -> None:
-    for message in messages:
-        bot.say(sender, message)
-    assert bot.slots(sender)["strategy_level"] == level
+def test_asking_for_prevention_gets_the_preventive_rung(bot: Stack) -> None:
+    """The rung of each situation is a table of its own (tests/core/test_rungs.py); this one
+    depends on the trained model too (the intent asking for prevention, with no facts)."""
+    bot.say("rung-prev", "je ne suis pas victime, je veux juste m'y préparer")
+    assert bot.slots("rung-prev")["strategy_level"] == "preventive"
 
 
 def test_a_forged_button_choice_changes_nothing(bot: Stack) -> None:

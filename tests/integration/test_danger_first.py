@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.integration.conftest import Stack
 
 THREAT = "il vient de m'écrire qu'il va venir me tuer au cabinet"
@@ -22,11 +20,6 @@ def texts(replies: list[dict[str, Any]]) -> list[str]:
 def is_emergency(text: str) -> bool:
     """utter_emergency (domain.yml); the advice's « appeler le 17 » step is not it."""
     return "appelez tout de suite le 17" in text and "112" in text and "114" in text
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 def test_danger_during_the_triage_questions_then_the_same_question(bot: Stack) -> None:

@@ -16,7 +16,7 @@ What must hold (riposte_rasa/patches.py, riposte_rasa/channels/rest.py, socketio
   back in the input); every message answered 200 before is in the conversation, in order;
   once the database is back, the first message goes through (no stale pooled connection).
 
-Needs the PostgreSQL test server (`make test-unit` starts it and sets
+Needs the PostgreSQL test server (`make test-integration` starts it and sets
 RIPOSTE_TEST_POSTGRES_URL); fails, never skips, when RIPOSTE_REQUIRE_POSTGRES (or CI) is set
 and it is missing.
 """
@@ -41,6 +41,8 @@ from typing import Any
 
 import pytest
 
+from devtools.ports import free_port, free_ports
+from devtools.waiting import wait_until
 from riposte.cli.serve import Child, wait_until_up
 from riposte.services import actions_command, child_environment, rasa_command
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings
@@ -48,10 +50,6 @@ from riposte.web.server import make_web_server
 from tests.integration.conftest import MODEL, require_postgres_url
 from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
 from tests.integration.test_scale_out import turns_of, user_texts
-from tests.ports import free_port, free_ports
-from tests.waiting import wait_until
-
-pytestmark = pytest.mark.integration
 
 FIRST = f"Depuis le 2 novembre le compte {HANDLE} me traite d'escroc sur X tous les jours"
 ACTIONS_START_TIMEOUT = 120

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.ports import free_port
 from riposte.settings import Settings
 from riposte.web import server as serve
-from tests.ports import free_port
 
 DEADLINE = 10.0  # seconds the doctor may wait, whatever the stranger does
 STRANGER = "127.0.0.2"

@@ -14,10 +14,10 @@ from typing import Any
 
 import aiohttp
 
+from devtools.waiting import timeout_factor
 from riposte.services import RASA_MAX_REQUEST_BYTES
 from riposte_rasa.channels.rest import SENDER_BURST, SENDER_RATE
 from tests.integration.conftest import Stack
-from tests.waiting import timeout_factor
 
 STRANGER = "127.0.0.2"
 BURST = 150  # messages the stranger sends at once, from one sender

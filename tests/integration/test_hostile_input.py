@@ -3,14 +3,14 @@ channels. Nothing may give a server error, nothing typed may be executed (templa
 strings, SQL, paths), oversized messages are refused with a clear reply, and a conversation
 held alongside is left exactly as it was.
 
-FUZZ_MESSAGES (default 2000) sets the size of the REST run; the counts are printed (-s).
+The REST run sends FUZZ_MESSAGES messages: 400 at RIPOSTE_TEST_SIZE=ci (the default), 2,000 at
+full (`make test-long`); see tests/integration/conftest.py. The counts are printed (-s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import urllib.error
 import urllib.request
@@ -18,14 +18,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
 import socketio
 
-from tests.integration.conftest import Stack
-from tests.waiting import timeout_factor, wait_until_async
+from devtools.waiting import timeout_factor, wait_until_async
+from tests.integration.conftest import Stack, run_size
 
 SEED = 20261125
-FUZZ_MESSAGES = int(os.environ.get("FUZZ_MESSAGES", "2000"))
+FUZZ_MESSAGES = run_size("FUZZ_MESSAGES")
 MARKER = "zqzqzq"  # "zq" * 3: must never appear, whatever evaluates {{ "zq" * 3 }}
 PIECES = [
     "",
@@ -168,11 +167,6 @@ async def connect(client: socketio.AsyncClient, bot: Stack) -> None:
         socketio_path="/socket.io",
         headers={"Origin": f"http://127.0.0.1:{bot.web_port}"},
     )
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 def test_rest_fuzz_run(bot: Stack) -> None:

@@ -6,12 +6,13 @@ started exactly as docs/exploitation.md says an extra server joins: `rasa run -p
 endpoints.yml --credentials credentials.yml` with the same exported variables. Both use the
 same master key (RIPOSTE_SECRET_KEY): same pseudonyms, same encryption.
 
-Needs the Redis and PostgreSQL test servers (`make test-unit` starts both and sets
+Needs the Redis and PostgreSQL test servers (`make test-integration` starts both and sets
 RIPOSTE_TEST_REDIS_URL and RIPOSTE_TEST_POSTGRES_URL); fails, never skips, when
 RIPOSTE_REQUIRE_REDIS / RIPOSTE_REQUIRE_POSTGRES (or CI) is set and one is missing.
 
-The load test's size: RIPOSTE_SCALE_CONVERSATIONS × RIPOSTE_SCALE_TURNS, by default the issue's
-50 conversations × 20 turns (1,000 turns in about 40 s on a 2-core machine).
+The load test's size: RIPOSTE_SCALE_CONVERSATIONS × RIPOSTE_SCALE_TURNS, 20 × 10 at
+RIPOSTE_TEST_SIZE=ci (the default), 50 × 20 at full (`make test-long`: 1,000 turns in about 40 s
+on a 2-core machine); see tests/integration/conftest.py.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from devtools.ports import free_port
+from devtools.waiting import timeout_factor, wait_until
 from riposte.privacy import load_master_key, pseudonymise
 from riposte.store.codes import mask_shown_passphrase
 from riposte.store.config import StoreConfig
@@ -43,19 +46,16 @@ from tests.integration.conftest import (
     ROOT,
     Stack,
     require_postgres_url,
+    run_size,
     start_stack,
     wait_ready,
 )
 from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
-from tests.ports import free_port
 from tests.store.test_lock_store import require_redis_url
-from tests.waiting import timeout_factor, wait_until
-
-pytestmark = pytest.mark.integration
 
 RASA_START_TIMEOUT = 400
-CONVERSATIONS = int(os.environ.get("RIPOSTE_SCALE_CONVERSATIONS", "").strip() or 50)
-TURNS = int(os.environ.get("RIPOSTE_SCALE_TURNS", "").strip() or 20)
+CONVERSATIONS = run_size("RIPOSTE_SCALE_CONVERSATIONS")
+TURNS = run_size("RIPOSTE_SCALE_TURNS")
 # What the doctors say after the first message (each turn also carries its own marker).
 SMALL_TALK = (
     "bonjour",

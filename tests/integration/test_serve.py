@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
+from devtools.waiting import wait_until
 from tests.integration.conftest import Stack, http_status
-from tests.waiting import wait_until
 
 
 def test_rest_channel_greets_in_french_and_says_it_is_not_a_lawyer(stack: Stack) -> None:

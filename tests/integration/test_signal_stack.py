@@ -5,59 +5,30 @@ doctor sends ends up in the case's evidence journal (channel → inbox → actio
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from devtools.waiting import wait_until
 from riposte.store.config import StoreConfig
 from riposte.store.repository import CaseRepository
-from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
+from tests.channels.fake_signal_api import BOT_NUMBER
 from tests.channels.inbox import PNG
 from tests.channels.test_signal import SENDER_NUMBER, SENDER_UUID, envelope, with_attachment
-from tests.integration.conftest import Stack, start_stack, wait_ready
-from tests.waiting import wait_until
-
-
-class ThreadedFake:
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.api = self.run(self._make())
-        self.url = self.run(self.api.start())
-
-    @staticmethod
-    async def _make() -> FakeSignalAPI:
-        return FakeSignalAPI()  # its queue must belong to this loop
-
-    def run(self, coroutine: Any, timeout: float = 90) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def push(self, frame: Any) -> None:
-        self.loop.call_soon_threadsafe(self.api.push, frame)
-
-    def stop(self) -> None:
-        self.run(self.api.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
+from tests.integration.conftest import Fakes, Stack
+from tests.integration.fakes import ThreadedSignal
 
 
 @pytest.fixture(scope="module")
-def signal_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, ThreadedFake]]:
-    fake = ThreadedFake()
-    env = {"SIGNAL_NUMBER": BOT_NUMBER, "SIGNAL_API_URL": fake.url, "SIGNAL_MODE": "json-rpc"}
-    stack = wait_ready(start_stack(tmp_path_factory.mktemp("signal"), None, extra_env=env))
-    yield stack, fake
-    stack.stop()
-    fake.stop()
+def signal_stack(stacks: dict[str, Stack], fakes: Fakes) -> tuple[Stack, ThreadedSignal]:
+    """The shared token stack, started with SIGNAL_* pointing at the fake (conftest.py)."""
+    return stacks["token"], fakes.signal
 
 
 def test_a_message_is_answered_once_and_only_the_pseudonym_is_kept(
-    signal_stack: tuple[Stack, ThreadedFake],
+    signal_stack: tuple[Stack, ThreadedSignal],
 ) -> None:
     stack, fake = signal_stack
     fake.run(fake.api.wait_connections(1, timeout=60))
@@ -83,7 +54,7 @@ def test_a_message_is_answered_once_and_only_the_pseudonym_is_kept(
     assert SENDER_UUID.encode() not in tracker and SENDER_NUMBER.encode() not in tracker
 
 
-def test_the_bridge_reconnects_after_a_drop(signal_stack: tuple[Stack, ThreadedFake]) -> None:
+def test_the_bridge_reconnects_after_a_drop(signal_stack: tuple[Stack, ThreadedSignal]) -> None:
     stack, fake = signal_stack
     before = len(fake.api.sent)
     opened = fake.api.connections
@@ -96,7 +67,7 @@ def test_the_bridge_reconnects_after_a_drop(signal_stack: tuple[Stack, ThreadedF
 
 
 def test_an_attachment_sent_is_filed_in_the_case_with_its_fingerprint(
-    signal_stack: tuple[Stack, ThreadedFake],
+    signal_stack: tuple[Stack, ThreadedSignal],
 ) -> None:
     stack, fake = signal_stack
     fake.run(fake.api.wait_connections(1, timeout=60))

@@ -12,15 +12,10 @@ from typing import Any
 import pytest
 import socketio
 
+from devtools.waiting import timeout_factor, wait_until_async
 from tests.integration.conftest import Stack
-from tests.waiting import timeout_factor, wait_until_async
 
 LONG_ID = "a1B2c3D4" * 8  # 64 URL-safe characters
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 class Client:

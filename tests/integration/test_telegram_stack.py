@@ -5,14 +5,11 @@ sends ends up in the case's evidence journal (channel → inbox → action serve
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,48 +17,18 @@ import pytest
 
 from riposte.store.config import StoreConfig
 from riposte.store.repository import CaseRepository
-from tests.channels.fake_bot_api import Call, FakeBotAPI
 from tests.channels.inbox import JPEG
-from tests.integration.conftest import Stack, start_stack, wait_ready
+from tests.integration.conftest import TELEGRAM_SECRET as SECRET
+from tests.integration.conftest import Fakes, Stack
+from tests.integration.fakes import ThreadedTelegram
 
-SECRET = "riposte-test-secret-0123456789"
 CHAT_ID = 987654321
 
 
-class ThreadedFake:
-    """The fake Bot API on its own event loop, in a thread (the stack runs apart)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.api = FakeBotAPI()
-        self.url = self._run(self.api.start())
-
-    def _run(self, coroutine: Any, timeout: float = 30) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def wait_for(self, method: str, count: int = 1, timeout: float = 60) -> list[Call]:
-        return self._run(self.api.wait_for(method, count, timeout), timeout + 5)  # type: ignore[no-any-return]
-
-    def stop(self) -> None:
-        self._run(self.api.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
 @pytest.fixture(scope="module")
-def telegram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, ThreadedFake]]:
-    fake = ThreadedFake()
-    env = {
-        "TELEGRAM_TOKEN": "123456:TEST-token",
-        "TELEGRAM_WEBHOOK_URL": "https://riposte.example.org/webhooks/telegram/webhook",
-        "TELEGRAM_SECRET_TOKEN": SECRET,
-        "TELEGRAM_API_URL": fake.url,
-    }
-    stack = wait_ready(start_stack(tmp_path_factory.mktemp("telegram"), None, extra_env=env))
-    yield stack, fake
-    stack.stop()
-    fake.stop()
+def telegram(stacks: dict[str, Stack], fakes: Fakes) -> tuple[Stack, ThreadedTelegram]:
+    """The shared token stack, started with TELEGRAM_* pointing at the fake (conftest.py)."""
+    return stacks["token"], fakes.telegram
 
 
 def post_update(stack: Stack, update: dict[str, Any], secret: str | None) -> int:
@@ -92,7 +59,7 @@ def update(update_id: int, text: str) -> dict[str, Any]:
     }
 
 
-def test_webhook_is_registered_with_the_secret(telegram: tuple[Stack, ThreadedFake]) -> None:
+def test_webhook_is_registered_with_the_secret(telegram: tuple[Stack, ThreadedTelegram]) -> None:
     _stack, fake = telegram
     call = fake.wait_for("setWebhook")[0]
     assert call.fields["url"] == "https://riposte.example.org/webhooks/telegram/webhook"
@@ -100,7 +67,7 @@ def test_webhook_is_registered_with_the_secret(telegram: tuple[Stack, ThreadedFa
 
 
 def test_an_update_gets_a_french_reply_and_only_the_pseudonym_is_kept(
-    telegram: tuple[Stack, ThreadedFake],
+    telegram: tuple[Stack, ThreadedTelegram],
 ) -> None:
     stack, fake = telegram
     assert post_update(stack, update(1, "/start"), SECRET) == 200
@@ -115,7 +82,7 @@ def test_an_update_gets_a_french_reply_and_only_the_pseudonym_is_kept(
 
 
 def test_a_forged_update_is_refused_and_nothing_is_sent(
-    telegram: tuple[Stack, ThreadedFake],
+    telegram: tuple[Stack, ThreadedTelegram],
 ) -> None:
     stack, fake = telegram
     before = len(fake.api.of("sendMessage"))
@@ -139,7 +106,7 @@ def callback(update_id: int, data: str) -> dict[str, Any]:
     }
 
 
-def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedFake]) -> None:
+def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedTelegram]) -> None:
     stack, fake = telegram
     said = [
         "Depuis le 2 novembre des dizaines de comptes me traitent d'escroc sur TikTok, "
@@ -169,7 +136,7 @@ def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedFake]
 
 
 def test_a_photo_sent_is_filed_in_the_case_with_its_fingerprint(
-    telegram: tuple[Stack, ThreadedFake],
+    telegram: tuple[Stack, ThreadedTelegram],
 ) -> None:
     stack, fake = telegram
     other_chat = CHAT_ID + 1  # a doctor without a case yet

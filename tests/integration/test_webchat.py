@@ -21,9 +21,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from devtools.waiting import timeout_factor, wait_until
 from riposte.store.codes import mask_shown_passphrase
 from tests.integration.conftest import ROOT, Stack
-from tests.waiting import timeout_factor, wait_until
 
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 # Chromium flags: no sandbox as root, and no background connection to
@@ -72,11 +72,6 @@ def chromium_path() -> str:
             "RIPOSTE_CHROMIUM."
         )
     return path
-
-
-@pytest.fixture(scope="module")
-def bot(stacks: dict[str, Stack]) -> Stack:
-    return stacks["token"]
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from devtools.waiting import wait_until
 from riposte.store import codes
 from riposte.store.codes import (
     PASSPHRASE_WORDS,
@@ -19,7 +20,6 @@ from riposte.store.codes import (
     verify_secret,
     wordlist,
 )
-from tests.waiting import wait_until
 
 # Words that must never be part of a passphrase given to a harassed doctor.
 FORBIDDEN = {"mort", "tuer", "arme", "viol", "cancer", "charlatan", "corbeau", "couteau"}

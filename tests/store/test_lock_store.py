@@ -29,9 +29,9 @@ import redis
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from devtools.waiting import deadline_in, timeout_factor, wait_until_async
 from riposte_rasa import lock_store
 from riposte_rasa.lock_store import AtomicRedisLockStore, LockStoreConfigError
-from tests.waiting import deadline_in, timeout_factor, wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE_TYPE = "riposte_rasa.lock_store.AtomicRedisLockStore"

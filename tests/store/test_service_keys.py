@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.ports import free_port
 from riposte.privacy import generate_key_text
-from tests.ports import free_port
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 LETTER = b"%PDF-1.7 lettre au procureur"

@@ -1,4 +1,4 @@
-"""Waiting for something to happen, the one way the test suite does it.
+"""Waiting for something to happen, the one way the tests (and the stack launcher) do it.
 
 A test that needs a condition to become true (a server answering, a retry logged, a row
 written, a message delivered) polls it with `wait_until` (or `wait_until_async` inside an event
@@ -136,7 +136,7 @@ async def wait_until_async(
             if inspect.isawaitable(value):
                 value = await value
             if poll.record(value):
-                return value  # type: ignore[return-value]
+                return value
         except Exception as error:  # noqa: BLE001 (re-raised unless ignored)
             poll.record_error(error)
         if expired:
@@ -144,8 +144,8 @@ async def wait_until_async(
         await asyncio.sleep(interval)
 
 
-#: How long a single call may take before it counts as hung (catastrophic regex backtracking,
-#: quadratic loops: minutes). A deadline, not a speed limit: the speed of the text readers is
-#: measured by bench/bench_text.py (`make bench`).
 def hang_deadline() -> float:
+    """How long a single call may take before it counts as hung (catastrophic regex backtracking,
+    quadratic loops: minutes). A deadline, not a speed limit: the speed of the text readers is
+    measured by bench/bench_text.py (`make bench`)."""
     return 30.0 * timeout_factor()
