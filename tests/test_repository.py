@@ -59,6 +59,7 @@ RUNTIME_PATHS = (
     "models",
     "var/test-artifacts/webchat.png",  # written by tests/integration/test_webchat.py
     "bench/results/baseline.json",  # written by `make bench`
+    "var/coverage.json",  # written by `make coverage`
     "var/understanding-eval.json",  # written by `make eval-understanding`
 )
 

@@ -2,7 +2,7 @@
 `RIPOSTE_TEST_POSTGRES_URL` is set (e.g. `postgresql+psycopg2://postgres@localhost/postgres`,
 a role allowed to create databases), on a throw-away PostgreSQL database too.
 
-`make test-unit` starts a private server (`scripts/postgres-test.sh`) and sets that variable.
+`make test-integration` starts a private server (`scripts/postgres-test.sh`) and sets that variable.
 When PostgreSQL is required (`RIPOSTE_REQUIRE_POSTGRES=1`, set by the Makefile, or `CI` set),
 a missing URL or an unreachable server makes every PostgreSQL variant fail: never a skip.
 A plain `pytest` without these variables runs on SQLite only."""
@@ -36,7 +36,7 @@ POSTGRES_URL = os.environ.get("RIPOSTE_TEST_POSTGRES_URL", "").strip()
 POSTGRES_REQUIRED = _flag("RIPOSTE_REQUIRE_POSTGRES") or _flag("CI")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL or POSTGRES_REQUIRED else [])
 HOW_TO_START = (
-    "run `make test-unit` (it starts a throw-away server with scripts/postgres-test.sh), or "
+    "run `make test-integration` (it starts a throw-away server with scripts/postgres-test.sh), or "
     "`export RIPOSTE_TEST_POSTGRES_URL=$(scripts/postgres-test.sh)` before pytest"
 )
 START = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
