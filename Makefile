@@ -123,6 +123,7 @@ eval-nlu: $(STAMP) ## Validation croisée du NLU (3 plis) : F1 par intention
 bench: $(MODEL) ## Mesures comparées à un Rasa nu : latence, débit, mémoire, démarrage (bench/results/)
 	$(BIN)/python bench/bench_baseline.py
 	$(BIN)/python bench/bench_flood.py
+	$(BIN)/python bench/bench_text.py
 
 # Where a turn's CPU goes (py-spy on the Rasa server and the action server); see the script.
 profile: $(MODEL) ## Profil CPU d'un tour (py-spy) : NLU, politiques, actions, stockage (bench/results/)
