@@ -135,7 +135,7 @@ class ActionExplainWhy(Action):
             tracker.active_loop_name in WHY_FORMS
             and requested in WHY_FORMS[tracker.active_loop_name]
         ):
-            # The complaint and evidence forms: one line per question (domain.yml).
+            # The complaint and evidence forms: one line per question (domain/).
             dispatcher.utter_message(response=f"utter_why_{requested}")
             return []
         slots = fact_slots(tracker)

@@ -108,7 +108,7 @@ def learned_facts(tracker: Tracker) -> LearnedFacts | None:
     return LearnedFacts.from_dict(tracker.latest_message.get(LEARNED_FACTS_KEY))
 
 
-# Intents the forms leave to data/rules/digressions.yml (domain.yml, not_intent).
+# Intents the forms leave to the digression rules of data/rules/ (domain/, not_intent).
 DIGRESSION_INTENTS = frozenset(
     {"faq", "ask_why", "ask_deadlines", "request_help", "draft_complaint"}
 )
@@ -131,7 +131,7 @@ def action_before_form(tracker: Tracker) -> str | None:
 def kept_answer(tracker: Tracker, *, long_answer: bool = False) -> dict[str, Any]:
     """The text typed for the pending question although the NLU read it as a digression.
 
-    domain.yml does not map those intents to the form's free-text slots, so that the
+    domain/ does not map those intents to the form's free-text slots, so that the
     digression rules answer them; an answer misread as one (a handle, a link, a long story,
     a low-confidence reading) is kept here instead of being lost.
     """

@@ -100,7 +100,7 @@ class ActionStartComplaint(Action):
 
 
 class ActionComplaintDuringTriage(Action):
-    """« Rédiger ma plainte » while a triage question waits (data/rules/digressions.yml).
+    """« Rédiger ma plainte » while a triage question waits (data/rules/complaint.yml).
 
     The complaint cannot start yet: action_start_complaint needs every fact the triage asks
     (triage.missing_slots), so a triage question pending means it would refuse. Rather than

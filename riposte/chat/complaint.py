@@ -18,7 +18,7 @@ from riposte.letters.build import load_messages
 from riposte.letters.model import Document
 from riposte.text import fold
 
-# The questions of the complaint form, in the order they are asked (domain.yml).
+# The questions of the complaint form, in the order they are asked (domain/complaint.yml).
 QUESTIONS: tuple[str, ...] = (
     "letter_name",
     "letter_birth_date",

@@ -23,7 +23,8 @@ from riposte.text import date_fr, time_fr
 
 log = logging.getLogger(__name__)
 
-# The evidence form's questions, in the order they are asked (domain.yml, forms.evidence_form).
+# The evidence form's questions, in the order they are asked (domain/evidence.yml,
+# forms.evidence_form).
 EVIDENCE_SLOTS: tuple[str, ...] = (
     "evidence_url",
     "evidence_seen_at",

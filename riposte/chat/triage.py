@@ -17,7 +17,7 @@ from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import LearnedFacts, combine
 from riposte.text import date_fr, fold
 
-# The questions of the triage form, in the order they are asked (domain.yml, triage_form).
+# The questions of the triage form, in the order they are asked (domain/triage.yml, triage_form).
 REQUIRED_SLOTS: tuple[str, ...] = (
     "platforms",
     "offenses",

@@ -5,7 +5,7 @@ another machine): all they share is the case store. So a received file goes thro
 inbox (`CaseRepository.put_inbox_file`): sealed, bound to a random reference and to the sender's
 pseudonym, kept 24 hours at most. Rasa then gets the message
 `/send_evidence_file{"evidence_file_ref": "<reference>"}`, and `action_save_evidence_file`
-(actions/case.py) files it in the conversation's case.
+(actions/evidence.py) files it in the conversation's case.
 
 Accepted: what the web upload page accepts (riposte/web/uploads.py), checked on the content,
 never on the announced type: images and PDF files, 10 MB at most. Anything else gets a French
@@ -30,7 +30,7 @@ from riposte_rasa.messages import message
 logger = logging.getLogger(__name__)
 
 INTENT = "send_evidence_file"
-ENTITY = "evidence_file_ref"  # also the slot's name (domain.yml)
+ENTITY = "evidence_file_ref"  # also the slot's name (domain/evidence.yml)
 MAX_CAPTION = 5000  # like an excerpt typed in the evidence form
 CHUNK = 64 * 1024
 

@@ -11,7 +11,7 @@ the archive is read at run time. For every typed message it
   whatever the intent classifier said (recall first: the emergency reply comes before anything
   else, in every state of the conversation); a resume (case code and secret) keeps its intent,
   and so does a request to write the complaint (« rédigez ma plainte pour menaces de mort »):
-  the complaint form gives the emergency reply first itself (actions/letters.py);
+  the complaint form gives the emergency reply first itself (actions/complaint.py);
 - sets `describe_situation` for a message the intent classifier did not understand
   (`nlu_fallback`, `out_of_scope`) when the facts show a description: an offence, a lawful
   criticism, or a platform in a sentence of at least `MIN_DESCRIPTION_WORDS` words.

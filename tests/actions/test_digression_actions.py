@@ -1,4 +1,4 @@
-"""Digressions while a form waits for an answer (data/rules/digressions.yml).
+"""Digressions while a form waits for an answer (data/rules/: triage, evidence, complaint).
 
 The rules only fire when the form rejects the message: these tests check the slot mappings
 that make it reject, the actions the rules run, and the ways out of a misunderstood answer.
@@ -170,7 +170,7 @@ def _reading(tracker: Any, confidence: float) -> Any:
         ("letter_birth_place", "Pointe-à-Pitre", "faq", 0.54, None, True),
         # Back from the digression (utter_faq ran): nothing new was typed.
         ("letter_summary", STORY, "faq", 1.0, AFTER_FAQ, False),
-        # Other intents are taken by the slot's mapping (domain.yml).
+        # Other intents are taken by the slot's mapping (domain/).
         ("letter_summary", STORY, "describe_situation", 1.0, None, False),
     ],
 )

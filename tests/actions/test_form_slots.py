@@ -1,4 +1,4 @@
-"""The forms' slot lists live in domain.yml and in Python: they must stay the same."""
+"""The forms' slot lists live in domain/ and in Python: they must stay the same."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ def texts(replies: list[dict[str, Any]]) -> list[str]:
 
 
 def is_emergency(text: str) -> bool:
-    """utter_emergency (domain.yml); the advice's « appeler le 17 » step is not it."""
+    """utter_emergency (domain/danger.yml); the advice's « appeler le 17 » step is not it."""
     return "appelez tout de suite le 17" in text and "112" in text and "114" in text
 
 
