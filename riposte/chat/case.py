@@ -3,8 +3,8 @@
 Plain values in and out (the slots as a dict, the conversation as its sender id), no Rasa:
 the actions (actions/case.py, actions/evidence.py and the skills calling `sync_case`) only
 turn the outcome into responses and slot events. Every function here is blocking
-(SQLAlchemy, scrypt): the actions run it in a worker thread. One repository per process, one short session per store call
-(riposte.store.repository). Nothing personal is logged.
+(SQLAlchemy, scrypt): the actions run it in a worker thread. One repository per process,
+one short session per store call (riposte.store.repository). Nothing personal is logged.
 """
 
 from __future__ import annotations
