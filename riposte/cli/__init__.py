@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 from collections.abc import Sequence
 
 from riposte.messages import message
@@ -33,6 +34,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "riposte.cli.rasa",
     "riposte.cli.actions",
 )
+
+
+def configuration_error(error: Exception) -> int:
+    """Say on stderr that the settings are invalid; the exit status of a bad configuration."""
+    print(message("cli.invalid_configuration", error=error), file=sys.stderr)
+    return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
