@@ -18,9 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from riposte.messages import message
-
-# Files owner-only (0600), folders 0700: they hold personal data and secrets.
-PRIVATE_UMASK = 0o077
+from riposte.settings import PRIVATE_UMASK
 
 COMMAND_MODULES: tuple[str, ...] = (
     "riposte.cli.serve",
