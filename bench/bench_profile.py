@@ -60,7 +60,12 @@ RASA_PARTS: dict[str, list[tuple[str, str]]] = {
 ACTION_PARTS: dict[str, list[tuple[str, str]]] = {
     "action requests (rasa-sdk)": [("webhook", "rasa_sdk/endpoint.py")],
     "passphrase hashing (scrypt, pool thread)": [("_scrypt", "riposte/store/codes.py")],
-    "case store (SQL, encryption)": [("", "riposte/store/repository.py")],
+    "case store (SQL, encryption)": [  # the store's modules (its repository.py is a facade)
+        ("", f"riposte/store/{name}.py")
+        for name in (
+            "repository base cases opening evidence inbox letters deletion deadlines audit quotas"
+        ).split()
+    ],
     "  database commits": [("commit", "sqlalchemy/orm/session.py")],
     "Riposte actions": [("run", "actions/")],
 }

@@ -22,6 +22,10 @@ from pathlib import Path
 
 from riposte.messages import message, messages
 
+# Files owner-only (0600), folders 0700: they hold personal data and secrets (the umask of
+# every riposte command and of the action server).
+PRIVATE_UMASK = 0o077
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from rasa_sdk.endpoint import create_ssl_context
     from rasa_sdk.plugin import plugin_manager
 
-    from riposte.cli import PRIVATE_UMASK
+    from riposte.settings import PRIVATE_UMASK
 
     os.umask(PRIVATE_UMASK)  # owner-only files, as every riposte command (containers too)
     args = argument_parser().parse_args(argv)

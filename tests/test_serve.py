@@ -167,3 +167,193 @@ def test_a_configured_action_secret_is_checked_and_used(
     assert said and "RIPOSTE_ACTION_SECRET est trop court" in said[0]
     assert not (tmp_path / "var").exists()  # nothing started
     assert action_secret({"RIPOSTE_ACTION_SECRET": " " + "y" * 24}) == "y" * 24
+
+
+# What the supervisor prints, word for word (the sentences live in riposte/messages.yml).
+
+
+class FakeWebServer:
+    def serve_forever(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def server_close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def no_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Children that start at once and stay up, a web page that serves nothing."""
+    from riposte.cli import serve
+
+    monkeypatch.delenv("RIPOSTE_ACTION_SECRET", raising=False)
+    monkeypatch.setattr(serve.Child, "start", lambda self, env, log_dir: None)
+    monkeypatch.setattr(serve.Child, "alive", lambda self: True)
+    monkeypatch.setattr(serve.Child, "stop", lambda self: None)
+    monkeypatch.setattr(serve, "wait_until_up", lambda url, timeout, alive: True)
+    monkeypatch.setattr(serve, "make_web_server", lambda settings: FakeWebServer())
+    monkeypatch.setattr(Supervisor, "_prepare_store", lambda self, env: True)
+
+
+def settings_with(tmp_path: Path, **env: str) -> Settings:
+    rasa, actions, web = free_ports(3)
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"not read")
+    return Settings.from_env(
+        {
+            "RIPOSTE_RASA_PORT": str(rasa),
+            "RIPOSTE_ACTIONS_PORT": str(actions),
+            "RIPOSTE_WEB_PORT": str(web),
+            "RIPOSTE_MODEL": str(model),
+            "RIPOSTE_VAR_DIR": str(tmp_path / "var"),
+            **env,
+        }
+    )
+
+
+def test_start_and_stop_say_each_step_word_for_word(tmp_path: Path, no_services: None) -> None:
+    s = settings_with(tmp_path, RIPOSTE_REST="off")
+    said: list[str] = []
+    supervisor = Supervisor(s, out=said.append)
+    assert supervisor.start() is True
+    supervisor.stop()
+    log = s.var_dir / "log"
+    assert said == [
+        f"[1/3] Démarrage : actions (journal : {log}/…)",
+        "      prêt en 0 s",
+        f"[2/3] Démarrage : rasa (journal : {log}/…)",
+        "      prêt en 0 s",
+        f"[3/3] Démarrage : page web sur http://localhost:{s.web_port}/",
+        "Riposte est prêt.\n"
+        f"  Page web      : http://localhost:{s.web_port}/\n"
+        "  Rasa (REST)   : désactivé (RIPOSTE_REST)\n"
+        f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
+        "  API HTTP Rasa : désactivée (RIPOSTE_API_TOKEN absent)\n"
+        "  Verrous       : en mémoire (un seul Rasa)\n"
+        "Ctrl-C pour tout arrêter.",
+        "Arrêt de Riposte…",
+        "Tous les services sont arrêtés.",
+    ]
+
+
+def test_the_ready_summary_names_the_tokens_redis_and_signal(
+    tmp_path: Path, no_services: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riposte.store import redis_check
+
+    monkeypatch.setattr(redis_check, "redis_problem", lambda url: None)
+    s = settings_with(
+        tmp_path,
+        RIPOSTE_API_TOKEN="a" * 32,
+        RIPOSTE_REST_TOKEN="r" * 32,
+        REDIS_URL="redis://:motdepasse@redis.interne:6379/0",
+        SIGNAL_NUMBER="+33612345678",
+    )
+    assert s.signal is not None
+    said: list[str] = []
+    assert Supervisor(s, out=said.append).start() is True
+    assert said[4:6] == [
+        f"[3/4] Démarrage : signal (journal : {s.var_dir / 'log'}/…)",
+        "      prêt en 0 s",
+    ]
+    assert said[6:] == [
+        f"[4/4] Démarrage : page web sur http://localhost:{s.web_port}/",
+        "Riposte est prêt.\n"
+        f"  Page web      : http://localhost:{s.web_port}/\n"
+        f"  Rasa (REST)   : http://localhost:{s.rasa_port}/webhooks/rest/webhook (jeton requis)\n"
+        f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
+        "  API HTTP Rasa : activée (jeton requis)\n"
+        "  Verrous       : Redis redis://:***@redis.interne:6379/0\n"
+        f"  Signal        : {s.signal.api_url} (mode {s.signal.mode})\n"
+        "Ctrl-C pour tout arrêter.",
+    ]
+
+
+def test_the_rest_channel_without_token_is_named_by_its_address(
+    tmp_path: Path, no_services: None
+) -> None:
+    s = settings_with(tmp_path)
+    said: list[str] = []
+    assert Supervisor(s, out=said.append).start() is True
+    rest = f"  Rasa (REST)   : http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
+    assert rest in said[-1]
+
+
+def test_a_missing_model_is_named_word_for_word(tmp_path: Path) -> None:
+    s = settings_with(tmp_path, RIPOSTE_MODEL=str(tmp_path / "absent.tar.gz"))
+    said: list[str] = []
+    assert Supervisor(s, out=said.append).start() is False
+    assert said == [
+        f"Modèle introuvable : {tmp_path / 'absent.tar.gz'}. Lancez d'abord « make train » "
+        "(ou simplement « make run », qui entraîne le modèle si besoin)."
+    ]
+
+
+def test_a_held_port_is_named_word_for_word(tmp_path: Path) -> None:
+    s = settings_with(tmp_path)
+    said: list[str] = []
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", s.web_port))
+        other.listen()
+        assert Supervisor(s, out=said.append).start() is False
+    assert said == [
+        f"Port déjà utilisé sur 127.0.0.1 : {s.web_port}. Une autre instance de Riposte (ou un "
+        "autre programme) l'occupe : arrêtez-la, ou choisissez d'autres ports avec "
+        "RIPOSTE_RASA_PORT, RIPOSTE_ACTIONS_PORT et RIPOSTE_WEB_PORT."
+    ]
+
+
+def test_a_child_that_does_not_start_is_named_with_its_log(
+    tmp_path: Path, no_services: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riposte.cli import serve
+
+    monkeypatch.setattr(serve, "wait_until_up", lambda url, timeout, alive: False)
+    s = settings_with(tmp_path)
+    said: list[str] = []
+    assert Supervisor(s, out=said.append).start() is False
+    assert said[-1] == (
+        f"Échec du démarrage de « actions ». Consultez {s.var_dir / 'log' / 'actions.log'}."
+    )
+
+
+def test_a_child_that_dies_is_named(tmp_path: Path) -> None:
+    from riposte.cli import serve
+
+    supervisor = Supervisor(settings_with(tmp_path), out=(said := []).append)
+    supervisor.children = [serve.Child("rasa", [], None, timeout=1)]  # never started: dead
+    assert supervisor.watch(interval=0) == 1
+    assert said == ["Le service « rasa » s'est arrêté de façon inattendue."]
+
+
+def test_an_unreachable_redis_is_named_word_for_word(
+    tmp_path: Path, no_services: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riposte.store import redis_check
+
+    monkeypatch.setattr(redis_check, "redis_problem", lambda url: "connexion refusée")
+    s = settings_with(tmp_path, REDIS_URL="redis://:secret@localhost:1/0")
+    said: list[str] = []
+    assert Supervisor(s, out=said.append).start() is False
+    assert said == [
+        "Redis injoignable à redis://:***@localhost:1/0 (REDIS_URL) : connexion refusée. "
+        "Démarrez Redis ou corrigez REDIS_URL (vide : un seul serveur Rasa, verrous en mémoire)."
+    ]
+
+
+def test_an_unavailable_store_is_named_word_for_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riposte.store.errors import StoreError
+    from riposte.store.repository import CaseRepository
+
+    def refuse(self: object) -> None:
+        raise StoreError("base injoignable")
+
+    monkeypatch.delenv("RIPOSTE_ACTION_SECRET", raising=False)
+    monkeypatch.setattr(CaseRepository, "ensure_ready", refuse)
+    said: list[str] = []
+    assert Supervisor(settings_with(tmp_path), out=said.append).start() is False
+    assert said == ["Stockage des dossiers indisponible : base injoignable"]

@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 from collections.abc import Sequence
 
 from riposte.messages import message
-
-# Files owner-only (0600), folders 0700: they hold personal data and secrets.
-PRIVATE_UMASK = 0o077
+from riposte.settings import PRIVATE_UMASK
 
 COMMAND_MODULES: tuple[str, ...] = (
     "riposte.cli.serve",
@@ -33,6 +32,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "riposte.cli.rasa",
     "riposte.cli.actions",
 )
+
+
+def configuration_error(error: Exception) -> int:
+    """Say on stderr that the settings are invalid; the exit status of a bad configuration."""
+    print(message("cli.invalid_configuration", error=error), file=sys.stderr)
+    return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

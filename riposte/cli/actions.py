@@ -16,7 +16,9 @@ import sys
 from typing import Any
 
 from riposte.access import ActionSecretError, secret_from_env
-from riposte.cli.rasa import add_pass_through, configuration_error
+from riposte.cli import configuration_error
+from riposte.cli.rasa import add_pass_through
+from riposte.messages import message
 from riposte.services import actions_command, actions_environment
 from riposte.settings import Settings, SettingsError
 
@@ -38,11 +40,8 @@ def register(subparsers: Any) -> None:
     add_pass_through(
         subparsers,
         "actions",
-        "démarre le serveur d'actions seul, comme « riposte serve » le démarre",
-        "Démarre le serveur d'actions seul (un conteneur par service), sur "
-        "RIPOSTE_ACTIONS_PORT. RIPOSTE_ACTION_SECRET est obligatoire (la même valeur que pour "
-        "« riposte rasa ») ; RIPOSTE_ACTIONS_HOST choisit l'adresse d'écoute (127.0.0.1 par "
-        "défaut). Les autres arguments sont passés au serveur d'actions.",
+        message("cli.actions_help"),
+        message("cli.actions_description"),
         run,
-        "du serveur d'actions",
+        message("cli.actions_target"),
     )

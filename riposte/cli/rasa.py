@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from riposte.access import ActionSecretError, secret_from_env
+from riposte.cli import configuration_error
+from riposte.messages import message
 from riposte.services import SIGNAL_TOKEN_ENV, rasa_command, rasa_environment, write_credentials
 from riposte.settings import Settings, SettingsError
 
@@ -53,16 +55,11 @@ def add_pass_through(
     target: str,
 ) -> argparse.ArgumentParser:
     """Add sub-command `name`, whose arguments go to `target` (named in its usage line)."""
-    usage = f"riposte {name} [-h] [options {target} …]"
+    usage = message("cli.pass_through_usage", name=name, target=target)
     parser = subparsers.add_parser(name, help=help_text, description=description, usage=usage)
     parser.__class__ = PassThroughParser  # created by argparse; only its parsing changes
     parser.set_defaults(func=func, extra=[])
     return parser
-
-
-def configuration_error(error: Exception) -> int:
-    print(f"Configuration invalide : {error}", file=sys.stderr)
-    return 2
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,11 +69,7 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ActionSecretError) as error:
         return configuration_error(error)
     if not settings.model_path.is_file():
-        print(
-            f"Modèle introuvable : {settings.model_path} (RIPOSTE_MODEL). Entraînez-le d'abord "
-            "avec « make train ».",
-            file=sys.stderr,
-        )
+        print(message("cli.rasa_no_model", path=settings.model_path), file=sys.stderr)
         return 2
     from riposte.store.errors import StoreError
     from riposte.store.repository import CaseRepository
@@ -85,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         with CaseRepository.from_env() as repo:
             repo.ensure_ready()
     except StoreError as error:
-        print(f"Stockage des dossiers indisponible : {error}", file=sys.stderr)
+        print(message("cli.store_unavailable", error=error), file=sys.stderr)
         return 1
     write_credentials(settings, os.environ.get(SIGNAL_TOKEN_ENV))
     command = [*rasa_command(settings), *args.extra]
@@ -99,12 +92,8 @@ def register(subparsers: Any) -> None:
     add_pass_through(
         subparsers,
         "rasa",
-        "démarre le serveur Rasa seul, comme « riposte serve » le démarre",
-        "Démarre le serveur Rasa seul (un conteneur par service), avec la configuration que "
-        "« riposte serve » lui donne : migration du stockage des dossiers, credentials.yml "
-        "(Telegram, Signal), « rasa run » sur RIPOSTE_RASA_PORT. RIPOSTE_ACTION_SECRET est "
-        "obligatoire (la même valeur que pour « riposte actions »). Les autres arguments sont "
-        "passés à « rasa run » (par exemple --debug).",
+        message("cli.rasa_help"),
+        message("cli.rasa_description"),
         run,
-        "de rasa run",
+        message("cli.rasa_target"),
     )

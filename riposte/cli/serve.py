@@ -22,7 +22,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -36,6 +35,8 @@ from riposte.access import HOST_ENV as ACTIONS_HOST_ENV
 from riposte.access import SECRET_ENV as ACTION_SECRET_ENV
 from riposte.access import TOKEN_ENV as API_TOKEN_ENV
 from riposte.access import ActionSecretError
+from riposte.cli import configuration_error
+from riposte.messages import message
 from riposte.services import (
     ACTIONS_HOST,
     ACTIONS_SANIC_LIMITS,
@@ -156,6 +157,34 @@ class Child:
             self.process.wait()
 
 
+def ready_message(s: Settings) -> str:
+    """What `riposte serve` prints once every service answers: where each one is."""
+    api = message("serve.api_on") if s.api_token else message("serve.api_off")
+    rest = f"http://localhost:{s.rasa_port}/webhooks/rest/webhook"
+    if not s.rest_enabled:
+        rest = message("serve.rest_off")
+    elif s.rest_token:
+        rest = message("serve.rest_with_token", url=rest)
+    from riposte.store.redis_check import redacted
+
+    if s.redis_url:
+        locks = message("serve.locks_redis", url=redacted(s.redis_url))
+    else:
+        locks = message("serve.locks_memory")
+    signal_line = ""
+    if s.signal is not None:
+        signal_line = message("serve.signal_line", api_url=s.signal.api_url, mode=s.signal.mode)
+    return message(
+        "serve.ready",
+        web_port=s.web_port,
+        rest=rest,
+        actions_port=s.actions_port,
+        api=api,
+        locks=locks,
+        signal=signal_line,
+    )
+
+
 class Supervisor:
     def __init__(self, settings: Settings, out: Callable[[str], None] = print) -> None:
         self.settings = settings
@@ -205,15 +234,12 @@ class Supervisor:
     def start(self) -> bool:
         s = self.settings
         if not s.model_path.is_file():
-            self.out(
-                f"Modèle introuvable : {s.model_path}. Lancez d'abord « make train » "
-                "(ou simplement « make run », qui entraîne le modèle si besoin)."
-            )
+            self.out(message("serve.no_model", path=s.model_path))
             return False
         try:
             self.action_secret = action_secret()
         except ActionSecretError as error:
-            self.out(f"Configuration invalide : {error}")
+            self.out(message("cli.invalid_configuration", error=error))
             return False
         held = {
             *ports_in_use(s.host, (s.rasa_port, s.web_port)),
@@ -221,14 +247,11 @@ class Supervisor:
         }
         busy = [port for port in (s.rasa_port, s.actions_port, s.web_port) if port in held]
         if busy:
-            ports, pronoun = (
-                ("Ports déjà utilisés", "les ") if len(busy) > 1 else ("Port déjà utilisé", "l'")
-            )
-            self.out(
-                f"{ports} sur {s.host} : {', '.join(map(str, busy))}. Une autre instance de "
-                f"Riposte (ou un autre programme) {pronoun}occupe : arrêtez-la, ou choisissez "
-                "d'autres ports avec RIPOSTE_RASA_PORT, RIPOSTE_ACTIONS_PORT et RIPOSTE_WEB_PORT."
-            )
+            ports = ", ".join(map(str, busy))
+            if len(busy) > 1:
+                self.out(message("serve.ports_busy", host=s.host, ports=ports))
+            else:
+                self.out(message("serve.port_busy", host=s.host, ports=ports))
             return False
         s.var_dir.mkdir(parents=True, exist_ok=True)
         write_credentials(s, self.signal_bridge_token)
@@ -239,7 +262,11 @@ class Supervisor:
         log_dir = s.var_dir / "log"
         total = 3 if s.signal is None else 4
         for index, child in enumerate(self._children(), start=1):
-            self.out(f"[{index}/{total}] Démarrage : {child.name} (journal : {log_dir}/…)")
+            self.out(
+                message(
+                    "serve.starting", index=index, total=total, name=child.name, log_dir=log_dir
+                )
+            )
             started = time.monotonic()
             child.start(env, log_dir)
             self.children.append(child)
@@ -251,37 +278,16 @@ class Supervisor:
                 if self.stop_requested:
                     return False
                 self.out(
-                    f"Échec du démarrage de « {child.name} ». Consultez "
-                    f"{log_dir / (child.name + '.log')}."
+                    message(
+                        "serve.start_failed", name=child.name, log=log_dir / f"{child.name}.log"
+                    )
                 )
                 return False
-            self.out(f"      prêt en {time.monotonic() - started:.0f} s")
-        self.out(f"[{total}/{total}] Démarrage : page web sur http://localhost:{s.web_port}/")
+            self.out(message("serve.started", seconds=time.monotonic() - started))
+        self.out(message("serve.starting_web", total=total, port=s.web_port))
         self.web = make_web_server(s)
         threading.Thread(target=self.web.serve_forever, name="web", daemon=True).start()
-        api = "activée (jeton requis)" if s.api_token else "désactivée (RIPOSTE_API_TOKEN absent)"
-        rest = f"http://localhost:{s.rasa_port}/webhooks/rest/webhook"
-        if not s.rest_enabled:
-            rest = "désactivé (RIPOSTE_REST)"
-        elif s.rest_token:
-            rest += " (jeton requis)"
-        from riposte.store.redis_check import redacted
-
-        locks = f"Redis {redacted(s.redis_url)}" if s.redis_url else "en mémoire (un seul Rasa)"
-        self.out(
-            "Riposte est prêt.\n"
-            f"  Page web      : http://localhost:{s.web_port}/\n"
-            f"  Rasa (REST)   : {rest}\n"
-            f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
-            f"  API HTTP Rasa : {api}\n"
-            f"  Verrous       : {locks}\n"
-            + (
-                f"  Signal        : {s.signal.api_url} (mode {s.signal.mode})\n"
-                if s.signal is not None
-                else ""
-            )
-            + "Ctrl-C pour tout arrêter."
-        )
+        self.out(ready_message(s))
         return True
 
     def _prepare_store(self, env: dict[str, str]) -> bool:
@@ -294,7 +300,7 @@ class Supervisor:
             with CaseRepository(StoreConfig.from_env(env)) as repo:
                 repo.ensure_ready()
         except StoreError as error:
-            self.out(f"Stockage des dossiers indisponible : {error}")
+            self.out(message("cli.store_unavailable", error=error))
             return False
         return True
 
@@ -307,9 +313,11 @@ class Supervisor:
         problem = redis_problem(self.settings.redis_url)
         if problem is not None:
             self.out(
-                f"Redis injoignable à {redacted(self.settings.redis_url)} (REDIS_URL) : "
-                f"{problem}. Démarrez Redis ou corrigez REDIS_URL (vide : un seul serveur "
-                "Rasa, verrous en mémoire)."
+                message(
+                    "serve.redis_unreachable",
+                    url=redacted(self.settings.redis_url),
+                    problem=problem,
+                )
             )
             return False
         return True
@@ -319,7 +327,7 @@ class Supervisor:
         while not self.stop_requested:
             for child in self.children:
                 if not child.alive():
-                    self.out(f"Le service « {child.name} » s'est arrêté de façon inattendue.")
+                    self.out(message("serve.died", name=child.name))
                     return 1
             time.sleep(interval)
         return 0
@@ -328,13 +336,13 @@ class Supervisor:
         self.stop_requested = True
 
     def stop(self) -> None:
-        self.out("Arrêt de Riposte…")
+        self.out(message("serve.stopping"))
         if self.web is not None:
             self.web.shutdown()
             self.web.server_close()
         for child in reversed(self.children):
             child.stop()
-        self.out("Tous les services sont arrêtés.")
+        self.out(message("serve.stopped"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -342,8 +350,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        print(f"Configuration invalide : {error}", file=sys.stderr)
-        return 2
+        return configuration_error(error)
     supervisor = Supervisor(settings, out=functools.partial(print, flush=True))
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
@@ -360,11 +367,8 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="démarre le serveur d'actions, le serveur Rasa et la page web",
-        description=(
-            "Démarre les trois services de Riposte et les arrête tous avec Ctrl-C. "
-            "Configuration par variables d'environnement (voir .env.example)."
-        ),
+        help=message("cli.serve_help"),
+        description=message("cli.serve_description"),
     )
-    parser.add_argument("--verbose", action="store_true", help="journal détaillé")
+    parser.add_argument("--verbose", action="store_true", help=message("cli.verbose"))
     parser.set_defaults(func=run)

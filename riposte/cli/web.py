@@ -13,6 +13,8 @@ import signal
 import sys
 from typing import Any
 
+from riposte.cli import configuration_error
+from riposte.messages import message
 from riposte.settings import Settings, SettingsError
 
 
@@ -29,22 +31,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        print(f"Configuration invalide : {error}", file=sys.stderr)
-        return 2
+        return configuration_error(error)
     from riposte.web.server import make_web_server
 
     try:
         server = make_web_server(settings)
     except OSError as error:
         print(
-            f"La page web ne peut pas écouter sur {settings.host}:{settings.web_port} "
-            f"({error.strerror or error}). Un autre programme occupe-t-il ce port "
-            "(RIPOSTE_WEB_PORT) ?",
+            message(
+                "cli.web_port_busy",
+                host=settings.host,
+                port=settings.web_port,
+                error=error.strerror or error,
+            ),
             file=sys.stderr,
         )
         return 1
     signal.signal(signal.SIGTERM, _stop)
-    print(f"Page web sur http://localhost:{settings.web_port}/ (Ctrl-C pour arrêter).", flush=True)
+    print(message("cli.web_ready", port=settings.web_port), flush=True)
     try:
         server.serve_forever()
     except (_Stop, KeyboardInterrupt):
@@ -57,12 +61,8 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "web",
-        help="démarre la page web seule, comme « riposte serve » la démarre",
-        description=(
-            "Démarre la page web seule (page de conversation, téléchargement des courriers, "
-            "dépôt des captures) sur RIPOSTE_WEB_PORT, avec la configuration que « riposte "
-            "serve » lui donne. Ctrl-C ou SIGTERM l'arrête."
-        ),
+        help=message("cli.web_help"),
+        description=message("cli.web_description"),
     )
-    parser.add_argument("--verbose", action="store_true", help="journal détaillé")
+    parser.add_argument("--verbose", action="store_true", help=message("cli.verbose"))
     parser.set_defaults(func=run)

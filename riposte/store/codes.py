@@ -21,7 +21,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import math
 import os
 import re
 import secrets
@@ -75,10 +74,6 @@ def wordlist() -> tuple[str, ...]:
 def _vocabulary() -> frozenset[str]:
     """The word list as typed words are compared with it (`normalise_secret`)."""
     return frozenset(normalise_secret(word) for word in wordlist())
-
-
-def passphrase_entropy_bits(words: int = PASSPHRASE_WORDS) -> float:
-    return words * math.log2(len(wordlist()))
 
 
 def generate_passphrase(words: int = PASSPHRASE_WORDS) -> str:

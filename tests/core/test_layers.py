@@ -35,7 +35,7 @@ FORBIDDEN = {
     "riposte.chat": ("rasa", "rasa_sdk", "riposte_rasa", "actions", "riposte.cli", "riposte.web"),
     "riposte.web": ("rasa", "rasa_sdk", "riposte_rasa", "actions", "riposte.cli", "riposte.chat"),
     "riposte.cli": ("rasa", "rasa_sdk", "riposte_rasa", "actions"),
-    "riposte_rasa": ("actions",),
+    "riposte_rasa": ("actions", "riposte.cli"),
     "actions": ("rasa", "riposte_rasa", "riposte.cli"),
 }
 

@@ -7,6 +7,7 @@ them first with a French message and the status 2. `web` runs the page server in
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -177,7 +178,104 @@ def test_rasa_without_a_model_says_so(
     monkeypatch.setenv("RIPOSTE_MODEL", str(env / "absent.tar.gz"))
     assert cli.main(["rasa"]) == 2
     assert execs == []
-    assert "Modèle introuvable" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"Modèle introuvable : {env / 'absent.tar.gz'} (RIPOSTE_MODEL). Entraînez-le d'abord "
+        "avec « make train ».\n"
+    )
+
+
+def test_rasa_with_an_unavailable_store_says_so(
+    env: Path,
+    execs: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from riposte.store.errors import StoreError
+    from riposte.store.repository import CaseRepository
+
+    def refuse(self: object) -> None:
+        raise StoreError("base injoignable")
+
+    monkeypatch.setattr(CaseRepository, "ensure_ready", refuse)
+    assert cli.main(["rasa"]) == 1
+    assert execs == []
+    assert capsys.readouterr().err == "Stockage des dossiers indisponible : base injoignable\n"
+
+
+def test_web_on_a_held_port_says_so(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    port = free_port()
+    monkeypatch.setenv("RIPOSTE_WEB_PORT", str(port))
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        assert cli.main(["web"]) == 1
+    assert capsys.readouterr().err == (
+        f"La page web ne peut pas écouter sur 127.0.0.1:{port} (Address already in use). Un "
+        "autre programme occupe-t-il ce port (RIPOSTE_WEB_PORT) ?\n"
+    )
+
+
+def subcommand(name: str) -> tuple[str, str, str, list[str]]:
+    """Help in `riposte --help`, description, usage line, options' help of sub-command `name`."""
+    parser = cli.build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (choice,) = [c for c in commands._choices_actions if c.dest == name]
+    sub = commands.choices[name]
+    options = [str(a.help) for a in sub._actions if a.dest != "help"]
+    return str(choice.help), str(sub.description), sub.format_usage(), options
+
+
+@pytest.mark.parametrize(
+    ("name", "help_text", "description", "usage", "options"),
+    [
+        (
+            "serve",
+            "démarre le serveur d'actions, le serveur Rasa et la page web",
+            "Démarre les trois services de Riposte et les arrête tous avec Ctrl-C. "
+            "Configuration par variables d'environnement (voir .env.example).",
+            "usage: riposte serve [-h] [--verbose]\n",
+            ["journal détaillé"],
+        ),
+        (
+            "web",
+            "démarre la page web seule, comme « riposte serve » la démarre",
+            "Démarre la page web seule (page de conversation, téléchargement des courriers, "
+            "dépôt des captures) sur RIPOSTE_WEB_PORT, avec la configuration que « riposte "
+            "serve » lui donne. Ctrl-C ou SIGTERM l'arrête.",
+            "usage: riposte web [-h] [--verbose]\n",
+            ["journal détaillé"],
+        ),
+        (
+            "rasa",
+            "démarre le serveur Rasa seul, comme « riposte serve » le démarre",
+            "Démarre le serveur Rasa seul (un conteneur par service), avec la configuration que "
+            "« riposte serve » lui donne : migration du stockage des dossiers, credentials.yml "
+            "(Telegram, Signal), « rasa run » sur RIPOSTE_RASA_PORT. RIPOSTE_ACTION_SECRET est "
+            "obligatoire (la même valeur que pour « riposte actions »). Les autres arguments sont "
+            "passés à « rasa run » (par exemple --debug).",
+            "usage: riposte rasa [-h] [options de rasa run …]\n",
+            [],
+        ),
+        (
+            "actions",
+            "démarre le serveur d'actions seul, comme « riposte serve » le démarre",
+            "Démarre le serveur d'actions seul (un conteneur par service), sur "
+            "RIPOSTE_ACTIONS_PORT. RIPOSTE_ACTION_SECRET est obligatoire (la même valeur que pour "
+            "« riposte rasa ») ; RIPOSTE_ACTIONS_HOST choisit l'adresse d'écoute (127.0.0.1 par "
+            "défaut). Les autres arguments sont passés au serveur d'actions.",
+            "usage: riposte actions [-h] [options du serveur d'actions …]\n",
+            [],
+        ),
+    ],
+)
+def test_each_service_command_explains_itself_word_for_word(
+    name: str, help_text: str, description: str, usage: str, options: list[str]
+) -> None:
+    assert subcommand(name) == (help_text, description, usage, options)
 
 
 def test_actions_execs_the_action_server_as_serve_starts_it(
@@ -223,4 +321,5 @@ def test_web_serves_the_page_with_serve_settings_and_stops_on_sigterm(env: Path)
             process.kill()
             process.wait()
     out, err = process.communicate()
-    assert f"http://localhost:{port}/" in out.decode() and err == b""
+    assert out.decode() == f"Page web sur http://localhost:{port}/ (Ctrl-C pour arrêter).\n"
+    assert err == b""

@@ -62,3 +62,24 @@ def test_system_deps_check_mode_reports_in_french() -> None:
     assert result.returncode in (0, 1)
     assert "poppler-utils" in result.stdout
     assert ("Déjà installé" in result.stdout) or ("Manquant" in result.stdout)
+
+
+def test_every_data_file_of_the_packages_is_package_data() -> None:
+    """A YAML, text or JSON file under riposte/ or riposte_rasa/ is installed with the code."""
+    import tomli  # pytest's own TOML reader on Python 3.10 (tomllib from 3.11)
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomli.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]
+    missing = [
+        path.relative_to(root).as_posix()
+        for package in ("riposte", "riposte_rasa")
+        for suffix in ("yml", "txt", "json")
+        for path in sorted((root / package).rglob(f"*.{suffix}"))
+        if not any(
+            path.relative_to(root / package).match(pattern)
+            and len(path.relative_to(root / package).parts) == len(Path(pattern).parts)
+            for pattern in patterns.get(package, [])
+        )
+    ]
+    assert not missing, missing
