@@ -11,29 +11,18 @@ listens where RIPOSTE_ACTIONS_HOST says (127.0.0.1 by default; a container sets 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from typing import Any
 
-from riposte.access import ActionSecretError, secret_from_env
-from riposte.cli import configuration_error
-from riposte.cli.rasa import add_pass_through
+from riposte.cli.service import add_pass_through, checked_settings, exec_service
 from riposte.messages import message
 from riposte.services import actions_command, actions_environment
-from riposte.settings import Settings, SettingsError
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings.from_env()
-        secret_from_env()
-    except (SettingsError, ActionSecretError) as error:
-        return configuration_error(error)
-    command = [*actions_command(settings), *args.extra]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvpe(command[0], command, actions_environment(settings))
-    return 1  # not reached: exec replaces the process (the tests replace exec)
+    settings = checked_settings()
+    if isinstance(settings, int):
+        return settings
+    return exec_service([*actions_command(settings), *args.extra], actions_environment(settings))
 
 
 def register(subparsers: Any) -> None:

@@ -16,58 +16,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from riposte.access import ActionSecretError, secret_from_env
-from riposte.cli import configuration_error
+from riposte.cli.service import add_pass_through, checked_settings, exec_service
 from riposte.messages import message
 from riposte.services import SIGNAL_TOKEN_ENV, rasa_command, rasa_environment, write_credentials
-from riposte.settings import Settings, SettingsError
-
-
-class PassThroughParser(argparse.ArgumentParser):
-    """A sub-command whose arguments all go to the program it starts (but a lone -h/--help).
-
-    argparse would refuse options it does not know (`--debug`) even with `nargs=REMAINDER`;
-    here they are kept as they are, in order, in `extra`.
-    """
-
-    def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        given = list(sys.argv[1:] if args is None else args)
-        if given in (["-h"], ["--help"]):
-            return super().parse_known_args(given, namespace)
-        namespace = namespace if namespace is not None else argparse.Namespace()
-        for name, value in self._defaults.items():
-            setattr(namespace, name, value)
-        namespace.extra = given
-        return namespace, []
-
-
-def add_pass_through(
-    subparsers: Any,
-    name: str,
-    help_text: str,
-    description: str,
-    func: Callable[..., int],
-    target: str,
-) -> argparse.ArgumentParser:
-    """Add sub-command `name`, whose arguments go to `target` (named in its usage line)."""
-    usage = message("cli.pass_through_usage", name=name, target=target)
-    parser = subparsers.add_parser(name, help=help_text, description=description, usage=usage)
-    parser.__class__ = PassThroughParser  # created by argparse; only its parsing changes
-    parser.set_defaults(func=func, extra=[])
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings.from_env()
-        secret_from_env()
-    except (SettingsError, ActionSecretError) as error:
-        return configuration_error(error)
+    settings = checked_settings()
+    if isinstance(settings, int):
+        return settings
     if not settings.model_path.is_file():
         print(message("cli.rasa_no_model", path=settings.model_path), file=sys.stderr)
         return 2
@@ -81,11 +40,7 @@ def run(args: argparse.Namespace) -> int:
         print(message("cli.store_unavailable", error=error), file=sys.stderr)
         return 1
     write_credentials(settings, os.environ.get(SIGNAL_TOKEN_ENV))
-    command = [*rasa_command(settings), *args.extra]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvpe(command[0], command, rasa_environment(settings))
-    return 1  # not reached: exec replaces the process (the tests replace exec)
+    return exec_service([*rasa_command(settings), *args.extra], rasa_environment(settings))
 
 
 def register(subparsers: Any) -> None:
