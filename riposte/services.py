@@ -18,10 +18,10 @@ from riposte.access import SECRET_ENV as ACTION_SECRET_ENV
 from riposte.access import TOKEN_ENV as API_TOKEN_ENV
 from riposte.access import secret_from_env
 from riposte.settings import ROOT, Settings
+from riposte.signal_config import TOKEN_ENV as SIGNAL_TOKEN_ENV
 
 TELEGRAM_CHANNEL = "riposte_rasa.channels.telegram.TelegramInput"
 SIGNAL_CHANNEL = "riposte_rasa.channels.signal.SignalInput"
-SIGNAL_TOKEN_ENV = "SIGNAL_BRIDGE_TOKEN"
 
 
 def credentials_path(settings: Settings) -> Path:

@@ -121,7 +121,8 @@ def upload(token: str, content_type: str, body: bytes) -> UploadOutcome:
     if link is None:
         return UploadOutcome(404, GONE_MESSAGE, expired=True)
     if len(body) > MAX_BYTES + 64 * 1024:
-        return UploadOutcome(413, message("uploads", "too_large"), link.number)
+        # the page server's own sentence: the same 10 MB limit
+        return UploadOutcome(413, message("server", "too_large"), link.number)
     data = file_from_form(content_type, body)
     if not data:
         return UploadOutcome(400, message("uploads", "no_file"), link.number)
