@@ -1,4 +1,9 @@
-"""Advice actions: the recommended rung, the steps as a checklist, and « pourquoi ? »."""
+"""Advice actions: the recommended rung, the steps as a checklist, and « pourquoi ? ».
+
+After the triage the advice is at most three messages, short enough for a phone: the
+recommendation (the other possible rungs as buttons), the deadline that matters most, and the
+first step. The whole checklist, the ladder, every deadline and the reasons come on demand.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import fact_slots, sync_case, today
-from riposte.advice.render import render_chat, render_why
+from riposte.advice.render import (
+    render_chat,
+    render_key_deadline,
+    render_ladder,
+    render_steps,
+    render_why,
+    rung_options,
+)
 from riposte.chat import complaint as chat
 from riposte.chat import triage
 from riposte.chat.evidence import EVIDENCE_SLOTS
@@ -24,10 +36,29 @@ WHY_FORMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _utter_step(dispatcher: CollectingDispatcher, step: Any) -> None:
-    dispatcher.utter_message(
-        response="utter_next_step", label=step.label, what=step.what, how=step.how
-    )
+# The intent that starts each rung's path in the chat (the buttons under the recommendation).
+RUNG_INTENTS: dict[str, str] = {
+    "preventive": "request_prevention",
+    "neutre": "prefer_wait",
+    "pacifique": "request_reply_help",
+    "defensive": "request_platform_notice",
+    "offensive": "draft_complaint",
+    "ladder": "show_ladder",
+}
+
+
+def rung_buttons(advice: Any) -> list[dict[str, str]]:
+    """The buttons under the recommendation: the other possible rungs, then « les paliers »."""
+    return [
+        {"title": title, "payload": f"/{RUNG_INTENTS[level]}"}
+        for level, title in rung_options(advice)
+    ]
+
+
+def _utter_step(
+    dispatcher: CollectingDispatcher, step: Any, response: str = "utter_next_step"
+) -> None:
+    dispatcher.utter_message(response=response, label=step.label, what=step.what, how=step.how)
 
 
 class ActionGiveAdvice(Action):
@@ -45,8 +76,14 @@ class ActionGiveAdvice(Action):
         if triage.has_facts(slots) and triage.missing_slots(slots):
             return [FollowupAction("triage_form")]
         advice = triage.advice_for(slots, today())
-        dispatcher.utter_message(response="utter_advice", advice=render_chat(advice))
+        dispatcher.utter_message(
+            response="utter_advice", advice=render_chat(advice), buttons=rung_buttons(advice)
+        )
+        deadline = render_key_deadline(advice)
+        if deadline is not None:
+            dispatcher.utter_message(response="utter_key_deadline", deadline=deadline)
         step = triage.next_step(advice)
+        complaint = "procureur" in advice.letters
         events: list[EventType] = [
             SlotSet("strategy_level", advice.strategy.level),
             SlotSet("urgent", advice.urgent),
@@ -57,8 +94,9 @@ class ActionGiveAdvice(Action):
             SlotSet("current_step", step.key if step else None),
         ]
         if step is not None:
-            _utter_step(dispatcher, step)
-        if "procureur" in advice.letters:
+            first = "utter_first_step_complaint" if complaint else "utter_first_step"
+            _utter_step(dispatcher, step, first)
+        elif complaint:
             dispatcher.utter_message(response="utter_offer_complaint")
         log.info("advice given: level=%s", advice.strategy.level)
         return events
@@ -81,6 +119,44 @@ class ActionNextStep(Action):
             return [SlotSet("current_step", None)]
         _utter_step(dispatcher, step)
         return [SlotSet("current_step", step.key), SlotSet("last_explained", f"step:{step.key}")]
+
+
+class ActionShowAllSteps(Action):
+    """« Toutes les étapes »: the whole checklist, done steps ticked, and what to know."""
+
+    def name(self) -> str:
+        return "action_show_all_steps"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if not tracker.get_slot("advice_given"):
+            dispatcher.utter_message(response="utter_no_advice_yet")
+            return []
+        advice = triage.advice_for(fact_slots(tracker), today())
+        dispatcher.utter_message(response="utter_all_steps", steps=render_steps(advice))
+        return []
+
+
+class ActionShowLadder(Action):
+    """« Les paliers »: why this rung, and the five rungs with the recommended one marked once."""
+
+    def name(self) -> str:
+        return "action_show_ladder"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if not tracker.get_slot("advice_given"):
+            dispatcher.utter_message(response="utter_no_advice_yet")
+            return []
+        advice = triage.advice_for(fact_slots(tracker), today())
+        options = [b for b in rung_buttons(advice) if b["payload"] != f"/{RUNG_INTENTS['ladder']}"]
+        dispatcher.utter_message(
+            response="utter_ladder", ladder=render_ladder(advice), buttons=options
+        )
+        # « Pourquoi ? » now asks about the rung.
+        return [SlotSet("last_explained", "strategy")]
 
 
 class ActionMarkStepDone(Action):

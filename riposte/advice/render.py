@@ -3,8 +3,11 @@
 The engine decides (`riposte.advice.engine`); this module only renders its JSON contract
 (`Advice.to_dict()`) with the templates of `templates/advice/`:
 
-* `chat.md.j2` the chat message (and `deadlines.md.j2`, its deadline lines, also sent alone
-  by the case actions); `why.md.j2` the answer to « pourquoi ? »;
+* the chat, short enough for a phone: `chat.md.j2` the recommendation (the rung named once,
+  its first reason, the other possible rungs), `key_deadline.md.j2` the deadline that matters
+  most; on demand `steps.md.j2` (« toutes les étapes »: the checklist and what to know),
+  `ladder.md.j2` (« les paliers »), `deadlines.md.j2` (« mes délais », also sent by the case
+  actions) and `why.md.j2` (« pourquoi ? »);
 * `cli.txt.j2` the text of `riposte advise`.
 
 The wording stays in the knowledge files (conversation.yml `chat`, messages.yml `cli`); the
@@ -33,6 +36,9 @@ from riposte.text import date_fr
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "advice"
 CHAT_TEMPLATE = "chat.md.j2"
+KEY_DEADLINE_TEMPLATE = "key_deadline.md.j2"
+STEPS_TEMPLATE = "steps.md.j2"
+LADDER_TEMPLATE = "ladder.md.j2"
 DEADLINES_TEMPLATE = "deadlines.md.j2"
 CLI_TEMPLATE = "cli.txt.j2"
 WHY_TEMPLATE = "why.md.j2"
@@ -106,12 +112,104 @@ def _chat_wording() -> Messages:
     return Messages(load_conversation()["chat"])
 
 
-def render_chat(advice: Advice | Mapping[str, Any]) -> str:
-    """The advice, short enough for a chat message (the full version is `riposte advise`)."""
-    template = get_environment().get_template(CHAT_TEMPLATE)
-    text = template.render(advice=_as_dict(advice), c=_chat_wording())
+def _render_chat_template(name: str, **context: Any) -> str:
+    text = get_environment().get_template(name).render(c=_chat_wording(), **context)
     # A chat message does not end with a line break.
     return text.removesuffix("\n")
+
+
+def render_chat(advice: Advice | Mapping[str, Any]) -> str:
+    """The recommendation, short enough for a phone: the rung named once, its first reason and
+    the other possible rungs (the whole advice is `riposte advise`; the rest of it comes on
+    demand: `render_steps`, `render_ladder`, `chat_deadline_lines`, `render_why`)."""
+    return _render_chat_template(CHAT_TEMPLATE, advice=_as_dict(advice), reason=main_reason(advice))
+
+
+def main_reason(advice: Advice | Mapping[str, Any]) -> str | None:
+    """The recommendation's one-line reason: for a court action or a removal, the rung's own
+    line (what it is for); otherwise, and always in danger, the first reason of the strategy
+    (the danger, a lawful criticism, nothing described)."""
+    data = _as_dict(advice)
+    level = data["strategy"]["level"]
+    reasons = data["strategy"]["why"]
+    if level in ("offensive", "defensive") and not data["urgent"]:
+        return next(r["why"] for r in data["ladder"] if r["level"] == level)
+    return reasons[0] if reasons else None
+
+
+def other_rungs(advice: Advice | Mapping[str, Any]) -> list[str]:
+    """The levels of the other rungs the advice finds possible, in the ladder's order."""
+    data = _as_dict(advice)
+    chosen = data["strategy"]["level"]
+    return [r["level"] for r in data["ladder"] if r["recommended"] and r["level"] != chosen]
+
+
+def rung_options(advice: Advice | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The other possible rungs as (level, button title), then ("ladder", its button title):
+    the options offered under the recommendation."""
+    wording = _chat_wording()
+    titles = wording.mapping("option_buttons")
+    options = [(level, titles[level]) for level in other_rungs(advice)]
+    return [*options, ("ladder", wording.raw("ladder_button"))]
+
+
+# Which deadline matters most: the last day first, then one within a month, then an unknown
+# start (the deadline may be close: the doctor must find the date), then a later deadline, and
+# an expired one only when nothing else is left.
+SOON_DAYS = 31
+
+
+def _urgency(prescription: Mapping[str, Any]) -> tuple[int, int]:
+    state = deadline_state(prescription)
+    days = prescription.get("days_left") or 0
+    if state == "today":
+        return 0, 0
+    if state == "open":
+        return (1 if days <= SOON_DAYS else 3), days
+    if state == "unknown":
+        return 2, 0
+    return 4, -days
+
+
+def key_deadline(advice: Advice | Mapping[str, Any]) -> dict[str, Any] | None:
+    """The deadline that matters most, as `{"label", "prescription", "more"}` (`more`: other
+    deadlines run, told by « mes délais »), or None without any
+    qualified offence. Each dated statement of a press offence has its own deadline: the
+    nearest open one may come before the qualification's (its latest open statement)."""
+    data = _as_dict(advice)
+    wording = _chat_wording()
+    candidates: list[dict[str, Any]] = []
+    for q in data["qualifications"]:
+        candidates.append({"label": q["label"], "prescription": q["prescription"]})
+        for statement in q["prescription"].get("statements") or []:
+            label = wording.get(
+                "statement_label", label=q["label"], published=_date_fr(statement["published_at"])
+            )
+            candidates.append({"label": label, "prescription": statement})
+    if not candidates:
+        return None
+
+    key = min(candidates, key=lambda candidate: _urgency(candidate["prescription"]))
+    deadlines = {candidate["prescription"].get("deadline") for candidate in candidates}
+    return {**key, "more": len(deadlines) > 1 or len(data["qualifications"]) > 1}
+
+
+def render_key_deadline(advice: Advice | Mapping[str, Any]) -> str | None:
+    """The deadline that matters most, alone (None when no offence is qualified)."""
+    key = key_deadline(advice)
+    if key is None:
+        return None
+    return _render_chat_template(KEY_DEADLINE_TEMPLATE, advice=_as_dict(advice), key=key)
+
+
+def render_steps(advice: Advice | Mapping[str, Any]) -> str:
+    """« Toutes les étapes »: the whole checklist, done steps ticked, then what to know."""
+    return _render_chat_template(STEPS_TEMPLATE, advice=_as_dict(advice))
+
+
+def render_ladder(advice: Advice | Mapping[str, Any]) -> str:
+    """« Les paliers »: why this rung, and the five rungs (the recommended one marked once)."""
+    return _render_chat_template(LADDER_TEMPLATE, advice=_as_dict(advice))
 
 
 def chat_deadline_lines(advice: Advice | Mapping[str, Any]) -> list[str]:

@@ -8,7 +8,14 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.advice import ActionExplainWhy, ActionGiveAdvice, ActionMarkStepDone
+from actions.advice import (
+    RUNG_INTENTS,
+    ActionExplainWhy,
+    ActionGiveAdvice,
+    ActionMarkStepDone,
+    ActionShowAllSteps,
+    ActionShowLadder,
+)
 from actions.triage import ActionAnalyzeSituation, ActionRestartTriage, ValidateTriageForm
 from riposte.chat import triage
 
@@ -160,9 +167,57 @@ async def test_advice_sets_the_level_and_offers_the_first_step(domain: dict[str,
     slots = slot_events(events)
     assert slots["strategy_level"] == "offensive"
     assert slots["current_step"] == "preserve_evidence"
-    # An offensive rung advises a complaint: the bot offers to draft it.
-    assert responses(dispatcher) == ["utter_advice", "utter_next_step", "utter_offer_complaint"]
+    # Three messages, short enough for a phone: the recommendation, the deadline that matters
+    # most, the first step (an offensive rung advises a complaint: its button is there).
+    assert responses(dispatcher) == [
+        "utter_advice",
+        "utter_key_deadline",
+        "utter_first_step_complaint",
+    ]
     assert "Injure publique" in dispatcher.messages[0]["advice"]
+    assert "Injure publique" in dispatcher.messages[1]["deadline"]
+
+
+async def test_the_recommendation_names_one_rung_and_offers_the_others_as_buttons(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionGiveAdvice().run(dispatcher, make_tracker("", slots=FULL), domain)
+    recommendation = dispatcher.messages[0]
+    text = recommendation["advice"]
+    # The rung is named once; the full ladder, the checklist and the warnings wait for demand.
+    assert text.count("Réaction offensive") == 1 and "← recommandé" not in text
+    assert "☐" not in text and "À savoir" not in text
+    payloads = [b["payload"] for b in recommendation["buttons"]]
+    assert payloads == ["/prefer_wait", "/request_platform_notice", "/show_ladder"]
+    assert "/draft_complaint" not in payloads  # the recommended rung is not an « other » option
+
+
+async def test_every_rung_button_starts_an_intent_of_the_domain(domain: dict[str, Any]) -> None:
+    assert set(RUNG_INTENTS.values()) <= set(domain["intents"])
+
+
+async def test_all_steps_and_the_ladder_come_on_demand(domain: dict[str, Any]) -> None:
+    slots = {**FULL, "advice_given": True, "steps_done": ["preserve_evidence"]}
+    dispatcher = CollectingDispatcher()
+    await ActionShowAllSteps().run(dispatcher, make_tracker("", slots=slots), domain)
+    steps = dispatcher.messages[0]["steps"]
+    assert "☑ 1. Conserver les preuves" in steps and "☐ 2." in steps and "À savoir" in steps
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionShowLadder().run(dispatcher, make_tracker("", slots=slots), domain)
+    ladder = dispatcher.messages[0]["ladder"]
+    assert ladder.count("← recommandé") == 1
+    assert "5. Réaction offensive ← recommandé" in ladder
+    assert "Réaction neutre (possible aussi)" in ladder
+    assert slot_events(events) == {"last_explained": "strategy"}
+
+
+async def test_all_steps_before_any_advice_asks_for_the_facts(domain: dict[str, Any]) -> None:
+    for action in (ActionShowAllSteps(), ActionShowLadder()):
+        dispatcher = CollectingDispatcher()
+        await action.run(dispatcher, make_tracker("", slots={}), domain)
+        assert responses(dispatcher) == ["utter_no_advice_yet"]
 
 
 async def test_no_complaint_offered_for_a_lawful_review(domain: dict[str, Any]) -> None:
@@ -170,8 +225,8 @@ async def test_no_complaint_offered_for_a_lawful_review(domain: dict[str, Any]) 
     slots.update(platforms=["google_reviews"], author_relation="patient")
     dispatcher = CollectingDispatcher()
     await ActionGiveAdvice().run(dispatcher, make_tracker("", slots=slots), domain)
-    assert "utter_advice" in responses(dispatcher)
-    assert "utter_offer_complaint" not in responses(dispatcher)
+    # No offence: no deadline message and no complaint button.
+    assert responses(dispatcher) == ["utter_advice", "utter_first_step"]
 
 
 async def test_advice_with_missing_facts_goes_back_to_the_questions(

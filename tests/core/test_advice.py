@@ -867,12 +867,25 @@ RENDER_CASES: dict[str, tuple[Any, date]] = {
 
 
 def _rendered(name: str) -> dict[str, str]:
-    from riposte.advice.render import chat_deadline_lines, render_chat, render_cli, render_why
+    from riposte.advice.render import (
+        chat_deadline_lines,
+        render_chat,
+        render_cli,
+        render_key_deadline,
+        render_ladder,
+        render_steps,
+        render_why,
+    )
 
     source, today = RENDER_CASES[name]
     advice = advise(load_case(copy.deepcopy(source), today=today), today)
     return {
+        # After the triage: the recommendation, the deadline that matters most (none without
+        # an offence); on demand: the steps, the ladder, every deadline, the reasons.
         "chat": render_chat(advice) + "\n",
+        "key_deadline": (render_key_deadline(advice) or "") + "\n",
+        "steps": render_steps(advice) + "\n",
+        "ladder": render_ladder(advice) + "\n",
         "deadlines": "\n".join(chat_deadline_lines(advice)) + "\n",
         "cli": render_cli(advice.to_dict()),
         # « Pourquoi ? » about the strategy, then about the last step advised.
@@ -890,7 +903,7 @@ def test_renderings_are_byte_identical_to_the_golden_files(name: str) -> None:
 
 
 def test_every_golden_rendering_is_used() -> None:
-    kinds = ("chat", "deadlines", "cli", "why")
+    kinds = ("chat", "key_deadline", "steps", "ladder", "deadlines", "cli", "why")
     used = {f"{name}.{kind}.txt" for name in RENDER_CASES for kind in kinds}
     assert {p.name for p in GOLDEN_RENDERINGS.glob("*.txt")} == used
 

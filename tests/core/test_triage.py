@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from riposte.advice.render import render_chat, render_why
+from riposte.advice.render import (
+    render_chat,
+    render_key_deadline,
+    render_ladder,
+    render_steps,
+    render_why,
+)
 from riposte.case import load_case
 from riposte.chat import triage
 
@@ -128,10 +134,13 @@ def test_no_facts_means_no_incident() -> None:
 def test_chat_advice_names_the_rung_the_deadline_and_ticks_done_steps() -> None:
     advice = triage.advice_for(FULL, TODAY)
     text = render_chat(advice)
-    assert advice.strategy.label in text
-    assert "← recommandé" in text
-    assert "☑" in text and "☐" in text
-    assert "pour agir en justice, jusqu'au" in text
+    assert text.count(advice.strategy.label) == 1
+    assert "pour agir en justice, jusqu'au" in (render_key_deadline(advice) or "")
+    steps = render_steps(advice)
+    assert "☑" in steps and "☐" in steps
+    ladder = render_ladder(advice)
+    assert ladder.count("← recommandé") == 1
+    assert f"{advice.strategy.label} ← recommandé" in ladder
     step = triage.next_step(advice)
     assert step is not None and step.key != "preserve_evidence"
 

@@ -52,13 +52,25 @@ def test_one_message_fills_the_slots_and_only_the_missing_question_is_asked(bot:
     slots = bot.slots("one-msg")
     assert slots["strategy_level"] == "offensive"
     assert slots["practice"] == "hospital"
-    text = texts(replies)
-    assert "Réaction offensive" in text and "protection fonctionnelle" in text
+    # Short on a phone: the recommendation (the other rungs as buttons), the deadline that
+    # matters most, the first step with its buttons; nothing else.
+    assert len(replies) == 3
+    recommendation, deadline, step = (r["text"] for r in replies)
+    assert recommendation.count("Réaction offensive") == 1
+    assert {"/prefer_wait", "/request_platform_notice", "/show_ladder"} <= set(buttons(replies))
     assert re.search(
         r"Injure publique.*il vous reste \d+ jours? pour agir en justice, jusqu'au \d\d/\d\d/\d{4}",
-        text,
+        deadline,
     )
-    assert "/mark_step_done" in buttons(replies)
+    assert "Première étape" in step
+    assert {"/mark_step_done", "/show_all_steps", "/draft_complaint"} <= set(buttons(replies))
+
+    # The whole checklist on demand: a hospital doctor's includes the functional protection.
+    text = texts(bot.say("one-msg", "montrez-moi toutes les étapes"))
+    assert "☐ 1." in text and "protection fonctionnelle" in text
+    # The ladder on demand: the recommended rung marked once.
+    text = texts(bot.say("one-msg", "c'est quoi les paliers ?"))
+    assert text.count("← recommandé") == 1 and "Réaction offensive ← recommandé" in text
 
     first_step = slots["current_step"]
     replies = bot.say("one-msg", "voilà qui est fait")
