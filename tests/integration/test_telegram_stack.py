@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from devtools.waiting import wait_until
 from riposte.store.config import StoreConfig
 from riposte.store.repository import CaseRepository
 from tests.channels.inbox import JPEG
@@ -164,3 +165,51 @@ def test_a_photo_sent_is_filed_in_the_case_with_its_fingerprint(
         assert item.item.excerpt == "Avis Google du 12/11"
         assert repo.evidence_content(code, item.number) == JPEG
     assert not any(b"Avis Google" in p.read_bytes() for p in stack.var_dir.rglob("*.db"))
+
+
+def test_the_advice_is_three_messages_and_the_ladder_comes_on_a_button(
+    telegram: tuple[Stack, ThreadedTelegram],
+) -> None:
+    """Short on a phone: after a complete description, the advice is the recommendation (the
+    other rungs as buttons), the deadline that matters most and the first step; the ladder
+    comes when its button is pressed."""
+    stack, fake = telegram
+    chat = CHAT_ID + 2
+    message = update(
+        50,
+        "Depuis le 4 novembre des dizaines de comptes me traitent de boucher sur "
+        "Instagram, je suis chirurgienne libérale",
+    )
+    message["message"]["chat"]["id"] = message["message"]["from"]["id"] = chat
+
+    def to_chat() -> list[Any]:
+        return [c for c in fake.api.of("sendMessage") if str(c.fields["chat_id"]) == str(chat)]
+
+    assert post_update(stack, message, SECRET) == 200
+    wait_until(
+        lambda: any("Première étape" in c.fields["text"] for c in to_chat()),
+        "the first step sent to the chat",
+    )
+    sent = to_chat()
+    start = next(i for i, c in enumerate(sent) if "Ma recommandation" in c.fields["text"])
+    advice = sent[start:]
+    assert len(advice) == 3
+    recommendation, deadline, step = advice
+    assert recommendation.fields["text"].count("Réaction offensive") == 1
+    options = [
+        b["callback_data"]
+        for row in recommendation.json_field("reply_markup")["inline_keyboard"]
+        for b in row
+    ]
+    assert "/show_ladder" in options and "/draft_complaint" not in options
+    assert "il vous reste" in deadline.fields["text"]
+    assert "Première étape" in step.fields["text"]
+
+    pressed = callback(51, "/show_ladder")
+    pressed["callback_query"]["from"]["id"] = chat
+    pressed["callback_query"]["message"]["chat"]["id"] = chat
+    count = len(fake.api.of("sendMessage"))
+    assert post_update(stack, pressed, SECRET) == 200
+    ladder = fake.wait_for("sendMessage", count=count + 1)[-1]
+    assert str(ladder.fields["chat_id"]) == str(chat)
+    assert ladder.fields["text"].count("← recommandé") == 1
