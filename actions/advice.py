@@ -121,6 +121,15 @@ class ActionNextStep(Action):
         return [SlotSet("current_step", step.key), SlotSet("last_explained", f"step:{step.key}")]
 
 
+def _given_advice(dispatcher: CollectingDispatcher, tracker: Tracker) -> Any:
+    """The advice already given in this conversation, or None (and the doctor is asked for the
+    facts first)."""
+    if not tracker.get_slot("advice_given"):
+        dispatcher.utter_message(response="utter_no_advice_yet")
+        return None
+    return triage.advice_for(fact_slots(tracker), today())
+
+
 class ActionShowAllSteps(Action):
     """« Toutes les étapes »: the whole checklist, done steps ticked, and what to know."""
 
@@ -130,11 +139,9 @@ class ActionShowAllSteps(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if not tracker.get_slot("advice_given"):
-            dispatcher.utter_message(response="utter_no_advice_yet")
-            return []
-        advice = triage.advice_for(fact_slots(tracker), today())
-        dispatcher.utter_message(response="utter_all_steps", steps=render_steps(advice))
+        advice = _given_advice(dispatcher, tracker)
+        if advice is not None:
+            dispatcher.utter_message(response="utter_all_steps", steps=render_steps(advice))
         return []
 
 
@@ -147,10 +154,9 @@ class ActionShowLadder(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if not tracker.get_slot("advice_given"):
-            dispatcher.utter_message(response="utter_no_advice_yet")
+        advice = _given_advice(dispatcher, tracker)
+        if advice is None:
             return []
-        advice = triage.advice_for(fact_slots(tracker), today())
         options = [b for b in rung_buttons(advice) if b["payload"] != f"/{RUNG_INTENTS['ladder']}"]
         dispatcher.utter_message(
             response="utter_ladder", ladder=render_ladder(advice), buttons=options
