@@ -110,13 +110,14 @@ def assert_nothing_wider_than_the_screen(shown: dict[str, Any]) -> None:
 
 def test_phone_conversation_uses_the_whole_screen(phone: BrowserContext, bot: Stack) -> None:
     page = open_chat(phone, bot)
-    # A description, then the triage's last questions: the advice follows, in long messages
-    # with lists, and the questions come with their choices as buttons.
+    # A description, then the triage's last questions: the advice follows, with its choices
+    # as buttons; then the whole checklist, a long message with lists.
     type_and_send(page, bot, DESCRIPTION)
     type_and_send(page, bot, "hier")
     type_and_send(page, bot, "en libéral")
+    type_and_send(page, bot, "toutes les étapes")
     log = page.get_by_role("log")
-    assert log.locator(".bubble li").count() >= 10  # the advice's lists
+    assert log.locator(".bubble li").count() >= 10  # the summary's and the checklist's lists
     shown = layout(page)
     widest_choice = max(shown["choices"], key=len)
     assert len(widest_choice) >= 4, shown["choices"]
