@@ -14,11 +14,13 @@ start their own: the crash test (test_case_file.py kills every process), the fau
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from devtools import stack as stack_tools
 from devtools.stack import MODEL, ROOT, Stack, StackError, http_status
@@ -154,3 +156,36 @@ def stack(stacks: dict[str, Stack]) -> Stack:
 def bot(stacks: dict[str, Stack]) -> Stack:
     """The stack with the Rasa HTTP API on (its token lets a test read the conversation)."""
     return stacks["token"]
+
+
+# Chromium flags: no sandbox as root, and no background connection to
+# Google's services (the machine's closed network refuses them, slowly).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("RIPOSTE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).is_file():
+        pytest.fail(
+            "Chromium introuvable : `make test` l'installe (scripts/chromium-test.sh) ; "
+            "sinon installez le paquet Debian chromium ou indiquez son chemin dans "
+            "RIPOSTE_CHROMIUM."
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for the web page's tests (one per test module)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -472,7 +472,8 @@ def test_the_page_gives_back_what_was_typed_when_a_message_is_not_taken(bot: Fau
     and puts the text back in the input; sent again once the service is back, it goes through."""
     from playwright.sync_api import sync_playwright
 
-    from tests.integration.test_webchat import CHROMIUM_ARGS, WAIT_MS, chromium_path
+    from tests.integration.conftest import CHROMIUM_ARGS, chromium_path
+    from tests.integration.test_webchat import WAIT_MS
 
     faults = [
         (

@@ -9,34 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from devtools.waiting import timeout_factor, wait_until
 from riposte.store.codes import mask_shown_passphrase
 from tests.integration.conftest import ROOT, Stack
 
 ARTIFACTS = ROOT / "var" / "test-artifacts"
-# Chromium flags: no sandbox as root, and no background connection to
-# Google's services (the machine's closed network refuses them, slowly).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUICK_EXIT = "https://meteofrance.com/"
 # Counts, in each page, the `session_confirm` messages its socket.io connection received: from
 # the first on, the page can send (a test that reloads the page waits for it). An observer
@@ -61,25 +47,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"capture d'ecran " * 64
 # Every wait of these tests, Playwright's included (seconds, and milliseconds for Playwright).
 WAIT_S = 60 * timeout_factor()
 WAIT_MS = int(WAIT_S * 1000)
-
-
-def chromium_path() -> str:
-    path = os.environ.get("RIPOSTE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).is_file():
-        pytest.fail(
-            "Chromium introuvable : `make test` l'installe (scripts/chromium-test.sh) ; "
-            "sinon installez le paquet Debian chromium ou indiquez son chemin dans "
-            "RIPOSTE_CHROMIUM."
-        )
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

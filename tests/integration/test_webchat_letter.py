@@ -10,20 +10,17 @@ docs/webchat-lettre.png is a copy of it (docs/guide.md shows it).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from tests.integration.conftest import Stack
 from tests.integration.test_webchat import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     WAIT_MS,
     axe_violations,
     before_sending,
-    chromium_path,
     open_chat,
     send_and_wait,
     shown_replies,
@@ -53,14 +50,6 @@ ANSWERS = [
 SCREENSHOT = ARTIFACTS / "webchat-lettre.png"
 WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LETTER_HREF = re.compile(r"^/lettres/[A-Za-z0-9_.~-]+\.(pdf|docx)$")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def replies_to(page: Page, bot: Stack, send: Callable[[], None]) -> str:

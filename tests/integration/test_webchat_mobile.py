@@ -12,14 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.integration.conftest import Stack
 from tests.integration.test_webchat import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     WAIT_MS,
-    chromium_path,
     open_chat,
     type_and_send,
 )
@@ -66,14 +64,6 @@ LAYOUT = """() => {
                         (group) => Array.from(group.querySelectorAll('button'), box)),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
