@@ -184,6 +184,8 @@ class ActionRestartTriage(Action):
             SlotSet("steps_done", None),
             SlotSet("current_step", None),
             SlotSet("strategy_level", None),
+            SlotSet("chosen_rung", None),
+            SlotSet("news_asked", None),
             SlotSet("last_explained", None),
             SlotSet("advice_given", None),
             SlotSet("triage_complete", False),

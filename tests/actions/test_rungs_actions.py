@@ -159,3 +159,13 @@ async def test_prevention_after_a_description_leaves_the_recommended_rung(
     tracker = make_tracker("et pour éviter que ça revienne ?", "request_prevention", INSULT)
     events = await ActionPreventionPlan().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"chosen_rung": "preventive"}
+
+
+async def test_starting_again_forgets_the_chosen_rung(domain: dict[str, Any]) -> None:
+    from actions.triage import ActionRestartTriage
+
+    slots = {**REVIEW, "chosen_rung": "neutre", "news_asked": True}
+    dispatcher = CollectingDispatcher()
+    events = await ActionRestartTriage().run(dispatcher, make_tracker("", slots=slots), domain)
+    reset = slot_events(events)
+    assert reset["chosen_rung"] is None and reset["news_asked"] is None
