@@ -65,7 +65,9 @@ class ActionReopenSituation(Action):
             kept: list[EventType] = [SlotSet(name, value) for name, value in updates.items()]
             if updates:
                 kept += await sync_case(dispatcher, tracker, {**current, **updates})
-            return [*kept, SlotSet("news_asked", True)]
+            # The rules branch on `triage_complete` after this action: it is said either way.
+            complete = not triage.missing_slots({**current, **updates})
+            return [*kept, SlotSet("triage_complete", complete), SlotSet("news_asked", True)]
         # The analysis speaks on its own dispatcher, so that its emergency reply, if any, still
         # comes first, before « je garde ce que je sais ».
         analysis = CollectingDispatcher()

@@ -76,7 +76,7 @@ async def test_it_happens_again_with_nothing_new_asks_what_is_new(domain: dict[s
     events = await ActionReopenSituation().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_situation_news_asked"]
     # Nothing known is forgotten, nothing is analysed yet.
-    assert slot_events(events) == {"news_asked": True}
+    assert slot_events(events) == {"triage_complete": True, "news_asked": True}
 
 
 async def test_it_happens_again_keeps_that_it_is_repeated(domain: dict[str, Any]) -> None:
