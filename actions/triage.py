@@ -30,9 +30,18 @@ from riposte.chat import triage
 
 log = logging.getLogger(__name__)
 
-# Intents whose text describes the situation or answers a question.
+# Intents whose text describes the situation or answers a question (« il a recommencé, sur
+# Facebook cette fois », said while a question waits, is read as an answer too).
 READ_INTENTS = frozenset(
-    {"describe_situation", "inform", "report_emergency", "affirm", "deny", "nlu_fallback"}
+    {
+        "describe_situation",
+        "inform",
+        "report_emergency",
+        "affirm",
+        "deny",
+        "nlu_fallback",
+        "situation_worse",
+    }
 )
 
 
@@ -175,6 +184,8 @@ class ActionRestartTriage(Action):
             SlotSet("steps_done", None),
             SlotSet("current_step", None),
             SlotSet("strategy_level", None),
+            SlotSet("chosen_rung", None),
+            SlotSet("news_asked", None),
             SlotSet("last_explained", None),
             SlotSet("advice_given", None),
             SlotSet("triage_complete", False),

@@ -1,10 +1,11 @@
 """`riposte knowledge export`: the knowledge base as one document a lawyer can review.
 
-Renders riposte/knowledge/*.yml (the ladder, the offences, the steps and letters, the platforms,
-the contacts, the sources) into Markdown through templates/knowledge/connaissances.md.j2, with
-the sandboxed, strict environment of the letters. The files are validated first
-(`riposte.knowledge.load_from`); then every field of every entry is shown, in the order of the
-YAML file, so that a key added to the YAML appears in the document without a code change. The
+Renders riposte/knowledge/*.yml (the ladder, the chat's checklists, the offences, the steps and
+letters, the platforms, the contacts, the sources) into Markdown through
+templates/knowledge/connaissances.md.j2, with the sandboxed, strict environment of the letters.
+The files are validated first (`riposte.knowledge.load_from`, `load_plans_from`); then every
+field of every entry is shown, in the order of the YAML file, so that a key added to the YAML
+appears in the document without a code change. The
 committed `docs/connaissances.md` is this rendering (tests/core/test_connaissances.py checks it).
 
 The help texts and the field labels are French, so they live beside the template
@@ -24,6 +25,8 @@ from typing import Any
 import yaml
 
 from riposte.knowledge import KNOWLEDGE_DIR, load_from
+from riposte.knowledge.plans import FILE as PLANS_FILE
+from riposte.knowledge.plans import load_plans_from
 from riposte.text import date_fr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +94,9 @@ def _read(directory: Path, name: str) -> Mapping[str, Any]:
 
 def knowledge_context(directory: Path = KNOWLEDGE_DIR) -> dict[str, Any]:
     """What the template receives: the validated files, every field of every entry."""
-    load_from(directory)  # refuse to document a knowledge base the engine would refuse
+    # Refuse to document a knowledge base the engine, or the chat's checklists, would refuse.
+    load_plans_from(directory, load_from(directory))
+    plans = _read(directory, PLANS_FILE)
     ladder = _read(directory, "ladder.yml")
     steps = _read(directory, "steps.yml")
     names: dict[str, dict[str, str]] = {
@@ -107,6 +112,8 @@ def knowledge_context(directory: Path = KNOWLEDGE_DIR) -> dict[str, Any]:
     return {
         "ladder_note": _plain(ladder.get("note", "")),
         "ladder": _entries(ladder.get("ladder")),
+        "plans_note": _plain(plans.get("note", "")),
+        "plans": _plain(plans.get("plans", {})),
         "offenses": _entries(_read(directory, "offenses.yml").get("offenses")),
         "step_order": _plain(steps.get("order", {})),
         "steps": _entries(steps.get("steps")),
