@@ -69,11 +69,11 @@ class ActionGiveAdvice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         slots = fact_slots(tracker)
-        prevention = tracker.get_intent_of_latest_message() == "request_prevention"
-        if not triage.has_facts(slots) and not prevention:
+        # Prevention without facts is its own path (actions/rungs.py, action_prevention_plan).
+        if not triage.has_facts(slots):
             dispatcher.utter_message(response="utter_no_advice_yet")
             return []
-        if triage.has_facts(slots) and triage.missing_slots(slots):
+        if triage.missing_slots(slots):
             return [FollowupAction("triage_form")]
         advice = triage.advice_for(slots, today())
         dispatcher.utter_message(
