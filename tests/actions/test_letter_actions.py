@@ -194,7 +194,7 @@ async def test_a_case_full_of_letters_gets_a_french_refusal_not_an_outage(
     from riposte.store.repository import Quotas
 
     code, _secret, slots = await start_case(domain)
-    monkeypatch.setattr(build, "build_letter", lambda case, kind, today: "lettre")
+    monkeypatch.setattr(build, "build_letter", lambda case, kind, today, options=None: "lettre")
     monkeypatch.setattr(output, "render", lambda document, fmt: b"%PDF lettre")
     monkeypatch.setattr(repository(), "quotas", Quotas(letters=1))
     dispatcher = CollectingDispatcher()
