@@ -110,7 +110,14 @@ def learned_facts(tracker: Tracker) -> LearnedFacts | None:
 
 # Intents the forms leave to the digression rules of data/rules/ (domain/, not_intent).
 DIGRESSION_INTENTS = frozenset(
-    {"faq", "ask_why", "ask_deadlines", "request_help", "draft_complaint"}
+    {
+        "faq",
+        "ask_why",
+        "ask_deadlines",
+        "request_help",
+        "draft_complaint",
+        "request_platform_notice",
+    }
 )
 # Below this confidence, a message read as a digression is taken as the answer it may be
 # (« @zorglub_vindicatif » reads as a FAQ at 0.54; real questions score above 0.9).

@@ -32,6 +32,7 @@ SKILLS = (
     "danger",
     "evidence",
     "letters",
+    "notice",
     "triage",
 )
 
