@@ -30,7 +30,8 @@ def test_a_google_review_is_notified_to_google(stack: Stack, tmp_path: Path) -> 
     replies = stack.say(sender, "je veux signaler l'avis à Google")
     assert "notification à la plateforme" in texts(replies), texts(replies)
     # One platform in the case: not asked.
-    assert "prénom et nom" in texts(replies) and "plateforme** voulez-vous" not in texts(replies)
+    assert "figurer sur la notification" in texts(replies)
+    assert "plateforme** voulez-vous" not in texts(replies)
     answers = [
         (NAME, "adresse électronique"),
         ("camille chez exemple", "Je ne reconnais pas d'adresse électronique"),  # asked again
@@ -38,7 +39,7 @@ def test_a_google_review_is_notified_to_google(stack: Stack, tmp_path: Path) -> 
         (STORY, "adresse exacte"),
         ("aucune", "doit indiquer l'adresse exacte"),  # refused, asked again
         ("https://maps.app.goo.gl/AbCd123", "propos exacts"),
-        ("« ce charlatan est un escroc, fuyez »", "De quand datent ces propos"),
+        ("« ce charlatan est un escroc, fuyez »", "date affichée sous le contenu"),
         ("le 3 novembre", "Est-ce juste ?"),
     ]
     for answer, expected in answers:
