@@ -200,6 +200,10 @@ class LetterForm(DangerFirstForm):
     async def answer(
         self, question: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
+        if value is None:
+            # Not an answer: the start action emptied the form's slots, and rasa-sdk validates
+            # every slot set since the last user message when the form opens.
+            return {}
         if not tracker.get_slot("case_code"):
             dispatcher.utter_message(response="utter_store_unavailable")
             return {question: None}

@@ -283,3 +283,42 @@ async def test_why_and_correct(domain: dict[str, Any]) -> None:
         "notice_email",
         "letter_summary",
     ]
+
+
+async def test_an_email_read_as_a_complaint_request_is_the_answer(domain: dict[str, Any]) -> None:
+    """The NLU reads « camille@exemple.fr » as draft_complaint (0.998 with the trained model):
+    the address is still the answer, not a digression."""
+    tracker = make_tracker(
+        "camille@exemple.fr",
+        intent="draft_complaint",
+        slots={"requested_slot": "notice_email"},
+        active_loop="notice_form",
+    )
+    found = await ValidateNoticeForm().get_extraction_events(
+        CollectingDispatcher(), tracker, domain
+    )
+    assert slot_events(found) == {"notice_email": "camille@exemple.fr"}
+
+
+async def test_the_form_opening_validates_no_empty_answer(domain: dict[str, Any]) -> None:
+    """action_start_notice empties the form's slots; rasa-sdk then validates every slot set
+    since the last user message when the form opens: no question may be answered « rien »."""
+    code, _secret, slots = await describe(domain, TWO_PLATFORMS)
+    _dispatcher, found = await start(domain, slots)
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "signaler à la plateforme"},
+        {"event": "action", "name": "action_start_notice"},
+        *({"event": "slot", "name": name, "value": value} for name, value in found.items()),
+    ]
+    tracker = make_tracker(
+        "signaler à la plateforme",
+        intent="request_platform_notice",
+        slots={**slots, **found, "case_code": code},
+        events=events,
+        active_loop="notice_form",
+    )
+    dispatcher = CollectingDispatcher()
+    validated = await ValidateNoticeForm().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == []
+    assert all(value is None for name, value in slot_events(validated).items() if name in found)

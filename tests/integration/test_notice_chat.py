@@ -28,7 +28,7 @@ def test_a_google_review_is_notified_to_google(stack: Stack, tmp_path: Path) -> 
         "suis un charlatan et un escroc. Je suis généraliste libéral, c'est un seul avis.",
     )
     replies = stack.say(sender, "je veux signaler l'avis à Google")
-    assert "notification à la plateforme" in texts(replies), texts(replies)
+    assert len(replies) == 2 and "notification à la plateforme" in replies[0]["text"], replies
     # One platform in the case: not asked.
     assert "figurer sur la notification" in texts(replies)
     assert "plateforme** voulez-vous" not in texts(replies)
@@ -70,7 +70,8 @@ def test_with_two_platforms_the_chat_asks_which_one(stack: Stack, tmp_path: Path
         "des avis Google où il me traite d'escroc, je suis généraliste libérale",
     )
     replies = stack.say(sender, "signaler à la plateforme")
-    assert "plateforme** voulez-vous" in texts(replies), texts(replies)
+    # The start, then the platform question: no question is answered on opening.
+    assert len(replies) == 2 and "plateforme** voulez-vous" in replies[1]["text"], texts(replies)
     choices = buttons(replies)
     assert [b["title"] for b in choices] == ["TikTok", "Avis Google (fiche d'établissement)"]
     replies = stack.say(sender, "Facebook")  # not in the case: explained, asked again
