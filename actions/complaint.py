@@ -125,16 +125,7 @@ class ActionDeliverComplaint(Action):
     ) -> list[EventType]:
         code = tracker.get_slot("case_code")
         drafted = await call(chat.draft_complaint, code, tracker.sender_id, today())
-        return deliver_letter(
-            dispatcher,
-            tracker,
-            drafted,
-            skill="complaint",
-            possible="letter_possible",
-            questions=chat.QUESTIONS,
-            filename=chat.DOCUMENT_NAME,
-            caption=chat.DOCUMENT_CAPTION,
-        )
+        return deliver_letter(dispatcher, tracker, drafted, chat.LETTER)
 
 
 class ActionCorrectComplaint(Action):

@@ -25,7 +25,7 @@ from actions.common import (
 )
 from actions.danger import DangerFirstForm, emergency_first
 from riposte.chat import triage
-from riposte.chat.letters import Answered, Drafted, document_message, short_text
+from riposte.chat.letters import Answered, ChatLetter, Drafted, document_message, short_text
 
 log = logging.getLogger(__name__)
 # Channels that deliver files as documents (riposte_rasa/channels: custom JSON `document`).
@@ -110,23 +110,15 @@ class LetterDuringTriage(Action, ABC):
 
 
 def deliver_letter(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    drafted: Drafted,
-    *,
-    skill: str,
-    possible: str,
-    questions: tuple[str, ...],
-    filename: str,
-    caption: str,
+    dispatcher: CollectingDispatcher, tracker: Tracker, drafted: Drafted, letter: ChatLetter
 ) -> list[EventType]:
     """Tell what became of the letter: refused (`utter_<skill>_refused`), not kept (the store
     failed), or its short text and links (`utter_<skill>_ready`) and, on messaging apps, the
-    files; the events forget the form's answers once delivered (slot `possible` and
-    `questions`)."""
+    files; the events forget the form's answers once delivered."""
+    skill = letter.skill
     if drafted.refused is not None:
         dispatcher.utter_message(response=f"utter_{skill}_refused", reason=drafted.refused)
-        return [SlotSet(possible, None)]
+        return [SlotSet(letter.possible, None)]
     if drafted.failed or drafted.document is None:
         dispatcher.utter_message(response="utter_store_unavailable")
         return []
@@ -140,9 +132,11 @@ def deliver_letter(
     if tracker.get_latest_input_channel() in DOCUMENT_CHANNELS:
         # Messaging apps get the files themselves, not only links.
         for fmt, media, data, _token in drafted.files:
-            message = document_message(data, fmt, media, filename=filename, caption=caption)
+            message = document_message(
+                data, fmt, media, filename=letter.document_name, caption=letter.document_caption
+            )
             dispatcher.utter_message(json_message=message)
-    return [SlotSet(possible, None), *(SlotSet(name, None) for name in questions)]
+    return [SlotSet(letter.possible, None), *(SlotSet(name, None) for name in letter.questions)]
 
 
 class LetterForm(DangerFirstForm):

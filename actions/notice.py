@@ -187,16 +187,7 @@ class ActionDeliverNotice(Action):
         if drafted.check in chat.EXPLAINED:
             _refuse(dispatcher, str(drafted.check))
             return [SlotSet("notice_possible", None)]
-        return deliver_letter(
-            dispatcher,
-            tracker,
-            drafted,
-            skill="notice",
-            possible="notice_possible",
-            questions=chat.QUESTIONS,
-            filename=chat.DOCUMENT_NAME,
-            caption=chat.DOCUMENT_CAPTION,
-        )
+        return deliver_letter(dispatcher, tracker, drafted, chat.LETTER)
 
 
 class ActionCorrectNotice(Action):

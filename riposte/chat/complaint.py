@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from riposte.chat.letters import Answered, Drafted, Reading, draft_letter, record_reading
+from riposte.chat.letters import (
+    Answered,
+    ChatLetter,
+    Drafted,
+    Reading,
+    draft_letter,
+    full_name,
+    record_reading,
+    story_excerpt,
+)
 from riposte.letters.build import load_messages
 from riposte.text import fold
 
@@ -255,10 +264,7 @@ def summary_text(case: Mapping[str, Any]) -> str:
     victim = case.get("victim") or {}
     incident = case.get("incident") or {}
     statements = [e for e in case.get("evidence") or [] if _text(e.get("excerpt"))]
-    story = _text(incident.get("summary")) or ""
-    if len(story) > 300:
-        story = story[:300].rstrip() + "…"
-    name = " ".join(p for p in (victim.get("first_name"), victim.get("last_name")) if p)
+    name = full_name(victim)
     blank = m.raw("chat.blank")
     birth_date = _text(victim.get("birth_date"))
     return m.get(
@@ -270,7 +276,7 @@ def summary_text(case: Mapping[str, Any]) -> str:
         postal_code=victim.get("postal_code") or "",
         city=victim.get("city") or "",
         court_city=case.get("court_city") or victim.get("city") or "",
-        summary=story,
+        summary=story_excerpt(incident),
         statements=len(statements),
         exhibits=len(case.get("evidence") or []),
     )
@@ -290,9 +296,14 @@ def _date_num(iso: str) -> str:
 
 _log = logging.getLogger(__name__)
 KIND = "procureur"
-# The file name of the documents sent on messaging apps, and their caption (messages.yml).
-DOCUMENT_NAME = "plainte-procureur"
-DOCUMENT_CAPTION = "chat.document_caption"
+# The complaint in the chat (actions/letters.py): its responses, slots and documents.
+LETTER = ChatLetter(
+    skill="complaint",
+    possible="letter_possible",
+    questions=QUESTIONS,
+    document_name="plainte-procureur",
+    document_caption="chat.document_caption",
+)
 
 
 def correction_questions() -> list[str]:

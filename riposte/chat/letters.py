@@ -30,6 +30,30 @@ FORMATS: tuple[tuple[str, str], ...] = (
 
 
 @dataclass(frozen=True)
+class ChatLetter:
+    """How a skill's letter is named in the chat: the skill (`utter_<skill>_ready`,
+    `utter_<skill>_refused`), the slot telling whether it can be written, the form's questions,
+    and the file name and caption (messages.yml path) of the documents on messaging apps."""
+
+    skill: str
+    possible: str
+    questions: tuple[str, ...]
+    document_name: str
+    document_caption: str
+
+
+def full_name(victim: Mapping[str, Any]) -> str:
+    return " ".join(p for p in (victim.get("first_name"), victim.get("last_name")) if p)
+
+
+def story_excerpt(incident: Mapping[str, Any], limit: int = 300) -> str:
+    """The start of the story, for a summary to confirm."""
+    story = incident.get("summary")
+    story = story.strip() if isinstance(story, str) else ""
+    return story[:limit].rstrip() + "…" if len(story) > limit else story
+
+
+@dataclass(frozen=True)
 class Reading:
     """What an answer gives: a merge patch for the case (or an evidence item), or an error.
 

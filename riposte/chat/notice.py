@@ -18,7 +18,16 @@ from typing import Any
 
 from riposte.case import Case
 from riposte.chat import complaint
-from riposte.chat.letters import Answered, Drafted, Reading, draft_letter, record_reading
+from riposte.chat.letters import (
+    Answered,
+    ChatLetter,
+    Drafted,
+    Reading,
+    draft_letter,
+    full_name,
+    record_reading,
+    story_excerpt,
+)
 from riposte.letters.build import LetterOptions, load_messages
 from riposte.text import fold
 
@@ -44,9 +53,14 @@ OWN_MESSAGES = frozenset(
 # its own words, with the way forward (utter_notice_refused_<check>, domain/notice.yml); any
 # other refusal is shown as the builder words it.
 EXPLAINED = frozenset({"platform_chosen", "platform_online", "offense_retained"})
-# The file name of the documents sent on messaging apps, and their caption (messages.yml).
-DOCUMENT_NAME = "notification-plateforme"
-DOCUMENT_CAPTION = "chat_notice.document_caption"
+# The notice in the chat (actions/letters.py): its responses, slots and documents.
+LETTER = ChatLetter(
+    skill="notice",
+    possible="notice_possible",
+    questions=QUESTIONS,
+    document_name="notification-plateforme",
+    document_caption="chat_notice.document_caption",
+)
 # The button payload that answers the platform question (domain/notice.yml).
 CHOICE = "notice_platform"
 MAX_EMAIL = 254
@@ -266,17 +280,14 @@ def summary_text(case: Mapping[str, Any], platform: str) -> str:
     victim = case.get("victim") or {}
     incident = case.get("incident") or {}
     located = [item for item in case.get("evidence") or [] if _text(item.get("url"))]
-    story = _text(incident.get("summary")) or ""
-    if len(story) > 300:
-        story = story[:300].rstrip() + "…"
     return m.get(
         "chat_notice.summary",
         platform=platform_label(platform),
-        name=" ".join(p for p in (victim.get("first_name"), victim.get("last_name")) if p),
+        name=full_name(victim),
         email=victim.get("email") or "",
         urls="\n".join(f"  - {item['url'].strip()}" for item in located),
         statements=sum(1 for item in located if _text(item.get("excerpt"))),
-        summary=story,
+        summary=story_excerpt(incident),
     )
 
 

@@ -20,6 +20,7 @@ from actions.notice import (
 from riposte.letters import links
 from riposte.web.letters import letter_response
 from tests.actions.test_case_actions import message
+from tests.actions.test_letter_actions import LAWFUL_CRITICISM
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
 
 GOOGLE = (
@@ -173,17 +174,7 @@ async def test_the_platform_named_in_the_request_is_the_one(domain: dict[str, An
 
 
 async def test_lawful_criticism_is_explained_not_notified(domain: dict[str, Any]) -> None:
-    slots = {
-        "platforms": ["google_reviews"],
-        "offenses": [],
-        "lawful_criticism": True,
-        "first_published": "2026-11-01",
-        "author_relation": "patient",
-        "volume": "single",
-        "public": True,
-        "practice": "liberal",
-    }
-    dispatcher, found = await start(domain, slots)
+    dispatcher, found = await start(domain, dict(LAWFUL_CRITICISM))
     assert "utter_notice_refused_offense_retained" in responses(dispatcher)
     assert found["notice_possible"] is False
 
