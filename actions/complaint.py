@@ -23,6 +23,7 @@ from actions.letters import (
     add_validators,
     case_for_letter,
     deliver_letter,
+    show_summary,
 )
 from riposte.chat import complaint as chat
 
@@ -107,11 +108,7 @@ class ActionComplaintSummary(Action):
         summary = await call(
             chat.complaint_summary, tracker.get_slot("case_code"), tracker.sender_id
         )
-        if summary is None:
-            dispatcher.utter_message(response="utter_store_unavailable")
-            return []
-        dispatcher.utter_message(response="utter_complaint_summary", summary=summary)
-        return []
+        return show_summary(dispatcher, summary, chat.LETTER)
 
 
 class ActionDeliverComplaint(Action):

@@ -109,6 +109,18 @@ class LetterDuringTriage(Action, ABC):
         return await letter_during_triage(dispatcher, tracker, self.after_triage, self.after_advice)
 
 
+def show_summary(
+    dispatcher: CollectingDispatcher, summary: str | None, letter: ChatLetter
+) -> list[EventType]:
+    """What the letter will say, to confirm or correct (`utter_<skill>_summary`); None: the
+    case could not be read."""
+    if summary is None:
+        dispatcher.utter_message(response="utter_store_unavailable")
+    else:
+        dispatcher.utter_message(response=f"utter_{letter.skill}_summary", summary=summary)
+    return []
+
+
 def deliver_letter(
     dispatcher: CollectingDispatcher, tracker: Tracker, drafted: Drafted, letter: ChatLetter
 ) -> list[EventType]:

@@ -26,6 +26,7 @@ from actions.letters import (
     add_validators,
     case_for_letter,
     deliver_letter,
+    show_summary,
 )
 from riposte.chat import notice as chat
 
@@ -161,11 +162,7 @@ class ActionNoticeSummary(Action):
             tracker.sender_id,
             tracker.get_slot("notice_platform"),
         )
-        if summary is None:
-            dispatcher.utter_message(response="utter_store_unavailable")
-            return []
-        dispatcher.utter_message(response="utter_notice_summary", summary=summary)
-        return []
+        return show_summary(dispatcher, summary, chat.LETTER)
 
 
 class ActionDeliverNotice(Action):
