@@ -110,7 +110,14 @@ def learned_facts(tracker: Tracker) -> LearnedFacts | None:
 
 # Intents the forms leave to the digression rules of data/rules/ (domain/, not_intent).
 DIGRESSION_INTENTS = frozenset(
-    {"faq", "ask_why", "ask_deadlines", "request_help", "draft_complaint"}
+    {
+        "faq",
+        "ask_why",
+        "ask_deadlines",
+        "request_help",
+        "draft_complaint",
+        "request_platform_notice",
+    }
 )
 # Below this confidence, a message read as a digression is taken as the answer it may be
 # (« @zorglub_vindicatif » reads as a FAQ at 0.54; real questions score above 0.9).
@@ -132,8 +139,8 @@ def kept_answer(tracker: Tracker, *, long_answer: bool = False) -> dict[str, Any
     """The text typed for the pending question although the NLU read it as a digression.
 
     domain/ does not map those intents to the form's free-text slots, so that the
-    digression rules answer them; an answer misread as one (a handle, a link, a long story,
-    a low-confidence reading) is kept here instead of being lost.
+    digression rules answer them; an answer misread as one (a handle, a link, an e-mail
+    address, a long story, a low-confidence reading) is kept here instead of being lost.
     """
     slot = tracker.get_slot("requested_slot")
     if not slot or tracker.get_slot(slot) is not None:
@@ -147,6 +154,7 @@ def kept_answer(tracker: Tracker, *, long_answer: bool = False) -> dict[str, Any
     answer = (
         float(intent.get("confidence") or 0.0) < DIGRESSION_CONFIDENCE
         or text.startswith(("@", "http://", "https://", "www."))
+        or ("@" in text and len(text.split()) == 1)  # an e-mail address
         or (long_answer and len(text.split()) >= LONG_ANSWER_WORDS)
     )
     return {slot: text} if text and answer else {}

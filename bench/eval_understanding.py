@@ -228,8 +228,13 @@ def score_intents(
         for d, got in zip(descriptions, description_intents, strict=True)
         if got in DESCRIPTION_INTENTS
     ]
+    by_intent: dict[str, float] = {}
+    for intent in sorted({r.intent for r in requests}):
+        asked = [r.id for r in requests if r.intent == intent]
+        by_intent[intent] = round(sum(1 for i in asked if i in set(reached)) / len(asked), 4)
     return {
         "requests_right_intent": round(len(reached) / len(requests), 4) if requests else 1.0,
+        "requests_right_intent_by_intent": by_intent,
         "descriptions_as_description": (
             round(len(handled) / len(descriptions), 4) if descriptions else 1.0
         ),
@@ -287,7 +292,7 @@ def report_text(result: Mapping[str, Any]) -> str:
         lines.extend(_summary_lines(result["lexicon_only"]))
     lines.append(
         f"Compréhension sur le jeu de test indépendant ({result['descriptions']} descriptions, "
-        f"{result['requests']} demandes de plainte)"
+        f"{result['requests']} demandes de courrier)"
     )
     lines += _summary_lines(s, platforms=True)
     for name in SINGLE_LABELS:
@@ -295,8 +300,10 @@ def report_text(result: Mapping[str, Any]) -> str:
     if "intents" in result:
         i = result["intents"]
         lines.append(
-            _row("Demandes de plainte vers le bon formulaire", f"{i['requests_right_intent']:.3f}")
+            _row("Demandes de courrier vers le bon formulaire", f"{i['requests_right_intent']:.3f}")
         )
+        for intent, ratio in i.get("requests_right_intent_by_intent", {}).items():
+            lines.append(_row(f"  dont {intent}", f"{ratio:.3f}"))
         lines.append(
             _row(
                 "Descriptions traitées comme des descriptions",

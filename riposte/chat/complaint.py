@@ -14,9 +14,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from riposte.chat.letters import (
+    Answered,
+    ChatLetter,
+    Drafted,
+    Reading,
+    draft_letter,
+    full_name,
+    record_reading,
+    story_excerpt,
+)
 from riposte.letters.build import load_messages
-from riposte.letters.model import Document
 from riposte.text import fold
+
+__all__ = ["Answered", "Drafted", "Reading"]
 
 # The questions of the complaint form, in the order they are asked (domain/complaint.yml).
 QUESTIONS: tuple[str, ...] = (
@@ -78,23 +89,9 @@ _POSTAL = re.compile(r"\b(\d{5})\b")
 _SAME = ("meme", "oui", "idem", "pareil", "la meme", "ma ville", "c'est ca", "d'accord")
 
 
-@dataclass(frozen=True)
-class Reading:
-    """What an answer gives: a merge patch for the case (or an evidence item), or an error.
-
-    `note` names a message to send although the answer is accepted (an optional question
-    skipped: the letter will leave a blank).
-    """
-
-    patch: Mapping[str, Any] | None = None
-    evidence: Mapping[str, Any] | None = None
-    error: str | None = None
-    note: str | None = None
-    keep: str | None = None  # kept in the slot for the next question (a statement awaits its date)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+def response_for(key: str) -> str:
+    """The response that tells a reading error or note of the complaint form."""
+    return f"utter_complaint_{key}"
 
 
 def _text(value: Any) -> str | None:
@@ -267,10 +264,7 @@ def summary_text(case: Mapping[str, Any]) -> str:
     victim = case.get("victim") or {}
     incident = case.get("incident") or {}
     statements = [e for e in case.get("evidence") or [] if _text(e.get("excerpt"))]
-    story = _text(incident.get("summary")) or ""
-    if len(story) > 300:
-        story = story[:300].rstrip() + "…"
-    name = " ".join(p for p in (victim.get("first_name"), victim.get("last_name")) if p)
+    name = full_name(victim)
     blank = m.raw("chat.blank")
     birth_date = _text(victim.get("birth_date"))
     return m.get(
@@ -282,7 +276,7 @@ def summary_text(case: Mapping[str, Any]) -> str:
         postal_code=victim.get("postal_code") or "",
         city=victim.get("city") or "",
         court_city=case.get("court_city") or victim.get("city") or "",
-        summary=story,
+        summary=story_excerpt(incident),
         statements=len(statements),
         exhibits=len(case.get("evidence") or []),
     )
@@ -297,38 +291,18 @@ def _date_num(iso: str) -> str:
         return iso
 
 
-def short_text(document: Document) -> str:
-    """The chat version: object, recipient and the warning; the full text is in the file."""
-    m = load_messages()
-    recipient = " — ".join(
-        line for line in document.section_text("recipient").splitlines() if line.strip()
-    )
-    return m.get("chat.short", title=document.title, recipient=recipient)
-
-
-def document_message(data: bytes, fmt: str, media_type: str) -> dict[str, Any]:
-    """The custom JSON our messaging channels send as a document (Telegram, Signal)."""
-    import base64
-
-    m = load_messages()
-    return {
-        "document": {
-            "filename": f"plainte-procureur.{fmt}",
-            "data_base64": base64.b64encode(data).decode("ascii"),
-            "media_type": media_type,
-        },
-        "caption": m.get("chat.document_caption", format=fmt.upper()),
-    }
-
-
 # --- The complaint's use cases from the chat: from the case file to the letter and back. ---
 # Blocking store calls (the actions run them in a worker thread); plain values in and out.
 
 _log = logging.getLogger(__name__)
 KIND = "procureur"
-FORMATS: tuple[tuple[str, str], ...] = (
-    ("pdf", "application/pdf"),
-    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+# The complaint in the chat (actions/letters.py): its responses, slots and documents.
+LETTER = ChatLetter(
+    skill="complaint",
+    possible="letter_possible",
+    questions=QUESTIONS,
+    document_name="plainte-procureur",
+    document_caption="chat.document_caption",
 )
 
 
@@ -371,15 +345,6 @@ def start_complaint(code: str, sender_id: str, today: date) -> Start:
     return Start(questions)
 
 
-@dataclass(frozen=True)
-class Answered:
-    """An answer read (`reading`, None when the case could not be read) and whether the
-    store failed (`failed`: nothing, or not all, was written)."""
-
-    reading: Reading | None
-    failed: bool = False
-
-
 def record_answer(
     question: str,
     text: str,
@@ -390,24 +355,12 @@ def record_answer(
     statement: str | None = None,
 ) -> Answered:
     """Read the answer against the stored case and write what it gives to the case at once."""
-    from riposte.chat.case import as_chat, repository
-    from riposte.store.errors import StoreError
-
-    repo = repository()
-    reading: Reading | None = None
-    try:
-        current = repo.read_case(code, **as_chat(sender_id)).to_dict()
-        reading = read_answer(question, text, current, today, statement=statement)
-        if not reading.ok:
-            return Answered(reading)
-        if reading.patch:
-            repo.update_case(code, dict(reading.patch), today=today, **as_chat(sender_id))
-        if reading.evidence:
-            repo.add_evidence(code, dict(reading.evidence), **as_chat(sender_id))
-    except StoreError as error:
-        _log.error("complaint answer not recorded: %s", type(error).__name__)
-        return Answered(reading, failed=True)
-    return Answered(reading)
+    return record_reading(
+        lambda case: read_answer(question, text, case, today, statement=statement),
+        code,
+        sender_id,
+        today,
+    )
 
 
 def complaint_summary(code: str, sender_id: str) -> str | None:
@@ -418,41 +371,6 @@ def complaint_summary(code: str, sender_id: str) -> str | None:
     return None if case is None else summary_text(case)
 
 
-@dataclass(frozen=True)
-class Drafted:
-    """The complaint drafted and kept in the case: the document, and per format its bytes and
-    the signed token of its expiring download link (riposte.letters.links); or the French
-    reason it was refused (`refused`), or a store failure (`failed`)."""
-
-    document: Document | None = None
-    files: tuple[tuple[str, str, bytes, str], ...] = ()  # (format, media type, data, token)
-    refused: str | None = None
-    failed: bool = False
-
-
 def draft_complaint(code: str, sender_id: str, today: date) -> Drafted:
     """Render the complaint (PDF and DOCX) from the case and keep both, encrypted, in it."""
-    from riposte.chat.case import as_chat, repository
-    from riposte.letters.build import LetterError, build_letter
-    from riposte.letters.links import link_key, make_token
-    from riposte.letters.output import render
-    from riposte.store.errors import QuotaExceededError, StoreError
-
-    repo = repository()
-    try:
-        record = repo.read_case(code, action="letter", **as_chat(sender_id))
-        document = build_letter(record.case, KIND, today)
-        files = []
-        for fmt, media in FORMATS:
-            data = render(document, fmt)
-            letter = repo.record_letter(code, KIND, data, media_type=media, **as_chat(sender_id))
-            files.append((fmt, media, data, make_token(link_key(), record.code, letter.number)))
-    except LetterError as problem:
-        return Drafted(refused=str(problem))
-    except QuotaExceededError as full:  # the case holds as many letters as it may
-        return Drafted(refused=str(full))
-    except StoreError as error:
-        _log.error("complaint not delivered: %s", type(error).__name__)
-        return Drafted(failed=True)
-    _log.info("complaint delivered in the chat")
-    return Drafted(document, tuple(files))
+    return draft_letter(code, sender_id, today, KIND)

@@ -57,7 +57,9 @@ class LetterError(ValueError):
     """A letter that must not be written, explained in French.
 
     `errors` holds one message per problem (for missing fields: one per field, naming its JSON
-    path); `header` and `footer`, when present, introduce and close the list.
+    path); `header` and `footer`, when present, introduce and close the list. `check` names
+    what refused the letter (a key of CHECKS, or "missing" for missing fields), so that the
+    chat can explain it in its own words.
     """
 
     def __init__(
@@ -65,10 +67,12 @@ class LetterError(ValueError):
         errors: tuple[str, ...] | list[str],
         header: str | None = None,
         footer: str | None = None,
+        check: str | None = None,
     ) -> None:
         self.errors: tuple[str, ...] = tuple(errors)
         self.header = header
         self.footer = footer
+        self.check = check
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
@@ -465,6 +469,7 @@ def check_letter(
     for name in requirement.checks_first:
         problem = CHECKS[name](context)
         if problem is not None:
+            problem.check = name
             return problem
     paths = requirement.fields
     if any(q.press_offense for q in advice.qualifications if q.is_open):
@@ -484,10 +489,12 @@ def check_letter(
             missing,
             header=messages.get("missing.header", label=kb.letters[kind].label),
             footer=messages.raw("missing.footer"),
+            check="missing",
         )
     for name in requirement.checks:
         problem = CHECKS[name](context)
         if problem is not None:
+            problem.check = name
             return problem
     return None
 

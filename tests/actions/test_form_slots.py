@@ -7,13 +7,20 @@ from typing import Any
 import pytest
 
 from riposte.chat import complaint as chat
-from riposte.chat import triage
+from riposte.chat import notice, triage
 from riposte.chat.evidence import EVIDENCE_SLOTS
+
+# The complaint's questions the notice also asks (domain/complaint.yml maps them in both forms).
+SHARED = {"letter_name", "letter_summary", "letter_statement", "letter_statement_date"}
 
 
 @pytest.mark.parametrize(
     ("form", "slots"),
-    [("evidence_form", EVIDENCE_SLOTS), ("complaint_form", chat.QUESTIONS)],
+    [
+        ("evidence_form", EVIDENCE_SLOTS),
+        ("complaint_form", chat.QUESTIONS),
+        ("notice_form", notice.QUESTIONS),
+    ],
 )
 def test_form_slots_match_the_python_lists(
     domain: dict[str, Any], form: str, slots: tuple[str, ...]
@@ -22,8 +29,37 @@ def test_form_slots_match_the_python_lists(
     for slot in slots:
         mapping = domain["slots"][slot]["mappings"][0]
         assert mapping["type"] == "from_text", slot
-        assert mapping["conditions"] == [{"active_loop": form, "requested_slot": slot}]
+        forms = ["complaint_form", "notice_form"] if slot in SHARED else [form]
+        assert mapping["conditions"] == [
+            {"active_loop": name, "requested_slot": slot} for name in forms
+        ]
         assert f"utter_ask_{slot}" in domain["responses"], slot
+    # The notice asks its platform with buttons (action_ask_notice_platform).
+    assert "action_ask_notice_platform" in domain["actions"]
+
+
+def test_every_notice_question_has_its_why(domain: dict[str, Any]) -> None:
+    """« Pourquoi ? » during the notice (action_explain_notice_question)."""
+    for slot in notice.QUESTIONS:
+        assert domain["responses"][f"utter_why_notice_{slot}"][0]["text"].strip(), slot
+
+
+@pytest.mark.parametrize("key", sorted(notice.OWN_MESSAGES))
+def test_every_notice_reading_message_has_a_french_response(
+    domain: dict[str, Any], key: str
+) -> None:
+    assert domain["responses"][notice.response_for(key)][0]["text"].strip()
+
+
+@pytest.mark.parametrize("check", sorted(notice.EXPLAINED))
+def test_every_refusal_the_notice_explains_has_a_response(
+    domain: dict[str, Any], check: str
+) -> None:
+    from riposte.letters.build import CHECKS, load_requirements
+
+    assert check in load_requirements().kinds[notice.KIND].checks_first
+    assert check in CHECKS
+    assert domain["responses"][f"utter_notice_refused_{check}"][0]["text"].strip()
 
 
 def test_the_triage_questions_are_the_domains(domain: dict[str, Any]) -> None:

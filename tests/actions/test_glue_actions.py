@@ -24,7 +24,18 @@ from tests.actions.conftest import TODAY
 from tests.actions.test_triage_actions import FULL, make_tracker, responses, slot_events
 
 ACTIONS = Path(__file__).resolve().parents[2] / "actions"
-SKILLS = ("advice", "case", "common", "complaint", "danger", "evidence", "rungs", "triage")
+SKILLS = (
+    "advice",
+    "case",
+    "common",
+    "complaint",
+    "danger",
+    "evidence",
+    "letters",
+    "notice",
+    "rungs",
+    "triage",
+)
 
 
 def served_actions() -> dict[str, list[str]]:

@@ -30,6 +30,17 @@ ANSWERS = {
     "letter_statement": "« cette généraliste est une escroc »",
     "letter_statement_date": "le 20/11",
 }
+# The slots of a lawful criticism on Google (no offence): no letter against it.
+LAWFUL_CRITICISM = {
+    "platforms": ["google_reviews"],
+    "offenses": [],
+    "lawful_criticism": True,
+    "first_published": "2026-11-01",
+    "author_relation": "patient",
+    "volume": "single",
+    "public": True,
+    "practice": "liberal",
+}
 
 
 async def test_no_complaint_before_the_facts(domain: dict[str, Any]) -> None:
@@ -40,16 +51,7 @@ async def test_no_complaint_before_the_facts(domain: dict[str, Any]) -> None:
 
 
 async def test_lawful_criticism_gets_no_complaint(domain: dict[str, Any]) -> None:
-    slots = {
-        "platforms": ["google_reviews"],
-        "offenses": [],
-        "lawful_criticism": True,
-        "first_published": "2026-11-01",
-        "author_relation": "patient",
-        "volume": "single",
-        "public": True,
-        "practice": "liberal",
-    }
+    slots = dict(LAWFUL_CRITICISM)
     dispatcher = CollectingDispatcher()
     events = await ActionStartComplaint().run(dispatcher, make_tracker("x", slots=slots), domain)
     assert "utter_complaint_refused" in responses(dispatcher)
@@ -194,7 +196,7 @@ async def test_a_case_full_of_letters_gets_a_french_refusal_not_an_outage(
     from riposte.store.repository import Quotas
 
     code, _secret, slots = await start_case(domain)
-    monkeypatch.setattr(build, "build_letter", lambda case, kind, today: "lettre")
+    monkeypatch.setattr(build, "build_letter", lambda case, kind, today, options=None: "lettre")
     monkeypatch.setattr(output, "render", lambda document, fmt: b"%PDF lettre")
     monkeypatch.setattr(repository(), "quotas", Quotas(letters=1))
     dispatcher = CollectingDispatcher()

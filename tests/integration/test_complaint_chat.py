@@ -3,8 +3,6 @@ summary is confirmed, and the complaint is downloaded from the web page's link."
 
 from __future__ import annotations
 
-import re
-import subprocess
 import urllib.error
 import urllib.request
 from typing import Any
@@ -12,12 +10,9 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Stack
+from tests.integration.letters import letter_urls, pdf_text, texts
 
 NAME = "Camille Zorglubin"
-
-
-def texts(replies: list[dict[str, Any]]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
 
 
 def test_complaint_is_drafted_in_the_chat_and_downloaded(stack: Stack, tmp_path: Any) -> None:
@@ -54,16 +49,10 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(stack: Stack, tmp_path:
     replies = stack.say(sender, "/affirm")
     answer = texts(replies)
     assert "Votre plainte est prête" in answer and "brouillon à vérifier" in answer
-    urls = re.findall(r"http://localhost:\d+/lettres/\S+\.(?:pdf|docx)", answer)
+    urls = letter_urls(answer)
     assert len(urls) == 2, answer
-    pdf_url = urls[0].replace("localhost", "127.0.0.1")
-    with urllib.request.urlopen(pdf_url, timeout=30) as response:
-        assert response.headers["Content-Type"] == "application/pdf"
-        pdf = response.read()
-    (tmp_path / "plainte.pdf").write_bytes(pdf)
-    text = subprocess.run(
-        ["pdftotext", str(tmp_path / "plainte.pdf"), "-"], capture_output=True, check=True
-    ).stdout.decode()
+    pdf_url = urls[0]
+    text = pdf_text(pdf_url, tmp_path)
     assert "ZORGLUBIN" in text.upper() and "Procureur de la République" in text
     assert "cette généraliste est une escroc" in text
     assert "12 mars 1978" in text and "signez-la à la main" in text

@@ -116,6 +116,22 @@ def test_intent_scores_count_the_fallback() -> None:
     assert scores["descriptions_as_description"] == 0.5
 
 
+def test_intent_scores_are_also_given_per_intent() -> None:
+    """One letter's requests stolen by another show in its own score (bench/eval_understanding)."""
+    requests = [
+        Request("r1", "", "draft_complaint"),
+        Request("r2", "", "request_platform_notice"),
+        Request("r3", "", "request_platform_notice"),
+    ]
+    scores = evaluation.score_intents(
+        [], requests, [], ["draft_complaint", "draft_complaint", "request_platform_notice"]
+    )
+    assert scores["requests_right_intent_by_intent"] == {
+        "draft_complaint": 1.0,
+        "request_platform_notice": 0.5,
+    }
+
+
 def test_understanding_does_not_fall_below_its_floor(result: dict) -> None:
     s = result["scores"]
     assert s["danger"]["recall"] >= FLOORS["danger_recall"], result["misses"]["danger_missed"]
