@@ -292,7 +292,7 @@ def report_text(result: Mapping[str, Any]) -> str:
         lines.extend(_summary_lines(result["lexicon_only"]))
     lines.append(
         f"Compréhension sur le jeu de test indépendant ({result['descriptions']} descriptions, "
-        f"{result['requests']} demandes de courrier)"
+        f"{result['requests']} demandes)"
     )
     lines += _summary_lines(s, platforms=True)
     for name in SINGLE_LABELS:
@@ -300,7 +300,7 @@ def report_text(result: Mapping[str, Any]) -> str:
     if "intents" in result:
         i = result["intents"]
         lines.append(
-            _row("Demandes de courrier vers le bon formulaire", f"{i['requests_right_intent']:.3f}")
+            _row("Demandes reconnues (bonne intention)", f"{i['requests_right_intent']:.3f}")
         )
         for intent, ratio in i.get("requests_right_intent_by_intent", {}).items():
             lines.append(_row(f"  dont {intent}", f"{ratio:.3f}"))
