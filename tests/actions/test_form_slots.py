@@ -7,13 +7,18 @@ from typing import Any
 import pytest
 
 from riposte.chat import complaint as chat
+from riposte.chat import reply
 from riposte.chat import triage
 from riposte.chat.evidence import EVIDENCE_SLOTS
 
 
 @pytest.mark.parametrize(
     ("form", "slots"),
-    [("evidence_form", EVIDENCE_SLOTS), ("complaint_form", chat.QUESTIONS)],
+    [
+        ("evidence_form", EVIDENCE_SLOTS),
+        ("complaint_form", chat.QUESTIONS),
+        ("reply_form", reply.FORM_SLOTS),
+    ],
 )
 def test_form_slots_match_the_python_lists(
     domain: dict[str, Any], form: str, slots: tuple[str, ...]
