@@ -109,17 +109,21 @@ class ValidateReplyForm(DangerFirstForm):
         domain: DomainDict,
     ) -> dict[str, Any]:
         draft = chat.read_draft(value if isinstance(value, str) else None)
-        if draft.error == "too_long":
-            dispatcher.utter_message(
-                response="utter_reply_draft_too_long",
-                length=format_count(draft.length),
-                limit=format_count(chat.MAX_DRAFT),
-            )
-            return {DRAFT_SLOT: None}
         if draft.text is None:
-            dispatcher.utter_message(response="utter_reply_draft_empty")
-            return {DRAFT_SLOT: None}
+            _refuse(dispatcher, draft)
         return {DRAFT_SLOT: draft.text}
+
+
+def _refuse(dispatcher: CollectingDispatcher, draft: chat.Draft) -> None:
+    """Say why a draft is not read: too long (with the limit), or empty."""
+    if draft.error == "too_long":
+        dispatcher.utter_message(
+            response="utter_reply_draft_too_long",
+            length=format_count(draft.length),
+            limit=format_count(chat.MAX_DRAFT),
+        )
+    else:
+        dispatcher.utter_message(response="utter_reply_draft_empty")
 
 
 def kept_draft(tracker: Tracker) -> str | None:
@@ -137,8 +141,28 @@ def kept_draft(tracker: Tracker) -> str | None:
     return text if text and (low or len(text.split()) >= LONG_ANSWER_WORDS) else None
 
 
+def typed_after_review(tracker: Tracker) -> bool:
+    """Whether the latest message was typed right after a review (a new version of the draft,
+    data/rules/reply.yml), rather than given to the form."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action":
+            if event.get("name") != "action_listen":
+                return bool(event.get("name") == REVIEW_ACTION)
+    return False
+
+
 class ActionReviewReply(Action):
-    """Review the draft: say it is fine, or list each problem and propose a wording."""
+    """Review the draft: say it is fine, or list each problem and propose a wording.
+
+    After the form, the draft is the slot's; after a review with problems, a text typed
+    instead of a button is a new version (the rules send it here): it replaces the draft
+    when it is readable, and is reviewed.
+    """
 
     def name(self) -> str:
         return REVIEW_ACTION
@@ -146,17 +170,32 @@ class ActionReviewReply(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        events: list[EventType] = []
         draft = tracker.get_slot(DRAFT_SLOT)
+        if typed_after_review(tracker):
+            events += self._danger(dispatcher, tracker)
+            typed = chat.read_draft(latest_text(tracker))
+            if typed.text is None:
+                _refuse(dispatcher, typed)
+                return events  # the previous draft and proposal stay
+            draft = typed.text
+            events.append(SlotSet(DRAFT_SLOT, draft))
         if not isinstance(draft, str) or not draft.strip():
             dispatcher.utter_message(response="utter_reply_no_proposal")
-            return []
+            return events
         names = await self._own_names(tracker)
         result = await call(chat.review, draft, names=names)
         if result.clean:
             dispatcher.utter_message(response="utter_reply_clean")
-            return [SlotSet(PROPOSAL_SLOT, None)]
+            return [*events, SlotSet(PROPOSAL_SLOT, None)]
         dispatcher.utter_message(response="utter_reply_problems", review=chat.review_text(result))
-        return [SlotSet(PROPOSAL_SLOT, result.proposal)]
+        return [*events, SlotSet(PROPOSAL_SLOT, result.proposal)]
+
+    @staticmethod
+    def _danger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        if emergency_first(dispatcher, tracker):
+            return [SlotSet("urgent", True)]
+        return []
 
     @staticmethod
     async def _own_names(tracker: Tracker) -> list[str]:

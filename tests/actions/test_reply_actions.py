@@ -221,3 +221,58 @@ def test_every_response_the_actions_send_exists(domain: dict[str, Any]) -> None:
         "utter_reply_cancelled",
     ):
         assert domain["responses"][name][0]["text"].strip(), name
+
+
+def after_review(text: str, intent: str = "inform") -> Any:
+    """The tracker of a text typed right after a review that found problems."""
+    events = [
+        {"event": "action", "name": "reply_form"},
+        {"event": "action", "name": "action_review_reply"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    slots = {"reply_draft": BAD_DRAFT, "reply_proposal": "proposée"}
+    return make_tracker(text, intent=intent, slots=slots, events=events)
+
+
+async def test_a_version_typed_after_the_review_replaces_the_draft_and_is_reviewed(
+    domain: dict[str, Any],
+) -> None:
+    new = "Je regrette votre ressenti ; le cabinet reste joignable pour en parler."
+    dispatcher = CollectingDispatcher()
+    events = await ActionReviewReply().run(dispatcher, after_review(new), domain)
+    assert responses(dispatcher) == ["utter_reply_clean"]
+    assert slot_events(events) == {"reply_draft": new, "reply_proposal": None}
+
+
+async def test_a_too_long_version_after_the_review_keeps_the_previous_one(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionReviewReply().run(dispatcher, after_review("Merci. " * 600), domain)
+    assert responses(dispatcher) == ["utter_reply_draft_too_long"]
+    assert slot_events(events) == {}  # the draft and the proposal stay as they were
+
+
+async def test_a_danger_typed_after_the_review_gets_17_112_first(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionReviewReply().run(dispatcher, after_review(THREAT), domain)
+    assert responses(dispatcher)[0] == "utter_emergency"
+    found = slot_events(events)
+    assert found["urgent"] is True and found["reply_draft"] == THREAT
+
+
+async def test_the_draft_of_the_form_is_reviewed_not_the_message(domain: dict[str, Any]) -> None:
+    """Right after the form, the draft is the slot's (the message was the form's answer)."""
+    events = [
+        {"event": "action", "name": "reply_form"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": BAD_DRAFT},
+        {"event": "action", "name": "reply_form"},
+    ]
+    tracker = make_tracker(BAD_DRAFT, intent="inform", slots={"reply_draft": BAD_DRAFT})
+    tracker.events = events
+    dispatcher = CollectingDispatcher()
+    found = slot_events(await ActionReviewReply().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_reply_problems"]
+    assert "reply_draft" not in found and found["reply_proposal"]
