@@ -67,6 +67,8 @@ class _ProposalData:
     contact_words: frozenset[str]
     min_words: int
     contact_sentence: str
+    greetings: tuple[str, ...]
+    greeting: str
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,6 +81,8 @@ def _proposal_data() -> _ProposalData:
         contact_words=frozenset(fold(w) for w in node["contact_words"]),
         min_words=int(node["min_words"]),
         contact_sentence=" ".join(str(node["contact_sentence"]).split()),
+        greetings=tuple(fold(w) for w in node["greetings"]),
+        greeting=str(node["greeting"]),
     )
 
 
@@ -139,7 +143,13 @@ def propose(
         if sentence and not any(f.start < end and start < f.end for f in findings)
     ]
     if _content_words(kept, data) >= data.min_words:
-        proposal = " ".join(_with_contact(kept, data))
+        kept = _with_contact(kept, data)
+        # The greeting went with a flagged sentence: keep it.
+        if fold(draft.lstrip()).startswith(data.greetings) and not fold(kept[0]).startswith(
+            data.greetings
+        ):
+            kept = [data.greeting, kept[0][:1].lower() + kept[0][1:], *kept[1:]]
+        proposal = " ".join(kept)
         if not check_reply(proposal, own_names=names, use_ner=use_ner):
             return proposal, True
     return suggest_neutral_reply(), False

@@ -74,6 +74,8 @@ def test_a_draft_naming_the_patient_and_a_diagnosis_gets_a_proposal_from_itself(
     assert not any("Martin" in f.excerpt for f in result.findings)
     assert result.from_draft
     proposal = str(result.proposal)
+    # The greeting, removed with the name, is kept.
+    assert proposal.startswith("Bonjour, je regrette sincèrement")
     assert "expérience au cabinet ait été décevante" in proposal
     for excerpt in ("Dupont", "consultation du", "diabète", "12 mars"):
         assert excerpt not in proposal
