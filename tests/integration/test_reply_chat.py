@@ -31,13 +31,15 @@ def test_a_reply_is_reviewed_in_the_chat(stack: Stack) -> None:
     sender = "reply-1"
     stack.say(
         sender,
-        "Le 20 novembre, un patient a laissé sur ma fiche Google un avis injuste : il écrit que "
-        "je suis incompétente et que j'expédie mes consultations. Je suis généraliste libérale.",
+        "Le 20 novembre, un patient a laissé un avis une étoile sur ma fiche Google : il écrit "
+        "qu'il a attendu une heure et que je l'ai expédié en cinq minutes. Je trouve ça injuste. "
+        "Je suis généraliste libérale.",
     )
     replies = stack.say(sender, "je veux répondre")
     answer = texts(replies)
     assert "Une bonne réponse publique" in answer and "Sources" in answer, answer
-    assert "n'est pas ce que je vous recommande" not in answer  # a lawful review: replying fits
+    # A lawful criticism: replying publicly fits, no warning.
+    assert "n'est pas ce que je vous recommande" not in answer, answer
     assert "projet de réponse" in answer and payloads(replies) == ["/cancel"]
 
     replies = stack.say(sender, BAD_DRAFT)
@@ -50,7 +52,7 @@ def test_a_reply_is_reviewed_in_the_chat(stack: Stack) -> None:
     replies = stack.say(sender, "/affirm")
     answer = texts(replies)
     assert "Voici la réponse proposée" in answer, answer
-    proposal = answer.split("\n\n")[1]
+    proposal = answer.split("telle quelle :")[1].split("Publiez-la")[0].strip()
     assert "regrette que votre expérience ait été décevante" in proposal
     assert "Lefèvre" not in proposal and "dépression" not in proposal
 
