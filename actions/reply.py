@@ -108,6 +108,10 @@ class ValidateReplyForm(DangerFirstForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if value is None:
+            # The slot cleared by action_start_reply (also validated, as set in this turn):
+            # nothing was typed, the form just asks.
+            return {DRAFT_SLOT: None}
         draft = chat.read_draft(value if isinstance(value, str) else None)
         if draft.text is None:
             _refuse(dispatcher, draft)

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from riposte.chat import complaint as chat
-from riposte.chat import reply
-from riposte.chat import triage
+from riposte.chat import reply, triage
 from riposte.chat.evidence import EVIDENCE_SLOTS
 
 

@@ -114,6 +114,27 @@ def test_the_question_says_the_same_limit(domain: dict[str, Any]) -> None:
     assert [b["payload"] for b in asked["buttons"]] == ["/cancel"]
 
 
+async def test_the_draft_cleared_at_the_start_is_asked_without_a_complaint(
+    domain: dict[str, Any],
+) -> None:
+    """action_start_reply clears the slot in the same turn: the form validates it too, and
+    must then just ask (no « je n'ai rien reçu »)."""
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "je veux répondre"},
+        {"event": "action", "name": "action_start_reply"},
+        {"event": "slot", "name": "reply_draft", "value": None},
+        {"event": "slot", "name": "reply_proposal", "value": None},
+    ]
+    tracker = make_tracker(
+        "je veux répondre", intent="request_reply_help", events=events, active_loop=FORM
+    )
+    dispatcher = CollectingDispatcher()
+    found = slot_events(await ValidateReplyForm().run(dispatcher, tracker, domain))
+    assert dispatcher.messages == []
+    assert found.get("reply_draft") is None
+
+
 async def test_an_empty_draft_is_asked_again(domain: dict[str, Any]) -> None:
     dispatcher = CollectingDispatcher()
     result = await ValidateReplyForm().validate_reply_draft(

@@ -41,6 +41,7 @@ def test_a_reply_is_reviewed_in_the_chat(stack: Stack) -> None:
     # A lawful criticism: replying publicly fits, no warning.
     assert "n'est pas ce que je vous recommande" not in answer, answer
     assert "projet de réponse" in answer and payloads(replies) == ["/cancel"]
+    assert "Je n'ai rien reçu" not in answer, answer  # nothing was typed yet
 
     replies = stack.say(sender, BAD_DRAFT)
     answer = texts(replies)
@@ -59,6 +60,7 @@ def test_a_reply_is_reviewed_in_the_chat(stack: Stack) -> None:
     replies = stack.say(sender, "/request_reply_help")
     answer = texts(replies)
     assert "projet de réponse" in answer and "Une bonne réponse publique" not in answer, answer
+    assert "Je n'ai rien reçu" not in answer, answer
     replies = stack.say(sender, CLEAN_DRAFT)
     answer = texts(replies)
     assert "Je n'ai rien repéré" in answer and "compte propriétaire" in answer, answer
