@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from riposte.chat import complaint as chat
-from riposte.chat import notice, triage
+from riposte.chat import notice, reply, triage
 from riposte.chat.evidence import EVIDENCE_SLOTS
 
 # The complaint's questions the notice also asks (domain/complaint.yml maps them in both forms).
@@ -20,6 +20,7 @@ SHARED = {"letter_name", "letter_summary", "letter_statement", "letter_statement
         ("evidence_form", EVIDENCE_SLOTS),
         ("complaint_form", chat.QUESTIONS),
         ("notice_form", notice.QUESTIONS),
+        ("reply_form", reply.FORM_SLOTS),
     ],
 )
 def test_form_slots_match_the_python_lists(

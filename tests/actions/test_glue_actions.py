@@ -33,6 +33,7 @@ SKILLS = (
     "evidence",
     "letters",
     "notice",
+    "reply",
     "rungs",
     "triage",
 )
