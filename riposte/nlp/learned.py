@@ -80,8 +80,19 @@ OFFENSE_VETO = 0.3
 #: Never dropped by the veto: a threat matters even inside a criticism.
 NOT_VETOED = frozenset({"threat"})
 DISCRIMINATORY_THRESHOLD = 0.6
-#: Intents whose examples may describe a situation (or a danger): not background.
-BACKGROUND_EXCLUDED = frozenset({"describe_situation", "inform", "report_emergency"})
+#: Intents whose examples may describe a situation (or a danger), or quote what was published
+#: (« ça recommence, il me traite de… », « faire retirer l'avis où il dit que… »): not
+#: background.
+BACKGROUND_EXCLUDED = frozenset(
+    {
+        "describe_situation",
+        "inform",
+        "report_emergency",
+        "situation_worse",
+        "request_reply_help",
+        "request_platform_notice",
+    }
+)
 BACKGROUND_WEIGHT = 0.1
 #: A label with fewer positive examples than this is not learned (always 0).
 MIN_POSITIVES = 4
