@@ -54,8 +54,10 @@ def test_do_nothing_then_worse_then_prevention(bot: Stack) -> None:
     # Read as « ça recommence » with a new fact: analysed at once, with what was known.
     assert "Je garde ce que je sais déjà de votre situation et j'y ajoute" in said
     slots = bot.slots(sender)
-    # Merged with what was known: the review's platform, date and author stay.
-    assert slots["offenses"] == ["insult"] and slots["lawful_criticism"] is False
+    # Merged with what was known: the review's platform, date and author stay. (Insults that
+    # come back may also read as harassment: the facts model's call, not this path's.)
+    assert "insult" in slots["offenses"] and slots["lawful_criticism"] is False
+    offenses = slots["offenses"]
     assert slots["platforms"] == ["google_reviews"]
     assert slots["first_published"].endswith("-11-28")
     assert slots["author_relation"] == "patient"
@@ -66,7 +68,7 @@ def test_do_nothing_then_worse_then_prevention(bot: Stack) -> None:
     replies = bot.say(sender, "ça recommence")
     said = texts(replies)
     assert "Je garde tout ce que je sais déjà" in said and "Qu'est-ce qui est nouveau" in said
-    assert bot.slots(sender)["offenses"] == ["insult"]
+    assert bot.slots(sender)["offenses"] == offenses
 
     replies = bot.say(sender, "comment me protéger à l'avenir ?")
     said = texts(replies)
