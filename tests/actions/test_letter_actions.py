@@ -18,6 +18,7 @@ from riposte.letters import links
 from riposte.web.letters import letter_response
 from tests.actions.test_case_actions import message, start_case
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
+from tests.slots import lawful_review
 
 ANSWERS = {
     "letter_name": "Camille Zorglubin",
@@ -31,16 +32,7 @@ ANSWERS = {
     "letter_statement_date": "le 20/11",
 }
 # The slots of a lawful criticism on Google (no offence): no letter against it.
-LAWFUL_CRITICISM = {
-    "platforms": ["google_reviews"],
-    "offenses": [],
-    "lawful_criticism": True,
-    "first_published": "2026-11-01",
-    "author_relation": "patient",
-    "volume": "single",
-    "public": True,
-    "practice": "liberal",
-}
+LAWFUL_CRITICISM = lawful_review()
 
 
 async def test_no_complaint_before_the_facts(domain: dict[str, Any]) -> None:

@@ -12,20 +12,10 @@ from riposte.chat import rungs, triage
 from riposte.knowledge.plans import load_plans
 from tests.actions.conftest import TODAY
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
+from tests.slots import lawful_review
 
 # A one-star review: a lawful criticism, every question answered.
-REVIEW: dict[str, Any] = {
-    "platforms": ["google_reviews"],
-    "offenses": [],
-    "lawful_criticism": True,
-    "first_published": "2026-11-20",
-    "author_relation": "patient",
-    "volume": "single",
-    "public": True,
-    "practice": "liberal",
-    "advice_given": True,
-    "triage_complete": True,
-}
+REVIEW: dict[str, Any] = lawful_review("2026-11-20", advice_given=True, triage_complete=True)
 INSULT = {**REVIEW, "offenses": ["insult"], "lawful_criticism": False}
 
 

@@ -11,18 +11,10 @@ import pytest
 from riposte.chat import reply, triage
 from riposte.knowledge import load as load_knowledge
 from riposte.letters.reply_check import check_reply, suggest_neutral_reply
+from tests.slots import lawful_review
 
 TODAY = datetime.date(2026, 11, 24)
-LAWFUL_REVIEW: dict[str, Any] = {
-    "platforms": ["google_reviews"],
-    "offenses": [],
-    "lawful_criticism": True,
-    "first_published": "2026-11-01",
-    "author_relation": "patient",
-    "volume": "single",
-    "public": True,
-    "practice": "liberal",
-}
+LAWFUL_REVIEW: dict[str, Any] = lawful_review()
 # Names the patient, confirms the care, gives a date and a diagnosis; one sentence is fine.
 BAD_DRAFT = (
     "Bonjour Madame Dupont. Lors de votre consultation du 12 mars, votre diabète était mal "

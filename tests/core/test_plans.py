@@ -13,6 +13,7 @@ from riposte.chat import rungs, triage
 from riposte.knowledge import KNOWLEDGE_DIR, KnowledgeError
 from riposte.knowledge import load as load_knowledge
 from riposte.knowledge.plans import PLAN_LEVELS, load_plans, load_plans_from
+from tests.slots import lawful_review
 
 TODAY = date(2026, 11, 24)
 
@@ -84,16 +85,7 @@ def test_an_invalid_checklist_is_refused(tmp_path: Path, old: str, new: str, pro
 
 
 def test_no_deadline_without_an_offence_and_the_engine_s_with_one() -> None:
-    review = {
-        "platforms": ["google_reviews"],
-        "offenses": [],
-        "lawful_criticism": True,
-        "first_published": "2026-11-20",
-        "author_relation": "patient",
-        "volume": "single",
-        "public": True,
-        "practice": "liberal",
-    }
+    review = lawful_review("2026-11-20")
     assert rungs.deadline_lines({}, TODAY) == []
     assert rungs.deadline_lines(review, TODAY) == []
     insult = {**review, "offenses": ["insult"], "lawful_criticism": False}
