@@ -58,8 +58,9 @@ class LetterError(ValueError):
 
     `errors` holds one message per problem (for missing fields: one per field, naming its JSON
     path); `header` and `footer`, when present, introduce and close the list. `check` names
-    what refused the letter (a key of CHECKS, or "missing" for missing fields), so that the
-    chat can explain it in its own words.
+    what refused the letter (a key of CHECKS, or "missing" for missing fields), and `detail`
+    the key of its explanation in messages.yml (section checks), so that the chat can explain
+    it in its own words.
     """
 
     def __init__(
@@ -68,11 +69,13 @@ class LetterError(ValueError):
         header: str | None = None,
         footer: str | None = None,
         check: str | None = None,
+        detail: str | None = None,
     ) -> None:
         self.errors: tuple[str, ...] = tuple(errors)
         self.header = header
         self.footer = footer
         self.check = check
+        self.detail = detail
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
@@ -91,11 +94,13 @@ class LetterOptions:
     platform     key of the platform the letter is addressed to (when the case names several)
     civil_party  the complaint declares the constitution de partie civile
     reply_text   the text of the reply (right of reply)
+    erasure_sent_on  the day the erasure request was sent (CNIL complaint)
     """
 
     platform: str | None = None
     civil_party: bool = False
     reply_text: str | None = None
+    erasure_sent_on: date | None = None
 
 
 # --------------------------------------------------------------------------- data files
@@ -329,14 +334,14 @@ def _platform_key(case: Case, options: LetterOptions) -> str | None:
     return platforms[0] if len(platforms) == 1 else None
 
 
-def _refuse(message: str) -> LetterError:
-    return LetterError([message])
+def _refuse(message: str, detail: str | None = None) -> LetterError:
+    return LetterError([message], detail=detail)
 
 
 def _check_offense_retained(c: _Check) -> LetterError | None:
     if c.advice.qualifications:
         return None
-    return _refuse(c.messages.raw("checks.offense_retained"))
+    return _refuse(c.messages.raw("checks.offense_retained"), "offense_retained")
 
 
 def _check_complaint_open(c: _Check) -> LetterError | None:
@@ -365,7 +370,7 @@ def _check_platform_chosen(c: _Check) -> LetterError | None:
     platforms = c.case.incident.platforms if c.case.incident else ()
     shown = ", ".join(platforms)
     if not platforms:
-        return _refuse(c.messages.raw("checks.platform_missing"))
+        return _refuse(c.messages.raw("checks.platform_missing"), "platform_missing")
     if c.options.platform is not None and c.options.platform not in platforms:
         return _refuse(
             c.messages.get(
@@ -380,14 +385,17 @@ def _check_platform_chosen(c: _Check) -> LetterError | None:
 def _check_platform_online(c: _Check) -> LetterError | None:
     key = _platform_key(c.case, c.options)
     if key is not None and c.kb.platforms[key].private:
-        return _refuse(c.messages.get("checks.platform_private", label=c.kb.platforms[key].label))
+        return _refuse(
+            c.messages.get("checks.platform_private", label=c.kb.platforms[key].label),
+            "platform_private",
+        )
     return None
 
 
 def _check_hospital_practice(c: _Check) -> LetterError | None:
     if c.case.victim.practice == "hospital":
         return None
-    return _refuse(c.messages.raw("checks.hospital_practice"))
+    return _refuse(c.messages.raw("checks.hospital_practice"), "hospital_practice")
 
 
 def _check_author_contact_allowed(c: _Check) -> LetterError | None:
@@ -397,24 +405,24 @@ def _check_author_contact_allowed(c: _Check) -> LetterError | None:
         return None
     incident = c.case.incident
     if incident is None:  # pragma: no cover - required fields come first
-        return _refuse(c.messages.raw("checks.author_unknown"))
+        return _refuse(c.messages.raw("checks.author_unknown"), "author_unknown")
     offenses = {q.offense for q in c.advice.qualifications}
     if incident.author.relation == "colleague":
-        return _refuse(c.messages.raw("checks.author_colleague"))
+        return _refuse(c.messages.raw("checks.author_colleague"), "author_colleague")
     if incident.physical_danger or any(c.kb.offenses[key].no_contact for key in offenses):
-        return _refuse(c.messages.raw("checks.author_danger"))
+        return _refuse(c.messages.raw("checks.author_danger"), "author_danger")
     if incident.volume in ("repeated", "raid"):
-        return _refuse(c.messages.raw("checks.author_raid"))
+        return _refuse(c.messages.raw("checks.author_raid"), "author_raid")
     if not c.advice.public:
-        return _refuse(c.messages.raw("checks.author_not_public"))
+        return _refuse(c.messages.raw("checks.author_not_public"), "author_not_public")
     # Author not identified, or the case does not say (`incident.author.known` unset).
-    return _refuse(c.messages.raw("checks.author_unknown"))
+    return _refuse(c.messages.raw("checks.author_unknown"), "author_unknown")
 
 
 def _check_erasure_requested(c: _Check) -> LetterError | None:
     if "erasure_request" in c.case.steps_done:
         return None
-    return _refuse(c.messages.raw("checks.erasure_requested"))
+    return _refuse(c.messages.raw("checks.erasure_requested"), "erasure_requested")
 
 
 def _check_right_of_reply_open(c: _Check) -> LetterError | None:
@@ -424,9 +432,12 @@ def _check_right_of_reply_open(c: _Check) -> LetterError | None:
         return None
     platform = c.kb.platforms[key]
     if not c.advice.public or not platform.public:
-        return _refuse(c.messages.raw("checks.right_of_reply_private"))
+        return _refuse(c.messages.raw("checks.right_of_reply_private"), "right_of_reply_private")
     if platform.reply_in_place:
-        return _refuse(c.messages.get("checks.right_of_reply_in_place", label=platform.label))
+        return _refuse(
+            c.messages.get("checks.right_of_reply_in_place", label=platform.label),
+            "right_of_reply_in_place",
+        )
     start = c.case.latest_publication()
     if start is not None:
         limit = compute_deadline(start, RIGHT_OF_REPLY_MONTHS, c.today)
@@ -436,7 +447,8 @@ def _check_right_of_reply_open(c: _Check) -> LetterError | None:
                     "checks.right_of_reply_expired",
                     deadline=date_num(limit.deadline),
                     start=date_num(start),
-                )
+                ),
+                "right_of_reply_expired",
             )
     return None
 
@@ -843,6 +855,7 @@ def build_context(
         "court_city_given": bool(case.court_city),
         "civil_party": options.civil_party,
         "reply_text": options.reply_text,
+        "erasure_sent_on": options.erasure_sent_on,
         "right_of_reply_deadline": right_of_reply_deadline,
         "press_offenses": PRESS_OFFENSES,
         "advised_steps": list(advice.step_keys()),

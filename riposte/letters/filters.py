@@ -112,10 +112,24 @@ def join_or_fr(items: Iterable[Any]) -> str:
     return _join(items, str(locale()["list_last_or"]))
 
 
+# Quotation marks a quote may come with when copied, besides the locale's guillemets (straight
+# or curly double quotes): not doubled.
+_OTHER_QUOTES = (('"', '"'), ("\u201c", "\u201d"))
+
+
 def quote_fr(text: str) -> str:
-    """Text between French quotation marks, with non-breaking spaces."""
+    """Text between French quotation marks, with non-breaking spaces; a quote typed with its
+    own quotation marks keeps only ours."""
     fr = locale()
-    return f"{fr['quote_open']}{text.strip()}{fr['quote_close']}"
+    clean = text.strip()
+    guillemets = (str(fr["quote_open"]).strip(), str(fr["quote_close"]).strip())
+    for first, last in (guillemets, *_OTHER_QUOTES):
+        if len(clean) > 2 and clean.startswith(first) and clean.endswith(last):
+            inner = clean[1:-1].strip()
+            if first not in inner and last not in inner:
+                clean = inner
+            break
+    return f"{fr['quote_open']}{clean}{fr['quote_close']}"
 
 
 def lower_first(text: str) -> str:

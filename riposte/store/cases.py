@@ -109,12 +109,14 @@ class CaseStore(StoreBase):
         actor: str = "chat",
         today: date | None = None,
         conversation: Conversation | None = None,
+        done_on: Mapping[str, date] | None = None,
     ) -> CaseRecord:
         """Apply `changes` to the case as a JSON Merge Patch (RFC 7386) and validate it.
 
         `null` removes a field; `steps_done`, when given, replaces the list (newly listed
-        steps are marked done today, the others not done). Evidence is added one item at a
-        time with `add_evidence`, never through this method.
+        steps are marked done today, or on the day `done_on` gives for them, the others not
+        done). Evidence is added one item at a time with `add_evidence`, never through this
+        method.
         """
         if "evidence" in changes:
             raise CaseError([message("errors.update_evidence")])
@@ -128,7 +130,7 @@ class CaseStore(StoreBase):
             parsed = parse_case(merge_patch(current, changes), day)
             self._write_case(s, st, row, parsed)
             if "steps_done" in changes:
-                self._set_steps(s, row, parsed.steps_done, day, now)
+                self._set_steps(s, row, parsed.steps_done, day, now, done_on or {})
             self._touch(row, now)
             self._audit(s, st, row, actor, "updated", {"sections": sorted(changes)})
             s.flush()
@@ -190,8 +192,15 @@ class CaseStore(StoreBase):
             s.add(target)
 
     def _set_steps(
-        self, s: Session, row: CaseRow, done_keys: Iterable[str], today: date, now: datetime
+        self,
+        s: Session,
+        row: CaseRow,
+        done_keys: Iterable[str],
+        today: date,
+        now: datetime,
+        done_on: Mapping[str, date] | None = None,
     ) -> None:
+        days = done_on or {}
         wanted = list(dict.fromkeys(done_keys))
         existing = {
             step.key: step
@@ -200,11 +209,15 @@ class CaseStore(StoreBase):
         for key, step in existing.items():
             if step.done != (key in wanted):
                 step.done = key in wanted
-                step.done_on = today if step.done else None
+                step.done_on = days.get(key, today) if step.done else None
+                step.updated_at = now
+            elif step.done and key in days:
+                step.done_on = days[key]
                 step.updated_at = now
         for key in wanted:
             if key not in existing:
-                s.add(StepRow(case_id=row.id, key=key, done=True, done_on=today, updated_at=now))
+                day = days.get(key, today)
+                s.add(StepRow(case_id=row.id, key=key, done=True, done_on=day, updated_at=now))
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -58,6 +58,19 @@ def test_lists_quotes_and_case() -> None:
     assert filters.join_fr(["a", "b", "c"]) == "a, b et c"
     assert filters.join_or_fr(["a", "b"]) == "a ou b"
     assert filters.quote_fr(" charlatan ") == "«\u00a0charlatan\u00a0»"
+    # A quote copied with its own quotation marks is not quoted twice.
+    for typed in (
+        "« charlatan »",
+        '"charlatan"',
+        "\u201ccharlatan\u201d",
+        "«\u00a0charlatan\u00a0»",
+    ):
+        assert filters.quote_fr(typed) == "«\u00a0charlatan\u00a0»", typed
+    # Two quotes in a row keep their marks: only the outer pair would be wrong to drop.
+    assert (
+        filters.quote_fr("« escroc » et « charlatan »")
+        == "«\u00a0« escroc » et « charlatan »\u00a0»"
+    )
     assert filters.lower_first("Injure publique") == "injure publique"
     assert filters.lower_first("RGPD, art. 17") == "RGPD, art. 17"
     assert filters.lower_first("X (ex-Twitter)") == "X (ex-Twitter)"

@@ -184,6 +184,26 @@ def test_update_steps_done_replaces_the_list_and_keeps_dates(
     assert steps["block_authors"].done is False and steps["block_authors"].done_on is None
 
 
+def test_a_step_done_earlier_keeps_the_day_it_was_done(
+    repo: CaseRepository, clock: FakeClock
+) -> None:
+    """An erasure request sent before it was told (the CNIL complaint counts a month from it)."""
+    code, _ = repo.create_case(sample_case())
+    earlier = TODAY - timedelta(days=40)
+    steps = ["preserve_evidence", "block_authors", "erasure_request"]
+    record = repo.update_case(
+        code, {"steps_done": steps}, actor="cli", done_on={"erasure_request": earlier}
+    )
+    days = {s.key: s.done_on for s in record.steps}
+    assert days["erasure_request"] == earlier and days["preserve_evidence"] == TODAY
+    # Told again with another day: the day is corrected, the step stays done.
+    later = earlier + timedelta(days=1)
+    record = repo.update_case(
+        code, {"steps_done": steps}, actor="cli", done_on={"erasure_request": later}
+    )
+    assert {s.key: s.done_on for s in record.steps}["erasure_request"] == later
+
+
 def test_record_letter_keeps_fingerprint_and_sealed_content(repo: CaseRepository) -> None:
     code, _ = repo.create_case({})
     content = b"%PDF letter to the prosecutor"
