@@ -117,6 +117,7 @@ DIGRESSION_INTENTS = frozenset(
         "request_help",
         "draft_complaint",
         "request_platform_notice",
+        "request_letter",
     }
 )
 # Below this confidence, a message read as a digression is taken as the answer it may be

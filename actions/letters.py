@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Channels that deliver files as documents (riposte_rasa/channels: custom JSON `document`).
 DOCUMENT_CHANNELS = frozenset({"telegram", "signal"})
 # The questions whose answer is a story (a long answer read as a digression is still it).
-LONG_ANSWERS = frozenset({"letter_summary"})
+LONG_ANSWERS = frozenset({"letter_summary", "draft_reply"})
 
 
 def letter_link(token: str, fmt: str) -> str:

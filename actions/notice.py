@@ -82,6 +82,8 @@ class ActionStartNotice(Action):
 class ActionAskNoticePlatform(Action):
     """The platform question, with one button per platform of the case that can be notified."""
 
+    response = "utter_ask_notice_platform"
+
     def name(self) -> str:
         return "action_ask_notice_platform"
 
@@ -95,7 +97,7 @@ class ActionAskNoticePlatform(Action):
             }
             for key in tracker.get_slot("notice_choices") or []
         ]
-        dispatcher.utter_message(response="utter_ask_notice_platform", buttons=buttons)
+        dispatcher.utter_message(response=self.response, buttons=buttons)
         return []
 
 

@@ -60,7 +60,8 @@ class Reading:
     `note` names a message to send although the answer is accepted (an optional question
     skipped: the letter will leave a blank); `keep` is kept in the slot for a later question
     (a statement awaits its date); `settles` names later questions this answer makes
-    pointless (a statement skipped needs no date).
+    pointless (a statement skipped needs no date); `done_on` gives the day of a step the
+    patch marks done when it is not today (an erasure request sent earlier).
     """
 
     patch: Mapping[str, Any] | None = None
@@ -69,6 +70,7 @@ class Reading:
     note: str | None = None
     keep: str | None = None
     settles: tuple[str, ...] = ()
+    done_on: Mapping[str, date] | None = None
 
     @property
     def ok(self) -> bool:
@@ -99,7 +101,13 @@ def record_reading(
         if not reading.ok:
             return Answered(reading)
         if reading.patch:
-            repo.update_case(code, dict(reading.patch), today=today, **as_chat(sender_id))
+            repo.update_case(
+                code,
+                dict(reading.patch),
+                today=today,
+                done_on=reading.done_on,
+                **as_chat(sender_id),
+            )
         if reading.evidence:
             repo.add_evidence(code, dict(reading.evidence), **as_chat(sender_id))
     except StoreError as error:
@@ -112,13 +120,14 @@ def record_reading(
 class Drafted:
     """A letter drafted and kept in the case: the document, and per format its bytes and the
     signed token of its expiring download link (riposte.letters.links); or the French reason
-    it was refused (`refused`, with the name of the failed check in `check` when the letter
-    builder gave one), or a store failure (`failed`)."""
+    it was refused (`refused`, with the name of the failed check in `check` and the key of its
+    explanation in `detail` when the letter builder gave them), or a store failure (`failed`)."""
 
     document: Document | None = None
     files: tuple[tuple[str, str, bytes, str], ...] = ()  # (format, media type, data, token)
     refused: str | None = None
     check: str | None = None
+    detail: str | None = None
     failed: bool = False
 
 
@@ -153,7 +162,7 @@ def draft_letter(
             letter = repo.record_letter(code, kind, data, media_type=media, **as_chat(sender_id))
             files.append((fmt, media, data, make_token(link_key(), record.code, letter.number)))
     except LetterError as problem:
-        return Drafted(refused=str(problem), check=problem.check)
+        return Drafted(refused=str(problem), check=problem.check, detail=problem.detail)
     except QuotaExceededError as full:  # the case holds as many letters as it may
         return Drafted(refused=str(full))
     except StoreError as error:

@@ -7,11 +7,16 @@ from typing import Any
 import pytest
 
 from riposte.chat import complaint as chat
-from riposte.chat import notice, reply, triage
+from riposte.chat import drafts, notice, reply, triage
 from riposte.chat.evidence import EVIDENCE_SLOTS
 
-# The complaint's questions the notice also asks (domain/complaint.yml maps them in both forms).
-SHARED = {"letter_name", "letter_summary", "letter_statement", "letter_statement_date"}
+# The letters' forms, in the order domain/ lists the conditions of a question they share (the
+# complaint's name, story and statement; the notice's platform, e-mail and address).
+LETTER_FORMS = {
+    "complaint_form": chat.QUESTIONS,
+    "notice_form": notice.QUESTIONS,
+    "draft_form": drafts.QUESTIONS,
+}
 
 
 @pytest.mark.parametrize(
@@ -21,6 +26,7 @@ SHARED = {"letter_name", "letter_summary", "letter_statement", "letter_statement
         ("complaint_form", chat.QUESTIONS),
         ("notice_form", notice.QUESTIONS),
         ("reply_form", reply.FORM_SLOTS),
+        ("draft_form", drafts.QUESTIONS),
     ],
 )
 def test_form_slots_match_the_python_lists(
@@ -30,13 +36,14 @@ def test_form_slots_match_the_python_lists(
     for slot in slots:
         mapping = domain["slots"][slot]["mappings"][0]
         assert mapping["type"] == "from_text", slot
-        forms = ["complaint_form", "notice_form"] if slot in SHARED else [form]
+        forms = [name for name, asked in LETTER_FORMS.items() if slot in asked] or [form]
         assert mapping["conditions"] == [
             {"active_loop": name, "requested_slot": slot} for name in forms
         ]
         assert f"utter_ask_{slot}" in domain["responses"], slot
-    # The notice asks its platform with buttons (action_ask_notice_platform).
+    # The notice and the letters ask the site with buttons (action_ask_notice_platform).
     assert "action_ask_notice_platform" in domain["actions"]
+    assert "action_ask_draft_form_notice_platform" in domain["actions"]
 
 
 def test_every_notice_question_has_its_why(domain: dict[str, Any]) -> None:

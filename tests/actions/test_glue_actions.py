@@ -30,6 +30,7 @@ SKILLS = (
     "common",
     "complaint",
     "danger",
+    "drafts",
     "evidence",
     "letters",
     "notice",
