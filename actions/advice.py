@@ -7,6 +7,7 @@ first step. The whole checklist, the ladder, every deadline and the reasons come
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -17,6 +18,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import fact_slots, sync_case, today
 from riposte.advice.render import (
+    after_refusal_titles,
+    letter_button_title,
     render_chat,
     render_key_deadline,
     render_ladder,
@@ -55,10 +58,40 @@ def rung_buttons(advice: Any) -> list[dict[str, str]]:
     ]
 
 
+# The intent that drafts each letter in the chat; the other letters share request_letter, with
+# the letter as the button's choice (domain/drafts.yml).
+LETTER_INTENTS: dict[str, str] = {
+    "procureur": "draft_complaint",
+    "platform_notice": "request_platform_notice",
+}
+
+
+def step_buttons(step: Any, response: str) -> list[dict[str, str]]:
+    """The button that drafts the step's letter, when it has one (the first step that offers
+    the complaint has its button already)."""
+    letter = getattr(step, "letter", None)
+    title = letter_button_title(letter)
+    if title is None or (letter == "procureur" and response == "utter_first_step_complaint"):
+        return []
+    intent = LETTER_INTENTS.get(str(letter))
+    payload = (
+        f"/{intent}"
+        if intent
+        else "/request_letter" + json.dumps({"choice": f"draft_kind={letter}"})
+    )
+    return [{"title": title, "payload": payload}]
+
+
 def _utter_step(
     dispatcher: CollectingDispatcher, step: Any, response: str = "utter_next_step"
 ) -> None:
-    dispatcher.utter_message(response=response, label=step.label, what=step.what, how=step.how)
+    dispatcher.utter_message(
+        response=response,
+        label=step.label,
+        what=step.what,
+        how=step.how,
+        buttons=step_buttons(step, response),
+    )
 
 
 class ActionGiveAdvice(Action):
@@ -165,6 +198,21 @@ class ActionShowLadder(Action):
         return [SlotSet("last_explained", "strategy")]
 
 
+def _after_tick(dispatcher: CollectingDispatcher, key: str) -> None:
+    """What comes next after a step whose follow-up depends on the other side: the platform's
+    answer to a report, the site's answer to an erasure request (one month)."""
+    from riposte.chat.drafts import answer_due
+    from riposte.letters.filters import date_num
+
+    if key == "report_to_platform":
+        dispatcher.utter_message(response="utter_step_ticked_report_to_platform")
+    elif key == "erasure_request":
+        due = answer_due(today(), today())
+        dispatcher.utter_message(
+            response="utter_step_ticked_erasure_request", due=date_num(due or today())
+        )
+
+
 class ActionMarkStepDone(Action):
     def name(self) -> str:
         return "action_mark_step_done"
@@ -184,6 +232,7 @@ class ActionMarkStepDone(Action):
         ticked = next((s for s in advice.steps if s.key == current), None)
         if ticked is not None:
             dispatcher.utter_message(response="utter_step_ticked", label=ticked.label)
+            _after_tick(dispatcher, current)
         step = triage.next_step(advice)
         events: list[EventType] = [SlotSet("steps_done", done)]
         events += await sync_case(dispatcher, tracker, slots)
@@ -191,6 +240,61 @@ class ActionMarkStepDone(Action):
             dispatcher.utter_message(response="utter_all_steps_done")
             return [*events, SlotSet("current_step", None)]
         _utter_step(dispatcher, step)
+        return [
+            *events,
+            SlotSet("current_step", step.key),
+            SlotSet("last_explained", f"step:{step.key}"),
+        ]
+
+
+def refusal_buttons(advice: Any) -> list[dict[str, str]]:
+    """The letters that may follow a platform's refusal: the erasure request (GDPR) when the
+    advice lists it, the complaint when it can be drafted."""
+    titles = after_refusal_titles()
+    buttons: list[dict[str, str]] = []
+    if "erasure_request" in advice.step_keys():
+        payload = "/request_letter" + json.dumps({"choice": "draft_kind=erasure_request"})
+        buttons.append({"title": titles["erasure_request"], "payload": payload})
+    if "procureur" in advice.letters:
+        buttons.append({"title": titles["procureur"], "payload": "/draft_complaint"})
+    return buttons
+
+
+class ActionPlatformRefused(Action):
+    """« La plateforme n'a rien fait » : the report to the platform is ticked (the case keeps
+    its day), and the way to contest comes (DSA internal complaint, certified out-of-court
+    body, Arcom), with the letters that may follow."""
+
+    def name(self) -> str:
+        return "action_platform_refused"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = fact_slots(tracker)
+        if not triage.has_facts(slots):
+            dispatcher.utter_message(response="utter_no_advice_yet")
+            return []
+        if triage.missing_slots(slots):
+            return [FollowupAction("action_give_advice")]
+        if "dsa_appeal" not in triage.advice_for(slots, today()).step_keys():
+            dispatcher.utter_message(response="utter_platform_refused_private")
+            return []
+        done = list(slots.get("steps_done") or [])
+        if "report_to_platform" not in done:
+            done.append("report_to_platform")
+        slots["steps_done"] = done
+        advice = triage.advice_for(slots, today())
+        step = next(s for s in advice.steps if s.key == "dsa_appeal")
+        dispatcher.utter_message(
+            response="utter_platform_refused",
+            label=step.label,
+            what=step.what,
+            how=step.how,
+            buttons=refusal_buttons(advice),
+        )
+        events: list[EventType] = [SlotSet("steps_done", done)]
+        events += await sync_case(dispatcher, tracker, slots)
         return [
             *events,
             SlotSet("current_step", step.key),

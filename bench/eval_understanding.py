@@ -57,9 +57,13 @@ DESCRIPTION_INTENTS = frozenset({"describe_situation", "report_emergency"})
 
 @dataclass(frozen=True)
 class Request:
+    """A request of the held-out set; `kind` is the letter a letter request names (None: it
+    names none, the chat then offers the choice), given only for request_letter."""
+
     id: str
     text: str
     intent: str
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,12 @@ def load_heldout(path: Path = HELDOUT) -> HeldOut:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     descriptions = [read_description(item) for item in raw.get("descriptions") or []]
     requests = [
-        Request(id=str(r["id"]), text=str(r["text"]), intent=str(r["intent"]))
+        Request(
+            id=str(r["id"]),
+            text=str(r["text"]),
+            intent=str(r["intent"]),
+            kind=str(r["kind"]) if r.get("kind") else None,
+        )
         for r in raw.get("requests") or []
     ]
     ids = [d.id for d in descriptions] + [r.id for r in requests]
@@ -209,6 +218,19 @@ def score_facts(descriptions: Sequence[Description], facts: Sequence[Facts]) -> 
     return out
 
 
+def score_letter_kinds(requests: Sequence[Request]) -> dict[str, Any]:
+    """The letter a letter request names, as the chat reads it (riposte/chat/drafts.py)."""
+    from riposte.chat.drafts import kind_from_text
+
+    asked = [r for r in requests if r.intent == "request_letter"]
+    wrong = [r.id for r in asked if kind_from_text(r.text) != r.kind]
+    return {
+        "accuracy": round(1 - len(wrong) / len(asked), 4) if asked else 1.0,
+        "support": len(asked),
+        "wrong": wrong,
+    }
+
+
 def score_intents(
     descriptions: Sequence[Description],
     requests: Sequence[Request],
@@ -316,6 +338,14 @@ def report_text(result: Mapping[str, Any]) -> str:
                 str(i["descriptions_to_fallback"]),
             )
         )
+    if "letter_kinds" in result:
+        k = result["letter_kinds"]
+        lines.append(
+            _row(
+                f"Courrier reconnu dans les demandes de courrier ({k['support']})",
+                f"{k['accuracy']:.3f}",
+            )
+        )
     lines.append("  Par infraction (précision / rappel / F1 / exemples) :")
     for key, v in s["offenses"].items():
         scores = f"{v['precision']:.2f} / {v['recall']:.2f} / {v['f1']:.2f} / {v['support']}"
@@ -342,6 +372,7 @@ def evaluate(
         "requests": len(heldout.requests),
         "scores": fact_scores.scores,
         "misses": fact_scores.misses,
+        "letter_kinds": score_letter_kinds(heldout.requests),
     }
     if corpus:
         result["lexicon_only"] = score_facts(heldout.descriptions, read_facts(texts, today)).scores

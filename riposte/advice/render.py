@@ -153,6 +153,19 @@ def rung_options(advice: Advice | Mapping[str, Any]) -> list[tuple[str, str]]:
     return [*options, ("ladder", wording.raw("ladder_button"))]
 
 
+def letter_button_title(letter: str | None) -> str | None:
+    """The title of the button that drafts a step's letter in the chat (None: no letter)."""
+    if not letter:
+        return None
+    titles = _chat_wording().mapping("letter_buttons")
+    return str(titles.get(letter) or titles["other"])
+
+
+def after_refusal_titles() -> dict[str, str]:
+    """The titles of the letters offered after a platform's refusal, by letter kind."""
+    return {str(k): str(v) for k, v in _chat_wording().mapping("after_refusal_buttons").items()}
+
+
 # Which deadline matters most: the last day first, then one within a month, then an unknown
 # start (the deadline may be close: the doctor must find the date), then a later deadline, and
 # an expired one only when nothing else is left.

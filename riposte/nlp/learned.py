@@ -91,6 +91,8 @@ BACKGROUND_EXCLUDED = frozenset(
         "situation_worse",
         "request_reply_help",
         "request_platform_notice",
+        "platform_refused",
+        "request_letter",
     }
 )
 BACKGROUND_WEIGHT = 0.1
