@@ -28,9 +28,12 @@ from riposte.chat.drafts import distinct_kind
 from riposte_rasa.nlu.intent_override import set_intent
 
 LETTER_INTENT = "request_letter"
-# The requests of the letters that have their own skill in the chat, and a message not
-# understood (« je voudrais exercer mon droit de réponse » below the fallback threshold).
-OTHER_LETTER_INTENTS = frozenset({"draft_complaint", "request_platform_notice", "nlu_fallback"})
+# The requests of the letters that have their own skill in the chat, the public reply
+# (« exercer mon droit de réponse » is a letter, not a reply under the review), and a message
+# not understood.
+OTHER_LETTER_INTENTS = frozenset(
+    {"draft_complaint", "request_platform_notice", "request_reply_help", "nlu_fallback"}
+)
 
 
 def letter_intended(text: str, intent: str | None) -> bool:

@@ -427,3 +427,26 @@ async def test_a_step_ticked_tells_what_the_other_side_owes(domain: dict[str, An
     ]
     due = next(m for m in said["erasure_request"] if m["response"].endswith("erasure_request"))
     assert due["due"] == date_num(chat.answer_due(today(), today()) or today())
+
+
+def test_the_answers_about_a_letter_offer_to_draft_it() -> None:
+    """« C'est quoi la protection fonctionnelle ? » : the answer, and the letter on a button."""
+    import yaml
+
+    from tests.actions.conftest import ROOT
+
+    answers = yaml.safe_load((ROOT / "data" / "nlu" / "faq.yml").read_text(encoding="utf-8"))
+    offered = {
+        key: [b["payload"] for b in value[0].get("buttons", [])]
+        for key, value in answers["responses"].items()
+    }
+    assert offered["utter_faq/cnil"] == [
+        '/request_letter{"choice": "draft_kind=erasure_request"}',
+        '/request_letter{"choice": "draft_kind=cnil_complaint"}',
+    ]
+    assert offered["utter_faq/functional_protection"] == [
+        '/request_letter{"choice": "draft_kind=functional_protection"}'
+    ]
+    assert offered["utter_faq/ordre_role"] == [
+        '/request_letter{"choice": "draft_kind=cdom_declaration"}'
+    ]

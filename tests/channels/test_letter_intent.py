@@ -32,6 +32,7 @@ def classify(text: str, intent: str) -> dict[str, Any]:
         ("écrire au journal pour mon droit de réponse", "request_platform_notice"),
         ("plainte et protection fonctionnelle", "draft_complaint"),
         ("je voudrais exercer mon droit de réponse", "nlu_fallback"),
+        ("je voudrais exercer mon droit de réponse", "request_reply_help"),
     ],
 )
 def test_a_request_naming_another_letter_goes_to_it(text: str, intent: str) -> None:

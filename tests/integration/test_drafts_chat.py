@@ -101,7 +101,7 @@ def test_the_platform_did_nothing(stack: Stack) -> None:
 def test_the_cnil_complaint_before_the_erasure_request(stack: Stack) -> None:
     sender = "drafts-2"
     stack.say(sender, GOOGLE)
-    replies = stack.say(sender, "plainte à la CNIL")
+    replies = stack.say(sender, "rédige ma plainte à la CNIL")
     not_sent = next(b for b in buttons(replies) if "pas encore envoyée" in b["title"])
     replies = stack.say(sender, not_sent["payload"])
     answer = texts(replies)
@@ -173,7 +173,7 @@ def test_the_declaration_to_the_ordre_and_the_letter_to_the_author(
         stack,
         sender,
         [
-            ("12 rue des Lilas", "Nom de l'auteur"),
+            ("12 rue des Lilas", "nom de l'auteur"),
             ("M. Jean Durand", "adresse exacte"),
             (URL, "propos exacts"),
             ("« grosse conne »", "De quand datent"),
@@ -209,7 +209,7 @@ def test_the_protection_fonctionnelle_arrives_on_telegram(
         "Je suis praticienne hospitalière aux urgences du CHU. Depuis le 3 novembre, un "
         "inconnu publie chaque jour sur Facebook des messages publics où il me traite "
         "d'incompétente et de criminelle.",
-        "je voudrais demander la protection fonctionnelle à mon employeur",
+        "rédige ma demande de protection fonctionnelle pour mon employeur",
         NAME,
         "44000 Nantes",
         "praticienne hospitalière aux urgences",

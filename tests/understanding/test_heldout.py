@@ -136,6 +136,22 @@ def test_intent_scores_are_also_given_per_intent() -> None:
     }
 
 
+def test_the_letter_a_request_names_is_scored_on_letter_requests_only() -> None:
+    requests = [
+        Request("l1", "je veux saisir la CNIL", "request_letter", "cnil_complaint"),
+        Request("l2", "rédigez-moi un courrier", "request_letter", None),
+        Request("l3", "mon droit de réponse", "request_letter", "erasure_request"),  # misread
+        Request("r1", "ma plainte au procureur", "draft_complaint"),
+    ]
+    scores = evaluation.score_letter_kinds(requests)
+    assert scores == {"accuracy": round(2 / 3, 4), "support": 3, "wrong": ["l3"]}
+    # The held-out file gives the letter of each letter request, or null for « a letter ».
+    held = evaluation.load_heldout().requests
+    asked = [r for r in held if r.intent == "request_letter"]
+    assert len(asked) >= 30 and {r.kind for r in asked} >= {None, "cnil_complaint"}
+    assert all(r.kind is None for r in held if r.intent != "request_letter")
+
+
 def test_understanding_does_not_fall_below_its_floor(result: dict) -> None:
     s = result["scores"]
     assert s["danger"]["recall"] >= FLOORS["danger_recall"], result["misses"]["danger_missed"]
