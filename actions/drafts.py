@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, latest_choice, latest_text, today
 from actions.letters import (
+    ExplainLetterQuestion,
     LetterDuringTriage,
     LetterForm,
     add_validators,
@@ -248,19 +249,14 @@ class ValidateDraftForm(LetterForm):
 add_validators(ValidateDraftForm)
 
 
-class ActionExplainDraftQuestion(Action):
+class ActionExplainDraftQuestion(ExplainLetterQuestion):
     """« Pourquoi ? » during the form: why this question (one line per question)."""
+
+    skill = "draft"
+    questions = chat.QUESTIONS
 
     def name(self) -> str:
         return "action_explain_draft_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        requested = tracker.get_slot("requested_slot")
-        if requested in chat.QUESTIONS:
-            dispatcher.utter_message(response=f"utter_why_draft_{requested}")
-        return []
 
 
 class ActionDraftSummary(Action):

@@ -109,6 +109,26 @@ class LetterDuringTriage(Action, ABC):
         return await letter_during_triage(dispatcher, tracker, self.after_triage, self.after_advice)
 
 
+class ExplainLetterQuestion(Action, ABC):
+    """« Pourquoi ? » during a letter's form: why the pending question, one line per question
+    (`utter_why_<skill>_<question>`)."""
+
+    skill: str = ""
+    questions: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_explain_<skill>_question."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        if requested in self.questions:
+            dispatcher.utter_message(response=f"utter_why_{self.skill}_{requested}")
+        return []
+
+
 def show_summary(
     dispatcher: CollectingDispatcher, summary: str | None, letter: ChatLetter
 ) -> list[EventType]:

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, latest_choice, latest_text, today
 from actions.letters import (
+    ExplainLetterQuestion,
     LetterDuringTriage,
     LetterForm,
     add_validators,
@@ -134,19 +135,14 @@ class ValidateNoticeForm(LetterForm):
 add_validators(ValidateNoticeForm)
 
 
-class ActionExplainNoticeQuestion(Action):
+class ActionExplainNoticeQuestion(ExplainLetterQuestion):
     """« Pourquoi ? » during the notice form: why this question (one line per question)."""
+
+    skill = "notice"
+    questions = chat.QUESTIONS
 
     def name(self) -> str:
         return "action_explain_notice_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        requested = tracker.get_slot("requested_slot")
-        if requested in chat.QUESTIONS:
-            dispatcher.utter_message(response=f"utter_why_notice_{requested}")
-        return []
 
 
 class ActionNoticeSummary(Action):

@@ -14,19 +14,11 @@ checks the code and the secret against the store.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
 
 from riposte.store.codes import find_credentials, normalise_secret, words_besides_credentials
-from riposte_rasa.nlu.intent_override import set_intent
+from riposte_rasa.nlu.intent_override import IntentOverride
 
 FALLBACK_INTENT = "nlu_fallback"
 RESUME_INTENT = "resume_case"
@@ -56,30 +48,8 @@ def resume_intended(text: str, intent: str | None) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class CredentialsIntentClassifier(GraphComponent, IntentClassifier):
+class CredentialsIntentClassifier(IntentOverride):
     """`resume_case` for a message made of a case code and its secret (see above)."""
 
-    @classmethod
-    def required_components(cls) -> list[type]:
-        return [IntentClassifier]
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> CredentialsIntentClassifier:
-        return cls()
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if resume_intended(str(message.get(TEXT) or ""), intent):
-                set_intent(message, RESUME_INTENT)
-        return messages
+    def override(self, text: str, intent: str | None) -> str | None:
+        return RESUME_INTENT if resume_intended(text, intent) else None

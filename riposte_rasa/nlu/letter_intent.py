@@ -13,19 +13,11 @@ keep theirs: « c'est quoi la protection fonctionnelle ? » stays a question. A 
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
 
 from riposte.chat.drafts import distinct_kind
-from riposte_rasa.nlu.intent_override import set_intent
+from riposte_rasa.nlu.intent_override import IntentOverride
 
 LETTER_INTENT = "request_letter"
 # The requests of the letters that have their own skill in the chat, the public reply
@@ -44,30 +36,8 @@ def letter_intended(text: str, intent: str | None) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class LetterIntentClassifier(GraphComponent, IntentClassifier):
+class LetterIntentClassifier(IntentOverride):
     """`request_letter` for a letter request that names another letter (see above)."""
 
-    @classmethod
-    def required_components(cls) -> list[type]:
-        return [IntentClassifier]
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LetterIntentClassifier:
-        return cls()
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if letter_intended(str(message.get(TEXT) or ""), intent):
-                set_intent(message, LETTER_INTENT)
-        return messages
+    def override(self, text: str, intent: str | None) -> str | None:
+        return LETTER_INTENT if letter_intended(text, intent) else None
