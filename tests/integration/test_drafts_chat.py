@@ -17,6 +17,7 @@ from tests.integration.conftest import TELEGRAM_SECRET, Fakes, Stack
 from tests.integration.fakes import ThreadedTelegram
 from tests.integration.letters import letter_urls, pdf_text, texts
 from tests.integration.test_telegram_stack import CHAT_ID, callback, post_update, update
+from tests.letters.conftest import pdf_text as read_pdf
 
 NAME = "Camille Zorglubin"
 URL = "https://maps.app.goo.gl/AbCd123"
@@ -191,7 +192,7 @@ def telegram(stacks: dict[str, Stack], fakes: Fakes) -> tuple[Stack, ThreadedTel
 
 
 def test_the_protection_fonctionnelle_arrives_on_telegram(
-    telegram: tuple[Stack, ThreadedTelegram],
+    telegram: tuple[Stack, ThreadedTelegram], tmp_path: Path
 ) -> None:
     """A hospital doctor asks on Telegram; the letter arrives as two files in her chat."""
     stack, fake = telegram
@@ -234,3 +235,8 @@ def test_the_protection_fonctionnelle_arrives_on_telegram(
     assert all(str(c.fields["chat_id"]) == str(chat) for c in documents)
     pdf = next(c.files["document"][1] for c in documents if c.files["document"][0].endswith("pdf"))
     assert pdf.startswith(b"%PDF")
+    path = tmp_path / "protection-fonctionnelle.pdf"
+    path.write_bytes(pdf)
+    text = " ".join(read_pdf(path).split())
+    assert "protection fonctionnelle" in text and "praticienne hospitalière aux urgences" in text
+    assert "Camille ZORGLUBIN" in text

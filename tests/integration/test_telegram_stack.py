@@ -71,8 +71,9 @@ def test_an_update_gets_a_french_reply_and_only_the_pseudonym_is_kept(
     telegram: tuple[Stack, ThreadedTelegram],
 ) -> None:
     stack, fake = telegram
+    before = len(fake.api.of("sendMessage"))  # the fake is shared with other modules' chats
     assert post_update(stack, update(1, "/start"), SECRET) == 200
-    sent = fake.wait_for("sendMessage")
+    sent = fake.wait_for("sendMessage", count=before + 1)[before:]
     assert str(sent[0].fields["chat_id"]) == str(CHAT_ID)
     assert "Riposte" in sent[0].fields["text"]
     keyboard = sent[-1].json_field("reply_markup")["inline_keyboard"]
@@ -127,8 +128,9 @@ def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedTeleg
         assert post_update(stack, update(number, text), SECRET) == 200
     summary = fake.api.of("sendMessage")[-1]
     assert "Est-ce juste ?" in summary.fields["text"]
+    before = len(fake.api.of("sendDocument"))  # the fake is shared with other modules' chats
     assert post_update(stack, callback(30, "/affirm"), SECRET) == 200
-    documents = fake.wait_for("sendDocument", count=2)
+    documents = fake.wait_for("sendDocument", count=before + 2)[before:]
     names = sorted(call.files["document"][0] for call in documents)
     assert names == ["plainte-procureur.docx", "plainte-procureur.pdf"]
     pdf = next(c.files["document"][1] for c in documents if c.files["document"][0].endswith("pdf"))
