@@ -259,6 +259,13 @@ class ActionExplainDraftQuestion(ExplainLetterQuestion):
         return "action_explain_draft_question"
 
 
+def pending_kind(tracker: Tracker) -> str | None:
+    """The letter the form was opened for, while it can still be written (None: the form
+    ended without one, its reason said)."""
+    kind = tracker.get_slot("draft_kind")
+    return kind if tracker.get_slot("draft_possible") and kind in chat.KINDS else None
+
+
 class ActionDraftSummary(Action):
     """Show what the letter will say, and ask to confirm or correct."""
 
@@ -268,9 +275,9 @@ class ActionDraftSummary(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        kind = tracker.get_slot("draft_kind")
-        if not tracker.get_slot("draft_possible") or kind not in chat.KINDS:
-            return []  # the form ended without a letter (its reason was said)
+        kind = pending_kind(tracker)
+        if kind is None:
+            return []
         summary = await call(
             chat.draft_summary,
             tracker.get_slot("case_code"),
@@ -291,8 +298,8 @@ class ActionDeliverDraft(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        kind = tracker.get_slot("draft_kind")
-        if not tracker.get_slot("draft_possible") or kind not in chat.KINDS:
+        kind = pending_kind(tracker)
+        if kind is None:
             dispatcher.utter_message(response="utter_draft_nothing")
             return []
         drafted = await call(
