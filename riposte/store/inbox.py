@@ -4,7 +4,8 @@ A channel puts the file (`put_inbox_file`) and hands Rasa a random reference; th
 server then files it as a new evidence item of the case (`add_inbox_evidence`). The database
 keeps only a keyed hash of the reference, and seals the file, its name and caption bound to the
 reference and the sender: only the conversation that sent it can file it. Entries left unfiled
-go after `INBOX_HOURS` (`purge_inbox`).
+go after `INBOX_HOURS` (`purge_inbox`), or at once when the doctor declines to keep them
+(`discard_inbox_file`).
 """
 
 from __future__ import annotations
@@ -112,6 +113,23 @@ class InboxStore(StoreBase):
             recorded_at=now,
             file_size=ev.file_size,
         )
+
+    def discard_inbox_file(self, ref: str, sender: str) -> bool:
+        """Delete inbox entry `ref` now, unfiled (the doctor did not want a case to keep it);
+        only its sender may. False when there is no such entry for this sender."""
+        st = self._ready()
+        with st.sessions.begin() as s:
+            query = select(InboxRow).where(InboxRow.ref.in_(self._inbox_refs(st, ref)))
+            entry = s.execute(query).scalar_one_or_none()
+            if entry is None:
+                return False
+            try:
+                st.keys.fields.open_json(entry.details, self._inbox_aad("details", ref, sender))
+            except DecryptionError:  # another sender's entry
+                return False
+            s.execute(delete(InboxRow).where(InboxRow.id == entry.id))
+        _LOG.info("inbox file discarded unfiled")
+        return True
 
     def purge_inbox(self, now: datetime | None = None) -> int:
         """Delete the inbox entries received more than `INBOX_HOURS` ago; returns how many."""

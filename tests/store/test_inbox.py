@@ -120,3 +120,17 @@ def test_nothing_of_the_file_is_in_clear_at_rest(repo: CaseRepository, config: S
     assert ref.encode() not in db and SENDER.encode() not in db
     if config.data_dir.exists():
         assert SCREENSHOT not in data_bytes(config)
+
+
+def test_a_file_declined_is_deleted_at_once_by_its_sender_only(repo: CaseRepository) -> None:
+    """No case file wanted: the received file goes now, not at its expiry."""
+    mine = repo.put_inbox_file(SENDER, SCREENSHOT, filename=NAME)
+    theirs = repo.put_inbox_file(OTHER, SCREENSHOT, filename=NAME)
+    assert not repo.discard_inbox_file(theirs, SENDER)  # another sender's: untouched
+    assert inbox_rows(repo) == 2
+    assert repo.discard_inbox_file(mine, SENDER)
+    assert inbox_rows(repo) == 1
+    assert not repo.discard_inbox_file(mine, SENDER)  # already gone
+    code, _ = repo.create_case({})
+    with pytest.raises(InboxFileMissingError):
+        repo.add_inbox_evidence(code, mine, SENDER, actor="cli")
