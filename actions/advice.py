@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import fact_slots, sync_case, today
+from actions.common import DECLINED, OFFER_ADVICE, fact_slots, sync_case, today
 from riposte.advice.render import (
     after_refusal_titles,
     letter_button_title,
@@ -112,9 +112,15 @@ class ActionGiveAdvice(Action):
         dispatcher.utter_message(
             response="utter_advice", advice=render_chat(advice), buttons=rung_buttons(advice)
         )
+        # The case file is offered here, where it first serves (the deadline to watch), in
+        # the deadline's message: the advice stays three messages.
+        offer = not tracker.get_slot("case_code") and tracker.get_slot("case_offer") != DECLINED
         deadline = render_key_deadline(advice)
         if deadline is not None:
-            dispatcher.utter_message(response="utter_key_deadline", deadline=deadline)
+            response = "utter_key_deadline_case_offer" if offer else "utter_key_deadline"
+            dispatcher.utter_message(response=response, deadline=deadline)
+        elif offer:
+            dispatcher.utter_message(response="utter_case_offer")
         step = triage.next_step(advice)
         complaint = "procureur" in advice.letters
         events: list[EventType] = [
@@ -126,6 +132,8 @@ class ActionGiveAdvice(Action):
             SlotSet("last_explained", f"step:{step.key}" if step else "strategy"),
             SlotSet("current_step", step.key if step else None),
         ]
+        if offer:
+            events.append(SlotSet("case_offer", OFFER_ADVICE))
         if step is not None:
             first = "utter_first_step_complaint" if complaint else "utter_first_step"
             _utter_step(dispatcher, step, first)

@@ -14,10 +14,22 @@ from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionSt
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, fact_slots, latest_text, today
+from actions.common import (
+    DECLINED,
+    OFFER_EVIDENCE,
+    OFFER_FILE,
+    OFFER_LETTER,
+    call,
+    fact_slots,
+    latest_text,
+    new_case_code,
+    sync_case,
+    today,
+)
 from actions.danger import DangerFirstForm
-from riposte.chat import case, triage
-from riposte.chat.evidence import EVIDENCE_SLOTS
+from actions.evidence import file_pending
+from riposte.chat import case, evidence, triage
+from riposte.chat.evidence import EVIDENCE_SLOTS, FILE_REF
 from riposte.store.codes import find_credentials
 
 log = logging.getLogger(__name__)
@@ -49,6 +61,75 @@ class ActionSessionStart(Action):
                     deadlines=text,
                 )
         events.append(ActionExecuted("action_listen"))
+        return events
+
+
+class ActionOpenCase(Action):
+    """« Ouvrir un dossier » (or the offer's button): open the case file with what the
+    conversation knows, its code and secret in one message; file the evidence item or the
+    file that waited for this yes. The letters' offers are answered by their start actions
+    (data/rules/case.yml)."""
+
+    def name(self) -> str:
+        return "action_open_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        code = tracker.get_slot("case_code")
+        if code:
+            dispatcher.utter_message(response="utter_case_already_open", code=code)
+            return [SlotSet("case_offer", None)]
+        events = await sync_case(dispatcher, tracker, fact_slots(tracker), create=True)
+        code = new_case_code(events)
+        if code is None:
+            return events  # refused or the store failed: already said
+        log.info("case opened on the doctor's yes")
+        return [*events, *await file_pending(dispatcher, tracker, code)]
+
+
+# The offers a bare « non » answers (the advice's offer has its buttons).
+ANSWERED_BY_NO = frozenset({OFFER_LETTER, OFFER_EVIDENCE, OFFER_FILE})
+
+
+class ActionDeclineCase(Action):
+    """« Pas de dossier » : nothing is kept outside this conversation. An evidence item typed
+    for the case is given back, a file received is deleted from the inbox; the advice's offer
+    is not made again."""
+
+    def name(self) -> str:
+        return "action_decline_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        code = tracker.get_slot("case_code")
+        if code:
+            dispatcher.utter_message(response="utter_case_kept", code=code)
+            return [SlotSet("case_offer", None)]
+        offer = tracker.get_slot("case_offer")
+        if tracker.get_intent_of_latest_message() == "deny" and offer not in ANSWERED_BY_NO:
+            # A bare « non » after a start action that offered nothing (data/rules/case.yml).
+            dispatcher.utter_message(response="utter_default")
+            return []
+        events: list[EventType] = [SlotSet("case_offer", DECLINED)]
+        if offer == OFFER_EVIDENCE:
+            values = {name: tracker.get_slot(name) for name in EVIDENCE_SLOTS}
+            lines = evidence.typed_lines(values)
+            dispatcher.utter_message(
+                response="utter_case_declined_evidence", item="\n".join(lines) or "-"
+            )
+            return [*events, *(SlotSet(name, None) for name in EVIDENCE_SLOTS)]
+        if offer == OFFER_FILE:
+            ref = tracker.get_slot(FILE_REF)
+            if ref:
+                await call(evidence.discard_received, str(ref), tracker.sender_id)
+            dispatcher.utter_message(response="utter_case_declined_file")
+            return [*events, SlotSet(FILE_REF, None)]
+        if offer == OFFER_LETTER:
+            dispatcher.utter_message(response="utter_case_declined_letter")
+            return events
+        dispatcher.utter_message(response="utter_case_declined")
         return events
 
 

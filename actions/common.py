@@ -50,9 +50,10 @@ async def sync_case(
     *,
     create: bool = False,
 ) -> list[EventType]:
-    """Write the facts and steps of `slots` to the conversation's case, opening it if needed
-    (riposte.chat.case.sync_case); its code and secret are shown then, once. A store failure
-    is told to the doctor and does not stop the triage."""
+    """Write the facts and steps of `slots` to the conversation's case; with `create` (the
+    doctor said yes), open it when there is none (riposte.chat.case.sync_case): its code and
+    secret are shown then, once, in one message. A store failure is told to the doctor and
+    does not stop the triage; a case found gone is forgotten (or replaced, with `create`)."""
     synced = await call(
         case.sync_case,
         slots,
@@ -68,9 +69,46 @@ async def sync_case(
     if synced.failed:
         dispatcher.utter_message(response="utter_store_unavailable")
     if synced.code is None:
-        return []
+        return [SlotSet("case_code", None)] if synced.gone and not synced.failed else []
     dispatcher.utter_message(response="utter_case_created", code=synced.code, secret=synced.secret)
-    return [SlotSet("case_code", synced.code)]
+    return [SlotSet("case_code", synced.code), SlotSet("case_offer", None)]
+
+
+# What an offer of a case file waits for (slot `case_offer`): the advice's offer, a letter,
+# an evidence item typed or a file received; or the doctor said no (the advice's offer is not
+# made again; a letter or an evidence item still asks, since it cannot be kept without one).
+OFFER_ADVICE, OFFER_LETTER, OFFER_EVIDENCE, OFFER_FILE = "advice", "letter", "evidence", "file"
+DECLINED = "declined"
+# The messages that say yes to a case: « ouvrir un dossier » (the offer's button), or « oui »
+# right after an offer.
+CONSENT_INTENTS = frozenset({"open_case", "affirm"})
+
+
+def consented(tracker: Tracker, purpose: str) -> bool:
+    """Whether the latest message says yes to a case for `purpose`: « ouvrir un dossier »
+    whatever was offered, or « oui » to the offer made for it."""
+    intent = tracker.get_intent_of_latest_message()
+    offered = tracker.get_slot("case_offer") == purpose
+    return intent == "open_case" or (intent == "affirm" and offered)
+
+
+def offer_case(dispatcher: CollectingDispatcher, response: str, purpose: str) -> list[EventType]:
+    """Offer the case file, with what it keeps and why (`response`, with its two buttons)."""
+    dispatcher.utter_message(response=response)
+    return [SlotSet("case_offer", purpose)]
+
+
+def request_message(tracker: Tracker) -> dict[str, Any]:
+    """The message a skill answers: the latest one or, when that only said yes to the case the
+    skill offered, the request before it (its words name the letter, the site…)."""
+    if tracker.get_intent_of_latest_message() not in CONSENT_INTENTS:
+        return dict(tracker.latest_message)
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    for event in reversed(users[:-1]):
+        parsed = event.get("parse_data") or {}
+        if (parsed.get("intent") or {}).get("name") not in CONSENT_INTENTS:
+            return {**parsed, "text": event.get("text")}
+    return dict(tracker.latest_message)
 
 
 def new_case_code(events: list[EventType]) -> str | None:
@@ -88,11 +126,20 @@ def fact_slots(tracker: Tracker) -> dict[str, Any]:
 
 
 def latest_text(tracker: Tracker) -> str:
-    return str(tracker.latest_message.get("text") or "")
+    return text_of(tracker.latest_message)
 
 
 def latest_choice(tracker: Tracker) -> str | None:
-    for entity in tracker.latest_message.get("entities") or []:
+    return choice_of(tracker.latest_message)
+
+
+def text_of(message: Mapping[str, Any]) -> str:
+    return str(message.get("text") or "")
+
+
+def choice_of(message: Mapping[str, Any]) -> str | None:
+    """The button's choice (entity `choice`) a message carries."""
+    for entity in message.get("entities") or []:
         if entity.get("entity") == "choice" and isinstance(entity.get("value"), str):
             return str(entity["value"])
     return None

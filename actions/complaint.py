@@ -23,6 +23,7 @@ from actions.letters import (
     add_validators,
     case_for_letter,
     deliver_letter,
+    offer_letter_case,
     show_summary,
 )
 from riposte.chat import complaint as chat
@@ -49,16 +50,21 @@ class ActionStartComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         refused: list[EventType] = [SlotSet("letter_possible", False)]
-        events, code = await case_for_letter(dispatcher, tracker, "utter_complaint_needs_facts")
-        if not code:
+        found = await case_for_letter(dispatcher, tracker, "utter_complaint_needs_facts")
+        events, code = found.events, found.code
+        if not code and found.record is None:
             return [*events, *refused]
-        start = await call(chat.start_complaint, code, tracker.sender_id, today())
+        start = await call(
+            chat.start_complaint, code or "", tracker.sender_id, today(), record=found.record
+        )
         if start.failed:
             dispatcher.utter_message(response="utter_store_unavailable")
             return [*events, *refused]
         if start.refused is not None:
             dispatcher.utter_message(response="utter_complaint_refused", reason=start.refused)
             return [*events, *refused]
+        if not code:
+            return [*events, *offer_letter_case(dispatcher), *refused]
         questions = start.questions
         if questions:
             dispatcher.utter_message(response="utter_complaint_start", count=len(questions))

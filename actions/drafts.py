@@ -20,7 +20,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, latest_choice, latest_text, today
+from actions.common import (
+    call,
+    choice_of,
+    latest_choice,
+    request_message,
+    text_of,
+    today,
+)
 from actions.letters import (
     ExplainLetterQuestion,
     LetterDuringTriage,
@@ -28,6 +35,7 @@ from actions.letters import (
     add_validators,
     case_for_letter,
     deliver_letter,
+    offer_letter_case,
     show_summary,
 )
 from actions.notice import ActionAskNoticePlatform
@@ -59,11 +67,12 @@ EXPLAINED = frozenset(
 
 def requested_kind(tracker: Tracker) -> str | None:
     """The letter asked for: a button's choice, or the words of the request."""
-    choice = latest_choice(tracker) or ""
+    message = request_message(tracker)
+    choice = choice_of(message) or ""
     if choice.startswith(KIND_CHOICE):
         kind = choice[len(KIND_CHOICE) :]
         return kind if kind in chat.KINDS else None
-    return chat.kind_from_text(latest_text(tracker))
+    return chat.kind_from_text(text_of(message))
 
 
 def _refuse(
@@ -81,11 +90,24 @@ def _questions_reset() -> list[EventType]:
 
 
 async def start_events(
-    dispatcher: CollectingDispatcher, tracker: Tracker, code: str, kind: str
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    code: str | None,
+    kind: str,
+    record: Any = None,
 ) -> list[EventType] | None:
-    """The slots that open the form for `kind`, or None when it cannot be written (said)."""
+    """The slots that open the form for `kind`, or None when it cannot be written (said).
+
+    Without a case (`code` None), `record` holds the conversation's facts: the letter is only
+    checked (a refusal is said), nothing is announced."""
     start = await call(
-        chat.start_draft, code, tracker.sender_id, today(), kind, latest_text(tracker)
+        chat.start_draft,
+        code or "",
+        tracker.sender_id,
+        today(),
+        kind,
+        text_of(request_message(tracker)),
+        record=record,
     )
     if start.failed:
         dispatcher.utter_message(response="utter_store_unavailable")
@@ -100,6 +122,8 @@ async def start_events(
             due=start.due,
         )
         return None
+    if code is None:
+        return []
     label = chat.letter_label(kind)
     if start.questions:
         dispatcher.utter_message(
@@ -134,11 +158,16 @@ class ActionStartDraft(Action):
         if kind is None:
             dispatcher.utter_message(response="utter_ask_draft_kind")
             return refused
-        events, code = await case_for_letter(dispatcher, tracker, "utter_draft_needs_facts")
-        if not code:
+        found = await case_for_letter(dispatcher, tracker, "utter_draft_needs_facts")
+        events, code = found.events, found.code
+        if not code and found.record is None:
             return [*events, *refused]
-        opened = await start_events(dispatcher, tracker, code, kind)
-        return [*events, *(opened if opened is not None else refused)]
+        opened = await start_events(dispatcher, tracker, code, kind, found.record)
+        if opened is None:
+            return [*events, *refused]
+        if not code:
+            return [*events, SlotSet("draft_kind", kind), *offer_letter_case(dispatcher), *refused]
+        return [*events, *opened]
 
 
 class ActionAskDraftPlatform(ActionAskNoticePlatform):

@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, fact_slots, kept_answer, new_case_code, sync_case
+from actions.common import OFFER_EVIDENCE, OFFER_FILE, call, kept_answer, offer_case
 from actions.danger import DangerFirstForm
 from riposte.chat import evidence
 from riposte.chat.evidence import EVIDENCE_SLOTS, FILE_REF
@@ -98,18 +98,6 @@ class ValidateEvidenceForm(DangerFirstForm):
         return self._check("evidence_published_at", answer, dispatcher)
 
 
-async def case_for_evidence(
-    dispatcher: CollectingDispatcher, tracker: Tracker
-) -> tuple[str | None, list[EventType]]:
-    """The conversation's case code, opening the case first (code and secret shown once) when
-    there is none yet; None when the store is unavailable (the doctor has been told)."""
-    code = tracker.get_slot("case_code")
-    if code:
-        return code, []
-    events = await sync_case(dispatcher, tracker, fact_slots(tracker), create=True)
-    return new_case_code(events), events
-
-
 def upload_link(code: str, number: int) -> str:
     """The signed link of the page where the doctor attaches the screenshot of item `number`."""
     from riposte.letters.links import make_token
@@ -127,8 +115,64 @@ def _not_filed(dispatcher: CollectingDispatcher, filed: evidence.Filed) -> None:
         dispatcher.utter_message(response=filed.error)
 
 
+async def file_typed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, code: str
+) -> list[EventType]:
+    """Journal the evidence form's answers in case `code`; the form's slots are emptied."""
+    values = {name: tracker.get_slot(name) for name in EVIDENCE_SLOTS}
+    reset: list[EventType] = [SlotSet(name, None) for name in EVIDENCE_SLOTS]
+    filed = await call(evidence.file_item, code, values, tracker.sender_id)
+    if not filed.ok or filed.number is None:
+        _not_filed(dispatcher, filed)
+        return reset
+    dispatcher.utter_message(
+        response="utter_evidence_saved",
+        number=filed.number,
+        recorded=filed.recorded,
+        upload=await call(upload_link, code, filed.number),
+    )
+    return reset
+
+
+async def file_sent(
+    dispatcher: CollectingDispatcher, tracker: Tracker, code: str, ref: str
+) -> list[EventType]:
+    """File the received file `ref` (in the store's inbox) in case `code`."""
+    reset: list[EventType] = [SlotSet(FILE_REF, None)]
+    filed = await call(evidence.file_received, code, ref, tracker.sender_id)
+    if not filed.ok or filed.number is None:
+        _not_filed(dispatcher, filed)
+        return reset
+    dispatcher.utter_message(
+        response="utter_evidence_file_saved",
+        number=filed.number,
+        channel=evidence.channel_name(tracker.get_latest_input_channel()),
+        recorded=filed.recorded,
+        fingerprint=filed.fingerprint,
+    )
+    return reset
+
+
+async def file_pending(
+    dispatcher: CollectingDispatcher, tracker: Tracker, code: str
+) -> list[EventType]:
+    """The evidence item or the file that waited for the doctor's yes to a case file (slot
+    `case_offer`), filed in the case just opened."""
+    offer = tracker.get_slot("case_offer")
+    if offer == OFFER_EVIDENCE and any(tracker.get_slot(name) for name in EVIDENCE_SLOTS):
+        return await file_typed(dispatcher, tracker, code)
+    ref = tracker.get_slot(FILE_REF)
+    if offer == OFFER_FILE and ref:
+        return await file_sent(dispatcher, tracker, code, str(ref))
+    return []
+
+
 class ActionSaveEvidence(Action):
-    """The evidence form is complete: journal the item (UTC timestamp) in the case."""
+    """The evidence form is complete: journal the item (UTC timestamp) in the case.
+
+    Without a case file, it is offered first (the journal is kept there); the answers wait in
+    their slots for the doctor's yes (action_open_case files them) or no (given back).
+    """
 
     def name(self) -> str:
         return "action_save_evidence"
@@ -136,22 +180,10 @@ class ActionSaveEvidence(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        values = {name: tracker.get_slot(name) for name in EVIDENCE_SLOTS}
-        reset = [SlotSet(name, None) for name in EVIDENCE_SLOTS]
-        code, events = await case_for_evidence(dispatcher, tracker)
+        code = tracker.get_slot("case_code")
         if not code:
-            return [*events, *reset]  # the store is unavailable: already said
-        filed = await call(evidence.file_item, code, values, tracker.sender_id)
-        if not filed.ok or filed.number is None:
-            _not_filed(dispatcher, filed)
-            return [*events, *reset]
-        dispatcher.utter_message(
-            response="utter_evidence_saved",
-            number=filed.number,
-            recorded=filed.recorded,
-            upload=await call(upload_link, code, filed.number),
-        )
-        return [*events, *reset]
+            return offer_case(dispatcher, "utter_case_offer_evidence", OFFER_EVIDENCE)
+        return await file_typed(dispatcher, tracker, str(code))
 
 
 class ActionSaveEvidenceFile(Action):
@@ -160,7 +192,8 @@ class ActionSaveEvidenceFile(Action):
     The channel sealed the file in the store's inbox, bound to this conversation's sender, and
     sent `/send_evidence_file{"evidence_file_ref": …}`. The item (file, fingerprint, caption as
     the excerpt, UTC time) is written and the inbox entry deleted in one transaction. Without a
-    case yet, one is opened first (its code and secret shown once), as for a typed item.
+    case file, it is offered first: the file waits in the inbox for the doctor's yes
+    (action_open_case files it), and a no deletes it.
     """
 
     def name(self) -> str:
@@ -170,22 +203,11 @@ class ActionSaveEvidenceFile(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         ref = next(tracker.get_latest_entity_values(FILE_REF), None) or tracker.get_slot(FILE_REF)
-        reset: list[EventType] = [SlotSet(FILE_REF, None)]
         if not ref:
             dispatcher.utter_message(response="utter_evidence_file_missing")
-            return reset
-        code, events = await case_for_evidence(dispatcher, tracker)
+            return [SlotSet(FILE_REF, None)]
+        code = tracker.get_slot("case_code")
         if not code:
-            return [*events, *reset]  # the store is unavailable: already said
-        filed = await call(evidence.file_received, code, str(ref), tracker.sender_id)
-        if not filed.ok or filed.number is None:
-            _not_filed(dispatcher, filed)
-            return [*events, *reset]
-        dispatcher.utter_message(
-            response="utter_evidence_file_saved",
-            number=filed.number,
-            channel=evidence.channel_name(tracker.get_latest_input_channel()),
-            recorded=filed.recorded,
-            fingerprint=filed.fingerprint,
-        )
-        return [*events, *reset]
+            offered = offer_case(dispatcher, "utter_case_offer_file", OFFER_FILE)
+            return [SlotSet(FILE_REF, ref), *offered]
+        return await file_sent(dispatcher, tracker, str(code), str(ref))

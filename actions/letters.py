@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,16 +16,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
+    OFFER_LETTER,
     call,
+    consented,
     fact_slots,
     kept_answer,
     message_facts,
     new_case_code,
+    offer_case,
     sync_case,
     today,
 )
 from actions.danger import DangerFirstForm, emergency_first
-from riposte.chat import triage
+from riposte.chat import case, triage
 from riposte.chat.letters import Answered, ChatLetter, Drafted, document_message, short_text
 
 log = logging.getLogger(__name__)
@@ -42,14 +46,28 @@ def letter_link(token: str, fmt: str) -> str:
     return f"{Settings.from_env().public_url}{LETTERS_PATH}{token}.{fmt}"
 
 
+@dataclass(frozen=True)
+class LetterCase:
+    """The case a letter is drafted from (`code`), or, before the doctor's yes to a case
+    file, the conversation's facts (`record`, stored nowhere) to check the letter against
+    first; neither: the letter cannot start (said). `events` are to be returned."""
+
+    events: list[EventType]
+    code: str | None = None
+    record: Any = None
+
+
 async def case_for_letter(
     dispatcher: CollectingDispatcher, tracker: Tracker, needs_facts: str
-) -> tuple[list[EventType], str | None]:
-    """The events to return and the case code a letter is drafted from, or no code.
+) -> LetterCase:
+    """The case a letter is drafted from.
 
     A request that also reveals a danger (« rédigez ma plainte, il dit qu'il va me tuer »)
     keeps its intent (riposte_rasa/nlu/facts_classifier.py): the emergency reply comes first.
-    A letter needs every fact the triage asks: without them, `needs_facts` is sent.
+    A letter needs every fact the triage asks: without them, `needs_facts` is sent. It is
+    kept in the case file: without one, the start action checks the letter against the
+    conversation's facts (a refusal needs no case), then offers the file (`offer_letter_case`);
+    the doctor's yes runs the start action again (data/rules/case.yml), which opens it.
     """
     slots = fact_slots(tracker)
     events: list[EventType] = []
@@ -58,10 +76,18 @@ async def case_for_letter(
         slots["urgent"] = True
     if not triage.has_facts(slots) or triage.missing_slots(slots):
         dispatcher.utter_message(response=needs_facts)
-        return events, None
+        return LetterCase(events)
+    if not tracker.get_slot("case_code") and not consented(tracker, OFFER_LETTER):
+        return LetterCase(events, record=case.transient_record(slots, today()))
     synced = await sync_case(dispatcher, tracker, slots, create=True)
     # A case opened just now (none yet, or the slot's was gone) comes first.
-    return [*events, *synced], new_case_code(synced) or tracker.get_slot("case_code")
+    code = new_case_code(synced) or tracker.get_slot("case_code")
+    return LetterCase([*events, *synced], code=code)
+
+
+def offer_letter_case(dispatcher: CollectingDispatcher) -> list[EventType]:
+    """The letter can be written: offer the case file it is kept in."""
+    return offer_case(dispatcher, "utter_case_offer_letter", OFFER_LETTER)
 
 
 async def letter_during_triage(

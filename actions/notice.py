@@ -19,7 +19,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, latest_choice, latest_text, today
+from actions.common import (
+    call,
+    latest_choice,
+    request_message,
+    text_of,
+    today,
+)
 from actions.letters import (
     ExplainLetterQuestion,
     LetterDuringTriage,
@@ -27,6 +33,7 @@ from actions.letters import (
     add_validators,
     case_for_letter,
     deliver_letter,
+    offer_letter_case,
     show_summary,
 )
 from riposte.chat import notice as chat
@@ -53,11 +60,17 @@ class ActionStartNotice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         refused: list[EventType] = [SlotSet("notice_possible", False)]
-        events, code = await case_for_letter(dispatcher, tracker, "utter_notice_needs_facts")
-        if not code:
+        found = await case_for_letter(dispatcher, tracker, "utter_notice_needs_facts")
+        events, code = found.events, found.code
+        if not code and found.record is None:
             return [*events, *refused]
         start = await call(
-            chat.start_notice, code, tracker.sender_id, today(), latest_text(tracker)
+            chat.start_notice,
+            code or "",
+            tracker.sender_id,
+            today(),
+            text_of(request_message(tracker)),
+            record=found.record,
         )
         if start.failed:
             dispatcher.utter_message(response="utter_store_unavailable")
@@ -68,6 +81,8 @@ class ActionStartNotice(Action):
         if start.refused is not None:
             dispatcher.utter_message(response="utter_notice_refused", reason=start.reason)
             return [*events, *refused]
+        if not code:
+            return [*events, *offer_letter_case(dispatcher), *refused]
         if start.questions:
             dispatcher.utter_message(response="utter_notice_start", count=len(start.questions))
         return [

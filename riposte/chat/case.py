@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from riposte.chat import triage
@@ -25,6 +25,7 @@ from riposte.store.errors import (
     UnknownCaseError,
     message,
 )
+from riposte.store.records import CaseRecord
 from riposte.store.repository import CaseRepository, shared_repository
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,15 @@ def sync_case(
     *,
     create: bool = False,
 ) -> Synced:
-    """Write the facts and steps of `slots` to the conversation's case (`code`), opening one
-    if needed.
+    """Write the facts and steps of `slots` to the conversation's case (`code`); with
+    `create`, open one when there is none.
 
-    A new case is opened only once there is something to keep (or with `create`, e.g. for a
-    first evidence item). A case that is gone is replaced by a new one.
+    A case is opened only with `create`, on the doctor's yes (the chat offers it when it
+    first serves: after the advice, for a letter or an evidence item). Without a case the
+    facts stay in the conversation and the advice still works. A case that is gone is
+    replaced by a new one only with `create`.
     """
-    if not (code or create or triage.has_facts(slots) or slots.get("steps_done")):
+    if not (code or create):
         return Synced()
     repo = repository()
     patch = triage.case_patch(slots)
@@ -107,8 +110,10 @@ def sync_case(
                 return Synced()
             except UnknownCaseError:
                 # Deleted meanwhile (by an operator or another channel), or never this
-                # conversation's (the store tells neither apart): start a new one.
+                # conversation's (the store tells neither apart): a new one only on a yes.
                 gone = True
+                if not create:
+                    return Synced(gone=True)
         new = repo.create_case(without_nulls(patch), actor="chat", today=today)
         repo.link_sender(new.code, CHAT, sender_id)
     except StoreError as error:
@@ -116,6 +121,16 @@ def sync_case(
         return Synced(gone=gone, failed=True)
     log.info("case created from the chat")
     return Synced(code=new.code, secret=new.secret, gone=gone)
+
+
+def transient_record(slots: Mapping[str, Any], today: date) -> CaseRecord:
+    """The conversation's facts as a case record stored nowhere: a letter is checked against
+    it before a case file is offered (a refusal needs no case, and is said at once)."""
+    from riposte.case import load_case
+
+    now = datetime.now(timezone.utc)
+    case = load_case(triage.case_from_slots(slots), today=today)
+    return CaseRecord("", case, now, now, evidence=(), steps=(), letters=())
 
 
 def deadline_text(slots: Mapping[str, Any], today: date) -> str | None:

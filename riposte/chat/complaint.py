@@ -321,7 +321,7 @@ class Start:
     failed: bool = False
 
 
-def start_complaint(code: str, sender_id: str, today: date) -> Start:
+def start_complaint(code: str, sender_id: str, today: date, *, record: Any = None) -> Start:
     """Check the case against the complaint's requirements; the questions still to ask.
 
     A problem a question can fix (a missing identity) leaves the questions; one on substance
@@ -332,11 +332,12 @@ def start_complaint(code: str, sender_id: str, today: date) -> Start:
     from riposte.letters.build import LetterOptions, check_letter
     from riposte.store.errors import StoreError
 
-    try:
-        record = repository().read_case(code, **as_chat(sender_id))
-    except StoreError as error:
-        _log.error("case store unavailable: %s", type(error).__name__)
-        return Start([], failed=True)
+    if record is None:  # the stored case; given: the conversation's facts, stored nowhere
+        try:
+            record = repository().read_case(code, **as_chat(sender_id))
+        except StoreError as error:
+            _log.error("case store unavailable: %s", type(error).__name__)
+            return Start([], failed=True)
     problem = check_letter(record.case, KIND, today, LetterOptions(), advise(record.case, today))
     questions = questions_for(record.to_dict())
     if problem is not None and (not questions or not problem.header):

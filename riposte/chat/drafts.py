@@ -411,7 +411,9 @@ def _options(kind: str, platform: str | None, sent_on: date | None, **extra: Any
     )
 
 
-def start_draft(code: str, sender_id: str, today: date, kind: str, request: str = "") -> Start:
+def start_draft(
+    code: str, sender_id: str, today: date, kind: str, request: str = "", *, record: Any = None
+) -> Start:
     """Check the case against the letter's requirements; the questions still to ask.
 
     With one site in the case, or one the request names, it is the recipient; with several,
@@ -425,11 +427,12 @@ def start_draft(code: str, sender_id: str, today: date, kind: str, request: str 
     from riposte.nlp.extract import extract_facts
     from riposte.store.errors import StoreError
 
-    try:
-        record = repository().read_case(code, **as_chat(sender_id))
-    except StoreError as error:
-        log.error("case store unavailable: %s", type(error).__name__)
-        return Start(failed=True)
+    if record is None:  # the stored case; given: the conversation's facts, stored nowhere
+        try:
+            record = repository().read_case(code, **as_chat(sender_id))
+        except StoreError as error:
+            log.error("case store unavailable: %s", type(error).__name__)
+            return Start(failed=True)
     platforms = list(record.case.incident.platforms) if record.case.incident else []
     platform: str | None = None
     choices: list[str] = []

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from riposte.chat.case import as_chat, repository
 from riposte.chat.triage import texts
 from riposte.store.errors import InboxFileMissingError, QuotaExceededError, StoreError
-from riposte.text import date_fr, time_fr
+from riposte.text import date_fr, datetime_fr, time_fr
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,28 @@ def item_from_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
         "excerpt": slots.get("evidence_excerpt") or None,
         "published_at": slots.get("evidence_published_at") or None,
     }
+
+
+def typed_lines(slots: Mapping[str, Any]) -> list[str]:
+    """The evidence form's answers as the doctor typed them, one line each (given back when
+    no case file keeps them)."""
+    labels = texts()["evidence"]["typed"]
+    return [
+        "- " + str(labels[name]).format(value=_shown(str(slots[name])))
+        for name in EVIDENCE_SLOTS
+        if slots.get(name)
+    ]
+
+
+def _shown(value: str) -> str:
+    """A date or a time as the doctor reads it (the form keeps them in ISO 8601)."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if len(value) <= len("2026-12-07"):
+        return date_fr(when.date())
+    return datetime_fr(when)
 
 
 @dataclass(frozen=True)
@@ -110,3 +132,13 @@ def file_received(code: str, ref: str, sender_id: str) -> Filed:
         recorded_text(record.recorded_at),
         fingerprint=(record.item.sha256 or "")[:16],
     )
+
+
+def discard_received(ref: str, sender_id: str) -> bool:
+    """Delete a received file the doctor chose not to keep (no case): it does not wait in the
+    inbox for its expiry. False when it was not there (filed, expired) or the store failed."""
+    try:
+        return repository().discard_inbox_file(ref, sender_id)
+    except (StoreError, SQLAlchemyError) as error:
+        log.error("inbox file not discarded: %s", type(error).__name__)
+        return False

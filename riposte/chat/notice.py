@@ -222,7 +222,9 @@ class Start:
     failed: bool = False
 
 
-def start_notice(code: str, sender_id: str, today: date, request: str = "") -> Start:
+def start_notice(
+    code: str, sender_id: str, today: date, request: str = "", *, record: Any = None
+) -> Start:
     """Check the case against the notice's requirements; the questions still to ask.
 
     With one online platform in the case, or one the request names (« signaler l'avis à
@@ -235,11 +237,12 @@ def start_notice(code: str, sender_id: str, today: date, request: str = "") -> S
     from riposte.nlp.extract import extract_facts
     from riposte.store.errors import StoreError
 
-    try:
-        record = repository().read_case(code, **as_chat(sender_id))
-    except StoreError as error:
-        log.error("case store unavailable: %s", type(error).__name__)
-        return Start(failed=True)
+    if record is None:  # the stored case; given: the conversation's facts, stored nowhere
+        try:
+            record = repository().read_case(code, **as_chat(sender_id))
+        except StoreError as error:
+            log.error("case store unavailable: %s", type(error).__name__)
+            return Start(failed=True)
     platforms = list(record.case.incident.platforms) if record.case.incident else []
     if not platforms:
         return Start(refused="platform_chosen")

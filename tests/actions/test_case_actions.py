@@ -14,7 +14,9 @@ from actions.advice import ActionMarkStepDone
 from actions.case import (
     ActionAskDeleteCase,
     ActionCaseResumed,
+    ActionDeclineCase,
     ActionDeleteCase,
+    ActionOpenCase,
     ActionSessionStart,
     ActionTellDeadlines,
     ValidateResumeForm,
@@ -40,7 +42,8 @@ def message(dispatcher: CollectingDispatcher, response: str) -> dict[str, Any]:
 
 
 async def start_case(domain: dict[str, Any], sender: str = "test") -> tuple[str, str, dict]:
-    """Describe a situation; returns the new case's code, its secret and the slots.
+    """Describe a situation, then say yes to the case file; returns the new case's code, its
+    secret and the slots.
 
     The case is linked to `sender`'s conversation (make_tracker's by default), the only one
     whose later actions reach it.
@@ -49,13 +52,21 @@ async def start_case(domain: dict[str, Any], sender: str = "test") -> tuple[str,
     tracker = make_tracker(DESCRIPTION)
     tracker.sender_id = sender
     events = await ActionAnalyzeSituation().run(dispatcher, tracker, domain)
-    created = message(dispatcher, "utter_case_created")
     slots = slot_events(events)
+    assert "utter_case_created" not in responses(dispatcher)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("ouvrir un dossier", intent="open_case", slots=slots)
+    tracker.sender_id = sender
+    events = await ActionOpenCase().run(dispatcher, tracker, domain)
+    created = message(dispatcher, "utter_case_created")
+    slots.update(slot_events(events))
     assert slots["case_code"] == created["code"]
     return created["code"], created["secret"], slots
 
 
-async def test_first_facts_create_a_case_that_holds_them(domain: dict[str, Any]) -> None:
+async def test_the_case_opens_on_a_yes_with_the_facts_said_before(
+    domain: dict[str, Any],
+) -> None:
     code, secret, slots = await start_case(domain)
     case = repository().open_case(code, secret).to_dict()
     assert case["incident"]["platforms"] == ["tiktok"]
@@ -64,11 +75,14 @@ async def test_first_facts_create_a_case_that_holds_them(domain: dict[str, Any])
     assert case["victim"]["practice"] == "liberal"
 
 
-async def test_no_case_without_facts(domain: dict[str, Any]) -> None:
-    dispatcher = CollectingDispatcher()
-    events = await ActionAnalyzeSituation().run(dispatcher, make_tracker("bonjour"), domain)
-    assert "case_code" not in slot_events(events)
-    assert "utter_case_created" not in responses(dispatcher)
+async def test_facts_alone_open_no_case(domain: dict[str, Any]) -> None:
+    """The first description is read and kept in the conversation; no case, no code."""
+    for said in ("bonjour", DESCRIPTION):
+        dispatcher = CollectingDispatcher()
+        events = await ActionAnalyzeSituation().run(dispatcher, make_tracker(said), domain)
+        assert "case_code" not in slot_events(events)
+        assert "utter_case_created" not in responses(dispatcher)
+    assert "utter_facts_noted" in responses(dispatcher)
 
 
 async def test_answers_in_the_form_update_the_same_case(domain: dict[str, Any]) -> None:
@@ -76,8 +90,12 @@ async def test_answers_in_the_form_update_the_same_case(domain: dict[str, Any]) 
     events = await ActionAnalyzeSituation().run(
         dispatcher, make_tracker("on m'insulte sur Facebook"), domain
     )
-    code = slot_events(events)["case_code"]
-    slots = {**slot_events(events), "requested_slot": "first_published"}
+    slots = slot_events(events)
+    tracker = make_tracker("ouvrir un dossier", intent="open_case", slots=slots)
+    slots.update(slot_events(await ActionOpenCase().run(dispatcher, tracker, domain)))
+    code = slots["case_code"]
+    slots["requested_slot"] = "first_published"
+    dispatcher = CollectingDispatcher()
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("depuis le 3 octobre", intent="inform", slots=slots)
     tracker.active_loop = {"name": "triage_form"}
@@ -382,22 +400,66 @@ async def test_saved_evidence_is_journaled_in_the_case(domain: dict[str, Any]) -
     )
 
 
-async def test_first_evidence_without_facts_opens_a_case(domain: dict[str, Any]) -> None:
+TYPED_ITEM = {
+    "evidence_url": "",
+    "evidence_seen_at": "2026-11-23T22:00:00+01:00",
+    "evidence_author": "",
+    "evidence_excerpt": "sale charlatan",
+}
+
+
+async def test_first_evidence_offers_the_case_and_keeps_the_answers(
+    domain: dict[str, Any],
+) -> None:
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(
-        "x",
-        slots={
-            "evidence_url": "",
-            "evidence_seen_at": None,
-            "evidence_author": "",
-            "evidence_excerpt": "sale charlatan",
-        },
-    )
+    tracker = make_tracker("x", slots=dict(TYPED_ITEM))
     events = await ActionSaveEvidence().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_case_offer_evidence"]
+    # Nothing emptied: the answers wait for the doctor's yes or no.
+    assert slot_events(events) == {"case_offer": "evidence"}
+
+
+async def test_yes_to_the_case_files_the_evidence_that_waited(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {**TYPED_ITEM, "case_offer": "evidence"}
+    tracker = make_tracker("oui", intent="affirm", slots=slots)
+    events = await ActionOpenCase().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_case_created", "utter_evidence_saved"]
     created = message(dispatcher, "utter_case_created")
-    assert slot_events(events)["case_code"] == created["code"]
+    set_now = slot_events(events)
+    assert set_now["case_code"] == created["code"] and set_now["case_offer"] is None
+    assert all(set_now[name] is None for name in TYPED_ITEM)
     record = repository().open_case(created["code"], created["secret"])
     assert [e.excerpt for e in record.case.evidence] == ["sale charlatan"]
+
+
+async def test_no_to_the_case_gives_the_evidence_back(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {**TYPED_ITEM, "case_offer": "evidence"}
+    tracker = make_tracker("non", intent="deny", slots=slots)
+    events = await ActionDeclineCase().run(dispatcher, tracker, domain)
+    given = message(dispatcher, "utter_case_declined_evidence")["item"]
+    assert "sale charlatan" in given and "23/11/2026 22:00" in given
+    assert slot_events(events)["case_offer"] == "declined"
+    assert "case_code" not in slot_events(events)
+
+
+async def test_a_bare_no_with_no_offer_pending_declines_nothing(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("non", intent="deny", slots={"case_offer": "advice"})
+    assert await ActionDeclineCase().run(dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_default"]
+
+
+async def test_open_case_twice_keeps_the_first(domain: dict[str, Any]) -> None:
+    code, _secret, slots = await start_case(domain)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("ouvrir un dossier", intent="open_case", slots=slots)
+    await ActionOpenCase().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_case_already_open"]
+    assert message(dispatcher, "utter_case_already_open")["code"] == code
 
 
 async def test_resumed_incomplete_case_goes_back_to_the_questions(domain: dict[str, Any]) -> None:
@@ -584,9 +646,9 @@ async def test_a_conversation_opens_a_few_cases_a_day_at_most(domain: dict[str, 
     for _ in range(case.CASES_BURST):
         await start_case(domain, sender="serial")
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(DESCRIPTION)
+    tracker = make_tracker("ouvrir un dossier", intent="open_case")
     tracker.sender_id = "serial"
-    events = await ActionAnalyzeSituation().run(dispatcher, tracker, domain)
+    events = await ActionOpenCase().run(dispatcher, tracker, domain)
     assert "case_code" not in slot_events(events)
     assert any("beaucoup de dossiers" in (m.get("text") or "") for m in dispatcher.messages)
     await start_case(domain, sender="another")

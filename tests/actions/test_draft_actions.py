@@ -450,3 +450,65 @@ def test_the_answers_about_a_letter_offer_to_draft_it() -> None:
     assert offered["utter_faq/ordre_role"] == [
         '/request_letter{"choice": "draft_kind=cdom_declaration"}'
     ]
+
+
+async def facts_only(domain: dict[str, Any], text: str) -> dict[str, Any]:
+    """Describe a situation and keep no case: the slots."""
+    from actions.triage import ActionAnalyzeSituation
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnalyzeSituation().run(dispatcher, make_tracker(text), domain)
+    return slot_events(events)
+
+
+async def test_a_letter_offers_the_case_file_and_a_yes_opens_it(domain: dict[str, Any]) -> None:
+    slots = await facts_only(domain, GOOGLE)
+    request = "je veux faire effacer cet avis (RGPD)"
+    dispatcher, found = await start(domain, slots, request)
+    assert responses(dispatcher) == ["utter_case_offer_letter"]
+    assert found["case_offer"] == "letter" and found["draft_possible"] is False
+    assert "case_code" not in found
+    slots.update(found)
+    # « oui »: the start action runs again (data/rules/case.yml) and reads the letter asked
+    # for in the request before the yes.
+    said = [
+        {"event": "user", "text": request, "parse_data": {"intent": {"name": "request_letter"}}},
+        {"event": "action", "name": "action_start_draft"},
+        {"event": "user", "text": "oui", "parse_data": {"intent": {"name": "affirm"}}},
+    ]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("oui", intent="affirm", slots=slots, events=said)
+    found = slot_events(await ActionStartDraft().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_case_created", "utter_draft_start"]
+    created = message(dispatcher, "utter_case_created")
+    assert found["case_code"] == created["code"] and found["case_offer"] is None
+    assert found["draft_kind"] == "erasure_request" and found["draft_possible"] is True
+    stored = repository().open_case(created["code"], created["secret"]).to_dict()
+    assert stored["incident"]["platforms"] == ["google_reviews"]
+
+
+async def test_a_bare_yes_without_an_offer_opens_no_case(domain: dict[str, Any]) -> None:
+    slots = await facts_only(domain, GOOGLE)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("oui", intent="affirm", slots=slots, entities=choice("erasure_request"))
+    found = slot_events(await ActionStartDraft().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_case_offer_letter"] and "case_code" not in found
+
+
+async def test_no_to_the_case_for_a_letter_says_what_still_works(
+    domain: dict[str, Any],
+) -> None:
+    from actions.case import ActionDeclineCase
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("non", intent="deny", slots={"case_offer": "letter"})
+    found = slot_events(await ActionDeclineCase().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_case_declined_letter"]
+    assert found == {"case_offer": "declined"}
+
+
+async def test_a_refused_letter_offers_no_case(domain: dict[str, Any]) -> None:
+    slots = dict(LAWFUL_CRITICISM)
+    dispatcher, found = await start(domain, slots, "déclaration à l'Ordre", "cdom_declaration")
+    assert responses(dispatcher) == ["utter_draft_refused_offense_retained"]
+    assert "case_offer" not in found

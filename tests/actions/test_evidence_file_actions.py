@@ -10,6 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.case import ActionDeclineCase, ActionOpenCase
 from actions.common import repository
 from actions.evidence import ActionSaveEvidenceFile
 from riposte.store.errors import StoreConfigError
@@ -58,17 +59,40 @@ async def test_a_received_file_is_filed_in_the_case(domain: dict[str, Any]) -> N
     assert "ajouter une preuve" in text and "URL" in text
 
 
-async def test_without_a_case_one_is_opened_first(domain: dict[str, Any]) -> None:
+async def test_without_a_case_the_file_waits_for_a_yes(domain: dict[str, Any]) -> None:
     ref = repository().put_inbox_file(SENDER, PHOTO, filename=NAME)
     dispatcher = CollectingDispatcher()
     tracker = file_tracker(ref, channel="signal")
     events = await ActionSaveEvidenceFile().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_case_offer_file"]
+    assert slot_events(events) == {"evidence_file_ref": ref, "case_offer": "file"}
+
+    dispatcher = CollectingDispatcher()
+    tracker = file_tracker(ref, {"evidence_file_ref": ref, "case_offer": "file"}, "signal")
+    tracker.latest_message.update(intent={"name": "open_case", "confidence": 1.0}, entities=[])
+    events = await ActionOpenCase().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_case_created", "utter_evidence_file_saved"]
     created = message(dispatcher, "utter_case_created")
     assert message(dispatcher, "utter_evidence_file_saved")["channel"] == "Signal"
-    assert slot_events(events) == {"case_code": created["code"], "evidence_file_ref": None}
+    found = slot_events(events)
+    assert found["case_code"] == created["code"] and found["evidence_file_ref"] is None
     record = repository().open_case(created["code"], created["secret"])
     assert [e.sha256 for e in record.case.evidence] == [hashlib.sha256(PHOTO).hexdigest()]
+
+
+async def test_a_no_to_the_case_deletes_the_file_received(domain: dict[str, Any]) -> None:
+    ref = repository().put_inbox_file(SENDER, PHOTO, filename=NAME)
+    dispatcher = CollectingDispatcher()
+    tracker = file_tracker(ref, {"evidence_file_ref": ref, "case_offer": "file"})
+    tracker.latest_message.update(intent={"name": "deny", "confidence": 1.0}, entities=[])
+    events = await ActionDeclineCase().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_case_declined_file"]
+    assert slot_events(events) == {"case_offer": "declined", "evidence_file_ref": None}
+    # Gone from the inbox at once, not at its expiry: a later yes finds nothing to file.
+    code, _secret, slots = await start_case(domain, sender=SENDER)
+    dispatcher = CollectingDispatcher()
+    await ActionSaveEvidenceFile().run(dispatcher, file_tracker(ref, slots), domain)
+    assert responses(dispatcher) == ["utter_evidence_file_missing"]
 
 
 async def test_another_senders_file_is_not_taken(domain: dict[str, Any]) -> None:

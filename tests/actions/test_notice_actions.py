@@ -45,13 +45,17 @@ NOTICE_QUESTIONS = list(ANSWERS)
 
 
 async def describe(domain: dict[str, Any], text: str) -> tuple[str, str, dict[str, Any]]:
-    """Describe a situation; returns the new case's code, its secret and the slots."""
+    """Describe a situation, then say yes to the case file; returns the new case's code, its
+    secret and the slots."""
+    from actions.case import ActionOpenCase
     from actions.triage import ActionAnalyzeSituation
 
     dispatcher = CollectingDispatcher()
-    events = await ActionAnalyzeSituation().run(dispatcher, make_tracker(text), domain)
+    slots = slot_events(await ActionAnalyzeSituation().run(dispatcher, make_tracker(text), domain))
+    tracker = make_tracker("ouvrir un dossier", intent="open_case", slots=slots)
+    slots.update(slot_events(await ActionOpenCase().run(dispatcher, tracker, domain)))
     created = message(dispatcher, "utter_case_created")
-    return created["code"], created["secret"], slot_events(events)
+    return created["code"], created["secret"], slots
 
 
 async def start(

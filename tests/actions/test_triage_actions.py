@@ -168,14 +168,27 @@ async def test_advice_sets_the_level_and_offers_the_first_step(domain: dict[str,
     assert slots["strategy_level"] == "offensive"
     assert slots["current_step"] == "preserve_evidence"
     # Three messages, short enough for a phone: the recommendation, the deadline that matters
-    # most, the first step (an offensive rung advises a complaint: its button is there).
+    # most (with the offer of a case file, to watch it), the first step (an offensive rung
+    # advises a complaint: its button is there).
     assert responses(dispatcher) == [
         "utter_advice",
-        "utter_key_deadline",
+        "utter_key_deadline_case_offer",
         "utter_first_step_complaint",
     ]
     assert "Injure publique" in dispatcher.messages[0]["advice"]
     assert "Injure publique" in dispatcher.messages[1]["deadline"]
+    assert slots["case_offer"] == "advice" and "case_code" not in slots
+
+
+async def test_the_case_is_offered_once_and_not_after_a_no(domain: dict[str, Any]) -> None:
+    offer = domain["responses"]["utter_key_deadline_case_offer"][0]
+    assert [b["payload"] for b in offer["buttons"]] == ["/open_case", "/decline_case"]
+    for slots in ({"case_offer": "declined"}, {"case_code": "RIP-0000-00"}):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker("", slots={**FULL, **slots})
+        events = await ActionGiveAdvice().run(dispatcher, tracker, domain)
+        assert responses(dispatcher)[1] == "utter_key_deadline"
+        assert "case_offer" not in slot_events(events)
 
 
 async def test_the_recommendation_names_one_rung_and_offers_the_others_as_buttons(
@@ -225,8 +238,9 @@ async def test_no_complaint_offered_for_a_lawful_review(domain: dict[str, Any]) 
     slots.update(platforms=["google_reviews"], author_relation="patient")
     dispatcher = CollectingDispatcher()
     await ActionGiveAdvice().run(dispatcher, make_tracker("", slots=slots), domain)
-    # No offence: no deadline message and no complaint button.
-    assert responses(dispatcher) == ["utter_advice", "utter_first_step"]
+    # No offence: no deadline message (the case file is offered alone) and no complaint
+    # button.
+    assert responses(dispatcher) == ["utter_advice", "utter_case_offer", "utter_first_step"]
 
 
 async def test_advice_with_missing_facts_goes_back_to_the_questions(
@@ -245,8 +259,9 @@ async def test_ticking_a_step_moves_to_the_next(domain: dict[str, Any]) -> None:
     found = slot_events(events)
     assert found["steps_done"] == ["preserve_evidence"]
     assert found["current_step"] not in (None, "preserve_evidence")
-    # No case yet in this conversation: ticking a step opens one (code and secret shown).
-    assert responses(dispatcher) == ["utter_step_ticked", "utter_case_created", "utter_next_step"]
+    # No case in this conversation (not wanted): the step is kept in the conversation only.
+    assert responses(dispatcher) == ["utter_step_ticked", "utter_next_step"]
+    assert "case_code" not in found
 
 
 async def test_why_during_the_questions_explains_the_question(domain: dict[str, Any]) -> None:

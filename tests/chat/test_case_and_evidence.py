@@ -29,32 +29,35 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_shared_repository()
 
 
-def test_nothing_to_keep_opens_no_case() -> None:
+def test_facts_alone_open_no_case() -> None:
+    """Only the doctor's yes opens a case (`create`): facts stay in the conversation."""
     assert case.sync_case({}, None, "a", TODAY) == case.Synced()
+    assert case.sync_case(FACTS, None, "a", TODAY) == case.Synced()
 
 
-def test_first_facts_open_a_case_linked_to_the_conversation() -> None:
-    synced = case.sync_case(FACTS, None, "a", TODAY)
+def test_a_yes_opens_a_case_linked_to_the_conversation() -> None:
+    synced = case.sync_case(FACTS, None, "a", TODAY, create=True)
     assert synced.code and synced.secret and not synced.gone
     stored = case.read_case_dict(synced.code, "a")
     assert stored is not None and stored["incident"]["platforms"] == ["x"]
     assert case.read_case_dict(synced.code, "b") is None  # another conversation reaches nothing
 
 
-def test_a_case_gone_is_replaced_by_a_new_one() -> None:
-    synced = case.sync_case(FACTS, "RIP-2222-22", "a", TODAY)
+def test_a_case_gone_is_forgotten_and_replaced_only_on_a_yes() -> None:
+    assert case.sync_case(FACTS, "RIP-2222-22", "a", TODAY) == case.Synced(gone=True)
+    synced = case.sync_case(FACTS, "RIP-2222-22", "a", TODAY, create=True)
     assert synced.gone and synced.code and synced.code != "RIP-2222-22"
 
 
 def test_a_conversation_opens_a_few_cases_a_day() -> None:
     for _ in range(case.CASES_BURST):
-        assert case.sync_case(FACTS, None, "serial", TODAY).code
-    refused = case.sync_case(FACTS, None, "serial", TODAY)
+        assert case.sync_case(FACTS, None, "serial", TODAY, create=True).code
+    refused = case.sync_case(FACTS, None, "serial", TODAY, create=True)
     assert refused.code is None and refused.refused and "dossiers" in refused.refused
 
 
 def test_resume_from_another_conversation_restores_the_facts() -> None:
-    synced = case.sync_case(FACTS, None, "a", TODAY)
+    synced = case.sync_case(FACTS, None, "a", TODAY, create=True)
     resumed = case.resume_case(f"{synced.code} {synced.secret}", "b", 0, asked=False)
     assert resumed.response is None
     assert resumed.slots["case_code"] == synced.code and resumed.slots["platforms"] == ["x"]
@@ -63,7 +66,7 @@ def test_resume_from_another_conversation_restores_the_facts() -> None:
 
 
 def test_an_item_is_journaled_with_its_utc_time_in_french() -> None:
-    code = str(case.sync_case(FACTS, None, "a", TODAY).code)
+    code = str(case.sync_case(FACTS, None, "a", TODAY, create=True).code)
     filed = evidence.file_item(code, {"evidence_url": "https://x.com/t/status/1"}, "a")
     assert filed.ok and filed.number == 1
     assert filed.recorded and filed.recorded.endswith(" UTC") and " à " in filed.recorded

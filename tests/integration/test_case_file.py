@@ -29,6 +29,7 @@ CREATED = re.compile(
     re.S,
 )
 HANDLE = "@zorglub_vindicatif"
+OPEN_CASE = "/open_case"  # the offer's button « Ouvrir un dossier »
 
 
 ANSWERS = {
@@ -47,10 +48,13 @@ def repository(stack: Stack) -> CaseRepository:
 
 
 def start_case(bot: Stack, sender: str) -> tuple[str, str]:
+    """Describe a situation, then say yes to the case file (« ouvrir un dossier »)."""
     replies = bot.say(
         sender,
         f"Depuis le 2 novembre le compte {HANDLE} me traite d'escroc sur X tous les jours",
     )
+    assert not CREATED.search(texts(replies)), texts(replies)  # facts alone open no case
+    replies = bot.say(sender, OPEN_CASE)
     found = CREATED.search(texts(replies))
     assert found, texts(replies)
     return found.group(1), found.group(2)

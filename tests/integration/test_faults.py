@@ -48,7 +48,7 @@ from riposte.services import actions_command, child_environment, rasa_command
 from riposte.settings import NOT_PROCESSED_MESSAGE, Settings
 from riposte.web.server import make_web_server
 from tests.integration.conftest import MODEL, require_postgres_url
-from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
+from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, OPEN_CASE, texts
 from tests.integration.test_scale_out import turns_of, user_texts
 
 FIRST = f"Depuis le 2 novembre le compte {HANDLE} me traite d'escroc sur X tous les jours"
@@ -304,13 +304,15 @@ def unavailable(status: int, replies: list[dict[str, Any]]) -> bool:
 
 
 def start_triage(bot: Faulty, sender: str) -> tuple[list[str], str, str]:
-    """The first message (a case is created) and one answer: the messages sent, the case."""
-    found = CREATED.search(texts(bot.say(sender, FIRST)))
+    """The first message, the yes to a case file (opened then) and one answer: the messages
+    sent, the case."""
+    bot.say(sender, FIRST)
+    found = CREATED.search(texts(bot.say(sender, OPEN_CASE)))
     assert found
     requested = bot.tracker(sender)["slots"]["requested_slot"]
     assert requested in ANSWERS, requested
     bot.say(sender, ANSWERS[requested][0])
-    return [FIRST, ANSWERS[requested][0]], found.group(1), found.group(2)
+    return [FIRST, OPEN_CASE, ANSWERS[requested][0]], found.group(1), found.group(2)
 
 
 def finish_triage(bot: Faulty, sender: str, sent: list[str]) -> dict[str, Any]:

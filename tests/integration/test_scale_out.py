@@ -50,7 +50,7 @@ from tests.integration.conftest import (
     start_stack,
     wait_ready,
 )
-from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, texts
+from tests.integration.test_case_file import ANSWERS, CREATED, HANDLE, OPEN_CASE, texts
 from tests.store.test_lock_store import require_redis_url
 
 RASA_START_TIMEOUT = 400
@@ -300,8 +300,10 @@ def test_a_conversation_alternating_between_servers_keeps_its_slots_and_its_case
     sender = "alternating"
     sent: list[str] = []
     first = f"Depuis le 2 novembre le compte {HANDLE} me traite d'escroc sur X tous les jours"
-    replies = cluster.say(0, sender, first)
+    cluster.say(0, sender, first)
     sent.append(first)
+    replies = cluster.say(1, sender, OPEN_CASE)
+    sent.append(OPEN_CASE)
     found = CREATED.search(texts(replies))
     assert found, texts(replies)
     code, secret = found.groups()
@@ -357,6 +359,8 @@ def test_concurrent_conversations_over_both_servers_keep_every_event(cluster: Cl
                 f"Depuis le 3 novembre le compte @troll_{conversation} me traite d'escroc sur X "
                 f"tous les jours [c{conversation}t0]"
             )
+        if turn == 1:
+            return OPEN_CASE  # the yes to the case file: its code comes back then
         return f"{SMALL_TALK[(conversation + turn) % len(SMALL_TALK)]} [c{conversation}t{turn}]"
 
     async def conversation(session: aiohttp.ClientSession, number: int) -> list[Any]:
@@ -392,8 +396,8 @@ def test_concurrent_conversations_over_both_servers_keep_every_event(cluster: Cl
         assert recorded == [mask_shown_passphrase(reply_text(r)) for r in replies], number
         assert all(recorded), number
         # The reply naming a case went to the conversation that owns it.
-        found = CREATED.search(texts(replies[0]))
-        assert found, texts(replies[0])
+        found = CREATED.search(texts(replies[1]))
+        assert found, texts(replies[1])
         assert tracker["slots"]["case_code"] == found.group(1)
 
 
@@ -450,7 +454,8 @@ def test_one_sender_twenty_messages_at_once_on_both_servers(cluster: Cluster) ->
 def test_a_server_killed_mid_conversation_then_restarted_continues_it(cluster: Cluster) -> None:
     sender = "survivor"
     first = f"Depuis le 2 novembre le compte {HANDLE} me traite d'escroc sur X tous les jours"
-    found = CREATED.search(texts(cluster.say(1, sender, first)))
+    cluster.say(1, sender, first)
+    found = CREATED.search(texts(cluster.say(1, sender, OPEN_CASE)))
     assert found
     code, secret = found.groups()
     requested = cluster.tracker(sender)["slots"]["requested_slot"]
