@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,16 @@ def pdf_text(url: str, folder: Path) -> str:
     return subprocess.run(
         ["pdftotext", str(path), "-"], capture_output=True, check=True
     ).stdout.decode()
+
+
+def accept_case(
+    say: Callable[[str], list[dict[str, Any]]], offer: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A letter asked for before any case file: the file is offered first (its two buttons),
+    then « Ouvrir le dossier et continuer ». The replies to that yes: the code and the secret
+    in one message, then the letter's start."""
+    payloads = [b["payload"] for r in offer for b in r.get("buttons") or []]
+    assert payloads == ["/open_case", "/decline_case"], texts(offer)
+    replies = say("/open_case")
+    assert sum("Code du dossier" in (r.get("text") or "") for r in replies) == 1, texts(replies)
+    return replies

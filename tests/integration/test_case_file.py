@@ -116,6 +116,45 @@ def answer_all_questions(bot: Stack, sender: str) -> set[str]:
     raise AssertionError(f"the triage does not end: {bot.slots(sender)}")
 
 
+def buttons(replies: list[dict[str, Any]]) -> list[str]:
+    return [b["payload"] for r in replies for b in r.get("buttons") or []]
+
+
+def test_the_case_is_offered_when_it_serves_and_opened_only_on_a_yes(bot: Stack) -> None:
+    """Facts and advice without a case; the offer in the deadline's message; a no keeps the
+    advice working; a letter offers it again, and its yes opens it and starts the letter."""
+    sender = "consent"
+    advice = bot.say(sender, f"Depuis le 2 novembre le compte {HANDLE} me traite d'escroc sur X")
+    while bot.slots(sender)["requested_slot"] is not None and len(advice) < 40:
+        advice += bot.say(sender, ANSWERS[bot.slots(sender)["requested_slot"]][0])
+    assert not CREATED.search(texts(advice)), texts(advice)
+    offer = [r for r in advice if "/open_case" in buttons([r])]
+    assert len(offer) == 1 and "délai" in offer[0]["text"], texts(advice)
+    assert buttons(offer) == ["/open_case", "/decline_case"]
+    assert bot.slots(sender)["case_code"] is None
+
+    replies = bot.say(sender, "/decline_case")
+    assert "je n'ouvre pas de dossier" in texts(replies), texts(replies)
+    replies = bot.say(sender, "mes délais")
+    assert "jusqu'au" in texts(replies), texts(replies)
+    assert bot.slots(sender)["case_code"] is None
+
+    replies = bot.say(sender, "rédigez ma plainte au procureur")
+    assert "dossier chiffré" in texts(replies) and "/open_case" in buttons(replies)
+    assert bot.slots(sender)["case_code"] is None
+    replies = bot.say(sender, "/open_case")
+    found = CREATED.search(texts(replies))
+    assert found, texts(replies)
+    # One message holds the code and the secret; the complaint's first question follows.
+    assert sum("Code du dossier" in (r.get("text") or "") for r in replies) == 1
+    assert bot.slots(sender)["requested_slot"] is not None, texts(replies)
+    code, secret = found.groups()
+    with repository(bot) as repo:
+        case = repo.open_case(code, secret).to_dict()
+    assert case["incident"]["platforms"] == ["x"]  # what was said before the yes is kept
+    assert case["victim"]["practice"] == "hospital"
+
+
 def test_evidence_added_in_the_chat_is_journaled(bot: Stack) -> None:
     code, secret = start_case(bot, "case-evidence")
     bot.say("case-evidence", "ajouter une preuve")

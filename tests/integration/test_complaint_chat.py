@@ -23,6 +23,14 @@ def test_complaint_is_drafted_in_the_chat_and_downloaded(stack: Stack, tmp_path:
         "je suis généraliste libérale",
     )
     replies = stack.say(sender, "rédiger ma plainte")
+    # The complaint is kept in the case file: offered first, opened on the doctor's yes.
+    assert "dossier chiffré" in texts(replies) and "Je prépare" not in texts(replies)
+    assert [b["payload"] for r in replies for b in r.get("buttons", [])] == [
+        "/open_case",
+        "/decline_case",
+    ]
+    replies = stack.say(sender, "oui")
+    assert "Code du dossier" in texts(replies) and "Phrase secrète" in texts(replies)
     assert "Je prépare votre plainte" in texts(replies)
     assert "prénom et nom" in texts(replies)
     answers = [

@@ -99,6 +99,7 @@ def test_threat_quoted_as_the_complaint_statement_is_kept_after_the_reply(bot: S
     assert not bot.slots(sender)["urgent"]
     bot.say(sender, "rédiger ma plainte")
     for answer in (
+        "oui",  # to the case file the complaint is kept in
         "Camille Zorglubin",
         "12/03/1978",
         "passer",

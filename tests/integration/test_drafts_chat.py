@@ -15,7 +15,7 @@ from devtools.waiting import wait_until
 from riposte.letters.filters import date_fr, date_num
 from tests.integration.conftest import TELEGRAM_SECRET, Fakes, Stack
 from tests.integration.fakes import ThreadedTelegram
-from tests.integration.letters import letter_urls, pdf_text, texts
+from tests.integration.letters import accept_case, letter_urls, pdf_text, texts
 from tests.integration.test_telegram_stack import CHAT_ID, callback, post_update, update
 from tests.letters.conftest import pdf_text as read_pdf
 
@@ -55,8 +55,9 @@ def test_the_erasure_request_then_the_cnil_complaint(stack: Stack, tmp_path: Pat
     month later the complaint cites that day."""
     sender = "drafts-1"
     stack.say(sender, GOOGLE)
-    replies = stack.say(sender, "je veux demander à Google d'effacer cet avis, au titre du RGPD")
-    assert "Demande d'effacement" in texts(replies), texts(replies)
+    offer = stack.say(sender, "je veux demander à Google d'effacer cet avis, au titre du RGPD")
+    answer = texts(accept_case(lambda said: stack.say(sender, said), offer))
+    assert "Demande d'effacement" in answer, answer
     replies = converse(
         stack,
         sender,
@@ -95,14 +96,16 @@ def test_the_platform_did_nothing(stack: Stack) -> None:
     answer = texts(replies)
     assert "Contester un refus de la plateforme" in answer and "Arcom" in answer, answer
     erasure = next(b for b in buttons(replies) if "effacement" in b["title"])
-    replies = stack.say(sender, erasure["payload"])
-    assert "Demande d'effacement" in texts(replies), texts(replies)
+    offer = stack.say(sender, erasure["payload"])
+    answer = texts(accept_case(lambda said: stack.say(sender, said), offer))
+    assert "Demande d'effacement" in answer, answer
 
 
 def test_the_cnil_complaint_before_the_erasure_request(stack: Stack) -> None:
     sender = "drafts-2"
     stack.say(sender, GOOGLE)
-    replies = stack.say(sender, "rédige ma plainte à la CNIL")
+    offer = stack.say(sender, "rédige ma plainte à la CNIL")
+    replies = accept_case(lambda said: stack.say(sender, said), offer)
     not_sent = next(b for b in buttons(replies) if "pas encore envoyée" in b["title"])
     replies = stack.say(sender, not_sent["payload"])
     answer = texts(replies)
@@ -124,8 +127,9 @@ def test_the_right_of_reply_to_a_blog(stack: Stack, tmp_path: Path) -> None:
         "certificats, c'est faux ; l'auteur est un inconnu, je suis généraliste libérale.",
     )
     reply = "Ces affirmations sont inexactes. Je n'en dirai pas davantage, par respect du secret."
-    replies = stack.say(sender, "je voudrais exercer mon droit de réponse")
-    assert "droit de réponse" in texts(replies), texts(replies)
+    offer = stack.say(sender, "je voudrais exercer mon droit de réponse")
+    answer = texts(accept_case(lambda said: stack.say(sender, said), offer))
+    assert "droit de réponse" in answer, answer
     converse(
         stack,
         sender,
@@ -154,8 +158,9 @@ def test_the_declaration_to_the_ordre_and_the_letter_to_the_author(
         "Le 3 novembre, un ancien patient (je sais qui c'est) a publié un avis Google public "
         "qui me traite de « grosse conne ». C'est un seul avis, je suis généraliste libérale.",
     )
-    replies = stack.say(sender, "je veux déclarer l'incident au conseil départemental de l'Ordre")
-    assert "Déclaration d'incident" in texts(replies), texts(replies)
+    offer = stack.say(sender, "je veux déclarer l'incident au conseil départemental de l'Ordre")
+    answer = texts(accept_case(lambda said: stack.say(sender, said), offer))
+    assert "Déclaration d'incident" in answer, answer
     converse(
         stack,
         sender,
@@ -211,6 +216,7 @@ def test_the_protection_fonctionnelle_arrives_on_telegram(
         "inconnu publie chaque jour sur Facebook des messages publics où il me traite "
         "d'incompétente et de criminelle.",
         "rédige ma demande de protection fonctionnelle pour mon employeur",
+        "oui",  # to the case file the letter is kept in
         NAME,
         "44000 Nantes",
         "praticienne hospitalière aux urgences",

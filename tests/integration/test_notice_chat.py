@@ -28,6 +28,13 @@ def test_a_google_review_is_notified_to_google(stack: Stack, tmp_path: Path) -> 
         "suis un charlatan et un escroc. Je suis généraliste libéral, c'est un seul avis.",
     )
     replies = stack.say(sender, "je veux signaler l'avis à Google")
+    assert "dossier chiffré" in texts(replies) and "/open_case" in str(buttons(replies))
+    # The yes to the case file: opened (code and secret in one message), then the notice,
+    # for the site the request named.
+    replies = stack.say(sender, "/open_case")
+    # The code, the secret and what to do with them: one message.
+    assert "Code du dossier" in replies[0]["text"] and "Notez-les" in replies[0]["text"], replies
+    replies = replies[1:]
     assert len(replies) == 2 and "notification à la plateforme" in replies[0]["text"], replies
     # One platform in the case: not asked.
     assert "figurer sur la notification" in texts(replies)
@@ -69,6 +76,7 @@ def test_with_two_platforms_the_chat_asks_which_one(stack: Stack, tmp_path: Path
         "Depuis le 2 novembre, un ancien patient me harcèle : chaque jour des vidéos TikTok et "
         "des avis Google où il me traite d'escroc, je suis généraliste libérale",
     )
+    stack.say(sender, "/open_case")  # the case file first, with the offer's button
     replies = stack.say(sender, "signaler à la plateforme")
     # The start, then the platform question: no question is answered on opening.
     assert len(replies) == 2 and "plateforme** voulez-vous" in replies[1]["text"], texts(replies)

@@ -101,7 +101,10 @@ def test_defensive_the_notice_arrives_as_files_on_telegram(
         "suis un charlatan et un escroc. Je suis généraliste libéral, c'est un seul avis.",
         "Première étape",
     )
-    chat.say("je veux signaler l'avis à Google", "figurer sur la notification")
+    chat.say("je veux signaler l'avis à Google", "dossier chiffré")
+    assert chat.buttons() == ["/open_case", "/decline_case"]
+    opened = chat.press("/open_case", "figurer sur la notification")
+    assert "Code du dossier" in opened
     for said, expected in (
         ("Camille Zorglubin", "adresse électronique"),
         ("camille.zorglubin@exemple.fr", "en quoi c'est faux ou insultant"),

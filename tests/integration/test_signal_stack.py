@@ -77,6 +77,14 @@ def test_an_attachment_sent_is_filed_in_the_case_with_its_fingerprint(
     body["envelope"]["sourceUuid"] = other
     before = len(fake.api.sent)
     fake.push(body)
+    # No case yet: offered, the buttons numbered; « 1 » (Ouvrir le dossier…) opens it and
+    # files the attachment that waited.
+    offer = fake.run(fake.api.wait_sent(before + 1, timeout=60))[before:]
+    assert any("dossier chiffré" in s["message"] and "1. Ouvrir" in s["message"] for s in offer)
+    choice = envelope("1", timestamp=2)
+    choice["envelope"]["sourceUuid"] = other
+    before = len(fake.api.sent)
+    fake.push(choice)
     sent = fake.run(fake.api.wait_sent(before + 2, timeout=60))[before:]
     texts = [s["message"] for s in sent if s["recipients"] == [other]]
     fingerprint = hashlib.sha256(PNG).hexdigest()

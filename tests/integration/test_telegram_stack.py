@@ -114,6 +114,7 @@ def test_the_complaint_arrives_as_documents(telegram: tuple[Stack, ThreadedTeleg
         "Depuis le 2 novembre des dizaines de comptes me traitent d'escroc sur TikTok, "
         "je suis généraliste libérale",
         "rédiger ma plainte",
+        "oui",  # to the case file the complaint is kept in
         "Camille Zorglubin",
         "12/03/1978",
         "passer",
@@ -153,6 +154,14 @@ def test_a_photo_sent_is_filed_in_the_case_with_its_fingerprint(
     photo["message"]["caption"] = "Avis Google du 12/11"
     before = len(fake.api.of("sendMessage"))
     assert post_update(stack, photo, SECRET) == 200
+    # No case yet: the file waits for the doctor's yes to one (a no would delete it).
+    offer = fake.wait_for("sendMessage", count=before + 1)[before:]
+    assert any("dossier chiffré" in c.fields["text"] for c in offer)
+    pressed = callback(41, "/open_case")
+    pressed["callback_query"]["from"]["id"] = other_chat
+    pressed["callback_query"]["message"]["chat"]["id"] = other_chat
+    before = len(fake.api.of("sendMessage"))
+    assert post_update(stack, pressed, SECRET) == 200
 
     sent = fake.wait_for("sendMessage", count=before + 2)[before:]
     texts = [c.fields["text"] for c in sent if str(c.fields["chat_id"]) == str(other_chat)]

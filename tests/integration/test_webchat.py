@@ -281,6 +281,7 @@ def test_screenshot_upload_checks_type_and_size_on_both_sides(
         "@zorglub_vindicatif",
         "« escroc, tu finiras en prison »",
         "le même jour",
+        "oui",  # to the case file the evidence journal is kept in: opened, the item filed
     ):
         type_and_send(page, bot, text)
     field = page.get_by_label("Joindre la capture d'écran (image ou PDF, 10 Mo au plus)")

@@ -77,7 +77,14 @@ def test_the_complaint_is_drafted_and_downloaded_from_the_page(
     try:
         page = open_chat(ctx, bot)
         replies_to(page, bot, typed(page, SITUATION))
-        asked = replies_to(page, bot, typed(page, "rédiger ma plainte"))
+        offer = replies_to(page, bot, typed(page, "rédiger ma plainte"))
+        assert "dossier chiffré" in offer, offer
+        # The case file the complaint is kept in, opened with its button.
+        log = page.get_by_role("log")
+        proposed = log.get_by_role("group", name="Réponses proposées").last
+        yes = proposed.get_by_role("button", name="Ouvrir le dossier et continuer")
+        asked = replies_to(page, bot, yes.click)
+        assert "Code du dossier" in asked and "Phrase secrète" in asked, asked
         assert "Je prépare votre plainte" in asked and "prénom et nom" in asked, asked
         for answer, expected in ANSWERS:
             asked = replies_to(page, bot, typed(page, answer))
@@ -85,7 +92,6 @@ def test_the_complaint_is_drafted_and_downloaded_from_the_page(
         assert f"{NAME}, 12 rue des Lilas, 44000 Nantes" in asked, asked
 
         # The summary is confirmed with its button, the way a doctor would.
-        log = page.get_by_role("log")
         confirm = log.get_by_role("group", name="Réponses proposées").last
         confirm = confirm.get_by_role("button", name="C'est juste, rédiger")
         done = replies_to(page, bot, confirm.click)
