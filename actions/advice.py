@@ -45,7 +45,7 @@ RUNG_INTENTS: dict[str, str] = {
     "neutre": "prefer_wait",
     "pacifique": "request_reply_help",
     "defensive": "request_platform_notice",
-    "offensive": "draft_complaint",
+    "offensive": "request_legal_action",
     "ladder": "show_ladder",
 }
 

@@ -1,4 +1,5 @@
-"""The « neutre » and « préventive » rungs as paths in the chat, and « ça recommence ».
+"""The « neutre », « préventive » and « offensive » rungs as paths in the chat, and « ça
+recommence ».
 
 * `action_neutre_plan` (« je préfère ne rien faire ») : the neutre checklist, the deadline that
   runs anyway when the facts may be an offence, and « si cela recommence, dites-le-moi ».
@@ -7,12 +8,15 @@
   `action_analyze_situation`, which merges the new facts with the known ones; the rules then
   give the advice again (data/rules/rungs.yml).
 * `action_prevention_plan` (« comment me protéger ? ») : the prevention checklist.
+* `action_offensive_plan` (« je veux agir en justice ») : the offensive checklist, the deadlines
+  and the rung's letters.
 
 The doctor's choice is kept in `chosen_rung`; `strategy_level` stays the recommended rung.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from rasa_sdk import Action, Tracker
@@ -23,6 +27,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import fact_slots, message_facts, sync_case, today
 from actions.danger import EMERGENCY_RESPONSE, reveals_danger
 from actions.triage import ActionAnalyzeSituation
+from riposte.advice.render import offensive_titles
 from riposte.chat import rungs, triage
 
 log = logging.getLogger(__name__)
@@ -104,3 +109,51 @@ class ActionPreventionPlan(Action):
             advice = triage.advice_for(slots, today())
             events.append(SlotSet("strategy_level", advice.strategy.level))
         return events
+
+
+def offensive_buttons(practice: str | None) -> list[dict[str, str]]:
+    """The letters of the offensive rung drafted in the chat: the complaint, the protection
+    fonctionnelle for a hospital doctor (or when the mode of practice is unknown), the
+    declaration to the Ordre."""
+    titles = offensive_titles()
+    buttons = [{"title": titles["procureur"], "payload": "/draft_complaint"}]
+    kinds = ["cdom_declaration"]
+    if practice in (None, "hospital"):
+        kinds.insert(0, "functional_protection")
+    for kind in kinds:
+        payload = "/request_letter" + json.dumps({"choice": f"draft_kind={kind}"})
+        buttons.append({"title": titles[kind], "payload": payload})
+    return buttons
+
+
+class ActionOffensivePlan(Action):
+    """« Je veux agir en justice » : the offensive checklist for the doctor's mode of practice
+    (constat, insurer or employer, lawyer, complaint, Ordre), the deadlines that run, and the
+    rung's letters as buttons. When the facts are known and are no offence (a lawful
+    criticism), it says so instead: there is nothing to take to court."""
+
+    def name(self) -> str:
+        return "action_offensive_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slots = fact_slots(tracker)
+        complete = triage.has_facts(slots) and not triage.missing_slots(slots)
+        if complete and not triage.advice_for(slots, today()).qualifications:
+            dispatcher.utter_message(response="utter_offensive_no_offence")
+            return []
+        practice = slots.get("practice")
+        dispatcher.utter_message(
+            response="utter_offensive_plan", plan=rungs.plan_text(rungs.OFFENSIVE, practice)
+        )
+        lines = rungs.deadline_lines(slots, today())
+        if lines:
+            dispatcher.utter_message(
+                response="utter_offensive_deadline", deadlines="\n".join(lines)
+            )
+        dispatcher.utter_message(
+            response="utter_offensive_letters", buttons=offensive_buttons(practice)
+        )
+        log.info("offensive plan given (deadlines: %d)", len(lines))
+        return [SlotSet("chosen_rung", rungs.OFFENSIVE)]

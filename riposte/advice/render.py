@@ -146,10 +146,14 @@ def other_rungs(advice: Advice | Mapping[str, Any]) -> list[str]:
 
 def rung_options(advice: Advice | Mapping[str, Any]) -> list[tuple[str, str]]:
     """The other possible rungs as (level, button title), then ("ladder", its button title):
-    the options offered under the recommendation."""
+    the options offered under the recommendation. A recommended « offensive » rung comes
+    first too: its path (the constat, the insurer, the lawyer) has its own checklist."""
     wording = _chat_wording()
     titles = wording.mapping("option_buttons")
-    options = [(level, titles[level]) for level in other_rungs(advice)]
+    levels = other_rungs(advice)
+    if _as_dict(advice)["strategy"]["level"] == "offensive":
+        levels = ["offensive", *levels]
+    options = [(level, titles[level]) for level in levels]
     return [*options, ("ladder", wording.raw("ladder_button"))]
 
 
@@ -164,6 +168,11 @@ def letter_button_title(letter: str | None) -> str | None:
 def after_refusal_titles() -> dict[str, str]:
     """The titles of the letters offered after a platform's refusal, by letter kind."""
     return {str(k): str(v) for k, v in _chat_wording().mapping("after_refusal_buttons").items()}
+
+
+def offensive_titles() -> dict[str, str]:
+    """The titles of the letters under the offensive checklist, by letter kind."""
+    return {str(k): str(v) for k, v in _chat_wording().mapping("offensive_buttons").items()}
 
 
 # Which deadline matters most: the last day first, then one within a month, then an unknown

@@ -6,6 +6,8 @@
 * « ça recommence » : the triage re-opens with what is already known; a message that itself
   says something new is read at once (`reads_at_once`).
 * « préventive » : the prevention checklist (plans.yml).
+* « offensive » : acting in court (plans.yml): the constat, the insurer or the employer, the
+  lawyer, the complaint, the Ordre; the deadlines that run.
 
 The sentences are in riposte/knowledge/plans.yml and domain/rungs.yml.
 """
@@ -22,20 +24,23 @@ from riposte.knowledge.plans import load_plans
 
 NEUTRE = "neutre"
 PREVENTIVE = "preventive"
+OFFENSIVE = "offensive"
 
 
-def plan_text(level: str) -> str:
-    """The checklist of `level` (« neutre » or « preventive »), then the sources it cites."""
+def plan_text(level: str, practice: str | None = None) -> str:
+    """The checklist of `level` (« neutre », « preventive », « offensive ») for a doctor whose
+    mode of practice is `practice` (None: unknown, every item), then the sources it cites."""
     plans = load_plans()
     plan = plans.plans[level]
     wording = plans.wording
+    items = [item for item in plan.items if item.applies_to(practice)]
     lines = [wording.get("heading", label=plan.label)]
-    for index, item in enumerate(plan.items, start=1):
+    for index, item in enumerate(items, start=1):
         text = wording.get("own", text=item.text) if item.riposte_own else item.text
         lines.append(wording.get("item", index=index, text=text))
     sources = load_knowledge().sources
     lines.append(wording.raw("sources_heading"))
-    for source_id in plan.source_ids():
+    for source_id in dict.fromkeys(i for item in items for i in item.sources):
         source = sources[source_id]
         lines.append(wording.get("source", title=source.title, url=source.url))
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The checklists the chat gives for the « neutre » and « préventive » rungs (plans.yml).
+"""The checklists the chat gives for the « neutre », « préventive » and « offensive » rungs
+(plans.yml).
 
 Read and validated like the other knowledge files: every source id is in sources.yml, every
 step in steps.yml, and an item has public sources unless it is marked as Riposte's own
@@ -23,8 +24,10 @@ from riposte.knowledge import (
 
 FILE = "plans.yml"
 # The rungs that have a checklist of their own in the chat (keys of ladder.yml).
-PLAN_LEVELS: tuple[str, ...] = ("neutre", "preventive")
-ITEM_KEYS = frozenset({"text", "step", "sources", "riposte_own", "certainty"})
+PLAN_LEVELS: tuple[str, ...] = ("neutre", "preventive", "offensive")
+ITEM_KEYS = frozenset({"text", "step", "sources", "riposte_own", "certainty", "practice"})
+# The modes of practice an item may be limited to (the case's victim.practice).
+PRACTICES = frozenset({"liberal", "hospital", "salaried", "other"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class PlanItem:
     certainty: str
     step: str | None = None
     riposte_own: bool = False
+    # Shown to these modes of practice only (and to all when the mode is unknown); () : all.
+    practice: tuple[str, ...] = ()
+
+    def applies_to(self, practice: str | None) -> bool:
+        return not self.practice or practice is None or practice in self.practice
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,14 @@ def _item(r: _Reader, raw: object, path: str, kb: Knowledge) -> PlanItem:
     step = r.opt_text(node, "step", path)
     if step is not None and step not in kb.steps:
         raise r.fail(f"{path}.step", f"unknown step {step!r} (steps.yml)")
+    practice: tuple[str, ...] = ()
+    if "practice" in node:
+        listed = node["practice"]
+        if not isinstance(listed, list) or not listed or not set(listed) <= PRACTICES:
+            raise r.fail(f"{path}.practice", f"expected a list among {sorted(PRACTICES)}")
+        practice = tuple(listed)
     return PlanItem(
+        practice=practice,
         text=r.text(node, "text", path),
         sources=() if own else r.source_ids(node, path, kb.sources),
         certainty=r.certainty(node, path),

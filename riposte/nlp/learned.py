@@ -93,6 +93,7 @@ BACKGROUND_EXCLUDED = frozenset(
         "request_platform_notice",
         "platform_refused",
         "request_letter",
+        "request_legal_action",
     }
 )
 BACKGROUND_WEIGHT = 0.1

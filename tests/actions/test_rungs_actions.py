@@ -7,7 +7,12 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.rungs import ActionNeutrePlan, ActionPreventionPlan, ActionReopenSituation
+from actions.rungs import (
+    ActionNeutrePlan,
+    ActionOffensivePlan,
+    ActionPreventionPlan,
+    ActionReopenSituation,
+)
 from riposte.chat import rungs, triage
 from riposte.knowledge.plans import load_plans
 from tests.actions.conftest import TODAY
@@ -159,3 +164,63 @@ async def test_starting_again_forgets_the_chosen_rung(domain: dict[str, Any]) ->
     events = await ActionRestartTriage().run(dispatcher, make_tracker("", slots=slots), domain)
     reset = slot_events(events)
     assert reset["chosen_rung"] is None and reset["news_asked"] is None
+
+
+async def test_acting_in_court_gets_the_offensive_checklist_the_deadline_and_the_letters(
+    domain: dict[str, Any],
+) -> None:
+    slots = {**INSULT, "practice": "liberal"}
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("je veux l'attaquer en justice", "request_legal_action", slots)
+    events = await ActionOffensivePlan().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [
+        "utter_offensive_plan",
+        "utter_offensive_deadline",
+        "utter_offensive_letters",
+    ]
+    plan = _value(dispatcher, "utter_offensive_plan", "plan")
+    assert plan == rungs.plan_text("offensive", "liberal")
+    for needle in ("commissaire de justice", "assureur", "avocat", "procureur", "l'Ordre"):
+        assert needle in plan
+    assert "protection fonctionnelle" not in plan  # a liberal doctor: the insurer pays
+    deadlines = _value(dispatcher, "utter_offensive_deadline", "deadlines")
+    assert "Injure publique" in deadlines and "20/02/2027" in deadlines
+    buttons = [m for m in dispatcher.messages if m["response"] == "utter_offensive_letters"][0]
+    payloads = [b["payload"] for b in buttons["buttons"]]
+    assert payloads[0] == "/draft_complaint"
+    assert any("draft_kind=cdom_declaration" in p for p in payloads)
+    assert not any("functional_protection" in p for p in payloads)
+    assert slot_events(events) == {"chosen_rung": "offensive"}
+
+
+async def test_a_hospital_doctor_is_offered_the_protection_fonctionnelle(
+    domain: dict[str, Any],
+) -> None:
+    slots = {**INSULT, "practice": "hospital"}
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("je veux un avocat", "request_legal_action", slots)
+    await ActionOffensivePlan().run(dispatcher, tracker, domain)
+    plan = _value(dispatcher, "utter_offensive_plan", "plan")
+    assert "protection fonctionnelle" in plan and "assureur" not in plan
+    buttons = [m for m in dispatcher.messages if m["response"] == "utter_offensive_letters"][0]
+    assert any("draft_kind=functional_protection" in b["payload"] for b in buttons["buttons"])
+
+
+async def test_no_court_for_a_lawful_criticism(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("je veux le poursuivre", "request_legal_action", REVIEW)
+    events = await ActionOffensivePlan().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_offensive_no_offence"]
+    assert events == []
+
+
+async def test_acting_in_court_before_the_facts_gets_the_whole_checklist(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("comment attaquer en justice ?", "request_legal_action")
+    await ActionOffensivePlan().run(dispatcher, tracker, domain)
+    # No fact, so no deadline; the mode of practice unknown: both ways to pay the lawyer.
+    assert responses(dispatcher) == ["utter_offensive_plan", "utter_offensive_letters"]
+    plan = _value(dispatcher, "utter_offensive_plan", "plan")
+    assert "protection fonctionnelle" in plan and "assureur" in plan

@@ -202,8 +202,14 @@ async def test_the_recommendation_names_one_rung_and_offers_the_others_as_button
     assert text.count("Réaction offensive") == 1 and "← recommandé" not in text
     assert "☐" not in text and "À savoir" not in text
     payloads = [b["payload"] for b in recommendation["buttons"]]
-    assert payloads == ["/prefer_wait", "/request_platform_notice", "/show_ladder"]
-    assert "/draft_complaint" not in payloads  # the recommended rung is not an « other » option
+    # The recommended offensive rung's own path first (its checklist), then the others.
+    assert payloads == [
+        "/request_legal_action",
+        "/prefer_wait",
+        "/request_platform_notice",
+        "/show_ladder",
+    ]
+    assert "/draft_complaint" not in payloads  # the complaint is the first step's button
 
 
 async def test_every_rung_button_starts_an_intent_of_the_domain(domain: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ def test_every_item_has_a_public_source_or_says_it_is_riposte_s_own() -> None:
 @pytest.mark.parametrize("level", PLAN_LEVELS)
 def test_the_checklist_shows_every_item_its_mark_and_its_sources(level: str) -> None:
     plan = load_plans().plans[level]
-    text = rungs.plan_text(level)
+    text = rungs.plan_text(level)  # the mode of practice unknown: every item
     lines = text.splitlines()
     assert lines[0] == f"**{plan.label}**"
     for index, item in enumerate(plan.items, start=1):
@@ -55,6 +55,31 @@ def test_the_preventive_checklist_covers_what_a_doctor_can_do_before_an_attack()
         assert needle in text
 
 
+def test_the_offensive_checklist_covers_constat_cover_lawyer_complaint_and_ordre() -> None:
+    text = rungs.plan_text("offensive")
+    for needle in (
+        "commissaire de justice",
+        "assureur",
+        "protection fonctionnelle",
+        "avocat",
+        "procureur de la République",
+        "simple plainte n'arrête pas le délai",
+        "conseil départemental de l'Ordre",
+    ):
+        assert needle in text
+
+
+def test_the_cover_of_the_costs_depends_on_the_mode_of_practice() -> None:
+    hospital, liberal = rungs.plan_text("offensive", "hospital"), rungs.plan_text(
+        "offensive", "liberal"
+    )
+    assert "protection fonctionnelle" in hospital and "assureur" not in hospital
+    assert "assureur" in liberal and "protection fonctionnelle" not in liberal
+    # Numbered without gaps, and only the sources of the items shown.
+    assert "☐ 5." in liberal and "☐ 6." not in liberal
+    assert "Protection fonctionnelle (CGFP" not in liberal
+
+
 def _copy(tmp_path: Path) -> Path:
     directory = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
@@ -72,6 +97,7 @@ def _copy(tmp_path: Path) -> Path:
         ),
         ("        riposte_own: true\n", "", "needs `sources`"),
         ("step: no_reply", "step: ne_rien_faire", "unknown step"),
+        ("practice: [hospital]", "practice: [hopital]", "expected a list among"),
     ],
 )
 def test_an_invalid_checklist_is_refused(tmp_path: Path, old: str, new: str, problem: str) -> None:

@@ -1,4 +1,5 @@
-"""The « neutre » and « préventive » rungs and « ça recommence » through the real stack (REST):
+"""The « neutre », « préventive » and « offensive » rungs and « ça recommence » through the
+real stack (REST):
 a lawful review, « je préfère ne rien faire » (the neutre checklist), then it happens again
 with an insult (the facts merged, the advice again), then « comment me protéger ? » (the
 prevention checklist)."""
@@ -85,3 +86,37 @@ def test_it_happens_again_with_a_threat_gets_17_112_first(bot: Stack) -> None:
     slots = bot.slots(sender)
     assert slots["urgent"] is True and slots["platforms"] == ["google_reviews"]
     assert advice_count(bot, sender) == 2
+
+
+DEFAMATION = (
+    "Le 25 novembre, un patient a publié sur ma fiche Google un avis public qui affirme que je "
+    "fais de faux arrêts de travail contre de l'argent. C'est faux. C'est un seul avis, je suis "
+    "généraliste libéral."
+)
+
+
+def test_offensive_the_checklist_then_the_complaint_with_the_case_file(bot: Stack) -> None:
+    """The offensive rung from its button under the recommendation: the constat, the insurer,
+    the lawyer, the complaint and the Ordre, the deadline, the letters; the complaint from its
+    button offers the case file, and its yes starts the complaint."""
+    sender = "rungs-3"
+    replies = bot.say(sender, DEFAMATION)
+    assert bot.slots(sender)["strategy_level"] == "offensive", texts(replies)
+    assert "/request_legal_action" in payloads(replies)
+
+    replies = bot.say(sender, "/request_legal_action")
+    said = texts(replies)
+    assert "Réaction offensive : agir en justice" in said
+    for needle in ("commissaire de justice", "assureur", "avocat", "procureur", "l'Ordre"):
+        assert needle in said, needle
+    assert "protection fonctionnelle" not in said.split("Sources :")[0]  # liberal practice
+    assert "Diffamation publique" in said and "jusqu'au" in said  # the deadline that runs
+    assert payloads(replies)[0] == "/draft_complaint"
+    assert any("cdom_declaration" in p for p in payloads(replies))
+    assert bot.slots(sender)["chosen_rung"] == "offensive"
+
+    replies = bot.say(sender, "/draft_complaint")
+    assert "dossier chiffré" in texts(replies) and bot.slots(sender)["case_code"] is None
+    replies = bot.say(sender, "/open_case")
+    assert "Code du dossier" in texts(replies) and "prénom et nom" in texts(replies)
+    assert bot.slots(sender)["case_code"]
