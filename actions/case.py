@@ -16,9 +16,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     DECLINED,
+    OFFER_ADVICE,
     OFFER_EVIDENCE,
     OFFER_FILE,
     OFFER_LETTER,
+    asks_to_open,
     call,
     fact_slots,
     latest_text,
@@ -80,12 +82,28 @@ class ActionOpenCase(Action):
         if code:
             dispatcher.utter_message(response="utter_case_already_open", code=code)
             return [SlotSet("case_offer", None)]
+        said_yes = tracker.get_intent_of_latest_message() == "affirm"
+        if not (said_yes or asks_to_open(tracker)):
+            # Words that may not mean yes: asked with the offer's buttons; what waited for
+            # the yes (an item, a file) still waits.
+            dispatcher.utter_message(response="utter_case_confirm")
+            return [SlotSet("case_offer", tracker.get_slot("case_offer") or OFFER_ADVICE)]
         events = await sync_case(dispatcher, tracker, fact_slots(tracker), create=True)
         code = new_case_code(events)
         if code is None:
             return events  # refused or the store failed: already said
         log.info("case opened on the doctor's yes")
         return [*events, *await file_pending(dispatcher, tracker, code)]
+
+
+def action_before_message(tracker: Tracker) -> str | None:
+    """The last action the bot ran before the latest message (action_listen aside)."""
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    before = events[: users[-1]] if users else events
+    names = [e.get("name") for e in before if e.get("event") == "action"]
+    names = [name for name in names if name != "action_listen"]
+    return names[-1] if names else None
 
 
 # The offers a bare « non » answers (the advice's offer has its buttons).
@@ -108,7 +126,8 @@ class ActionDeclineCase(Action):
             dispatcher.utter_message(response="utter_case_kept", code=code)
             return [SlotSet("case_offer", None)]
         offer = tracker.get_slot("case_offer")
-        if tracker.get_intent_of_latest_message() == "deny" and offer not in ANSWERED_BY_NO:
+        asked = offer in ANSWERED_BY_NO or action_before_message(tracker) == "action_open_case"
+        if tracker.get_intent_of_latest_message() == "deny" and not asked:
             # A bare « non » after a start action that offered nothing (data/rules/case.yml).
             dispatcher.utter_message(response="utter_default")
             return []

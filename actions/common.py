@@ -84,12 +84,26 @@ DECLINED = "declined"
 CONSENT_INTENTS = frozenset({"open_case", "affirm"})
 
 
+# Words read as « ouvrir un dossier » with less confidence than this are asked about first: a
+# refusal misread as a yes (« le dossier chiffré, très peu pour moi ») must open nothing. The
+# offer's button is read with full confidence.
+OPEN_CONFIDENCE = 0.9
+
+
+def asks_to_open(tracker: Tracker) -> bool:
+    """Whether the latest message clearly asks to open the case: its button, or words the
+    NLU reads as such with confidence."""
+    intent = tracker.latest_message.get("intent") or {}
+    confidence = float(intent.get("confidence") or 0.0)
+    return intent.get("name") == "open_case" and confidence >= OPEN_CONFIDENCE
+
+
 def consented(tracker: Tracker, purpose: str) -> bool:
     """Whether the latest message says yes to a case for `purpose`: « ouvrir un dossier »
-    whatever was offered, or « oui » to the offer made for it."""
+    (clearly) whatever was offered, or « oui » to the offer made for it."""
     intent = tracker.get_intent_of_latest_message()
     offered = tracker.get_slot("case_offer") == purpose
-    return intent == "open_case" or (intent == "affirm" and offered)
+    return asks_to_open(tracker) or (intent == "affirm" and offered)
 
 
 def offer_case(dispatcher: CollectingDispatcher, response: str, purpose: str) -> list[EventType]:

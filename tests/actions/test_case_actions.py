@@ -652,3 +652,28 @@ async def test_a_conversation_opens_a_few_cases_a_day_at_most(domain: dict[str, 
     assert "case_code" not in slot_events(events)
     assert any("beaucoup de dossiers" in (m.get("text") or "") for m in dispatcher.messages)
     await start_case(domain, sender="another")
+
+
+async def test_words_that_may_not_mean_yes_are_asked_about_first(
+    domain: dict[str, Any],
+) -> None:
+    """« Le dossier chiffré, très peu pour moi » read as open_case at 0.76 opens nothing."""
+    slots = {**TYPED_ITEM, "case_offer": "evidence"}
+    tracker = make_tracker("le dossier chiffré, très peu pour moi", intent="open_case", slots=slots)
+    tracker.latest_message["intent"]["confidence"] = 0.76
+    dispatcher = CollectingDispatcher()
+    events = await ActionOpenCase().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_case_confirm"]
+    assert slot_events(events) == {"case_offer": "evidence"}  # the item still waits
+    buttons = domain["responses"]["utter_case_confirm"][0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/open_case", "/decline_case"]
+    # Its « non »: an answer (the last action asked), the item given back.
+    said = [
+        {"event": "action", "name": "action_open_case"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "non"},
+    ]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("non", intent="deny", slots={"case_offer": "advice"}, events=said)
+    found = slot_events(await ActionDeclineCase().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_case_declined"] and found == {"case_offer": "declined"}

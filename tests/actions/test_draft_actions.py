@@ -512,3 +512,13 @@ async def test_a_refused_letter_offers_no_case(domain: dict[str, Any]) -> None:
     dispatcher, found = await start(domain, slots, "déclaration à l'Ordre", "cdom_declaration")
     assert responses(dispatcher) == ["utter_draft_refused_offense_retained"]
     assert "case_offer" not in found
+
+
+async def test_an_unsure_open_case_opens_no_case_for_a_letter(domain: dict[str, Any]) -> None:
+    slots = {**(await facts_only(domain, GOOGLE)), "case_offer": "letter"}
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("bof, un dossier ?", intent="open_case", slots=slots)
+    tracker.latest_message["intent"]["confidence"] = 0.6
+    tracker.latest_message["entities"] = choice("erasure_request")
+    found = slot_events(await ActionStartDraft().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_case_offer_letter"] and "case_code" not in found
