@@ -123,6 +123,18 @@ def sync_case(
     return Synced(code=new.code, secret=new.secret, gone=gone)
 
 
+def letter_record(code: str, sender_id: str, given: CaseRecord | None) -> CaseRecord | None:
+    """The case a letter's start reads: `given` (the conversation's facts, stored nowhere:
+    `transient_record`), else the stored case `code`; None when the store failed."""
+    if given is not None:
+        return given
+    try:
+        return repository().read_case(code, **as_chat(sender_id))
+    except StoreError as error:
+        log.error("case store unavailable: %s", type(error).__name__)
+        return None
+
+
 def transient_record(slots: Mapping[str, Any], today: date) -> CaseRecord:
     """The conversation's facts as a case record stored nowhere: a letter is checked against
     it before a case file is offered (a refusal needs no case, and is said at once)."""

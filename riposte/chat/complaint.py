@@ -328,16 +328,12 @@ def start_complaint(code: str, sender_id: str, today: date, *, record: Any = Non
     (nothing to prosecute, prescribed) refuses at once.
     """
     from riposte.advice.engine import advise
-    from riposte.chat.case import as_chat, repository
+    from riposte.chat.case import letter_record
     from riposte.letters.build import LetterOptions, check_letter
-    from riposte.store.errors import StoreError
 
-    if record is None:  # the stored case; given: the conversation's facts, stored nowhere
-        try:
-            record = repository().read_case(code, **as_chat(sender_id))
-        except StoreError as error:
-            _log.error("case store unavailable: %s", type(error).__name__)
-            return Start([], failed=True)
+    record = letter_record(code, sender_id, record)
+    if record is None:
+        return Start([], failed=True)
     problem = check_letter(record.case, KIND, today, LetterOptions(), advise(record.case, today))
     questions = questions_for(record.to_dict())
     if problem is not None and (not questions or not problem.header):

@@ -421,18 +421,14 @@ def start_draft(
     the reason's key for the chat's explanation.
     """
     from riposte.advice.engine import advise
-    from riposte.chat.case import as_chat, repository
+    from riposte.chat.case import letter_record
     from riposte.letters.build import check_letter
     from riposte.letters.filters import date_num
     from riposte.nlp.extract import extract_facts
-    from riposte.store.errors import StoreError
 
-    if record is None:  # the stored case; given: the conversation's facts, stored nowhere
-        try:
-            record = repository().read_case(code, **as_chat(sender_id))
-        except StoreError as error:
-            log.error("case store unavailable: %s", type(error).__name__)
-            return Start(failed=True)
+    record = letter_record(code, sender_id, record)
+    if record is None:
+        return Start(failed=True)
     platforms = list(record.case.incident.platforms) if record.case.incident else []
     platform: str | None = None
     choices: list[str] = []
