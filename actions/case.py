@@ -20,6 +20,7 @@ from actions.common import (
     OFFER_EVIDENCE,
     OFFER_FILE,
     OFFER_LETTER,
+    action_before_message,
     asks_to_open,
     call,
     fact_slots,
@@ -29,7 +30,7 @@ from actions.common import (
     today,
 )
 from actions.danger import DangerFirstForm
-from actions.evidence import file_pending
+from actions.evidence import file_pending, typed_item
 from riposte.chat import case, evidence, triage
 from riposte.chat.evidence import EVIDENCE_SLOTS, FILE_REF
 from riposte.store.codes import find_credentials
@@ -96,16 +97,6 @@ class ActionOpenCase(Action):
         return [*events, *await file_pending(dispatcher, tracker, code)]
 
 
-def action_before_message(tracker: Tracker) -> str | None:
-    """The last action the bot ran before the latest message (action_listen aside)."""
-    events = list(tracker.events)
-    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
-    before = events[: users[-1]] if users else events
-    names = [e.get("name") for e in before if e.get("event") == "action"]
-    names = [name for name in names if name != "action_listen"]
-    return names[-1] if names else None
-
-
 # The offers a bare « non » answers (the advice's offer has its buttons).
 ANSWERED_BY_NO = frozenset({OFFER_LETTER, OFFER_EVIDENCE, OFFER_FILE})
 
@@ -133,8 +124,7 @@ class ActionDeclineCase(Action):
             return []
         events: list[EventType] = [SlotSet("case_offer", DECLINED)]
         if offer == OFFER_EVIDENCE:
-            values = {name: tracker.get_slot(name) for name in EVIDENCE_SLOTS}
-            lines = evidence.typed_lines(values)
+            lines = evidence.typed_lines(typed_item(tracker))
             dispatcher.utter_message(
                 response="utter_case_declined_evidence", item="\n".join(lines) or "-"
             )

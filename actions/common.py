@@ -197,6 +197,16 @@ def action_before_form(tracker: Tracker) -> str | None:
     return names[-1] if names else None
 
 
+def action_before_message(tracker: Tracker) -> str | None:
+    """The last action the bot ran before the latest message (action_listen aside)."""
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    before = events[: users[-1]] if users else events
+    names = [e.get("name") for e in before if e.get("event") == "action"]
+    names = [name for name in names if name != "action_listen"]
+    return names[-1] if names else None
+
+
 def kept_answer(tracker: Tracker, *, long_answer: bool = False) -> dict[str, Any]:
     """The text typed for the pending question although the NLU read it as a digression.
 

@@ -40,6 +40,7 @@ from actions.letters import (
 )
 from actions.notice import ActionAskNoticePlatform
 from riposte.chat import drafts as chat
+from riposte.store.records import CaseRecord
 
 log = logging.getLogger(__name__)
 # The button payload that names the letter (domain/drafts.yml): choice "draft_kind=KIND".
@@ -94,7 +95,7 @@ async def start_events(
     tracker: Tracker,
     code: str | None,
     kind: str,
-    record: Any = None,
+    record: CaseRecord | None = None,
 ) -> list[EventType] | None:
     """The slots that open the form for `kind`, or None when it cannot be written (said).
 
@@ -166,7 +167,7 @@ class ActionStartDraft(Action):
         if opened is None:
             return [*events, *refused]
         if not code:
-            return [*events, SlotSet("draft_kind", kind), *offer_letter_case(dispatcher), *refused]
+            return [*events, *offer_letter_case(dispatcher), *refused]
         return [*events, *opened]
 
 

@@ -115,13 +115,17 @@ def _not_filed(dispatcher: CollectingDispatcher, filed: evidence.Filed) -> None:
         dispatcher.utter_message(response=filed.error)
 
 
+def typed_item(tracker: Tracker) -> dict[str, Any]:
+    """The evidence form's answers, by slot."""
+    return {name: tracker.get_slot(name) for name in EVIDENCE_SLOTS}
+
+
 async def file_typed(
     dispatcher: CollectingDispatcher, tracker: Tracker, code: str
 ) -> list[EventType]:
     """Journal the evidence form's answers in case `code`; the form's slots are emptied."""
-    values = {name: tracker.get_slot(name) for name in EVIDENCE_SLOTS}
     reset: list[EventType] = [SlotSet(name, None) for name in EVIDENCE_SLOTS]
-    filed = await call(evidence.file_item, code, values, tracker.sender_id)
+    filed = await call(evidence.file_item, code, typed_item(tracker), tracker.sender_id)
     if not filed.ok or filed.number is None:
         _not_filed(dispatcher, filed)
         return reset

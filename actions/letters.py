@@ -30,6 +30,7 @@ from actions.common import (
 from actions.danger import DangerFirstForm, emergency_first
 from riposte.chat import case, triage
 from riposte.chat.letters import Answered, ChatLetter, Drafted, document_message, short_text
+from riposte.store.records import CaseRecord
 
 log = logging.getLogger(__name__)
 # Channels that deliver files as documents (riposte_rasa/channels: custom JSON `document`).
@@ -54,7 +55,7 @@ class LetterCase:
 
     events: list[EventType]
     code: str | None = None
-    record: Any = None
+    record: CaseRecord | None = None
 
 
 async def case_for_letter(

@@ -25,6 +25,7 @@ from riposte.chat.letters import (
     story_excerpt,
 )
 from riposte.letters.build import load_messages
+from riposte.store.records import CaseRecord
 from riposte.text import fold
 
 __all__ = ["Answered", "Drafted", "Reading"]
@@ -321,7 +322,9 @@ class Start:
     failed: bool = False
 
 
-def start_complaint(code: str, sender_id: str, today: date, *, record: Any = None) -> Start:
+def start_complaint(
+    code: str, sender_id: str, today: date, *, record: CaseRecord | None = None
+) -> Start:
     """Check the case against the complaint's requirements; the questions still to ask.
 
     A problem a question can fix (a missing identity) leaves the questions; one on substance

@@ -38,6 +38,7 @@ from riposte.chat.letters import (
     story_excerpt,
 )
 from riposte.letters.build import LetterOptions, load_messages, load_requirements
+from riposte.store.records import CaseRecord
 from riposte.text import fold
 
 log = logging.getLogger(__name__)
@@ -412,7 +413,13 @@ def _options(kind: str, platform: str | None, sent_on: date | None, **extra: Any
 
 
 def start_draft(
-    code: str, sender_id: str, today: date, kind: str, request: str = "", *, record: Any = None
+    code: str,
+    sender_id: str,
+    today: date,
+    kind: str,
+    request: str = "",
+    *,
+    record: CaseRecord | None = None,
 ) -> Start:
     """Check the case against the letter's requirements; the questions still to ask.
 

@@ -29,6 +29,7 @@ from riposte.chat.letters import (
     story_excerpt,
 )
 from riposte.letters.build import LetterOptions, load_messages
+from riposte.store.records import CaseRecord
 from riposte.text import fold
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ class Start:
 
 
 def start_notice(
-    code: str, sender_id: str, today: date, request: str = "", *, record: Any = None
+    code: str, sender_id: str, today: date, request: str = "", *, record: CaseRecord | None = None
 ) -> Start:
     """Check the case against the notice's requirements; the questions still to ask.
 
