@@ -11,19 +11,12 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from typing import Any
 
 from riposte.cli import configuration_error
 from riposte.messages import message
 from riposte.settings import Settings, SettingsError
-
-
-class _Stop(Exception):
-    """Raised by the SIGTERM handler to leave `serve_forever`."""
-
-
-def _stop(*_: object) -> None:
-    raise _Stop
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,11 +40,18 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    signal.signal(signal.SIGTERM, _stop)
+
+    def stop(*_: object) -> None:
+        # serve_forever leaves its loop once asked from another thread. Raising from the
+        # handler instead could be lost: the signal may land while socketserver runs code
+        # that catches exceptions (handle_error) or in a finaliser, and serving goes on.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
     print(message("cli.web_ready", port=settings.web_port), flush=True)
     try:
         server.serve_forever()
-    except (_Stop, KeyboardInterrupt):
+    except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
