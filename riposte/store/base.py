@@ -16,7 +16,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import create_engine, event, select
@@ -57,7 +57,9 @@ CHAT_ACTOR = "chat"
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    from riposte import clock
+
+    return clock.now()
 
 
 @dataclass

@@ -43,9 +43,7 @@ class DeadlineStore(StoreBase):
             )
             for case_id, published_at in s.execute(published).all():
                 dates.setdefault(case_id, []).append(published_at)
-            facts = [
-                (code, _clear_case(inc, dates.get(case_id, []))) for case_id, code, inc in rows
-            ]
+            facts = [(code, clear_case(inc, dates.get(case_id, []))) for case_id, code, inc in rows]
         found: list[CaseDeadlines] = []
         for code, case in facts:
             deadlines = []
@@ -74,13 +72,14 @@ class DeadlineStore(StoreBase):
         return sorted(found, key=lambda c: (c.deadlines[0].days_left, c.code))
 
 
-def _clear_case(row: IncidentRow, published: list[date | None]) -> Case:
+def clear_case(row: IncidentRow | None, published: list[date | None]) -> Case:
     """The incident and the statements' publication dates from the clear columns only
     (enough for deadlines; nothing decrypted). Evidence items keep their order."""
-    data = {
-        "incident": join_incident(incident_columns(row), None),
+    data: dict[str, object] = {
         "evidence": [{"published_at": _iso_day(day)} for day in published],
     }
+    if row is not None:
+        data["incident"] = join_incident(incident_columns(row), None)
     return parse_case(data, date.max)
 
 

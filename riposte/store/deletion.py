@@ -12,10 +12,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from riposte.store.base import Conversation, StoreBase
+from riposte.store.follow_ups import forget_contacts
 from riposte.store.models import (
     AuditRow,
     CaseRow,
     EvidenceRow,
+    FollowUpRow,
     IncidentRow,
     LetterRow,
     OpenAttemptRow,
@@ -26,6 +28,7 @@ from riposte.store.records import DeletionReport
 
 _CASE_TABLES = (
     AuditRow,
+    FollowUpRow,
     SenderRow,
     LetterRow,
     StepRow,
@@ -61,6 +64,7 @@ class DeletionStore(StoreBase):
             count = select(func.count(EvidenceRow.id)).where(EvidenceRow.case_id == row.id)
             evidence_count = int(s.execute(count).scalar() or 0)
             self._destroy_case_key(s, row)
+            forget_contacts(s, row.id)
             for model in _CASE_TABLES:
                 s.execute(delete(model).where(model.case_id == row.id))
             s.execute(delete(CaseRow).where(CaseRow.id == row.id))

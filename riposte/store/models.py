@@ -83,6 +83,10 @@ class CaseRow(Base):
     # NULL for cases stored before (sealed with the master-derived keys; `riposte rekey`
     # gives them one).
     data_key = Column(LargeBinary, nullable=True)
+    # Follow-ups (riposte/follow_ups.py): stopped by the doctor (« arrêter les rappels ») since
+    # then, NULL while they run; whether the first one planned was announced in the chat.
+    follow_ups_stopped_at = Column(UTCDateTime, nullable=True)
+    follow_ups_announced = Column(Boolean, nullable=False, default=False)
 
 
 class IncidentRow(Base):
@@ -227,3 +231,61 @@ class AuditRow(Base):
     actor = Column(String(64), nullable=False)
     action = Column(String(32), nullable=False)
     detail = Column(JSON, nullable=True)
+
+
+class FollowUpRow(Base):
+    """A message the assistant sends the doctor later, on its own (riposte/follow_ups.py).
+
+    `kind`, `ref`, `due_at` and `facts` (the deadline and offence, or the day of the step
+    followed) are clear and name no one. `channel` is the Rasa channel that reaches the
+    doctor (telegram, signal; the web page's are shown on resuming the case) and `recipient`
+    the conversation's id, sealed with the case's key; `conversation` is its keyed hash, as in
+    `senders`, for the channels' address book (`contacts`).
+
+    `state`: due, sent, answered (« c'est fait »), cancelled (no longer relevant, the doctor
+    stopped them, or the day passed before a channel could take it) or failed (given up).
+    A scheduler sends a due one by claiming it (`claim`, a random token, until
+    `claimed_until`): one conditional UPDATE, so that one scheduler only gets it whatever
+    their number; the action that speaks marks it sent with that token.
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "ref"),)
+
+    id = Column(Integer, primary_key=True)
+    case_id = _case_fk()
+    kind = Column(String(24), nullable=False)
+    ref = Column(String(120), nullable=False)
+    due_at = Column(UTCDateTime, nullable=False, index=True)
+    facts = Column(JSON, nullable=True)
+    channel = Column(String(32), nullable=True)
+    conversation = Column(String(64), nullable=True, index=True)
+    recipient = Column(LargeBinary, nullable=True)
+    state = Column(String(12), nullable=False, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_try_at = Column(UTCDateTime, nullable=True)
+    claim = Column(String(64), nullable=True)
+    claimed_until = Column(UTCDateTime, nullable=True)
+    sent_at = Column(UTCDateTime, nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+
+class ContactRow(Base):
+    """How a chat channel reaches a conversation it pseudonymises (Telegram's chat id,
+    Signal's sender), kept only while that conversation has follow-ups due.
+
+    Written by the channel (in the Rasa process) when a message comes from a conversation
+    with follow-ups due; read by the channel when Rasa sends a follow-up. `conversation` is
+    the keyed hash of `senders`; `address` is sealed with the store's field key, bound to the
+    channel and that hash. Deleted with the case's follow-ups.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "conversation"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    conversation = Column(String(64), nullable=False, index=True)
+    address = Column(LargeBinary, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)

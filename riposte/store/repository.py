@@ -26,6 +26,8 @@ keys, one case's sealers, audit record, quotas):
   (`use_link`, `link_used`, `release_link`);
 * `deletion`: `delete_case`;
 * `deadlines`: `cases_with_deadlines`;
+* `follow_ups`: the follow-ups planned, claimed and sent (`sync_follow_ups`,
+  `claim_follow_ups`, `take_follow_up`…), stopped and resumed, and the channels' address book;
 * here, the calls over the whole store: `purge` (the expired inbox entries, then the idle
   cases), `audit_trail` (read through `audit`) and `rekey` (done by `rekey`).
 
@@ -50,6 +52,7 @@ from riposte.store.config import DEFAULT_PURGE_DAYS, StoreConfig
 from riposte.store.deadlines import DeadlineStore
 from riposte.store.deletion import DeletionStore
 from riposte.store.evidence import EvidenceStore
+from riposte.store.follow_ups import FollowUpStore
 from riposte.store.inbox import InboxStore
 from riposte.store.letters import LetterStore
 from riposte.store.models import CaseRow
@@ -83,6 +86,7 @@ class CaseRepository(
     LetterStore,
     DeletionStore,
     DeadlineStore,
+    FollowUpStore,
 ):
     """The case store. Thread-safe; connects, migrates and loads the key on first use."""
 
