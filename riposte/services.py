@@ -124,6 +124,10 @@ def signal_bridge_command(python: str = sys.executable) -> list[str]:
     return [python, "-m", "riposte.cli", "signal-bridge"]
 
 
+def follow_ups_command(python: str = sys.executable) -> list[str]:
+    return [python, "-m", "riposte.cli", "follow-ups"]
+
+
 def rasa_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
     """Rasa's environment: `child_environment` and the API token when there is one."""
     env = child_environment(settings, base)

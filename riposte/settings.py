@@ -220,6 +220,23 @@ def _rest(env: Mapping[str, str], host: str) -> tuple[bool, str | None]:
     return enabled, token
 
 
+def _follow_ups(env: Mapping[str, str]) -> tuple[bool, float]:
+    """RIPOSTE_FOLLOW_UPS (on by default; off when another process sends the follow-ups:
+    `riposte follow-ups`) and RIPOSTE_FOLLOW_UP_INTERVAL (seconds between two passes)."""
+    raw = env.get("RIPOSTE_FOLLOW_UPS", "").strip().lower()
+    mode = REST_MODES.get(raw)
+    if mode is None or mode == "auto" and raw:
+        raise SettingsError(message("follow_ups.bad_mode", value=raw[:40]))
+    text = env.get("RIPOSTE_FOLLOW_UP_INTERVAL", "").strip()
+    try:
+        interval = float(text) if text else 60.0
+    except ValueError:
+        interval = -1.0
+    if not 1.0 <= interval <= 3600.0:
+        raise SettingsError(message("follow_ups.bad_interval", value=text[:40]))
+    return mode != "off", interval
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -240,6 +257,8 @@ class Settings:
     redis_url: str = ""
     rest_enabled: bool = True
     rest_token: str | None = None
+    follow_ups: bool = True
+    follow_up_interval: float = 60.0
 
     def __repr__(self) -> str:  # never print the tokens
         hidden = {"api_token", "rest_token"}
@@ -285,6 +304,7 @@ class Settings:
         quick_exit = _http_url(env, "RIPOSTE_QUICK_EXIT_URL", QUICK_EXIT_DEFAULT_URL)
         redis_url = _redis_url(env)
         rest_enabled, rest_token = _rest(env, host)
+        follow_ups, follow_up_interval = _follow_ups(env)
         return cls(
             host=host,
             rasa_port=rasa_port,
@@ -304,4 +324,6 @@ class Settings:
             redis_url=redis_url,
             rest_enabled=rest_enabled,
             rest_token=rest_token,
+            follow_ups=follow_ups,
+            follow_up_interval=follow_up_interval,
         )

@@ -221,17 +221,20 @@ def test_start_and_stop_say_each_step_word_for_word(tmp_path: Path, no_services:
     supervisor.stop()
     log = s.var_dir / "log"
     assert said == [
-        f"[1/3] Démarrage : actions (journal : {log}/…)",
+        f"[1/4] Démarrage : actions (journal : {log}/…)",
         "      prêt en 0 s",
-        f"[2/3] Démarrage : rasa (journal : {log}/…)",
+        f"[2/4] Démarrage : rasa (journal : {log}/…)",
         "      prêt en 0 s",
-        f"[3/3] Démarrage : page web sur http://localhost:{s.web_port}/",
+        f"[3/4] Démarrage : follow-ups (journal : {log}/…)",
+        "      prêt en 0 s",
+        f"[4/4] Démarrage : page web sur http://localhost:{s.web_port}/",
         "Riposte est prêt.\n"
         f"  Page web      : http://localhost:{s.web_port}/\n"
         "  Rasa (REST)   : désactivé (RIPOSTE_REST)\n"
         f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
         "  API HTTP Rasa : désactivée (RIPOSTE_API_TOKEN absent)\n"
         "  Verrous       : en mémoire (un seul Rasa)\n"
+        "  Rappels       : envoyés sur Telegram et Signal (vérification toutes les 60 s)\n"
         "Ctrl-C pour tout arrêter.",
         "Arrêt de Riposte…",
         "Tous les services sont arrêtés.",
@@ -254,12 +257,14 @@ def test_the_ready_summary_names_the_tokens_redis_and_signal(
     assert s.signal is not None
     said: list[str] = []
     assert Supervisor(s, out=said.append).start() is True
-    assert said[4:6] == [
-        f"[3/4] Démarrage : signal (journal : {s.var_dir / 'log'}/…)",
+    assert said[4:8] == [
+        f"[3/5] Démarrage : follow-ups (journal : {s.var_dir / 'log'}/…)",
+        "      prêt en 0 s",
+        f"[4/5] Démarrage : signal (journal : {s.var_dir / 'log'}/…)",
         "      prêt en 0 s",
     ]
-    assert said[6:] == [
-        f"[4/4] Démarrage : page web sur http://localhost:{s.web_port}/",
+    assert said[8:] == [
+        f"[5/5] Démarrage : page web sur http://localhost:{s.web_port}/",
         "Riposte est prêt.\n"
         f"  Page web      : http://localhost:{s.web_port}/\n"
         f"  Rasa (REST)   : http://localhost:{s.rasa_port}/webhooks/rest/webhook (jeton requis)\n"
@@ -267,6 +272,7 @@ def test_the_ready_summary_names_the_tokens_redis_and_signal(
         "  API HTTP Rasa : activée (jeton requis)\n"
         "  Verrous       : Redis redis://:***@redis.interne:6379/0\n"
         f"  Signal        : {s.signal.api_url} (mode {s.signal.mode})\n"
+        "  Rappels       : envoyés sur Telegram et Signal (vérification toutes les 60 s)\n"
         "Ctrl-C pour tout arrêter.",
     ]
 

@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "riposte.cli.letter",
     "riposte.cli.reply_check",
     "riposte.cli.signal_bridge",
+    "riposte.cli.follow_ups",
     "riposte.cli.knowledge",
     "riposte.cli.web",
     "riposte.cli.rasa",

@@ -6,7 +6,8 @@ command line.
     riposte case export CODE --bundle FILE.zip  files, bordereau (PDF, JSON) and case.json
     riposte case delete CODE                    erase the case, its files, its audit trail
                                                 and its linked conversations
-    riposte reminders [--today D] [--within N] [--json]   deadlines in the next N (14) days
+    riposte reminders [--today D] [--within N] [--json]   deadlines in the next N (14) days,
+                                                          follow-ups due and sent in the last N
     riposte purge [--older-than DAYS]           erase cases and conversations idle for DAYS
                                                 (180) days
     riposte rekey                               seal the cases, their files and Rasa's
@@ -39,7 +40,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -437,22 +438,26 @@ def run_delete(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | N
 def run_reminders(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] | None) -> int:
     today = _parse_today(args.today)
     within = _parse_days("--within", args.within)
+    from riposte.clock import at_paris
+
     with _repository(env) as repo:
         found = repo.cases_with_deadlines(today, within_days=within)
+        follow_ups = repo.follow_up_report(at_paris(today - timedelta(days=within), 0))
     if args.json:
         _dump(
             {
                 "today": today.isoformat(),
                 "within_days": within,
                 "cases": [c.to_dict() for c in found],
+                "follow_ups": [f.to_dict() for f in follow_ups],
             },
             out,
         )
         return EXIT_OK
     if not found:
         print(_msg("reminders_none", days=within, today=date_fr(today)), file=out)
-        return EXIT_OK
-    print(_msg("reminders_title", days=within, today=date_fr(today)), file=out)
+    else:
+        print(_msg("reminders_title", days=within, today=date_fr(today)), file=out)
     for case in found:
         for d in case.deadlines:
             line = _msg(
@@ -463,7 +468,37 @@ def run_reminders(args: argparse.Namespace, out: TextIO, env: Mapping[str, str] 
                 days_left=d.days_left,
             )
             print(line, file=out)
+    _print_follow_ups(follow_ups, within, out)
     return EXIT_OK
+
+
+def _print_follow_ups(follow_ups: list[Any], within: int, out: TextIO) -> None:
+    """The follow-ups due, failed and recently sent: number, kind, channel, state, days."""
+    from riposte.clock import ZONE
+    from riposte.text import datetime_fr
+
+    if not follow_ups:
+        print(_msg("follow_ups_none", days=within), file=out)
+        return
+    print(_msg("follow_ups_title", days=within), file=out)
+    for f in follow_ups:
+        sent = (
+            ""
+            if f.sent_at is None
+            else _msg("follow_ups_sent", at=datetime_fr(f.sent_at.astimezone(ZONE)))
+        )
+        attempts = _msg("follow_ups_attempts", count=f.attempts) if f.attempts else ""
+        line = _msg(
+            "follow_ups_line",
+            id=f.id,
+            kind=f.kind,
+            channel=f.channel or _msg("follow_ups_no_channel"),
+            state=f.state,
+            due=datetime_fr(f.due_at.astimezone(ZONE)),
+            sent=sent,
+            attempts=attempts,
+        )
+        print(line, file=out)
 
 
 @_guarded

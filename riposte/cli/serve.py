@@ -44,6 +44,7 @@ from riposte.services import (
     action_secret,
     actions_command,
     child_environment,
+    follow_ups_command,
     rasa_command,
     signal_bridge_command,
     write_credentials,
@@ -174,8 +175,13 @@ def ready_message(s: Settings) -> str:
     signal_line = ""
     if s.signal is not None:
         signal_line = message("serve.signal_line", api_url=s.signal.api_url, mode=s.signal.mode)
+    if s.follow_ups:
+        follow_ups = message("follow_ups.scheduler_on", seconds=f"{s.follow_up_interval:g}")
+    else:
+        follow_ups = message("follow_ups.scheduler_off")
     return message(
         "serve.ready",
+        follow_ups=follow_ups,
         web_port=s.web_port,
         rest=rest,
         actions_port=s.actions_port,
@@ -219,6 +225,16 @@ class Supervisor:
                 extra_env={**secret, **({API_TOKEN_ENV: s.api_token} if s.api_token else {})},
             ),
         ]
+        if s.follow_ups:  # the follow-ups, through Rasa (riposte/scheduler.py)
+            children.append(
+                Child(
+                    "follow-ups",
+                    follow_ups_command(),
+                    None,
+                    timeout=2,
+                    extra_env={API_TOKEN_ENV: s.api_token} if s.api_token else {},
+                )
+            )
         if s.signal is not None:  # exactly one consumer of signal-cli-rest-api
             children.append(
                 Child(
@@ -260,7 +276,7 @@ class Supervisor:
         if not self._prepare_store(env) or not self._check_lock_store():
             return False
         log_dir = s.var_dir / "log"
-        total = 3 if s.signal is None else 4
+        total = 3 + (s.signal is not None) + s.follow_ups
         for index, child in enumerate(self._children(), start=1):
             self.out(
                 message(

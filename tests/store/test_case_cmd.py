@@ -316,6 +316,7 @@ def test_reminders_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "Délais pour agir expirant d'ici 14 jours (situation au 24/11/2026) :",
         f"- {code} : Injure publique envers un particulier — date limite 30/11/2026 "
         "(6 jour(s) restant(s))",
+        "Aucun rappel au médecin en attente ni envoyé depuis 14 jours.",
     ]
     status, out, _ = run(["reminders", "--today", "2026-11-24", "--json"], capsys)
     data = json.loads(out)
@@ -334,8 +335,52 @@ def test_reminders_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
             ],
         }
     ]
+    assert data["follow_ups"] == []
     status, out, _ = run(["reminders", "--today", "2026-10-01"], capsys)
     assert out.startswith("Aucun dossier n'a de délai pour agir qui expire d'ici 14 jours")
+
+
+def test_reminders_list_the_follow_ups_without_personal_data(
+    config: StoreConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import date
+
+    sender = "7c6b5a4f3e2d41c0b9a8f7e6d5c4b3a2"
+    with CaseRepository(config) as repo:
+        code, _ = repo.create_case(
+            {
+                "incident": {
+                    "platforms": ["x"],
+                    "offenses": ["insult"],
+                    "first_published": "2026-11-10",
+                }
+            },
+            today=date(2026, 11, 24),
+        )
+        repo.link_sender(code, "chat", sender)
+        repo.sync_follow_ups(
+            code,
+            channel="telegram",
+            today=date(2026, 11, 24),
+            actor="chat",
+            conversation=("chat", sender),
+        )
+    status, out, _ = run(["reminders", "--today", "2026-11-24"], capsys)
+    assert status == 0
+    assert out.splitlines()[1:] == [
+        "Rappels au médecin en attente, et envoyés depuis 14 jours :",
+        "- rappel n° 1 (deadline, telegram) : due, prévu le 11/01/2027 09:00",
+        "- rappel n° 2 (deadline, telegram) : due, prévu le 27/01/2027 09:00",
+        "- rappel n° 3 (deadline, telegram) : due, prévu le 07/02/2027 09:00",
+    ]
+    status, out, _ = run(["reminders", "--today", "2026-11-24", "--json"], capsys)
+    listed = json.loads(out)["follow_ups"]
+    assert [(f["id"], f["kind"], f["state"], f["due_at"]) for f in listed] == [
+        (1, "deadline", "due", "2027-01-11T08:00:00+00:00"),
+        (2, "deadline", "due", "2027-01-27T08:00:00+00:00"),
+        (3, "deadline", "due", "2027-02-07T08:00:00+00:00"),
+    ]
+    assert code not in out and sender not in out
 
 
 def test_reminders_bad_options_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

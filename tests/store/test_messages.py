@@ -18,6 +18,7 @@ import yaml
 
 import riposte.messages
 import riposte_rasa.messages
+from riposte.follow_ups import KINDS
 from riposte.store.errors import MESSAGES_PATH as STORE_MESSAGES_PATH
 from riposte.store.errors import messages
 from riposte_rasa.channels import evidence_files
@@ -126,6 +127,8 @@ def test_every_service_and_channel_sentence_is_used() -> None:
         evidence_files.NOT_STORED,
     }
     constants |= {f"files.{reason}" for reason in reasons}  # Refused(reason)
+    # One sentence per kind of follow-up (actions/follow_ups.py).
+    constants |= {f"follow_ups.{part}.{kind}" for part in ("what", "step_label") for kind in KINDS}
     for path in (riposte.messages.MESSAGES_PATH, riposte_rasa.messages.MESSAGES_PATH):
         unused = sorted(set(load(path)) - constants)
         assert not unused, (path.name, unused)
