@@ -21,11 +21,13 @@ from actions.common import (
     OFFER_FILE,
     OFFER_LETTER,
     action_before_message,
+    as_chat,
     asks_to_open,
     call,
     fact_slots,
     latest_text,
     new_case_code,
+    repository,
     sync_case,
     today,
 )
@@ -203,6 +205,24 @@ class ValidateResumeForm(DangerFirstForm):
         return resumed.slots
 
 
+async def _follow_ups_on_resume(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """What fell due while the case was away from a page that cannot be reached (the web
+    page), shown now; then the follow-ups go to this conversation from now on."""
+    from actions.follow_ups import plan_follow_ups, shown_while_away
+    from riposte.store.errors import StoreError
+
+    code = str(tracker.get_slot("case_code") or "")
+    if not code:
+        return
+    try:
+        shown = await call(repository().due_follow_ups_shown, code, **as_chat(tracker))
+    except StoreError as error:
+        log.error("follow-ups not read: %s", type(error).__name__)
+        return
+    shown_while_away(dispatcher, shown)
+    await plan_follow_ups(dispatcher, tracker, code)
+
+
 class ActionCaseResumed(Action):
     """After the resume form: show what the case holds, the deadlines, what comes next."""
 
@@ -226,6 +246,7 @@ class ActionCaseResumed(Action):
         text = case.deadline_text(slots, today())
         if text:
             dispatcher.utter_message(response="utter_deadlines", deadlines=text)
+        await _follow_ups_on_resume(dispatcher, tracker)
         if triage.missing_slots(slots) and triage.has_facts(slots):
             # Go on with the questions the triage had not asked yet.
             dispatcher.utter_message(response="utter_resume_continue_triage")

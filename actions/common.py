@@ -69,9 +69,21 @@ async def sync_case(
     if synced.failed:
         dispatcher.utter_message(response="utter_store_unavailable")
     if synced.code is None:
-        return [SlotSet("case_code", None)] if synced.gone and not synced.failed else []
+        if synced.gone and not synced.failed:
+            return [SlotSet("case_code", None)]
+        code = tracker.get_slot("case_code")
+        if code and not (synced.gone or synced.failed or synced.refused):
+            await _plan_follow_ups(dispatcher, tracker, code)
+        return []
     dispatcher.utter_message(response="utter_case_created", code=synced.code, secret=synced.secret)
+    await _plan_follow_ups(dispatcher, tracker, synced.code)
     return [SlotSet("case_code", synced.code), SlotSet("case_offer", None)]
+
+
+async def _plan_follow_ups(dispatcher: CollectingDispatcher, tracker: Tracker, code: str) -> None:
+    from actions.follow_ups import plan_follow_ups  # (it imports this module)
+
+    await plan_follow_ups(dispatcher, tracker, code)
 
 
 # What an offer of a case file waits for (slot `case_offer`): the advice's offer, a letter,

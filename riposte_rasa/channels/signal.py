@@ -52,6 +52,7 @@ from sanic.response import HTTPResponse
 
 from riposte.privacy import pseudonymise
 from riposte.signal_config import TOKEN_HEADER
+from riposte_rasa.channels.contacts import Directory, remember
 from riposte_rasa.channels.evidence_files import (
     MAX_BYTES,
     NOT_RECEIVED,
@@ -330,14 +331,22 @@ class SignalInput(InputChannel):
         # pseudonym → the buttons of the last reply (oldest senders forgotten first)
         self._buttons: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
-    def get_output_channel(self) -> SignalOutput:
-        """The sender (one aiohttp session, opened lazily in the server's loop).
-
-        Replies outside a webhook request go to the pseudonym, which is not a Signal id, and fail.
-        """
+    def sender(self) -> SignalOutput:
+        """The sender (one aiohttp session, opened lazily in the server's loop)."""
         if self._output is None:
             self._output = SignalOutput(self.api_url, self.number)
         return self._output
+
+    def get_output_channel(self) -> OutputChannel:
+        """For replies outside a webhook request (Rasa's HTTP API: a follow-up sent by
+        `trigger_intent`): the recipient is a pseudonym, whose Signal address the address book
+        keeps (riposte_rasa/channels/contacts.py); its buttons are numbered as usual."""
+        return Directory(
+            CHANNEL,
+            lambda address, pseudonym: _SenderOutput(
+                self.sender(), address, lambda buttons: self._remember(pseudonym, buttons)
+            ),
+        )
 
     def _authentic(self, request: Request) -> bool:
         given = request.headers.get(TOKEN_HEADER)
@@ -384,7 +393,7 @@ class SignalInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         signal = Blueprint("riposte_signal", __name__)
-        output = self.get_output_channel()
+        output = self.sender()
 
         @signal.listener("before_server_stop")
         async def stop(_app: Any, _loop: Any) -> None:
@@ -432,6 +441,8 @@ class SignalInput(InputChannel):
                             metadata=self.get_metadata(request),
                         )
                     )
+                if texts:  # follow-ups due for this conversation come later, by pseudonym
+                    await remember(CHANNEL, pseudonym, incoming.sender)
             except Exception as error:  # not resent by the bridge: the doctor is told instead
                 logger.error("signal: handling an envelope failed (%s)", type(error).__name__)
                 logger.debug("signal: handling an envelope failed", exc_info=True)

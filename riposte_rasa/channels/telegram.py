@@ -51,6 +51,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from riposte.privacy import pseudonymise
+from riposte_rasa.channels.contacts import Directory, remember
 from riposte_rasa.channels.evidence_files import (
     MAX_BYTES,
     NOT_RECEIVED,
@@ -293,15 +294,17 @@ class TelegramInput(InputChannel):
         self._bot: TelegramOutput | None = None
         self._registration: asyncio.Task[bool] | None = None
 
-    def get_output_channel(self) -> TelegramOutput:
-        """The bot (one aiohttp session, opened lazily in the server's loop).
-
-        Rasa calls this for replies outside a webhook request (e.g. `output_channel=latest` of
-        the HTTP API): those go to the pseudonym, which is not a chat id, and fail.
-        """
+    def bot(self) -> TelegramOutput:
+        """The bot (one aiohttp session, opened lazily in the server's loop)."""
         if self._bot is None:
             self._bot = TelegramOutput(self.access_token, self.api_url)
         return self._bot
+
+    def get_output_channel(self) -> OutputChannel:
+        """For replies outside a webhook request (Rasa's HTTP API: a follow-up sent by
+        `trigger_intent`): the recipient is a pseudonym, whose chat id the address book keeps
+        (riposte_rasa/channels/contacts.py)."""
+        return Directory(CHANNEL, lambda chat_id, _pseudonym: self.bot())
 
     def _scrub(self, text: str) -> str:
         for secret in (self.access_token, self.secret_token):
@@ -310,7 +313,7 @@ class TelegramInput(InputChannel):
 
     async def register_webhook(self) -> bool:
         """`setWebhook` until it succeeds, waiting longer after each failure (never raises)."""
-        bot = self.get_output_channel()
+        bot = self.bot()
         payload = {
             "url": self.webhook_url,
             "secret_token": self.secret_token,
@@ -405,7 +408,7 @@ class TelegramInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram = Blueprint("riposte_telegram", __name__)
-        bot = self.get_output_channel()
+        bot = self.bot()
 
         @telegram.listener("after_server_start")
         async def start_registration(_app: Any, _loop: Any) -> None:
@@ -447,15 +450,18 @@ class TelegramInput(InputChannel):
                 elif text is None:
                     await output.send_text_message(incoming.chat_id, message("telegram.only_text"))
                     return response.text("success")
+                pseudonym = pseudonymise(CHANNEL, incoming.chat_id)
                 await on_new_message(
                     UserMessage(
                         text,
                         output,
-                        pseudonymise(CHANNEL, incoming.chat_id),
+                        pseudonym,
                         input_channel=CHANNEL,
                         metadata=self.get_metadata(request),
                     )
                 )
+                # Follow-ups due for this conversation come later, addressed by pseudonym.
+                await remember(CHANNEL, pseudonym, incoming.chat_id)
             except Exception as error:  # a 500 would make Telegram resend
                 logger.error("telegram: handling an update failed (%s)", type(error).__name__)
                 logger.debug("telegram: handling an update failed", exc_info=True)

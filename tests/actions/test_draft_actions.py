@@ -479,7 +479,12 @@ async def test_a_letter_offers_the_case_file_and_a_yes_opens_it(domain: dict[str
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("oui", intent="affirm", slots=slots, events=said)
     found = slot_events(await ActionStartDraft().run(dispatcher, tracker, domain))
-    assert responses(dispatcher) == ["utter_case_created", "utter_draft_start"]
+    # The case's first follow-up (the review's press deadline) is announced as it opens.
+    assert responses(dispatcher) == [
+        "utter_case_created",
+        "utter_follow_ups_announced_web",
+        "utter_draft_start",
+    ]
     created = message(dispatcher, "utter_case_created")
     assert found["case_code"] == created["code"] and found["case_offer"] is None
     assert found["draft_kind"] == "erasure_request" and found["draft_possible"] is True

@@ -32,6 +32,7 @@ SKILLS = (
     "danger",
     "drafts",
     "evidence",
+    "follow_ups",
     "letters",
     "notice",
     "reply",
