@@ -16,7 +16,14 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import DECLINED, OFFER_ADVICE, fact_slots, sync_case, today
+from actions.common import (
+    DECLINED,
+    OFFER_ADVICE,
+    actions_since_last_message,
+    fact_slots,
+    sync_case,
+    today,
+)
 from riposte.advice.render import (
     after_refusal_titles,
     letter_button_title,
@@ -228,6 +235,12 @@ class ActionMarkStepDone(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if tracker.get_slot("follow_up_step") and "action_follow_up" in actions_since_last_message(
+            tracker
+        ):
+            # « C'est fait » just after a follow-up (a form's question may have come back
+            # after it): its step, not the checklist's.
+            return [FollowupAction("action_follow_up_done")]
         slots = fact_slots(tracker)
         current = slots.get("current_step")
         if not tracker.get_slot("advice_given") or not current:

@@ -187,6 +187,8 @@ DIGRESSION_INTENTS = frozenset(
         "faq",
         "ask_why",
         "ask_deadlines",
+        "stop_follow_ups",
+        "resume_follow_ups",
         "request_help",
         "draft_complaint",
         "request_platform_notice",
@@ -217,6 +219,16 @@ def action_before_message(tracker: Tracker) -> str | None:
     names = [e.get("name") for e in before if e.get("event") == "action"]
     names = [name for name in names if name != "action_listen"]
     return names[-1] if names else None
+
+
+def actions_since_last_message(tracker: Tracker) -> list[str]:
+    """The actions the bot ran between the previous message (typed, or triggered like a
+    follow-up) and the latest one."""
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    start = users[-2] + 1 if len(users) > 1 else 0
+    end = users[-1] if users else len(events)
+    return [str(e.get("name")) for e in events[start:end] if e.get("event") == "action"]
 
 
 def kept_answer(tracker: Tracker, *, long_answer: bool = False) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from actions.common import (
     text_of,
     today,
 )
+from actions.follow_ups import plan_follow_ups
 from actions.letters import (
     ExplainLetterQuestion,
     LetterDuringTriage,
@@ -246,6 +247,8 @@ class ValidateDraftForm(LetterForm):
 
         sent_on = date.fromisoformat(str(reading.keep))
         dispatcher.utter_message(response="utter_draft_erasure_recorded", date=date_num(sent_on))
+        # The site's answer is now awaited: a follow-up the day after its month.
+        await plan_follow_ups(dispatcher, tracker, str(tracker.get_slot("case_code")))
         # The slot is what the chat writes back to the case (riposte/chat/case.py, sync_case).
         done = [key for key in tracker.get_slot("steps_done") or [] if key != "erasure_request"]
         steps = {"steps_done": [*done, "erasure_request"]}

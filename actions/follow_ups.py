@@ -38,6 +38,12 @@ def weekday(day: date) -> str:
     return str(load_messages().get(f"words.weekdays.{weekday_key(day)}"))
 
 
+def _label(facts: Any) -> str:
+    """The offence's label inside a sentence: « pour injure publique envers un particulier »."""
+    label = str(facts.get("label") or "")
+    return label[:1].lower() + label[1:]
+
+
 def _day(value: Any) -> date:
     return date.fromisoformat(str(value))
 
@@ -49,7 +55,7 @@ def what(follow_up: FollowUp) -> str:
     if follow_up.kind == DEADLINE:
         values = {
             "days": facts.get("days"),
-            "label": facts.get("label"),
+            "label": _label(facts),
             "deadline": date_fr(_day(facts["deadline"])),
         }
     return message(f"follow_ups.what.{follow_up.kind}", **values)
@@ -62,7 +68,7 @@ def announce(dispatcher: CollectingDispatcher, tracker: Tracker, planned: Follow
         return
     from riposte import clock
 
-    day = clock.today(first.due_at)
+    day = clock.local_date(first.due_at)
     pushed = tracker.get_latest_input_channel() in PUSHED
     dispatcher.utter_message(
         response="utter_follow_ups_announced" if pushed else "utter_follow_ups_announced_web",
@@ -99,7 +105,7 @@ def say(dispatcher: CollectingDispatcher, follow_up: FollowUp, day: date) -> Non
         left = (deadline - day).days
         dispatcher.utter_message(
             response="utter_follow_up_deadline" if left > 0 else "utter_follow_up_deadline_today",
-            label=facts.get("label"),
+            label=_label(facts),
             weekday=weekday(deadline),
             deadline=date_fr(deadline),
             days_left=left,
@@ -182,9 +188,11 @@ class ActionFollowUpDone(Action):
         if not step or not code:  # nothing was said: an ordinary « c'est fait »
             return [FollowupAction("action_mark_step_done")]
         day = today()
-        done = [key for key in tracker.get_slot("steps_done") or [] if key != step]
-        done.append(step)
         try:
+            # The stored steps, not the slot: the case may have changed in another conversation.
+            record = await call(repository().read_case, code, **as_chat(tracker))
+            done = [s.key for s in record.steps if s.done and s.key != step]
+            done.append(step)
             await call(
                 repository().update_case,
                 code,
@@ -217,7 +225,7 @@ class ActionFollowUpDone(Action):
         elif waiting:
             from riposte import clock
 
-            next_day = clock.today(waiting[0].due_at)
+            next_day = clock.local_date(waiting[0].due_at)
             dispatcher.utter_message(
                 response="utter_follow_up_done_next",
                 weekday=weekday(next_day),

@@ -28,6 +28,7 @@ from actions.common import (
     today,
 )
 from actions.danger import DangerFirstForm, emergency_first
+from actions.follow_ups import plan_follow_ups
 from riposte.chat import case, triage
 from riposte.chat.letters import Answered, ChatLetter, Drafted, document_message, short_text
 from riposte.store.records import CaseRecord
@@ -270,6 +271,8 @@ class LetterForm(DangerFirstForm):
         if reading is None or answered.failed:
             dispatcher.utter_message(response="utter_store_unavailable")
             return {question: None}
+        # An answer may move a deadline (a statement's date): the follow-ups follow.
+        await plan_follow_ups(dispatcher, tracker, str(tracker.get_slot("case_code")))
         return {question: reading.keep or "ok", **{name: "ok" for name in reading.settles}}
 
 

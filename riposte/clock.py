@@ -48,6 +48,11 @@ def today(now_: datetime.datetime | None = None) -> datetime.date:
     return (now_ or now()).astimezone(ZONE).date()
 
 
+def local_date(moment: datetime.datetime) -> datetime.date:
+    """The date in France at `moment` (an aware datetime)."""
+    return moment.astimezone(ZONE).date()
+
+
 def at_paris(day: datetime.date, hour: int) -> datetime.datetime:
     """`hour` o'clock in France on `day`, as an aware UTC datetime."""
     local = datetime.datetime.combine(day, datetime.time(hour), tzinfo=ZONE)

@@ -255,7 +255,7 @@ class FollowUpStore(StoreBase):
             return len(s.execute(query).all())
 
     def follow_ups_of(
-        self, code: str, *, actor: str = "chat", conversation: Conversation | None = None
+        self, code: str, *, actor: str = "cli", conversation: Conversation | None = None
     ) -> list[FollowUp]:
         """The case's follow-ups, by due time."""
         st = self._ready()
@@ -466,7 +466,7 @@ class FollowUpStore(StoreBase):
                 if current is not None:
                     s.delete(current)
                 return False
-            sealed = st.keys.fields.seal(address.encode("utf-8"), _contact_aad(channel, hashed))
+            sealed = st.keys.fields.seal(address.encode("utf-8"), contact_aad(channel, hashed))
             if current is None:
                 s.add(
                     ContactRow(channel=channel, conversation=hashed, address=sealed, updated_at=now)
@@ -490,7 +490,7 @@ class FollowUpStore(StoreBase):
             ).scalar_one_or_none()
         if sealed is None:
             return None
-        return st.keys.fields.open(sealed, _contact_aad(channel, hashed)).decode("utf-8")
+        return st.keys.fields.open(sealed, contact_aad(channel, hashed)).decode("utf-8")
 
     # ------------------------------------------------------------------ the operator's list
 
@@ -529,28 +529,28 @@ def forget_contacts(s: Session, case_id: int) -> None:
             s.execute(delete(ContactRow).where(ContactRow.conversation == hashed))
 
 
-def _contact_aad(channel: str, hashed: str) -> str:
+def contact_aad(channel: str, hashed: str) -> str:
     return f"contacts.address:{channel}/{hashed}"
 
 
 def _stale(f: FollowUpRow, now: datetime) -> bool:
     if f.kind == "deadline":
         deadline = (f.facts or {}).get("deadline")
-        if deadline and clock.today(now) > date.fromisoformat(str(deadline)):
+        if deadline and clock.local_date(now) > date.fromisoformat(str(deadline)):
             return True
     return now > f.due_at + timedelta(days=GIVE_UP_DAYS)
 
 
 def _answered(f: FollowUpRow, steps: Mapping[str, date]) -> bool:
+    """A follow-up sent whose step the doctor has since recorded (« c'est fait »)."""
     step = STEP_OF_KIND.get(f.kind)
-    done = steps.get(step) if step else None
-    return done is not None and f.sent_at is not None and done >= clock.today(f.sent_at)
+    return step is not None and step in steps and f.sent_at is not None
 
 
 def _steps_done_on(s: Session, row: CaseRow) -> dict[str, date]:
     query = select(StepRow).where(StepRow.case_id == row.id, StepRow.done.is_(True))
     return {
-        step.key: step.done_on or clock.today(step.updated_at)
+        step.key: step.done_on or clock.local_date(step.updated_at)
         for step in s.execute(query).scalars()
     }
 

@@ -32,10 +32,13 @@ from sqlalchemy.orm import Session
 
 from riposte.store.crypto import KEY_CHECK_AAD, DecryptionError
 from riposte.store.errors import StoreConfigError, message
+from riposte.store.follow_ups import contact_aad
 from riposte.store.models import (
     AuditRow,
     CaseRow,
+    ContactRow,
     EvidenceRow,
+    FollowUpRow,
     InboxRow,
     IncidentRow,
     LetterRow,
@@ -77,6 +80,8 @@ def _sealed_values(s: Session, repo: StoreBase, row: CaseRow) -> Iterator[tuple[
         yield ev, "details", aad(row, "evidence.details", ev.number)
     for sender in s.execute(select(SenderRow).where(SenderRow.case_id == row.id)).scalars():
         yield sender, "sender_id", aad(row, f"senders.{sender.pseudonym}")
+    for follow_up in s.execute(select(FollowUpRow).where(FollowUpRow.case_id == row.id)).scalars():
+        yield follow_up, "recipient", aad(row, f"follow_ups.recipient.{follow_up.conversation}")
 
 
 def _stored_files(s: Session, case_id: int) -> list[str]:
@@ -144,6 +149,15 @@ def rekey_store(repo: StoreBase, st: StoreState) -> RekeyReport:
             _rekey_case(repo, st, case_id, report)
     except DecryptionError:
         raise StoreConfigError(message("keys.cannot_decrypt")) from None
+    with st.sessions.begin() as s:  # the channels' address book (master-derived field key)
+        for contact in s.execute(select(ContactRow)).scalars():
+            aad = contact_aad(contact.channel, contact.conversation)
+            new = st.keys.fields.reseal(bytes(contact.address), aad)
+            if new is None:
+                report.already_current += 1
+            else:
+                contact.address = new
+                report.values += 1
     with st.sessions() as s:
         for details in s.execute(select(InboxRow.details)).scalars():
             if not st.keys.fields.is_current(bytes(details)):

@@ -45,6 +45,8 @@ class FakeBotAPI:
         self.refuse_html = (
             False  # answer sendMessage with parse_mode=HTML as the API does on bad HTML
         )
+        self.down = False  # answer 502 to every sendMessage (Telegram unreachable)
+        self.refused: list[Call] = []  # the sendMessage calls answered 502 while down
         self.url = ""
 
     def add_file(self, content: bytes, extension: str = "jpg") -> str:
@@ -91,6 +93,9 @@ class FakeBotAPI:
             else:
                 fields[name] = value
         call = Call(token, method, fields, files)
+        if method == "sendMessage" and self.down:  # refused: not delivered, not counted
+            self.refused.append(call)
+            return _answer({"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502)
         self.calls.append(call)
         if method == "setWebhook":
             if self.fail_set_webhook > 0:

@@ -29,6 +29,8 @@ class FakeSignalAPI:
     def __init__(self, number: str = BOT_NUMBER) -> None:
         self.number = number
         self.sent: list[dict[str, Any]] = []
+        self.down = False  # answer 503 to every send
+        self.refused: list[dict[str, Any]] = []  # what was sent while down
         self.connections = 0  # websockets opened
         self.polls = 0  # GET /v1/receive answered with a list
         self.pending: list[Any] = []  # normal mode: envelopes not yet received
@@ -108,6 +110,9 @@ class FakeSignalAPI:
     # sending --------------------------------------------------------------------------------
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.down:  # signal-cli-rest-api failing
+            self.refused.append(body)
+            return web.json_response({"error": "unavailable"}, status=503)
         self.sent.append(body)
         return web.json_response({"timestamp": str(int(time.time() * 1000))}, status=201)
 

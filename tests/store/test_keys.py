@@ -420,3 +420,54 @@ def test_a_store_written_before_key_ids_still_opens_and_rekey_moves_it(
         assert (report.values, report.files) == (1 + 7, 3)
         assert all(v[:1] == b"\x02" for v in _sealed_residue(config, code).values())
         assert repo.read_case(code).case == before
+
+
+def test_rekey_moves_the_follow_ups_recipients_and_the_address_book(
+    config: StoreConfig,
+    clock: FakeClock,
+    cli_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import select
+
+    from riposte.store.models import ContactRow
+
+    a, b = generate_key_text(), generate_key_text()
+    conversation = ("chat", "conversation-7")
+    with CaseRepository(_with_keys(config, a), clock=clock) as repo:
+        old, _ = _old_case(repo, monkeypatch)  # no case key yet: rekey gives it one
+        new, _ = repo.create_case({})
+        for code in (old, new):
+            repo.link_sender(code, *conversation)
+            repo.update_case(
+                code,
+                {"steps_done": ["report_to_platform"]},
+                today=date(2026, 11, 24),
+                actor="chat",
+                conversation=conversation,
+            )
+            repo.sync_follow_ups(
+                code,
+                channel="telegram",
+                today=date(2026, 11, 24),
+                actor="chat",
+                conversation=conversation,
+            )
+        assert repo.remember_contact("telegram", "conversation-7", "123456789")
+    _use_keys(monkeypatch, b, a)
+    assert main(["rekey"]) == 0
+    capsys.readouterr()
+    with CaseRepository(_with_keys(config, b), clock=clock) as repo:  # A is gone
+        due = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the platform's answer
+        claimed = repo.claim_follow_ups(now=due)
+        assert [c.sender_id for c in claimed] == ["conversation-7", "conversation-7"]
+        # The address book is sealed again with the current key (its entries are found by
+        # pseudonym, and pseudonyms change with the master key, as Rasa's conversation ids).
+        state = repo._state
+        assert state is not None
+        with state.sessions() as s:
+            (sealed,) = s.execute(select(ContactRow.address)).scalars()
+        assert state.keys.fields.is_current(bytes(sealed))
