@@ -2,13 +2,16 @@
 
 Every `interval` seconds it claims what is due in the case store (riposte/store/follow_ups.py:
 one claimant per follow-up, whatever the number of schedulers and Rasa servers), then asks
-Rasa to speak in the doctor's conversation:
+Rasa to speak in the doctor's conversation, through the follow-up channel of the Rasa server
+(riposte_rasa/channels/follow_ups.py; the action secret RIPOSTE_ACTION_SECRET opens it, Rasa's
+public HTTP API is not needed):
 
-    POST {rasa}/conversations/{id}/trigger_intent?output_channel={telegram|signal}
-    {"name": "follow_up_due", "entities": {"follow_up": "<id>.<claim>"}}
+    POST {rasa}/webhooks/follow_ups/webhook      X-Riposte-Follow-Up-Token: <action secret>
+    {"sender": "<conversation>", "channel": "telegram|signal", "follow_up": "<id>.<claim>"}
 
-Rasa runs `action_follow_up` (actions/follow_ups.py), which marks the follow-up sent with the
-claim and says it through the channel: the message is a normal bot turn of the conversation.
+Rasa runs `action_follow_up` (actions/follow_ups.py) on `/follow_up_due`, which marks the
+follow-up sent with the claim and says it through the channel: the message is a normal bot
+turn of the conversation.
 Rasa answers 200 once the channel took it; on any failure (the channel down, Rasa
 unreachable, a timeout) the follow-up is released and tried again after a wait that doubles
 (30 s up to an hour). A scheduler killed mid-way leaves a claim that lapses after 5 minutes;
@@ -29,7 +32,6 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, urlencode
 
 from riposte import clock
 from riposte.store.errors import StoreError
@@ -38,8 +40,8 @@ from riposte.store.repository import CaseRepository
 
 logger = logging.getLogger("riposte.scheduler")
 
-INTENT = "follow_up_due"
-ENTITY = "follow_up"
+PATH = "/webhooks/follow_ups/webhook"
+TOKEN_HEADER = "X-Riposte-Follow-Up-Token"
 DEFAULT_INTERVAL = 60.0  # seconds between two passes
 HTTP_TIMEOUT = 120.0  # Rasa runs the action, then the channel sends: allow for a slow one
 BATCH = 20
@@ -58,14 +60,14 @@ class Scheduler:
         self,
         repo: CaseRepository,
         rasa_url: str,
-        api_token: str | None = None,
+        secret: str,
         *,
         now: Callable[[], datetime] = clock.now,
         timeout: float = HTTP_TIMEOUT,
     ) -> None:
         self.repo = repo
         self.rasa_url = rasa_url.rstrip("/")
-        self.api_token = api_token
+        self.secret = secret
         self.now = now
         self.timeout = timeout
 
@@ -92,20 +94,13 @@ class Scheduler:
                 continue  # there may be more: go on at once
             stop.wait(interval)
 
-    def _url(self, item: Claimed) -> str:
-        query = {"output_channel": item.channel}
-        if self.api_token:
-            query["token"] = self.api_token
-        conversation = quote(item.sender_id, safe="")
-        return f"{self.rasa_url}/conversations/{conversation}/trigger_intent?{urlencode(query)}"
-
     def _send(self, item: Claimed) -> bool:
-        body = json.dumps({"name": INTENT, "entities": {ENTITY: item.entity}}).encode("utf-8")
+        body = {"sender": item.sender_id, "channel": item.channel, "follow_up": item.entity}
         request = urllib.request.Request(
-            self._url(item),
-            data=body,
+            self.rasa_url + PATH,
+            data=json.dumps(body).encode("utf-8"),
             method="POST",
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", TOKEN_HEADER: self.secret},
         )
         problem = None
         try:

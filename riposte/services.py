@@ -22,6 +22,7 @@ from riposte.signal_config import TOKEN_ENV as SIGNAL_TOKEN_ENV
 
 TELEGRAM_CHANNEL = "riposte_rasa.channels.telegram.TelegramInput"
 SIGNAL_CHANNEL = "riposte_rasa.channels.signal.SignalInput"
+FOLLOW_UPS_CHANNEL = "riposte_rasa.channels.follow_ups.FollowUpInput"
 
 
 def credentials_path(settings: Settings) -> Path:
@@ -54,6 +55,8 @@ def write_credentials(settings: Settings, signal_bridge_token: str | None = None
         if telegram.bot_name:
             section["verify"] = telegram.bot_name
         credentials[TELEGRAM_CHANNEL] = section
+    # The follow-up scheduler's door (Telegram and Signal are the channels it reaches).
+    credentials[FOLLOW_UPS_CHANNEL] = None
     if settings.signal is not None:
         credentials[SIGNAL_CHANNEL] = {
             "number": settings.signal.number,

@@ -221,20 +221,20 @@ def test_start_and_stop_say_each_step_word_for_word(tmp_path: Path, no_services:
     supervisor.stop()
     log = s.var_dir / "log"
     assert said == [
-        f"[1/3] Démarrage : actions (journal : {log}/…)",
+        f"[1/4] Démarrage : actions (journal : {log}/…)",
         "      prêt en 0 s",
-        f"[2/3] Démarrage : rasa (journal : {log}/…)",
+        f"[2/4] Démarrage : rasa (journal : {log}/…)",
         "      prêt en 0 s",
-        f"[3/3] Démarrage : page web sur http://localhost:{s.web_port}/",
+        f"[3/4] Démarrage : follow-ups (journal : {log}/…)",
+        "      prêt en 0 s",
+        f"[4/4] Démarrage : page web sur http://localhost:{s.web_port}/",
         "Riposte est prêt.\n"
         f"  Page web      : http://localhost:{s.web_port}/\n"
         "  Rasa (REST)   : désactivé (RIPOSTE_REST)\n"
         f"  Actions       : http://localhost:{s.actions_port}/webhook\n"
         "  API HTTP Rasa : désactivée (RIPOSTE_API_TOKEN absent)\n"
         "  Verrous       : en mémoire (un seul Rasa)\n"
-        "  Rappels       : non envoyés sur Telegram et Signal : ils passent par l'API HTTP de "
-        "Rasa, désactivée sans RIPOSTE_API_TOKEN (la page web les montre à la reprise du "
-        "dossier)\n"
+        "  Rappels       : envoyés sur Telegram et Signal (vérification toutes les 60 s)\n"
         "Ctrl-C pour tout arrêter.",
         "Arrêt de Riposte…",
         "Tous les services sont arrêtés.",
@@ -365,19 +365,17 @@ def test_an_unavailable_store_is_named_word_for_word(
     assert said == ["Stockage des dossiers indisponible : base injoignable"]
 
 
-def test_the_follow_up_scheduler_runs_with_the_api_token_unless_turned_off(
-    tmp_path: Path,
-) -> None:
-    token = {"RIPOSTE_API_TOKEN": "t" * 32}
-    on = Supervisor(settings_with(tmp_path, **token))._children()
+def test_the_follow_up_scheduler_runs_unless_turned_off(tmp_path: Path) -> None:
+    supervisor = Supervisor(settings_with(tmp_path))
+    on = supervisor._children()
     assert [c.name for c in on] == ["actions", "rasa", "follow-ups"]
     assert on[-1].cmd[1:] == ["-m", "riposte.cli", "follow-ups"]
-    assert on[-1].extra_env == token  # the scheduler calls Rasa's API with it
-    off = Supervisor(settings_with(tmp_path, RIPOSTE_FOLLOW_UPS="off", **token))._children()
-    assert [c.name for c in off] == ["actions", "rasa"]
-    assert "RIPOSTE_FOLLOW_UPS=off" in ready_message(
-        settings_with(tmp_path, RIPOSTE_FOLLOW_UPS="off", **token)
-    )
+    # The action secret opens the Rasa server's follow-up channel: Rasa gets the same one.
+    assert on[-1].extra_env == {"RIPOSTE_ACTION_SECRET": supervisor.action_secret}
+    assert on[1].extra_env["RIPOSTE_ACTION_SECRET"] == supervisor.action_secret
+    off = settings_with(tmp_path, RIPOSTE_FOLLOW_UPS="off")
+    assert [c.name for c in Supervisor(off)._children()] == ["actions", "rasa"]
+    assert "RIPOSTE_FOLLOW_UPS=off" in ready_message(off)
     with pytest.raises(SettingsError, match="RIPOSTE_FOLLOW_UP_INTERVAL"):
         settings_with(tmp_path, RIPOSTE_FOLLOW_UP_INTERVAL="0")
     with pytest.raises(SettingsError, match="RIPOSTE_FOLLOW_UPS"):

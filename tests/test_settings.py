@@ -168,7 +168,9 @@ def test_with_telegram_token_rasa_gets_generated_credentials(tmp_path: Path) -> 
     channels = create_http_input_channels(None, str(path))
     (telegram,) = [c for c in channels if isinstance(c, TelegramInput)]
     assert telegram.api_url == "http://127.0.0.1:8081" and telegram.verify == "RiposteBot"
-    assert len(channels) == len(original) + 1
+    # And the follow-up scheduler's door (riposte_rasa/channels/follow_ups.py).
+    assert written["riposte_rasa.channels.follow_ups.FollowUpInput"] is None
+    assert len(channels) == len(original) + 2
 
 
 @pytest.mark.parametrize(

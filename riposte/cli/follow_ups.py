@@ -26,8 +26,14 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
     except SettingsError as error:
         return configuration_error(error)
+    from riposte.access import ActionSecretError, secret_from_env
     from riposte.scheduler import Scheduler
     from riposte.store.repository import CaseRepository
+
+    try:
+        secret = secret_from_env()  # opens the Rasa server's follow-up channel
+    except ActionSecretError as error:
+        return configuration_error(error)
 
     url = args.rasa_url or f"http://{settings.host}:{settings.rasa_port}"
     interval = args.interval if args.interval is not None else settings.follow_up_interval
@@ -36,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             SettingsError(message("follow_ups.bad_interval", value=interval))
         )
     with CaseRepository.from_env() as repo:
-        scheduler = Scheduler(repo, url, settings.api_token)
+        scheduler = Scheduler(repo, url, secret)
         if args.once:
             result = scheduler.run_once()
             return 0 if not result.failed else 1

@@ -158,12 +158,6 @@ class Child:
             self.process.wait()
 
 
-def sends_follow_ups(s: Settings) -> bool:
-    """Whether `serve` starts the follow-up scheduler: on (RIPOSTE_FOLLOW_UPS), and Rasa's HTTP
-    API on (RIPOSTE_API_TOKEN), through which it asks Rasa to speak."""
-    return s.follow_ups and s.api_token is not None
-
-
 def ready_message(s: Settings) -> str:
     """What `riposte serve` prints once every service answers: where each one is."""
     api = message("serve.api_on") if s.api_token else message("serve.api_off")
@@ -181,10 +175,8 @@ def ready_message(s: Settings) -> str:
     signal_line = ""
     if s.signal is not None:
         signal_line = message("serve.signal_line", api_url=s.signal.api_url, mode=s.signal.mode)
-    if sends_follow_ups(s):
+    if s.follow_ups:
         follow_ups = message("follow_ups.scheduler_on", seconds=f"{s.follow_up_interval:g}")
-    elif s.follow_ups:
-        follow_ups = message("follow_ups.scheduler_no_api")
     else:
         follow_ups = message("follow_ups.scheduler_off")
     return message(
@@ -233,15 +225,9 @@ class Supervisor:
                 extra_env={**secret, **({API_TOKEN_ENV: s.api_token} if s.api_token else {})},
             ),
         ]
-        if sends_follow_ups(s):  # the follow-ups, through Rasa's API (riposte/scheduler.py)
+        if s.follow_ups:  # the follow-ups, through Rasa (riposte/scheduler.py)
             children.append(
-                Child(
-                    "follow-ups",
-                    follow_ups_command(),
-                    None,
-                    timeout=2,
-                    extra_env={API_TOKEN_ENV: s.api_token} if s.api_token else {},
-                )
+                Child("follow-ups", follow_ups_command(), None, timeout=2, extra_env=secret)
             )
         if s.signal is not None:  # exactly one consumer of signal-cli-rest-api
             children.append(
@@ -284,7 +270,7 @@ class Supervisor:
         if not self._prepare_store(env) or not self._check_lock_store():
             return False
         log_dir = s.var_dir / "log"
-        total = 3 + (s.signal is not None) + sends_follow_ups(s)
+        total = 3 + (s.signal is not None) + s.follow_ups
         for index, child in enumerate(self._children(), start=1):
             self.out(
                 message(

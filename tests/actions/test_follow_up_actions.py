@@ -21,19 +21,9 @@ from actions.follow_ups import (
 )
 from riposte.chat.case import repository
 from tests.actions.test_triage_actions import make_tracker, responses, slot_events
+from tests.store.test_follow_ups import INSULT  # an insult of 10 November 2026
 
 SENDER = "test"  # make_tracker's conversation
-# An insult published on X on 10 November 2026: the deadline is 10 February 2027.
-INSULT = {
-    "incident": {
-        "platforms": ["x"],
-        "offenses": ["insult"],
-        "first_published": "2026-11-10",
-        "public": True,
-        "volume": "single",
-        "physical_danger": False,
-    }
-}
 DUE = datetime(2027, 1, 11, 9, 30, tzinfo=timezone.utc)  # after the 30-day reminder's 9 a.m.
 
 

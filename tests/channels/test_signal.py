@@ -699,7 +699,7 @@ def test_serve_gives_rasa_and_the_one_bridge_the_same_token(tmp_path: Path) -> N
     assert signal.bridge_token == supervisor.signal_bridge_token
 
     children = supervisor._children()
-    assert [c.name for c in children] == ["actions", "rasa", "signal"]
+    assert [c.name for c in children] == ["actions", "rasa", "follow-ups", "signal"]
     bridge = children[-1]
     assert bridge.cmd[1:] == ["-m", "riposte.cli", "signal-bridge"]
     assert bridge.extra_env == {"SIGNAL_BRIDGE_TOKEN": supervisor.signal_bridge_token}
@@ -715,7 +715,7 @@ def test_without_signal_number_serve_is_unchanged() -> None:
     s = Settings.from_env({"SIGNAL_API_URL": "pas une url", "SIGNAL_MODE": "x"})
     assert s.signal is None
     assert write_credentials(s) == ROOT / "credentials.yml"
-    assert [c.name for c in Supervisor(s)._children()] == ["actions", "rasa"]
+    assert [c.name for c in Supervisor(s)._children()] == ["actions", "rasa", "follow-ups"]
 
 
 def test_bridge_configuration_from_the_environment() -> None:

@@ -14,8 +14,9 @@ start their own: the crash test (test_case_file.py kills every process), the fau
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,32 @@ def require_postgres_url(tests: str) -> str:
             )
         pytest.skip(f"RIPOSTE_TEST_POSTGRES_URL is not set: {how}.")
     return url
+
+
+def create_databases(postgres_url: str, prefix: str) -> tuple[dict[str, str], Callable[[], None]]:
+    """Two new PostgreSQL databases for a cluster of servers, `tracker` (Rasa's conversations)
+    and `cases` (the case store): their URLs, and the function that drops them."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT", future=True)
+    suffix = secrets.token_hex(5)
+    names = {kind: f"{prefix}_{suffix}_{kind}" for kind in ("tracker", "cases")}
+    with admin.connect() as connection:
+        for name in names.values():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    urls = {
+        kind: make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        for kind, name in names.items()
+    }
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            for name in names.values():
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return urls, drop
 
 
 def start_stack(tmp: Path, token: str | None, extra_env: dict[str, str] | None = None) -> Stack:

@@ -37,16 +37,16 @@ from tests.integration.conftest import (
     Fakes,
     Stack,
     channel_env,
+    create_databases,
     require_postgres_url,
     start_stack,
     wait_ready,
 )
 from tests.integration.fakes import ThreadedSignal, ThreadedTelegram
 from tests.integration.test_follow_ups_stack import (
-    CREATED,
-    DESCRIPTION,
     QUIET,
     START,
+    open_case,
     set_clock,
 )
 from tests.integration.test_rungs_telegram import Chat
@@ -89,21 +89,9 @@ def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     redis_url = require_redis_url()
     postgres_url = require_postgres_url("Follow-up cluster tests")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     if not MODEL.is_file():
         pytest.fail(f"Trained model missing ({MODEL}): run `make test`, which trains it first.")
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT", future=True)
-    suffix = secrets.token_hex(5)
-    names = {"tracker": f"riposte_fu_{suffix}_tracker", "cases": f"riposte_fu_{suffix}_cases"}
-    with admin.connect() as connection:
-        for name in names.values():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    urls = {
-        kind: make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        for kind, name in names.items()
-    }
+    urls, drop_databases = create_databases(postgres_url, "riposte_fu")
     tmp = tmp_path_factory.mktemp("follow-ups-cluster")
     clock = tmp / "clock.txt"
     set_clock(clock, START)
@@ -199,10 +187,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             stack.stop()
         telegram.stop()
         signal_fake.stop()
-        with admin.connect() as connection:
-            for name in names.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_databases()
 
 
 def test_two_rasa_servers_and_two_schedulers_send_each_reminder_once(cluster: Cluster) -> None:
@@ -212,13 +197,7 @@ def test_two_rasa_servers_and_two_schedulers_send_each_reminder_once(cluster: Cl
         Chat((cluster.stack, cluster.telegram), CHAT_ID + 900 + n, 9000 + 100 * n)
         for n in range(DOCTORS)
     ]
-    codes = []
-    for chat in chats:
-        chat.say(DESCRIPTION, "?")
-        opened = chat.say("/open_case", "Je vous enverrai un rappel ici le")
-        found = CREATED.search(opened)
-        assert found, opened
-        codes.append(found.group(1))
+    codes = [open_case(chat.say)[0] for chat in chats]
     with cluster.repository() as repo:
         firsts = [repo.follow_ups_of(code)[0] for code in codes]
     assert len({f.due_at for f in firsts}) == 1  # the same day for all: one race for each

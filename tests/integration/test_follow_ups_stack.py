@@ -115,6 +115,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     signal_fake.stop()
 
 
+def open_case(say: Callable[[str, str], str]) -> tuple[str, str]:
+    """Describe the insults, then « ouvrir un dossier » (`say(text, expected)`): the case's
+    code, and the reply with the first follow-up's announcement."""
+    say(DESCRIPTION, "?")
+    opened = say("/open_case", "Je vous enverrai un rappel ici le")
+    found = CREATED.search(opened)
+    assert found, opened
+    return found.group(1), opened
+
+
 def reminders(chat: Chat, text: str = REMINDER) -> list[Any]:
     return [c for c in chat.sent() if text in c.fields["text"]]
 
@@ -124,12 +134,9 @@ def test_a_deadline_reminder_on_telegram_once_across_kill_9_a_channel_down_and_d
 ) -> None:
     set_clock(setup.clock, START)  # each journey starts on the same day
     chat = Chat((setup.stack, setup.telegram), CHAT_ID + 70, 700)
-    chat.say(DESCRIPTION, "?")
-    opened = chat.say("/open_case", "Je vous enverrai un rappel ici le")
-    code = CREATED.search(opened)
-    assert code, opened
+    code, opened = open_case(chat.say)
     assert "arrêter les rappels" in opened
-    planned = [f for f in setup.follow_ups(code.group(1)) if f.kind == "deadline"]
+    planned = [f for f in setup.follow_ups(code) if f.kind == "deadline"]
     assert [f.facts["days"] for f in planned] == [30, 14, 3]
     deadline = date.fromisoformat(planned[0].facts["deadline"])
 
@@ -153,7 +160,7 @@ def test_a_deadline_reminder_on_telegram_once_across_kill_9_a_channel_down_and_d
     chat.stack = setup.stack
     time.sleep(QUIET)
     assert len(reminders(chat)) == 1
-    assert [f.state for f in setup.follow_ups(code.group(1)) if f.kind == "deadline"] == [
+    assert [f.state for f in setup.follow_ups(code) if f.kind == "deadline"] == [
         "sent",
         "due",
         "due",
@@ -164,7 +171,7 @@ def test_a_deadline_reminder_on_telegram_once_across_kill_9_a_channel_down_and_d
     set_clock(setup.clock, planned[1].due_at + timedelta(minutes=1))
 
     def tried() -> bool:
-        return any(f.attempts for f in setup.follow_ups(code.group(1)))
+        return any(f.attempts for f in setup.follow_ups(code))
 
     wait_until(tried, "a failed delivery recorded", timeout=60)
     assert len(reminders(chat)) == 1
@@ -178,7 +185,7 @@ def test_a_deadline_reminder_on_telegram_once_across_kill_9_a_channel_down_and_d
     # « C'est fait » under it: the complaint is recorded, the 3-day reminder cancelled.
     done = chat.say("c'est fait", "C'est noté")
     assert "Plainte déposée" in done
-    states = [f.state for f in setup.follow_ups(code.group(1)) if f.kind == "deadline"]
+    states = [f.state for f in setup.follow_ups(code) if f.kind == "deadline"]
     assert states == ["answered", "answered", "cancelled"]
 
 
@@ -217,11 +224,7 @@ def test_an_erasure_request_unanswered_a_month_later_opens_the_cnil_form_with_it
 ) -> None:
     set_clock(setup.clock, START)  # each journey starts on the same day
     chat = Chat((setup.stack, setup.telegram), CHAT_ID + 71, 800)
-    chat.say(DESCRIPTION, "?")
-    opened = chat.say("/open_case", "Je vous enverrai un rappel ici le")
-    found = CREATED.search(opened)
-    assert found, opened
-    code = found.group(1)
+    code, _ = open_case(chat.say)
     finish_triage(lambda: [c.fields["text"] for c in chat.sent()], lambda text: chat.say(text, ""))
     # She asks for the complaint to the CNIL too early: the chat asks when the erasure
     # request left, records it and says when the CNIL can be seized.
@@ -287,11 +290,7 @@ def test_on_signal_stop_holds_the_reminder_back_resume_sends_it_delete_erases_it
     def mine() -> list[str]:
         return [m["message"] for m in fake.api.sent if m["recipients"] == [uuid]]
 
-    say(DESCRIPTION, "?")
-    opened = say("/open_case", "Je vous enverrai un rappel ici le")
-    found = CREATED.search(opened)
-    assert found, opened
-    code = found.group(1)
+    code, _ = open_case(say)
     # The triage's last questions answered: the reminder's choices are then the last ones.
     finish_triage(mine, lambda text: say(text, ""))
     first = setup.follow_ups(code)[0]

@@ -45,6 +45,7 @@ from tests.integration.conftest import (
     MODEL,
     ROOT,
     Stack,
+    create_databases,
     require_postgres_url,
     run_size,
     start_stack,
@@ -192,21 +193,9 @@ class Cluster:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     redis_url = require_redis_url()
     postgres_url = require_postgres_url("Scale-out tests")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     if not MODEL.is_file():
         pytest.fail(f"Trained model missing ({MODEL}): run `make test`, which trains it first.")
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT", future=True)
-    suffix = secrets.token_hex(5)
-    names = {"tracker": f"riposte_scale_{suffix}_tracker", "cases": f"riposte_scale_{suffix}_cases"}
-    with admin.connect() as connection:
-        for name in names.values():
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    urls = {
-        kind: make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        for kind, name in names.items()
-    }
+    urls, drop_databases = create_databases(postgres_url, "riposte_scale")
     secret_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     shared = {
         "TRACKER_STORE_URL": urls["tracker"],
@@ -256,10 +245,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             cluster.kill_b(signal.SIGTERM)
         if stack is not None:
             stack.stop()
-        with admin.connect() as connection:
-            for name in names.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_databases()
 
 
 def _create_tracker_table(url: str, secret_key: str) -> None:
