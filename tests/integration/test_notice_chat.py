@@ -34,7 +34,9 @@ def test_a_google_review_is_notified_to_google(stack: Stack, tmp_path: Path) -> 
     replies = stack.say(sender, "/open_case")
     # The code, the secret and what to do with them: one message.
     assert "Code du dossier" in replies[0]["text"] and "Notez-les" in replies[0]["text"], replies
-    replies = replies[1:]
+    # The case's first follow-up (the review's press deadline) is announced.
+    assert "Un rappel est prévu le" in replies[1]["text"], replies
+    replies = replies[2:]
     assert len(replies) == 2 and "notification à la plateforme" in replies[0]["text"], replies
     # One platform in the case: not asked.
     assert "figurer sur la notification" in texts(replies)
