@@ -208,7 +208,6 @@ class ActionFollowUpDone(Action):
                 today=day,
                 **as_chat(tracker),
             )
-            pending = await call(repository().follow_ups_of, code, **as_chat(tracker))
         except StoreError as error:
             log.error("follow-up step not recorded: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_store_unavailable")
@@ -219,19 +218,16 @@ class ActionFollowUpDone(Action):
             label=message(f"follow_ups.step_label.{kind}"),
             date=date_fr(day),
         )
-        waiting = [f for f in pending if f.state == "due"]
-        if planned.stopped:
-            pass
-        elif waiting:
+        if planned.next_due is not None and not planned.stopped:
             from riposte import clock
 
-            next_day = clock.local_date(waiting[0].due_at)
+            next_day = clock.local_date(planned.next_due)
             dispatcher.utter_message(
                 response="utter_follow_up_done_next",
                 weekday=weekday(next_day),
                 date=date_fr(next_day),
             )
-        else:
+        elif not planned.stopped:
             dispatcher.utter_message(response="utter_follow_up_done_none")
         return [SlotSet("steps_done", done), SlotSet("follow_up_step", None)]
 

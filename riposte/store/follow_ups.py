@@ -80,11 +80,13 @@ class FollowUp:
 @dataclass(frozen=True)
 class FollowUpPlan:
     """What planning left: `announce`, the first follow-up of the case to announce (once per
-    case), `due` how many wait; `stopped` whether the doctor stopped them."""
+    case), `due` how many wait and `next_due` when the first of them falls due; `stopped`
+    whether the doctor stopped them."""
 
     announce: FollowUp | None = None
     due: int = 0
     stopped: bool = False
+    next_due: datetime | None = None  # when the next one falls due
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,12 @@ class FollowUpStore(StoreBase):
                 row.follow_ups_announced = True
                 announce = _record(due[0])
                 self._audit(s, st, row, actor, "follow_ups_planned", {"due": len(due)})
-            return FollowUpPlan(announce, len(due), row.follow_ups_stopped_at is not None)
+            return FollowUpPlan(
+                announce,
+                len(due),
+                row.follow_ups_stopped_at is not None,
+                due[0].due_at if due else None,
+            )
 
     def _target(
         self, st: StoreState, row: CaseRow, channel: str, sender_id: str

@@ -64,6 +64,7 @@ def test_a_press_deadline_is_followed_30_14_and_3_days_before_at_9_in_france(
     assert planned.announce is not None and planned.due == 3
     assert planned.announce.kind == "deadline"
     assert planned.announce.due_at == paris("2027-01-11")  # 30 days before 10 February
+    assert planned.next_due == planned.announce.due_at
     assert [(r.due_at, r.facts["days"], r.channel, r.state) for r in rows(repo)] == [
         (paris("2027-01-11"), 30, "telegram", "due"),
         (paris("2027-01-27"), 14, "telegram", "due"),
@@ -91,7 +92,7 @@ def test_days_already_past_are_not_planned(repo: CaseRepository) -> None:
     code = new_case(repo)
     planned = sync(repo, code, today=date(2027, 1, 20))
     assert [r.facts["days"] for r in rows(repo)] == [14, 3]
-    assert planned.due == 2
+    assert planned.due == 2 and planned.next_due == paris("2027-01-27")
 
 
 def test_one_scheduler_only_claims_a_due_follow_up(
