@@ -159,9 +159,12 @@ class FollowUpStore(StoreBase):
             row = self._find_for(s, st, code, actor, conversation)
             steps = _steps_done_on(s, row)
             wanted = {(p.kind, p.ref): p for p in plan(_case_facts(s, row), steps, today)}
-            target = None
+            # Where the due follow-ups go: (channel, conversation pseudonym); the recipient is
+            # sealed again only when that changes (each triage message syncs the case).
+            target, sender = None, ""
             if conversation is not None and channel:
-                target = self._target(st, row, channel[:32], conversation[1])
+                sender = conversation[1]
+                target = (channel[:32], self._conversation_hash(st, sender))
             existing = {
                 (f.kind, f.ref): f
                 for f in s.execute(
@@ -189,13 +192,20 @@ class FollowUpStore(StoreBase):
                     s.add(current)
                 elif current.state != DUE:
                     continue
+                changed = False
                 when = due_at(planned.due)
                 if current.due_at != when:
                     current.due_at, current.attempts, current.next_try_at = when, 0, None
-                current.facts = dict(planned.facts)
-                if target is not None:
-                    current.channel, current.conversation, current.recipient = target
-                current.updated_at = now
+                    changed = True
+                facts = dict(planned.facts)
+                if current.facts != facts:
+                    current.facts, changed = facts, True
+                if target is not None and (current.channel, current.conversation) != target:
+                    current.channel, current.conversation = target
+                    current.recipient = self._seal_recipient(st, row, target[1], sender)
+                    changed = True
+                if changed:
+                    current.updated_at = now
             s.flush()
             due = list(
                 s.execute(
@@ -216,17 +226,17 @@ class FollowUpStore(StoreBase):
                 due[0].due_at if due else None,
             )
 
-    def _target(
-        self, st: StoreState, row: CaseRow, channel: str, sender_id: str
-    ) -> tuple[str, str, bytes]:
+    @staticmethod
+    def _conversation_hash(st: StoreState, sender_id: str) -> str:
         from riposte.privacy import pseudonymise
         from riposte.store.base import CHAT_ACTOR
 
-        hashed = pseudonymise(CHAT_ACTOR, sender_id, st.keys.master)
-        sealed = self._fields(st, row).seal(
+        return pseudonymise(CHAT_ACTOR, sender_id, st.keys.master)
+
+    def _seal_recipient(self, st: StoreState, row: CaseRow, hashed: str, sender_id: str) -> bytes:
+        return self._fields(st, row).seal(
             sender_id.encode("utf-8"), self._aad(row, f"follow_ups.recipient.{hashed}")
         )
-        return channel, hashed, sealed
 
     # ------------------------------------------------------------------ the doctor's control
 
@@ -473,7 +483,12 @@ class FollowUpStore(StoreBase):
                 if current is not None:
                     s.delete(current)
                 return False
-            sealed = st.keys.fields.seal(address.encode("utf-8"), contact_aad(channel, hashed))
+            aad = contact_aad(channel, hashed)
+            if current is not None and st.keys.fields.open(current.address, aad) == address.encode(
+                "utf-8"
+            ):
+                return True  # unchanged: nothing written (this runs on every message)
+            sealed = st.keys.fields.seal(address.encode("utf-8"), aad)
             if current is None:
                 s.add(
                     ContactRow(channel=channel, conversation=hashed, address=sealed, updated_at=now)

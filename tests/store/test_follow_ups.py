@@ -88,6 +88,30 @@ def test_the_recipient_is_sealed_and_the_facts_name_no_one(
         assert SENDER not in str(row.facts) and SENDER != row.conversation
 
 
+def test_planning_again_unchanged_writes_nothing_and_a_new_conversation_is_sealed_again(
+    repo: CaseRepository, clock: FakeClock
+) -> None:
+    # Every triage message syncs the case: an unchanged plan must not rewrite its rows.
+    code = new_case(repo)
+    sync(repo, code)
+    before = [(r.id, r.updated_at, r.recipient) for r in rows(repo)]
+    clock.advance(minutes=5)
+    sync(repo, code)
+    assert [(r.id, r.updated_at, r.recipient) for r in rows(repo)] == before
+    # The doctor goes on in another conversation (Signal): the follow-ups follow, sealed anew.
+    clock.advance(minutes=5)
+    repo.link_sender(code, "chat", OTHER)
+    repo.sync_follow_ups(
+        code, channel="signal", today=TODAY, actor="chat", conversation=("chat", OTHER)
+    )
+    after = rows(repo)
+    assert {r.channel for r in after} == {"signal"}
+    for row, (_, updated_at, recipient) in zip(after, before, strict=True):
+        assert row.recipient != recipient and row.updated_at > updated_at
+    (claimed,) = repo.claim_follow_ups(now=paris("2027-01-11", 10))
+    assert (claimed.channel, claimed.sender_id) == ("signal", OTHER)
+
+
 def test_days_already_past_are_not_planned(repo: CaseRepository) -> None:
     code = new_case(repo)
     planned = sync(repo, code, today=date(2027, 1, 20))
@@ -252,7 +276,7 @@ def test_the_web_page_shows_what_fell_due_on_resuming(repo: CaseRepository) -> N
 
 
 def test_the_address_book_keeps_only_conversations_with_follow_ups_due(
-    repo: CaseRepository,
+    repo: CaseRepository, clock: FakeClock
 ) -> None:
     assert not repo.remember_contact("telegram", SENDER, "123456789")
     code = new_case(repo)
@@ -265,6 +289,16 @@ def test_the_address_book_keeps_only_conversations_with_follow_ups_due(
     with state.sessions() as s:
         (sealed,) = s.execute(select(ContactRow.address)).scalars()
     assert b"123456789" not in sealed
+    # The same address again writes nothing; a new one is sealed in its place.
+    with state.sessions() as s:
+        before = s.execute(select(ContactRow.updated_at)).scalar_one()
+    clock.advance(minutes=1)
+    assert repo.remember_contact("telegram", SENDER, "123456789")
+    with state.sessions() as s:
+        assert s.execute(select(ContactRow.address)).scalar_one() == sealed
+        assert s.execute(select(ContactRow.updated_at)).scalar_one() == before
+    assert repo.remember_contact("telegram", SENDER, "987654321")
+    assert repo.contact_address("telegram", SENDER) == "987654321"
 
 
 def test_deleting_the_case_deletes_its_follow_ups_and_the_address(
