@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -82,15 +83,17 @@ def children_rss_mb(pid: int) -> dict[str, float]:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         if int(fields.get("PPid", "0").strip()) != pid:
             continue
-        name = (
-            "rasa"
-            if " rasa run" in cmdline
-            else "actions"
-            if "riposte_rasa.action_server" in cmdline
-            else "other"
-        )
-        result[name] = _rss_mb(status)
+        result[process_role(cmdline)] = _rss_mb(status)
     return result
+
+
+def process_role(cmdline: str) -> str:
+    """Which service a child of `riposte serve` is, from its command line."""
+    if "riposte_rasa.server" in cmdline or re.search(r"(?:^|[\s/])rasa run(?:\s|$)", cmdline):
+        return "rasa"
+    if "riposte_rasa.action_server" in cmdline:
+        return "actions"
+    return "other"
 
 
 def say(port: int, sender: str, message: str) -> float:
