@@ -390,16 +390,13 @@ class FollowUpStore(StoreBase):
         """The follow-up a scheduler asked this conversation to say, marked sent; None when
         the entity is not a live claim for this conversation (already said, stopped,
         cancelled, or not its own): then nothing is said."""
-        from riposte.privacy import pseudonymise
-        from riposte.store.base import CHAT_ACTOR
-
         parsed = parse_entity(entity)
         if parsed is None:
             return None
         follow_up_id, token = parsed
         st = self._ready()
         now = self._now()
-        hashed = pseudonymise(CHAT_ACTOR, sender_id, st.keys.master)
+        hashed = self._conversation_hash(st, sender_id)
         with st.sessions.begin() as s:
             stopped = select(CaseRow.id).where(CaseRow.follow_ups_stopped_at.is_not(None))
             result = s.execute(
@@ -458,12 +455,9 @@ class FollowUpStore(StoreBase):
     def remember_contact(self, channel: str, sender_id: str, address: str) -> bool:
         """Keep how `channel` reaches conversation `sender_id` while it has follow-ups due;
         forget it otherwise. Returns whether it is kept."""
-        from riposte.privacy import pseudonymise
-        from riposte.store.base import CHAT_ACTOR
-
         st = self._ready()
         now = self._now()
-        hashed = pseudonymise(CHAT_ACTOR, sender_id, st.keys.master)
+        hashed = self._conversation_hash(st, sender_id)
         with st.sessions.begin() as s:
             waiting = s.execute(
                 select(FollowUpRow.id)
@@ -499,11 +493,8 @@ class FollowUpStore(StoreBase):
 
     def contact_address(self, channel: str, sender_id: str) -> str | None:
         """How `channel` reaches conversation `sender_id`, if it was kept."""
-        from riposte.privacy import pseudonymise
-        from riposte.store.base import CHAT_ACTOR
-
         st = self._ready()
-        hashed = pseudonymise(CHAT_ACTOR, sender_id, st.keys.master)
+        hashed = self._conversation_hash(st, sender_id)
         with st.sessions() as s:
             sealed = s.execute(
                 select(ContactRow.address).where(
