@@ -61,6 +61,8 @@ __all__ = [
     "LearnedFacts",
     "background_texts",
     "combine",
+    "prepare_text",
+    "text_features",
 ]
 
 DANGER = "danger"
@@ -167,11 +169,13 @@ def _targets(item: Description) -> dict[str, bool]:
     return values
 
 
-def _prepare(text: str) -> str:
+def prepare_text(text: str) -> str:
+    """The text the models read: folded (lower case, no accents), cut to `MAX_CHARS`."""
     return fold(text[:MAX_CHARS])
 
 
-def _features() -> FeatureUnion:
+def text_features() -> FeatureUnion:
+    """TF-IDF of character n-grams inside words and of words and word pairs (unfitted)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
@@ -222,9 +226,11 @@ class FactsModel:
 
         if not items:
             raise ValueError("cannot train the facts model on an empty corpus")
-        texts = [_prepare(item.text) for item in items]
-        others = [_prepare(text) for text in background if isinstance(text, str) and text.strip()]
-        features = _features()
+        texts = [prepare_text(item.text) for item in items]
+        others = [
+            prepare_text(text) for text in background if isinstance(text, str) and text.strip()
+        ]
+        features = text_features()
         matrix = features.fit_transform(texts + others)
         weights = np.concatenate([np.ones(len(texts)), np.full(len(others), BACKGROUND_WEIGHT)])
         lawful_weights = np.concatenate([np.ones(len(texts)), np.zeros(len(others))])
@@ -249,7 +255,7 @@ class FactsModel:
         return cls(features, classifiers, trained_on=len(items))
 
     def predict_many(self, texts: Iterable[str]) -> list[LearnedFacts]:
-        prepared = [_prepare(t) if isinstance(t, str) else "" for t in texts]
+        prepared = [prepare_text(t) if isinstance(t, str) else "" for t in texts]
         if not prepared:
             return []
         readable = [i for i, text in enumerate(prepared) if len(text.split()) >= MIN_WORDS]

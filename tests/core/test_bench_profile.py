@@ -36,6 +36,6 @@ def test_parts_count_inclusive_samples_once_per_stack(tmp_path: Path) -> None:
     assert counts["action calls (HTTP, JSON)"] == 3
     assert counts["  answer validation"] == 3  # the recursive frame is not counted twice
     assert counts["tracker store: save"] == 5
-    assert counts["  TEDPolicy"] == 0
+    assert counts["  RulePolicy"] == 0 and counts["  intent model (Riposte)"] == 0
     top = dict(bp.top_functions(stacks))
     assert top["receive (riposte_rasa/channels/rest.py)"] == 15
