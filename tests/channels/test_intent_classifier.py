@@ -155,7 +155,7 @@ def _component(tmp_path: Path) -> tuple[RiposteIntentClassifier, LocalModelStora
 def test_trained_saved_loaded_and_run_in_the_pipeline(tmp_path: Path) -> None:
     component, storage, resource = _component(tmp_path)
     examples = [_message(t, i) for t, i in zip(*_data(), strict=True)]
-    # A retrieval intent's examples count as their intent (the ResponseSelector picks the
+    # A retrieval intent's examples count as their intent (the FAQ selector picks the
     # answer): `faq/delay` is learned as `faq`.
     examples.append(_message("au bout de combien de jours c'est trop tard ?", "faq", "faq/delay"))
     component.train(TrainingData(training_examples=examples))
