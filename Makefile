@@ -50,7 +50,7 @@ FACTS_CODE := riposte/nlp/learned.py riposte/nlp/corpus.py riposte_rasa/nlu/fact
   riposte_rasa/nlu/spacy_vectors.py
 
 $(MODEL): config.yml $(DOMAIN) $(DATA) $(FACTS_CODE) | $(STAMP)
-	@echo "==> Entraînement du modèle (quelques minutes sur 2 cœurs)"
+	@echo "==> Entraînement du modèle (environ une minute sur 2 cœurs)"
 	@start=$$(date +%s); \
 	$(BIN)/rasa train --config config.yml --domain domain --data data \
 	  --out models --fixed-model-name riposte --quiet || exit 1; \

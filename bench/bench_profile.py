@@ -115,17 +115,18 @@ def top_functions(stacks: list[tuple[list[tuple[str, str]], int]], n: int = 25) 
     return inclusive.most_common(n)
 
 
-def child_pid(parent: int, marker: str, port: int) -> int:
-    for entry in Path("/proc").iterdir():
+def child_pid(parent: int, role: str, port: int, proc: Path = Path("/proc")) -> int:
+    """The process of `role` (bench_conversation.process_role) listening on `port`."""
+    for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if marker in cmdline and str(port) in cmdline:
+        if bc.process_role(cmdline) == role and str(port) in cmdline:
             return int(entry.name)
-    raise RuntimeError(f"no process '{marker}' on port {port} under {parent}")
+    raise RuntimeError(f"no {role} process on port {port} under {parent}")
 
 
 def main() -> int:
@@ -141,8 +142,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="riposte-profile-") as name:
         stack = wait_ready(start_stack(Path(name), token=None))
         try:
-            rasa = child_pid(stack.process.pid, " rasa run", stack.rasa_port)
-            actions = child_pid(stack.process.pid, "riposte_rasa.action_server", stack.actions_port)
+            rasa = child_pid(stack.process.pid, "rasa", stack.rasa_port)
+            actions = child_pid(stack.process.pid, "actions", stack.actions_port)
             for turn in bc.TURNS:
                 bc.say(stack.rasa_port, "profile-warm-up", turn)
             outputs = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -39,3 +41,19 @@ def test_parts_count_inclusive_samples_once_per_stack(tmp_path: Path) -> None:
     assert counts["  RulePolicy"] == 0 and counts["  intent model (Riposte)"] == 0
     top = dict(bp.top_functions(stacks))
     assert top["receive (riposte_rasa/channels/rest.py)"] == 15
+
+
+def test_the_servers_are_found_by_the_launcher_serve_starts(tmp_path: Path) -> None:
+    commands = {
+        "101": "/v/bin/python -m riposte_rasa.server run --port 5005 --enable-api",
+        "102": "/v/bin/python -m riposte_rasa.action_server --port 5055",
+        "103": "/v/bin/python -m riposte_rasa.server run --port 6005",
+        "self": "not a process",
+    }
+    for pid, command in commands.items():
+        (tmp_path / pid).mkdir()
+        (tmp_path / pid / "cmdline").write_bytes(command.replace(" ", "\0").encode())
+    assert bp.child_pid(1, "rasa", 5005, proc=tmp_path) == 101
+    assert bp.child_pid(1, "actions", 5055, proc=tmp_path) == 102
+    with pytest.raises(RuntimeError, match="7005"):
+        bp.child_pid(1, "rasa", 7005, proc=tmp_path)
