@@ -3,9 +3,10 @@
 It does what Rasa's ResponseSelector does for `retrieval_intent: faq`, with the intent model
 (riposte/nlp/intents.py: a logistic regression on TF-IDF n-grams and the spaCy sentence
 vector) trained on the `faq/<topic>` examples only, the topic as label. For each typed
-message it writes the ResponseSelector's output (`response_selector.faq`: the predicted
-`intent_response_key`, its `utter_action`, confidence, responses and ranking), read by the
-`utter_faq` action (Rasa's ActionRetrieveResponse) when the intent is `faq`.
+message read as a question (intent `faq`), it writes the ResponseSelector's output
+(`response_selector.faq`: the predicted `intent_response_key`, its `utter_action`,
+confidence, responses and ranking), read by the `utter_faq` action (Rasa's
+ActionRetrieveResponse).
 
 The ResponseSelector is a TensorFlow model: 117 MB in the archive, about 430 MB of memory in
 the Rasa server, 25 s of training. This one weighs a few MB (docs/mesures.md). Rasa warns at
@@ -32,7 +33,13 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
 )
-from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
@@ -170,7 +177,16 @@ class FaqSelector(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
             return messages
-        typed = [m for m in messages if str(m.get(TEXT) or "").strip()]
+        intent = str(self._config["retrieval_intent"])
+        # Only a question needs its answer: `utter_faq` follows the intent `faq` alone, and no
+        # component after this one sets `faq` (the others turn it into a fallback, a letter
+        # request, an emergency or a description). The other messages skip the model.
+        typed = [
+            m
+            for m in messages
+            if str(m.get(TEXT) or "").strip()
+            and (m.get(INTENT) or {}).get(INTENT_NAME_KEY) == intent
+        ]
         if not typed:
             return messages
         vectors = [sentence_vector(m) for m in typed]
@@ -179,7 +195,7 @@ class FaqSelector(GraphComponent):
             [str(m.get(TEXT)) for m in typed], vectors if usable else None
         )
         length = int(self._config["ranking_length"])
-        selector_key = str(self._config["retrieval_intent"])
+        selector_key = intent
         for message, ranking in zip(typed, rankings, strict=True):
             key, confidence = ranking[0]
             utter_action = intent_response_key_to_template_key(key)

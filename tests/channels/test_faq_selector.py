@@ -41,6 +41,14 @@ RESPONSES = {
 }
 
 
+READ = {"name": "draft_complaint", "confidence": 0.8}
+
+
+def _question(text: str) -> Message:
+    """A message as the intent classifier leaves it: read as a question."""
+    return Message(data={TEXT: text, INTENT: {"name": "faq", "confidence": 0.9}})
+
+
 def _training_data() -> TrainingData:
     examples = [
         Message(data={TEXT: text, INTENT: "faq", INTENT_RESPONSE_KEY: key})
@@ -65,8 +73,9 @@ def test_trained_saved_loaded_and_read_by_the_retrieval_action(tmp_path: Path) -
     config = FaqSelector.get_default_config()
     FaqSelector.create(config, storage, resource, context).train(_training_data())
     loaded = FaqSelector.load(config, storage, resource, context)
-    question, empty = Message(data={TEXT: "la CNIL, elle sert à quoi ?"}), Message(data={TEXT: ""})
-    loaded.process([question, empty])
+    question, empty = _question("la CNIL, elle sert à quoi ?"), _question("")
+    request = Message(data={TEXT: "c'est quoi la CNIL ? je veux porter plainte", INTENT: READ})
+    loaded.process([question, empty, request])
     selected = question.get("response_selector")
     assert selected["all_retrieval_intents"] == ["faq"]
     response = selected["faq"]["response"]
@@ -78,6 +87,8 @@ def test_trained_saved_loaded_and_read_by_the_retrieval_action(tmp_path: Path) -
     assert [r["intent_response_key"] for r in ranking] == ["faq/cnil", "faq/deadlines"]
     assert "response_selector" in question.as_dict(only_output_properties=True)
     assert empty.get("response_selector") is None  # nothing typed: nothing chosen
+    # Not read as a question: no answer is chosen (`utter_faq` follows the intent faq only).
+    assert request.get("response_selector") is None
 
     # Rasa's utter_faq action picks the answer from this output.
     tracker = DialogueStateTracker.from_events(
@@ -93,7 +104,7 @@ def test_the_other_topic_is_read_too(tmp_path: Path) -> None:
     storage, resource, context = _storage(tmp_path)
     selector = FaqSelector.create(FaqSelector.get_default_config(), storage, resource, context)
     selector.train(_training_data())
-    message = Message(data={TEXT: "au bout de combien de mois est-ce prescrit ?"})
+    message = _question("au bout de combien de mois est-ce prescrit ?")
     selector.process([message])
     chosen = message.get("response_selector")["faq"]["response"]
     assert chosen["intent_response_key"] == "faq/deadlines"
@@ -107,7 +118,7 @@ def test_without_topics_nothing_is_chosen(tmp_path: Path) -> None:
     )
     FaqSelector.create(config, storage, resource, context).train(only)
     loaded = FaqSelector.load(config, storage, resource, context)
-    message = Message(data={TEXT: "c'est quoi la CNIL ?"})
+    message = _question("c'est quoi la CNIL ?")
     loaded.process([message])
     assert message.get("response_selector") is None
 
