@@ -47,7 +47,7 @@ install: $(STAMP) ## Crée .venv et installe les dépendances verrouillées
 # The trained components' code (facts, intents) is part of what the model is made from.
 FACTS_CODE := riposte/nlp/learned.py riposte/nlp/corpus.py riposte_rasa/nlu/facts_classifier.py \
   riposte/nlp/intents.py riposte_rasa/nlu/intent_classifier.py riposte_rasa/nlu/faq_selector.py \
-  riposte_rasa/nlu/spacy_vectors.py
+  riposte_rasa/nlu/spacy_vectors.py riposte/nlp/saved.py
 
 $(MODEL): config.yml $(DOMAIN) $(DATA) $(FACTS_CODE) | $(STAMP)
 	@echo "==> Entraînement du modèle (environ une minute sur 2 cœurs)"

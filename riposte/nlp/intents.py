@@ -20,12 +20,12 @@ This module does not import rasa: the Rasa component is riposte_rasa/nlu/intent_
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from riposte.nlp.learned import prepare_text, text_features
+from riposte.nlp.saved import from_bytes, to_bytes
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is trained or used, not before
     from sklearn.linear_model import LogisticRegression
@@ -103,21 +103,12 @@ class IntentModel:
         return rankings
 
     def dumps(self) -> bytes:
-        import joblib
-
-        buffer = io.BytesIO()
-        joblib.dump(self, buffer)
-        return buffer.getvalue()
+        return to_bytes(self)
 
     @classmethod
     def loads(cls, data: bytes) -> IntentModel:
         """Read a model this code saved (the model archive is trusted: it is trained here)."""
-        import joblib
-
-        model = joblib.load(io.BytesIO(data))
-        if not isinstance(model, cls) or model.version != FORMAT_VERSION:
-            raise ValueError("not an intent model of this version: train the model again")
-        return model
+        return from_bytes(data, cls, FORMAT_VERSION, "an intent model")
 
 
 def _as_matrix(vectors: Any, rows: int) -> Any:

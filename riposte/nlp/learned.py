@@ -40,7 +40,6 @@ not import rasa: the Rasa component is riposte_rasa/nlu/facts_classifier.py.
 from __future__ import annotations
 
 import dataclasses
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,6 +48,7 @@ from riposte.knowledge import OFFENSE_KEYS
 from riposte.nlp import fold
 from riposte.nlp.corpus import Description
 from riposte.nlp.extract import Facts
+from riposte.nlp.saved import from_bytes, to_bytes
 
 if TYPE_CHECKING:  # scikit-learn is imported when a model is trained or used, not before
     from sklearn.linear_model import LogisticRegression
@@ -305,21 +305,12 @@ class FactsModel:
         return self.predict_many([text])[0]
 
     def dumps(self) -> bytes:
-        import joblib
-
-        buffer = io.BytesIO()
-        joblib.dump(self, buffer)
-        return buffer.getvalue()
+        return to_bytes(self)
 
     @classmethod
     def loads(cls, data: bytes) -> FactsModel:
         """Read a model this code saved (the model archive is trusted: it is trained here)."""
-        import joblib
-
-        model = joblib.load(io.BytesIO(data))
-        if not isinstance(model, cls) or model.version != FORMAT_VERSION:
-            raise ValueError("not a facts model of this version: train the model again")
-        return model
+        return from_bytes(data, cls, FORMAT_VERSION, "a facts model")
 
 
 def combine(lexicon: Facts, learned: LearnedFacts | None) -> Facts:

@@ -47,6 +47,7 @@ from riposte.nlp.corpus import corpus_files, corpus_fingerprint, load_situations
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import FactsModel, background_texts, combine
 from riposte_rasa.nlu.intent_override import set_intent
+from riposte_rasa.nlu.storage import read_saved
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +155,12 @@ class FactsClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> FactsClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = FactsModel.loads((directory / MODEL_FILE).read_bytes())
-        except (ValueError, FileNotFoundError) as error:
-            raise ValueError(
-                f"the facts model is missing from the trained model ({error}): run `make train`"
-            ) from error
+        model = read_saved(
+            model_storage,
+            resource,
+            lambda directory: FactsModel.loads((directory / MODEL_FILE).read_bytes()),
+            "the facts model",
+        )
         return cls(config, model_storage, resource, model)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

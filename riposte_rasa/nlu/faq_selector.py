@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -46,7 +47,8 @@ from rasa.shared.nlu.training_data.util import intent_response_key_to_template_k
 
 from riposte.nlp import intents, learned
 from riposte.nlp.intents import IntentModel
-from riposte_rasa.nlu.intent_classifier import sentence_vector
+from riposte_rasa.nlu.intent_classifier import rank, sentence_vector
+from riposte_rasa.nlu.storage import read_saved
 
 log = logging.getLogger(__name__)
 
@@ -152,16 +154,12 @@ class FaqSelector(GraphComponent):
     ) -> FaqSelector:
         import joblib
 
-        try:
-            with model_storage.read_from(resource) as directory:
-                saved = joblib.load(directory / RESPONSES_FILE)
-                path = directory / MODEL_FILE
-                model = IntentModel.loads(path.read_bytes()) if path.is_file() else None
-        except (ValueError, FileNotFoundError) as error:
-            raise ValueError(
-                f"the answers model is missing from the trained model ({error}): "
-                "run `make train`"
-            ) from error
+        def read(directory: Path) -> tuple[dict[str, Any], IntentModel | None]:
+            saved = joblib.load(directory / RESPONSES_FILE)
+            path = directory / MODEL_FILE
+            return saved, IntentModel.loads(path.read_bytes()) if path.is_file() else None
+
+        saved, model = read_saved(model_storage, resource, read, "the answers model")
         return cls(
             config,
             model_storage,
@@ -189,11 +187,7 @@ class FaqSelector(GraphComponent):
         ]
         if not typed:
             return messages
-        vectors = [sentence_vector(m) for m in typed]
-        usable = self._model.vector_size and all(v is not None for v in vectors)
-        rankings = self._model.predict_many(
-            [str(m.get(TEXT)) for m in typed], vectors if usable else None
-        )
+        rankings = rank(self._model, typed)
         length = int(self._config["ranking_length"])
         selector_key = intent
         for message, ranking in zip(typed, rankings, strict=True):

@@ -31,6 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from riposte.nlp import intents, learned
 from riposte.nlp.intents import IntentModel
+from riposte_rasa.nlu.storage import read_saved
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ def sentence_vector(message: Message) -> Any:
     if sentence is None:
         return None
     return sentence.features.reshape(-1)
+
+
+def rank(model: IntentModel, messages: list[Message]) -> list[list[tuple[str, float]]]:
+    """Each message's labels, most likely first, read with the sentence vectors when every
+    message has one (else from the words alone)."""
+    vectors = [sentence_vector(m) for m in messages]
+    usable = model.vector_size and all(v is not None for v in vectors)
+    return model.predict_many([str(m.get(TEXT)) for m in messages], vectors if usable else None)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -115,13 +124,12 @@ class RiposteIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> RiposteIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = IntentModel.loads((directory / MODEL_FILE).read_bytes())
-        except (ValueError, FileNotFoundError) as error:
-            raise ValueError(
-                f"the intent model is missing from the trained model ({error}): run `make train`"
-            ) from error
+        model = read_saved(
+            model_storage,
+            resource,
+            lambda directory: IntentModel.loads((directory / MODEL_FILE).read_bytes()),
+            "the intent model",
+        )
         return cls(config, model_storage, resource, model)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -141,11 +149,7 @@ class RiposteIntentClassifier(GraphComponent, IntentClassifier):
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if not typed:
             return messages
-        vectors = [sentence_vector(m) for m in typed]
-        usable = self._model.vector_size and all(v is not None for v in vectors)
-        rankings = self._model.predict_many(
-            [str(m.get(TEXT)) for m in typed], vectors if usable else None
-        )
+        rankings = rank(self._model, typed)
         length = int(self._config["ranking_length"])
         for message, ranking in zip(typed, rankings, strict=True):
             top, confidence = ranking[0]
