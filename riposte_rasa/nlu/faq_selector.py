@@ -15,8 +15,6 @@ training time that no ResponseSelector is configured: this component takes its p
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -45,9 +43,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 
-from riposte.nlp import intents, learned
+from riposte.nlp import intents
 from riposte.nlp.intents import IntentModel
-from riposte_rasa.nlu.intent_classifier import rank, sentence_vector
+from riposte_rasa.nlu.intent_classifier import fit, rank, training_code_fingerprint
 from riposte_rasa.nlu.storage import read_saved
 
 log = logging.getLogger(__name__)
@@ -75,8 +73,7 @@ class FaqSelector(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        source = inspect.getsource(intents) + inspect.getsource(learned)
-        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+        return training_code_fingerprint()
 
     def __init__(
         self,
@@ -124,15 +121,7 @@ class FaqSelector(GraphComponent):
             log.warning("no answers to choose from for %s: nothing trained", intent)
             self._model = None
         else:
-            vectors = [sentence_vector(m) for m in examples]
-            with_vectors = all(v is not None for v in vectors)
-            self._model = IntentModel.train(
-                [str(m.get(TEXT)) for m in examples],
-                keys,
-                vectors if with_vectors else None,
-                c=float(self._config["c"]),
-                seed=int(self._config["random_seed"]),
-            )
+            self._model = fit(examples, keys, self._config)
             log.info("%s answers: %d examples of %d topics", intent, len(keys), len(set(keys)))
         with self._storage.write_to(self._resource) as directory:
             if self._model is not None:

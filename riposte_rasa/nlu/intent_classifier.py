@@ -46,6 +46,27 @@ def sentence_vector(message: Message) -> Any:
     return sentence.features.reshape(-1)
 
 
+def training_code_fingerprint() -> str:
+    """The hash of the training code and of the text features it shares with the facts model
+    (a component's `fingerprint_addon`: a change to either retrains)."""
+    source = inspect.getsource(intents) + inspect.getsource(learned)
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def fit(messages: list[Message], labels: list[str], config: dict[str, Any]) -> IntentModel:
+    """The model trained on these messages' texts and labels, with their sentence vectors
+    when every message has one (else from the words alone)."""
+    vectors = [sentence_vector(m) for m in messages]
+    with_vectors = bool(vectors) and all(v is not None for v in vectors)
+    return IntentModel.train(
+        [str(m.get(TEXT)) for m in messages],
+        labels,
+        vectors if with_vectors else None,
+        c=float(config["c"]),
+        seed=int(config["random_seed"]),
+    )
+
+
 def rank(model: IntentModel, messages: list[Message]) -> list[list[tuple[str, float]]]:
     """Each message's labels, most likely first, read with the sentence vectors when every
     message has one (else from the words alone)."""
@@ -68,9 +89,7 @@ class RiposteIntentClassifier(GraphComponent, IntentClassifier):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        # The training code and the text features it shares with the facts model.
-        source = inspect.getsource(intents) + inspect.getsource(learned)
-        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+        return training_code_fingerprint()
 
     def __init__(
         self,
@@ -96,22 +115,14 @@ class RiposteIntentClassifier(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(INTENT) and m.get(TEXT)]
-        vectors = [sentence_vector(m) for m in examples]
-        with_vectors = all(v is not None for v in vectors)
-        self._model = IntentModel.train(
-            [str(m.get(TEXT)) for m in examples],
-            [str(m.get(INTENT)) for m in examples],
-            vectors if with_vectors and vectors else None,
-            c=float(self._config["c"]),
-            seed=int(self._config["random_seed"]),
-        )
+        self._model = fit(examples, [str(m.get(INTENT)) for m in examples], self._config)
         with self._storage.write_to(self._resource) as directory:
             (directory / MODEL_FILE).write_bytes(self._model.dumps())
         log.info(
             "intent model trained on %d examples of %d intents (%s sentence vectors)",
             len(examples),
             len(self._model.intents),
-            "with" if with_vectors else "without",
+            "with" if self._model.vector_size else "without",
         )
         return self._resource
 
