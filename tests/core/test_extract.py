@@ -196,11 +196,41 @@ def test_a_custom_platforms_file_is_used(tmp_path: Path) -> None:
         ("un e-mail puis un courriel", ["email"]),
         ("il m'envoie des textos", ["sms"]),
         ("des SMS anonymes", ["sms"]),
+        # Calls and voicemail count as `sms` (one key for the phone).
+        ("des appels masqués toutes les nuits depuis une semaine", ["sms"]),
+        ("il m'a laissé trois messages sur mon répondeur", ["sms"]),
+        ("elle m'a hurlé dessus au téléphone", ["sms"]),
+        ("il a appelé le secrétariat pour me menacer", ["sms"]),
+        ("un patient m'a texté des insultes", ["sms"]),
+        # Online articles and petitions are `blog`; named platforms off the list are `other`.
+        ("une pétition en ligne demande ma radiation", ["blog"]),
+        ("un article en ligne du journal local", ["blog"]),
+        ("un site d'extrême droite publie mon nom", ["blog"]),
+        ("sur un serveur Discord de lycéens", ["other"]),
+        ("sur Bluesky, un compte anonyme", ["other"]),
+        ("une fausse annonce sur un site de rencontres", ["other"]),
         ("Bonjour, je suis médecin généraliste.", []),
         ("un avis négatif", []),
     ],
 )
 def test_platforms(text: str, expected: list[str]) -> None:
+    assert facts(text).platforms == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A search engine, a complaint about reaching the practice, a hang-up told in a
+        # review, a photo taken from a profile: not where the facts happened.
+        ("mes patients peuvent le lire en tapant mon nom sur Google", []),
+        ("des avis Google : attente au téléphone, retards", ["google_reviews"]),
+        ("un avis 2 étoiles « la secrétaire m'a raccroché au nez »", []),
+        ("un faux compte insta avec ma photo de profil Doctolib", ["instagram"]),
+        ("un message vocal sur WhatsApp", ["whatsapp"]),
+        ("des threads entiers sur X", ["x"]),
+    ],
+)
+def test_places_only_mentioned_are_not_platforms(text: str, expected: list[str]) -> None:
     assert facts(text).platforms == expected
 
 
