@@ -584,3 +584,39 @@ def test_a_hung_action_server_is_given_up_after_a_minute_not_five(installed: Non
 
     assert rasa_hooks.ORIGINALS["action_timeout"] == 300  # Rasa's 5 minutes
     assert action_module.DEFAULT_REQUEST_TIMEOUT == rasa_hooks.ACTION_TIMEOUT_SECONDS == 60
+
+
+# --------------------------------------------------------------------------- 5. reading events
+
+
+def test_event_types_resolve_as_with_rasa(installed: None) -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        Event,
+        SlotSet,
+        UserUttered,
+    )
+
+    original = rasa_hooks.ORIGINALS["resolve_by_type"]
+    for name, expected in (("user", UserUttered), ("slot", SlotSet), ("action", ActionExecuted)):
+        assert Event.resolve_by_type(name) is expected is original(name)
+    assert Event.resolve_by_type("no_such_event", SlotSet) is SlotSet
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="no_such_event"):
+        Event.resolve_by_type("no_such_event")
+    assert Event.from_parameters({"event": "slot", "name": "x", "value": 1}) == SlotSet("x", 1)
+
+
+def test_a_known_event_type_is_not_looked_up_again(
+    installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event, UserUttered
+
+    assert Event.resolve_by_type("user") is UserUttered
+
+    def forbidden(*args: Any) -> Any:
+        raise AssertionError("the tree of Event subclasses is walked again")
+
+    monkeypatch.setattr(rasa.shared.utils.common, "all_subclasses", forbidden)
+    assert Event.resolve_by_type("user") is UserUttered
