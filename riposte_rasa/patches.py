@@ -300,5 +300,5 @@ def install() -> None:
 
         if Event.resolve_by_type is not _resolve_event_type:
             ORIGINALS["resolve_by_type"] = Event.resolve_by_type
-            Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[method-assign]
+            Event.resolve_by_type = staticmethod(_resolve_event_type)
         _INSTALLED.add("event_types")
