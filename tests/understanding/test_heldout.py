@@ -31,20 +31,21 @@ ROOT = Path(__file__).resolve().parents[2]
 # the rungs (2026-12-07: notice, reply, wait, « ça recommence ») moved the scores within noise
 # (held-out danger recall 0.779 → 0.809, false alarms 0.070 → 0.076, offences F1 0.835 → 0.830;
 # corpus F1 0.755 → 0.748); the examples that quote what was published are not background.
+# 2026-12-07: 680 more corpus situations (data/situations: menaces, atteintes, ecrits, nuances)
+# and the lexicon's calls, online articles and other named platforms.
 FLOORS = {
-    "danger_recall": 0.80,  # measured 0.809 (lexicon alone 0.559; 0.279 before 2026-12-06)
-    "danger_false_alarm_rate_max": 0.08,  # measured 0.076 (lexicon alone 0.041)
-    "offenses_micro_f1": 0.825,  # measured 0.830 (lexicon alone 0.493)
-    "platforms_exact": 0.91,  # measured 0.912 (0.900 before the typo-tolerant names)
-    "lawful_left_without_offence": 0.88,  # measured 0.885 (lexicon alone 0.846)
+    "danger_recall": 0.83,  # measured 0.838 (0.809 before; lexicon alone 0.559)
+    "danger_false_alarm_rate_max": 0.065,  # measured 0.058 (0.076 before)
+    "offenses_micro_f1": 0.835,  # measured 0.842 (0.826 before; lexicon alone 0.493)
+    "platforms_exact": 0.97,  # measured 0.975 (0.912 before the calls, articles, Discord…)
+    "lawful_left_without_offence": 0.90,  # measured 0.904 (0.885 before)
 }
-# The same on the corpus by 5-fold cross-validation (seed 42).
+# The same on the corpus by 5-fold cross-validation (seed 42); the corpus grew from 1,040 to
+# 1,720 situations, with harder look-alikes of a danger.
 CROSS_VALIDATION_FLOORS = {
-    "danger_recall": 0.85,  # measured 0.861
-    # measured 0.096, then 0.099, then 0.101 (2 more false alarms out of 810 once the replies
-    # to the case file's offer joined the background sentences; held-out rate unchanged)
-    "danger_false_alarm_rate_max": 0.105,
-    "offenses_micro_f1": 0.745,  # measured 0.748
+    "danger_recall": 0.87,  # measured 0.880 (0.861 on the smaller corpus)
+    "danger_false_alarm_rate_max": 0.10,  # measured 0.098
+    "offenses_micro_f1": 0.78,  # measured 0.784
 }
 
 
