@@ -566,10 +566,22 @@ def test_lawful_criticism(text: str, expected: bool | None) -> None:
         ("le patient a dit à ma secrétaire qu'il allait les tuer toutes les deux", True, True),
         ("un commentaire : « la prochaine c'est toi »", True, True),
         ("il m'a envoyé une photo de son fusil", True, True),
+        # veiled threats: time running out, a weapon hinted at, a call to « know what to do »
+        ("« tu ne profiteras pas longtemps, je connais tes horaires »", True, True),
+        ("sous mes stories, toujours le même compte : 🔪🔪", True, True),
+        ("« personne n'est intouchable »", True, True),
+        ("il a posté ma photo : « vous savez quoi faire »", True, True),
+        ("un avis qui finit par « on se retrouvera, docteur »", True, True),
+        ("ils parlent de me casser les genoux", True, True),
+        ("un avis de décès à mon nom sur un site de nécrologie", True, True),
         # the doctor's own distress: urgent, but no danger from others
         ("j'ai des idées noires, je pense au suicide", True, None),
         ("honnêtement j'ai envie d'en finir", True, None),
         ("je ne vois plus d'issue, je n'ai plus la force de continuer", True, None),
+        ("j'ai des idées de mort depuis la campagne contre moi", True, None),
+        ("je me dis que je serais mieux morte", True, None),
+        ("envie de disparaître. le faux profil continue", True, None),
+        ("je me surprends à penser que si je sautais du parking, tout s'arrêterait", True, None),
         # denials
         ("je ne suis pas en danger", False, False),
         ("pas de menace de mort, des insultes", False, False),
@@ -580,6 +592,8 @@ def test_lawful_criticism(text: str, expected: bool | None) -> None:
         ("il m'a menacé de porter plainte", None, None),
         ("mon adresse a été publiée", None, None),
         ("il dit que j'ai mis en danger ses enfants", None, None),
+        ("on se retrouvera au tribunal", None, None),
+        ("mes gardes me tuent ⚰️, mort de rire 💀", None, None),
         ("ce boulot va me tuer", True, True),  # known over-detection: a figure of speech
     ],
 )

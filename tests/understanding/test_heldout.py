@@ -42,8 +42,11 @@ FLOORS = {
 }
 # The same on the corpus by 5-fold cross-validation (seed 42); the corpus grew from 1,040 to
 # 1,720 situations, with harder look-alikes of a danger.
+# The lexicon's veiled threats and distress (2026-12-07) were written from the corpus items the
+# model missed in this cross-validation, so its danger recall (0.880 -> 0.945) is no longer an
+# outside measure: the held-out figures above are (unchanged by those patterns).
 CROSS_VALIDATION_FLOORS = {
-    "danger_recall": 0.87,  # measured 0.880 (0.861 on the smaller corpus)
+    "danger_recall": 0.93,  # measured 0.945 (0.880 before the patterns, 0.861 on 1,040 items)
     "danger_false_alarm_rate_max": 0.10,  # measured 0.098
     "offenses_micro_f1": 0.78,  # measured 0.784
 }
