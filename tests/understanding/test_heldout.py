@@ -78,7 +78,7 @@ def test_the_set_is_large_and_covers_every_label(heldout: HeldOut) -> None:
     assert sum(d.danger for d in descriptions) >= 40
 
 
-def test_no_held_out_sentence_is_in_the_training_data(heldout: HeldOut) -> None:
+def _trained_sentences() -> set[str]:
     trained: set[str] = set()
     for path in (ROOT / "data").rglob("*.yml"):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
@@ -86,8 +86,54 @@ def test_no_held_out_sentence_is_in_the_training_data(heldout: HeldOut) -> None:
                 text = line.strip().removeprefix("- ").strip()
                 if text:
                     trained.add(_fold(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)))
+    return trained
+
+
+def test_no_held_out_sentence_is_in_the_training_data(heldout: HeldOut) -> None:
     held = [x.text for x in heldout.descriptions] + [x.text for x in heldout.requests]
+    trained = _trained_sentences()
     assert not [t for t in held if _fold(t) in trained]
+
+
+def test_the_tuning_set_is_apart_from_training_and_held_out_and_covers_the_requests(
+    heldout: HeldOut,
+) -> None:
+    dev = load_heldout(evaluation.DEV)
+    assert not dev.descriptions and len(dev.requests) >= 380
+    texts = [_fold(r.text) for r in dev.requests]
+    assert len(set(texts)) == len(texts)
+    assert not set(texts) & _trained_sentences()
+    assert not set(texts) & {_fold(r.text) for r in heldout.requests}
+    counts = {i: sum(r.intent == i for r in dev.requests) for i in {r.intent for r in dev.requests}}
+    assert {r.intent for r in heldout.requests} <= set(counts)
+    assert min(counts.values()) >= 7, counts
+
+
+def test_the_tuning_set_is_scored_apart_with_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a model, the tuning requests get their own scores, next to the held-out's."""
+    described = Description("h1", "il m'insulte", frozenset(), frozenset(), False, _labels())
+    held = HeldOut((described,), (Request("r1", "rédige ma plainte", "draft_complaint"),))
+    dev = (Request("d1", "un", "faq"), Request("d2", "deux", "open_case"))
+    answers = {
+        "il m'insulte": "describe_situation",
+        "rédige ma plainte": "draft_complaint",
+        "un": "faq",
+        "deux": "decline_case",
+    }
+
+    async def parse_all(model: Path, texts: list[str]) -> list[str]:
+        return [answers[t] for t in texts]
+
+    monkeypatch.setattr(evaluation, "_parse_all", parse_all)
+    result = evaluation.evaluate(held, Path("model.tar.gz"), dev=dev)
+    assert result["intents"]["requests_right_intent"] == 1.0
+    assert result["dev_intents"]["requests"] == 2
+    assert result["dev_intents"]["requests_right_intent"] == 0.5
+    assert result["dev_intents"]["requests_right_intent_by_intent"] == {
+        "faq": 1.0,
+        "open_case": 0.0,
+    }
+    assert "Jeu de mise au point (2 demandes" in evaluation.report_text(result)
 
 
 def test_scores_count_hits_misses_and_false_alarms() -> None:
