@@ -62,6 +62,9 @@ def test_a_fallback_with_more_words_is_still_a_resume() -> None:
         (f'/inform{{"x": "{CODE} {SECRET}"}}', "nlu_fallback"),  # a payload, not typed text
         ("", "nlu_fallback"),
     ],
+    # Fixed names: the code and secret are drawn at import, and parallel workers (pytest-xdist)
+    # must collect the same tests.
+    ids=["resume", "rip-in-a-description", "no-secret", "no-code", "payload", "empty"],
 )
 def test_anything_else_keeps_its_intent(text: str, intent: str) -> None:
     data = classify(message(text, intent))
