@@ -68,8 +68,10 @@ validate: $(STAMP) ## Vérifie la cohérence des données Rasa
 # Two lanes (tests/conftest.py): the fast one needs no trained model, no service, no browser;
 # the integration one (tests/integration/ and the tests using a PostgreSQL or Redis fixture)
 # needs the model, PostgreSQL, Redis and Chromium.
+# On every core (pytest-xdist), one module per worker at a time (`--dist loadfile`): a
+# module's shared fixtures, such as the held-out evaluation, are computed once.
 test-fast: $(STAMP) ## Tests rapides : ni modèle entraîné, ni PostgreSQL/Redis, ni navigateur
-	$(BIN)/pytest -q -m "not integration"
+	$(BIN)/pytest -q -m "not integration" -n auto --dist loadfile $(PYTEST_ARGS)
 
 # PostgreSQL and Redis: throw-away servers (scripts/*-test.sh), unless their URL is given;
 # those started here are stopped at the end, and pytest's exit status is kept. The services
