@@ -409,6 +409,7 @@ def test_a_short_typo_tolerant_name_is_refused(tmp_path: Path) -> None:
         ),
         ("il m'insulte encore et encore", {"insult", "harassment"}),
         ("il a publié mon adresse et écrit qu'il allait me tuer", {"doxxing", "threat"}),
+        ("un compte m'envoie 🔪🔫 en message privé", {"threat"}),
     ],
 )
 def test_offenses(text: str, expected: set[str]) -> None:
