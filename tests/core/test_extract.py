@@ -574,6 +574,7 @@ def test_lawful_criticism(text: str, expected: bool | None) -> None:
         ("il a posté ma photo : « vous savez quoi faire »", True, True),
         ("un avis qui finit par « on se retrouvera, docteur »", True, True),
         ("ils parlent de me casser les genoux", True, True),
+        ("« si je le croise, je lui plante mes clés dans le bide »", True, True),
         ("un avis de décès à mon nom sur un site de nécrologie", True, True),
         # the doctor's own distress: urgent, but no danger from others
         ("j'ai des idées noires, je pense au suicide", True, None),
@@ -594,6 +595,12 @@ def test_lawful_criticism(text: str, expected: bool | None) -> None:
         ("mon adresse a été publiée", None, None),
         ("il dit que j'ai mis en danger ses enfants", None, None),
         ("on se retrouvera au tribunal", None, None),
+        # the doctor's own words, not a threat
+        ("si je le croise au cabinet, je dois refuser de le soigner ?", None, None),
+        ("je voudrais aller lui expliquer ma décision", None, None),
+        ("la mère m'insulte devant ses enfants à la sortie de l'école", None, None),
+        ("je suis en arrêt, mais pas pour longtemps", None, None),
+        ("j'ai dû sauter d'un rendez-vous à l'autre toute la journée", None, None),
         ("mes gardes me tuent ⚰️, mort de rire 💀", None, None),
         ("ce boulot va me tuer", True, True),  # known over-detection: a figure of speech
     ],
