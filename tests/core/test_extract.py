@@ -737,6 +737,8 @@ def test_public(text: str, expected: bool | None) -> None:
         # not the author
         ("un confrère m'a conseillé de vous écrire", None, None),
         ("j'en ai parlé à un confrère", None, None),
+        ("une pétition en ligne dit que j'ai tué un patient", None, None),
+        ("il raconte que j'ai opéré une patiente sans son accord", None, None),
         ("il n'est pas anonyme", None, None),
         ("Bonjour", None, None),
     ],
