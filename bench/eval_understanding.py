@@ -402,14 +402,15 @@ def evaluate(
             ).scores,
         }
     if model is not None:
+        # One model load for the held-out texts and the tuning requests.
         texts = [d.text for d in heldout.descriptions] + [r.text for r in heldout.requests]
-        intents = asyncio.run(_parse_all(model, texts))
-        n = len(heldout.descriptions)
+        intents = asyncio.run(_parse_all(model, texts + [r.text for r in dev]))
+        n, m = len(heldout.descriptions), len(texts)
         result["intents"] = score_intents(
-            heldout.descriptions, heldout.requests, intents[:n], intents[n:]
+            heldout.descriptions, heldout.requests, intents[:n], intents[n:m]
         )
         if dev:
-            got = asyncio.run(_parse_all(model, [r.text for r in dev]))
+            got = intents[m:]
             result["dev_intents"] = {"requests": len(dev), **score_intents((), dev, (), got)}
     return result
 
