@@ -77,6 +77,9 @@ test-fast: $(STAMP) ## Tests rapides : ni modèle entraîné, ni PostgreSQL/Redi
 # those started here are stopped at the end, and pytest's exit status is kept. The services
 # are required (RIPOSTE_REQUIRE_*): a missing one fails its tests, never skips them.
 # RIPOSTE_TEST_SIZE=full runs the fuzz and load tests at full size (`make test-long`).
+# Two pytest-xdist workers, each with its own shared stacks, receive whole modules, the
+# longest first (tests/integration/conftest.py); INTEGRATION_WORKERS=0 runs them in one process.
+INTEGRATION_WORKERS ?= 2
 test-integration: $(MODEL) ## Tests d'intégration : vrais serveurs Rasa, PostgreSQL, Redis, Chromium
 	@chromium=$$(scripts/chromium-test.sh) || exit 1; export RIPOSTE_CHROMIUM="$$chromium"; \
 	export RIPOSTE_REQUIRE_POSTGRES=1 RIPOSTE_REQUIRE_REDIS=1; started=""; \
@@ -88,7 +91,8 @@ test-integration: $(MODEL) ## Tests d'intégration : vrais serveurs Rasa, Postgr
 	if [ -z "$$RIPOSTE_TEST_REDIS_URL" ]; then \
 	  url=$$(scripts/redis-test.sh) || { stop_services; exit 1; }; started="$$started redis"; \
 	  export RIPOSTE_TEST_REDIS_URL="$$url"; fi; \
-	$(BIN)/pytest -q -m integration $(PYTEST_ARGS); status=$$?; stop_services; exit $$status
+	$(BIN)/pytest -q -m integration -n $(INTEGRATION_WORKERS) --dist loadfile \
+	  --no-loadscope-reorder $(PYTEST_ARGS); status=$$?; stop_services; exit $$status
 
 # The long runs at full size: the 2,000-message fuzz and the 1,000-turn load test (CI runs
 # them at RIPOSTE_TEST_SIZE=ci, the default; see tests/integration/conftest.py).

@@ -1,6 +1,6 @@
 """The triage conversation through the REST channel, with the real Rasa and action servers.
 
-Runs before test_serve.py (file order), whose last test stops the token stack.
+Runs before test_serve_stop.py, which stops the shared stacks (conftest orders it last).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Danger first, through the real stack: 17/112 before anything else in every state, then the
 conversation goes on where it was (actions/danger.py, data/rules/triage.yml).
 
-Runs before test_serve.py (file order), whose last test stops the shared stacks.
+Runs before test_serve_stop.py, which stops the shared stacks (conftest orders it last).
 """
 
 from __future__ import annotations
