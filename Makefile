@@ -71,7 +71,8 @@ validate: $(STAMP) ## Vérifie la cohérence des données Rasa
 # On every core (pytest-xdist), one module per worker at a time (`--dist loadfile`): a
 # module's shared fixtures, such as the held-out evaluation, are computed once.
 test-fast: $(STAMP) ## Tests rapides : ni modèle entraîné, ni PostgreSQL/Redis, ni navigateur
-	$(BIN)/pytest -q -m "not integration" -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not integration" -n auto --dist loadfile --no-loadscope-reorder \
+	  $(PYTEST_ARGS)
 
 # PostgreSQL and Redis: throw-away servers (scripts/*-test.sh), unless their URL is given;
 # those started here are stopped at the end, and pytest's exit status is kept. The services

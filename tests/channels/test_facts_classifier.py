@@ -5,6 +5,7 @@ on the intent (danger first, no description left to the fallback)."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,11 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.engine.training.fingerprinting import calculate_fingerprint_key
+from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from riposte.nlp.corpus import corpus_files, intent_examples, load_situations
-from riposte.nlp.learned import FactsModel, background_texts
+from riposte.nlp.learned import FactsModel
 from riposte_rasa.nlu.facts_classifier import FACTS_KEY, FactsClassifier, decide_intent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,12 +28,37 @@ DANGER = "il m'a ecrit qu'il savait ou etait l'ecole de mes enfants et qu'il pas
 INSULT = "sur google un patient me traite de boucher incompétent et de sale charlatan"
 
 
+@dataclass
+class Trained:
+    """The component trained once for the module, as `make train` trains it: the whole corpus,
+    and the intent examples of data/nlu as background."""
+
+    component: FactsClassifier
+    storage: LocalModelStorage
+    resource: Resource
+
+
 @pytest.fixture(scope="module")
-def model() -> FactsModel:
-    nlu = sorted((ROOT / "data" / "nlu").glob("*.yml"))
-    return FactsModel.train(
-        load_situations(corpus_files(CORPUS)), background_texts(intent_examples(nlu))
-    )
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    component, storage = _component(tmp_path_factory.mktemp("facts"), CORPUS)
+    resource = component.train(load_data(str(ROOT / "data" / "nlu")))
+    return Trained(component, storage, resource)
+
+
+@pytest.fixture(scope="module")
+def model(trained: Trained) -> FactsModel:
+    assert trained.component._model is not None
+    return trained.component._model
+
+
+def small_corpus(tmp_path: Path) -> Path:
+    """Two files of the corpus (for the tests where its size does not matter): enough dangers
+    and offences for their classifiers, trained in a fraction of the whole corpus's time."""
+    copy = tmp_path / "situations"
+    copy.mkdir()
+    for name in ("menaces.yml", "propos.yml"):
+        shutil.copy(CORPUS / name, copy / name)
+    return copy
 
 
 def message(text: str, intent: str) -> Message:
@@ -91,11 +117,11 @@ def _component(tmp_path: Path, corpus: Path) -> tuple[FactsClassifier, LocalMode
     return FactsClassifier.create(config, storage, resource, context), storage
 
 
-def test_trained_saved_loaded_and_run_in_the_pipeline(tmp_path: Path) -> None:
-    component, storage = _component(tmp_path, CORPUS)
-    resource = component.train(TrainingData())
+def test_trained_saved_loaded_and_run_in_the_pipeline(trained: Trained) -> None:
     context = ExecutionContext(GraphSchema({}), "test")
-    loaded = FactsClassifier.load(FactsClassifier.get_default_config(), storage, resource, context)
+    config = FactsClassifier.get_default_config()
+    loaded = FactsClassifier.load(config, trained.storage, trained.resource, context)
+    assert loaded._model is not trained.component._model  # read back from the storage
     danger, payload, hello = (
         message(DANGER, "faq"),
         message("/greet", "greet"),
@@ -140,8 +166,7 @@ def test_editing_the_corpus_changes_the_fingerprint_so_rasa_trains_again(tmp_pat
 
 
 def test_editing_the_corpus_changes_the_trained_component(tmp_path: Path) -> None:
-    copy = tmp_path / "situations"
-    shutil.copytree(CORPUS, copy)
+    copy = small_corpus(tmp_path)
     first, storage = _component(tmp_path / "a", copy)
     first.train(TrainingData())
     target = copy / "propos.yml"
@@ -158,7 +183,7 @@ def test_editing_the_corpus_changes_the_trained_component(tmp_path: Path) -> Non
 
 
 def test_the_other_intents_examples_are_its_background(tmp_path: Path) -> None:
-    component, _ = _component(tmp_path, CORPUS)
+    component, _ = _component(tmp_path, small_corpus(tmp_path))
     examples = [
         Message(data={"text": "zorglubon nous salue bien bas ce matin", "intent": "greet"}),
         Message(data={"text": "vertigonte frappe mon cabinet ce soir", "intent": "inform"}),

@@ -33,38 +33,14 @@ __all__ = ["MODEL", "ROOT", "Stack", "http_status", "start_stack", "wait_ready"]
 HERE = Path(__file__).resolve().parent
 
 
-# The longest modules (seconds of one serial run on 2 cores: their own stacks, kills, restarts,
-# the fuzz), sent first to the pytest-xdist workers so that the short ones fill in behind them.
-# Only an order: a module missing here runs in file order after these.
-LONGEST_FIRST = (
-    "test_follow_ups_stack.py",  # ~80 s
-    "test_hostile_input.py",  # ~70 s
-    "test_case_file.py",  # ~45 s
-    "test_follow_ups_cluster.py",  # ~40 s
-    "test_scale_out.py",  # ~40 s
-    "test_webchat.py",  # ~30 s
-    "test_faults.py",  # ~25 s
-)
-
-
-def run_order(item: pytest.Item) -> tuple[bool, int]:
-    """Tests that stop the shared stacks last; before them, the longest modules first."""
-    name = item.path.name
-    rank = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
-    return item.get_closest_marker("stops_stacks") is not None, rank
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test of this folder is in the integration lane (the trained model, a service or a
-    browser); tests marked `stops_stacks` stop the shared stacks: they run after every other.
-
-    Under pytest-xdist (`make test-integration`: `-n 2 --dist loadfile --no-loadscope-reorder`)
-    each worker has its own shared stacks and receives whole modules in this order; the
-    `stops_stacks` tests, alone in their module, are the last one a worker receives."""
+    browser). Tests marked `stops_stacks` stop the shared stacks: tests/conftest.py orders them
+    after every other. Under pytest-xdist each worker has its own shared stacks and receives
+    whole modules: the `stops_stacks` tests, alone in their module, are the last it receives."""
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.integration)
-    items.sort(key=run_order)
 
 
 # The size of the long runs (the REST fuzz, the scale-out load test), read here only.

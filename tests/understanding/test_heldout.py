@@ -78,7 +78,9 @@ def test_the_set_is_large_and_covers_every_label(heldout: HeldOut) -> None:
     assert sum(d.danger for d in descriptions) >= 40
 
 
-def _trained_sentences() -> set[str]:
+@pytest.fixture(scope="module")
+def trained_sentences() -> frozenset[str]:
+    """Every sentence the assistant is trained on (data/**/*.yml), folded."""
     trained: set[str] = set()
     for path in (ROOT / "data").rglob("*.yml"):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
@@ -86,23 +88,24 @@ def _trained_sentences() -> set[str]:
                 text = line.strip().removeprefix("- ").strip()
                 if text:
                     trained.add(_fold(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)))
-    return trained
+    return frozenset(trained)
 
 
-def test_no_held_out_sentence_is_in_the_training_data(heldout: HeldOut) -> None:
+def test_no_held_out_sentence_is_in_the_training_data(
+    heldout: HeldOut, trained_sentences: frozenset[str]
+) -> None:
     held = [x.text for x in heldout.descriptions] + [x.text for x in heldout.requests]
-    trained = _trained_sentences()
-    assert not [t for t in held if _fold(t) in trained]
+    assert not [t for t in held if _fold(t) in trained_sentences]
 
 
 def test_the_tuning_set_is_apart_from_training_and_held_out_and_covers_the_requests(
-    heldout: HeldOut,
+    heldout: HeldOut, trained_sentences: frozenset[str]
 ) -> None:
     dev = load_heldout(evaluation.DEV)
     assert not dev.descriptions and len(dev.requests) >= 380
     texts = [_fold(r.text) for r in dev.requests]
     assert len(set(texts)) == len(texts)
-    assert not set(texts) & _trained_sentences()
+    assert not set(texts) & trained_sentences
     assert not set(texts) & {_fold(r.text) for r in heldout.requests}
     counts = {i: sum(r.intent == i for r in dev.requests) for i in {r.intent for r in dev.requests}}
     assert {r.intent for r in heldout.requests} <= set(counts)
