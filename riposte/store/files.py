@@ -13,6 +13,23 @@ from pathlib import Path
 
 from riposte.store.crypto import Sealer
 
+# The evidence files a doctor may send (the web page's upload, a photo or a document on
+# Telegram or Signal): images and PDF, recognised by their first bytes, up to 10 MB.
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+EVIDENCE_KINDS = {
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpg",
+    b"%PDF": "pdf",
+    b"RIFF": "webp",
+    b"GIF8": "gif",
+}
+
+
+def evidence_kind(data: bytes) -> str | None:
+    """The extension of an accepted evidence file (image or PDF, by its first bytes), else
+    None."""
+    return next((kind for magic, kind in EVIDENCE_KINDS.items() if data.startswith(magic)), None)
+
 
 class FileVault:
     def __init__(self, root: Path, sealer: Sealer) -> None:

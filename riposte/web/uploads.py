@@ -21,19 +21,13 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 from riposte.letters.links import read_token
+from riposte.store.files import MAX_EVIDENCE_BYTES, evidence_kind
 from riposte.web.texts import message, page
 
 log = logging.getLogger(__name__)
 UPLOAD_PATH = "/pieces/"
 UPLOAD_PURPOSE = "evidence-upload"
-MAX_BYTES = 10 * 1024 * 1024
-_KINDS = {
-    b"\x89PNG\r\n\x1a\n": "png",
-    b"\xff\xd8\xff": "jpg",
-    b"%PDF": "pdf",
-    b"RIFF": "webp",
-    b"GIF8": "gif",
-}
+MAX_BYTES = MAX_EVIDENCE_BYTES
 
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -126,7 +120,7 @@ def upload(token: str, content_type: str, body: bytes) -> UploadOutcome:
     data = file_from_form(content_type, body)
     if not data:
         return UploadOutcome(400, message("uploads", "no_file"), link.number)
-    kind = next((k for magic, k in _KINDS.items() if data.startswith(magic)), None)
+    kind = evidence_kind(data)
     if kind is None:
         return UploadOutcome(415, message("uploads", "not_a_picture"), link.number)
     repo = shared_repository()

@@ -23,8 +23,9 @@ from pathlib import PurePosixPath
 
 import aiohttp
 
+from riposte.store.files import MAX_EVIDENCE_BYTES as MAX_BYTES
+from riposte.store.files import evidence_kind
 from riposte.text import ascii_name
-from riposte.web.uploads import _KINDS, MAX_BYTES
 from riposte_rasa.messages import message
 
 logger = logging.getLogger(__name__)
@@ -52,11 +53,6 @@ class Refused(Exception):
 def reply(reason: str) -> str:
     """The French reply to a refused file (riposte_rasa/messages.yml, `files`)."""
     return message(f"files.{reason}")
-
-
-def file_kind(data: bytes) -> str | None:
-    """The extension of an accepted file (image or PDF, by its first bytes), else None."""
-    return next((kind for magic, kind in _KINDS.items() if data.startswith(magic)), None)
 
 
 async def read_limited(answer: aiohttp.ClientResponse, limit: int = MAX_BYTES) -> bytes:
@@ -100,7 +96,7 @@ async def keep(
 
     if len(data) > MAX_BYTES:
         raise Refused(TOO_LARGE)
-    kind = file_kind(data)
+    kind = evidence_kind(data)
     if kind is None:
         logger.info("%s: a received file is neither an image nor a PDF; refused", channel)
         raise Refused(WRONG_TYPE)
