@@ -79,7 +79,7 @@ test-fast: $(STAMP) ## Tests rapides : ni modèle entraîné, ni PostgreSQL/Redi
 # are required (RIPOSTE_REQUIRE_*): a missing one fails its tests, never skips them.
 # RIPOSTE_TEST_SIZE=full runs the fuzz and load tests at full size (`make test-long`).
 # Two pytest-xdist workers, each with its own shared stacks, receive whole modules, the
-# longest first (tests/integration/conftest.py); INTEGRATION_WORKERS=0 runs them in one process.
+# longest first (tests/conftest.py); INTEGRATION_WORKERS=0 runs them in one process.
 INTEGRATION_WORKERS ?= 2
 test-integration: $(MODEL) ## Tests d'intégration : vrais serveurs Rasa, PostgreSQL, Redis, Chromium
 	@chromium=$$(scripts/chromium-test.sh) || exit 1; export RIPOSTE_CHROMIUM="$$chromium"; \

@@ -46,7 +46,7 @@ LONGEST_FIRST = (
     "integration/test_faults.py",  # ~25 s: servers broken by hand
     # make test-fast
     "understanding/test_heldout.py",  # ~25 s: the corpus's 5-fold cross-validation
-    "channels/test_facts_classifier.py",  # ~20 s: the facts model trained five times
+    "channels/test_facts_classifier.py",  # ~10 s: the facts model trained on the whole corpus
     "store/test_access.py",  # ~13 s: scrypt on every attempt
     "core/test_knowledge.py",  # ~8 s
     "actions/test_case_actions.py",  # ~7 s
