@@ -12,11 +12,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage, register
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
-from devtools.ports import free_port
 from riposte_rasa.channels.follow_ups import TOKEN_HEADER, FollowUpInput, follow_up_message
+from tests.channels.sanic_app import start_served, stop_served
 
 SECRET = "secret-d-action-de-test-0123456789"
 ENTITY = "12.claim-token_AZ09"
@@ -81,18 +81,10 @@ def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def start(secret: str) -> tuple[Harness, Any]:
-    app = Sanic(f"follow_up_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
     agent, output = FakeAgent(), Output()
-    app.ctx.agent = agent
-    register([FollowUpInput(secret), TelegramLike(output)], app, route="/webhooks/")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.after_start()
-    url = f"http://127.0.0.1:{port}/webhooks/follow_ups/webhook"
+    channels = [FollowUpInput(secret), TelegramLike(output)]
+    server, base = await start_served(channels, "follow_up_test", agent)
+    url = f"{base}/webhooks/follow_ups/webhook"
     return Harness(url, agent, output, aiohttp.ClientSession()), server
 
 
@@ -101,9 +93,7 @@ async def harness() -> AsyncIterator[Harness]:
     h, server = await start(SECRET)
     yield h
     await h.http.close()
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
+    await stop_served(server)
 
 
 BODY = {"sender": "5b1e0c9d7a6f43e2", "channel": "telegram", "follow_up": ENTITY}
@@ -159,6 +149,4 @@ async def test_without_the_action_secret_in_rasa_every_request_is_refused() -> N
         assert h.agent.received == []
     finally:
         await h.http.close()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
+        await stop_served(server)

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import re
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from devtools.ports import free_port
@@ -42,6 +41,8 @@ from riposte_rasa.channels.evidence_files import (
 from riposte_rasa.channels.signal import Attachment, SignalInput, parse_envelope
 from tests.channels.fake_signal_api import BOT_NUMBER, FakeSignalAPI
 from tests.channels.inbox import PNG, TEXT, file_in_new_case, inbox_count, reference
+from tests.channels.sanic_app import start_served
+from tests.channels.sanic_app import stop_served as shutdown
 
 BRIDGE_TOKEN = "bridge-token_0123456789abcdef"
 SENDER_UUID = "3f6a1c2e-8b7d-4e5f-9a0b-1c2d3e4f5a6b"
@@ -162,24 +163,8 @@ class Harness:
 
 
 async def serve_channel(channel: SignalInput, agent: FakeAgent) -> tuple[Any, str]:
-    app = Sanic(f"signal_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
-    app.ctx.agent = agent
-    register([channel], app, route="/webhooks/")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.after_start()
-    return server, f"http://127.0.0.1:{port}/webhooks/signal/webhook"
-
-
-async def shutdown(server: Any) -> None:
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await server.after_stop()
+    server, base = await start_served(channel, "signal_test", agent)
+    return server, f"{base}/webhooks/signal/webhook"
 
 
 async def make_harness(allow_groups: bool = False) -> tuple[Harness, Any]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from devtools.ports import free_port
@@ -48,6 +47,8 @@ from tests.channels.inbox import (
     inbox_count,
     reference,
 )
+from tests.channels.sanic_app import start_served
+from tests.channels.sanic_app import stop_served as shutdown
 
 TOKEN = "123456789:AAF-test_token-0123456789abcdefghijkl"
 SECRET = "test-secret_0123456789"
@@ -115,24 +116,8 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, fresh_store: None) -> Ma
 
 
 async def serve(channel: TelegramInput, agent: FakeAgent) -> tuple[Any, str]:
-    app = Sanic(f"telegram_test_{uuid.uuid4().hex[:12]}", configure_logging=False)
-    app.ctx.agent = agent
-    register([channel], app, route="/webhooks/")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.after_start()
-    return server, f"http://127.0.0.1:{port}/webhooks/telegram/webhook"
-
-
-async def shutdown(server: Any) -> None:
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await server.after_stop()
+    server, base = await start_served(channel, "telegram_test", agent)
+    return server, f"{base}/webhooks/telegram/webhook"
 
 
 def make_channel(api_url: str, **extra: Any) -> TelegramInput:
