@@ -82,6 +82,19 @@ class ActionAnalyzeSituation(Action):
         return [*_slot_events(updates), SlotSet("triage_complete", complete), *recorded]
 
 
+def question_buttons(domain: DomainDict, form: str, slot: str | None) -> list[dict[str, Any]]:
+    """The buttons of the form's question about `slot` (`utter_ask_<form>_<slot>` or
+    `utter_ask_<slot>` in the domain Rasa sends with each call)."""
+    if not slot:
+        return []
+    responses = domain.get("responses") or {}
+    for name in (f"utter_ask_{form}_{slot}", f"utter_ask_{slot}"):
+        for variant in responses.get(name) or []:
+            if variant.get("buttons"):
+                return list(variant["buttons"])
+    return []
+
+
 class ValidateTriageForm(DangerFirstForm):
     """Each answer may hold several facts: keep them all, not only the one asked for.
 
@@ -114,10 +127,16 @@ class ValidateTriageForm(DangerFirstForm):
         # After a digression (a FAQ, « pourquoi ? »), the form runs again without a new answer.
         if not typed_now(tracker):
             return []
-        if tracker.get_intent_of_latest_message() not in READ_INTENTS:
+        choice = latest_choice(tracker)
+        typed_title = False
+        if choice is None:
+            # A button's title typed rather than pressed: the answer, whatever the intent.
+            buttons = question_buttons(domain, self.form_name(), tracker.get_slot("requested_slot"))
+            choice = triage.choice_from_title(latest_text(tracker), buttons)
+            typed_title = choice is not None
+        if not typed_title and tracker.get_intent_of_latest_message() not in READ_INTENTS:
             return []
         current = fact_slots(tracker)
-        choice = latest_choice(tracker)
         if choice is not None:
             try:
                 updates = triage.parse_choice(choice)

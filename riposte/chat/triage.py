@@ -7,7 +7,9 @@ here imports rasa or rasa_sdk, so every rule is tested with plain pytest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -152,6 +154,46 @@ def answer_requested(
         updates[requested] = DONT_KNOW_VALUES[requested]
         updates.update(derive({**current, **updates}))
     return updates
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", fold(text))
+
+
+def _payload_choice(payload: str) -> str | None:
+    """The choice of a button payload such as `/inform{"choice": "volume=repeated"}` (the
+    domain writes its braces doubled, as a response template)."""
+    payload = payload.replace("{{", "{").replace("}}", "}")
+    _, brace, rest = payload.partition("{")
+    try:
+        value = json.loads(brace + rest).get("choice") if brace else None
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def choice_from_title(text: str, buttons: Iterable[Mapping[str, Any]]) -> str | None:
+    """The choice of the question's button whose title the doctor typed instead of pressing it
+    (case, accents and punctuation aside), or whose title alone starts with the words typed,
+    one of them a word of four letters or more (« plusieurs » for « Plusieurs, du même
+    auteur », not « un » for « Un faux profil à mon nom »); None when none fits, or several do."""
+    typed = _words(text)
+    if not typed:
+        return None
+    may_start = any(len(word) >= 4 for word in typed)
+    exact: list[str] = []
+    starting: list[str] = []
+    for button in buttons:
+        choice = _payload_choice(str(button.get("payload") or ""))
+        title = _words(str(button.get("title") or ""))
+        if choice is None:
+            continue
+        if title == typed:
+            exact.append(choice)
+        elif may_start and title[: len(typed)] == typed:
+            starting.append(choice)
+    found = exact or starting
+    return found[0] if len(found) == 1 else None
 
 
 def parse_choice(choice: str) -> dict[str, Any]:

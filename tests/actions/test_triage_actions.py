@@ -297,3 +297,20 @@ def test_every_response_an_action_sends_exists_in_the_domain(domain: dict[str, A
     for path in (ROOT / "actions").glob("*.py"):
         sent |= set(re.findall(r'response="(utter_[a-z_]+)"', path.read_text()))
     assert sent and sent <= set(domain["responses"]), sorted(sent - set(domain["responses"]))
+
+
+async def test_a_button_title_typed_is_its_choice_whatever_the_intent(
+    domain: dict[str, Any],
+) -> None:
+    # Typed on a phone, without the accents and the comma, and read by the NLU as a FAQ.
+    for text, intent in (("plusieurs du meme auteur", "faq"), ("Plusieurs", "inform")):
+        tracker = make_tracker(
+            text, intent=intent, slots={"requested_slot": "volume"}, active_loop="triage_form"
+        )
+        events = await ValidateTriageForm().run(CollectingDispatcher(), tracker, domain)
+        assert slot_events(events)["volume"] == "repeated", text
+    tracker = make_tracker(
+        "Privés", intent="inform", slots={"requested_slot": "public"}, active_loop="triage_form"
+    )
+    events = await ValidateTriageForm().run(CollectingDispatcher(), tracker, domain)
+    assert slot_events(events)["public"] is False

@@ -198,3 +198,38 @@ def test_private_correspondence_is_not_public_but_a_messaging_app_is_asked() -> 
     assert triage.derive({"platforms": ["x", "facebook"]}) == {"public": True}
     # What the doctor said wins over the platform.
     assert triage.derive({"platforms": ["email"], "public": True}) == {}
+
+
+VOLUME_BUTTONS = [
+    {"title": "Un seul message", "payload": '/inform{{"choice": "volume=single"}}'},
+    {"title": "Plusieurs, du même auteur", "payload": '/inform{"choice": "volume=repeated"}'},
+    {"title": "Beaucoup de comptes (raid)", "payload": '/inform{"choice": "volume=raid"}'},
+    {"title": "Beaucoup trop", "payload": "/inform"},  # no choice: never taken
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("Plusieurs, du même auteur", "volume=repeated"),
+        ("PLUSIEURS DU MEME AUTEUR !", "volume=repeated"),
+        ("plusieurs", "volume=repeated"),  # the start of one title only
+        ("un seul message", "volume=single"),  # the domain's doubled braces
+        ("beaucoup", "volume=raid"),  # « Beaucoup trop » has no choice
+        ("un", None),  # a short word alone is not enough for a start
+        ("du même auteur", None),  # not a start
+        ("plusieurs comptes", None),
+        ("", None),
+    ],
+)
+def test_a_typed_button_title_gives_its_choice(text: str, choice: str | None) -> None:
+    assert triage.choice_from_title(text, VOLUME_BUTTONS) == choice
+
+
+def test_a_start_shared_by_two_titles_gives_no_choice() -> None:
+    buttons = [
+        {"title": "Plusieurs messages", "payload": '/inform{"choice": "volume=repeated"}'},
+        {"title": "Plusieurs comptes", "payload": '/inform{"choice": "volume=raid"}'},
+    ]
+    assert triage.choice_from_title("plusieurs", buttons) is None
+    assert triage.choice_from_title("plusieurs comptes", buttons) == "volume=raid"
