@@ -31,6 +31,12 @@ def fold(text: str, strip: str | None = None) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip(strip)
 
 
+def folded_words(text: str) -> list[str]:
+    """The words of `text`, folded, punctuation left out: « Plusieurs, du même » ->
+    ["plusieurs", "du", "meme"]."""
+    return re.findall(r"\w+", fold(text))
+
+
 def ascii_name(name: str, limit: int) -> str:
     """A file name safe everywhere: accents dropped, other characters outside
     `A-Za-z0-9._-` replaced by `-`, no `-` or `.` at either end, at most `limit` characters.

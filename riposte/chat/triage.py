@@ -8,7 +8,6 @@ here imports rasa or rasa_sdk, so every rule is tested with plain pytest.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -17,7 +16,7 @@ from riposte import knowledge
 from riposte.nlp.dates import parse_french_date
 from riposte.nlp.extract import extract_facts
 from riposte.nlp.learned import LearnedFacts, combine
-from riposte.text import date_fr, fold
+from riposte.text import date_fr, fold, folded_words
 
 # The questions of the triage form, in the order they are asked (domain/triage.yml, triage_form).
 REQUIRED_SLOTS: tuple[str, ...] = (
@@ -156,10 +155,6 @@ def answer_requested(
     return updates
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", fold(text))
-
-
 def _payload_choice(payload: str) -> str | None:
     """The choice of a button payload such as `/inform{"choice": "volume=repeated"}` (the
     domain writes its braces doubled, as a response template)."""
@@ -177,7 +172,7 @@ def choice_from_title(text: str, buttons: Iterable[Mapping[str, Any]]) -> str | 
     (case, accents and punctuation aside), or whose title alone starts with the words typed,
     one of them a word of four letters or more (« plusieurs » for « Plusieurs, du même
     auteur », not « un » for « Un faux profil à mon nom »); None when none fits, or several do."""
-    typed = _words(text)
+    typed = folded_words(text)
     if not typed:
         return None
     may_start = any(len(word) >= 4 for word in typed)
@@ -185,7 +180,7 @@ def choice_from_title(text: str, buttons: Iterable[Mapping[str, Any]]) -> str | 
     starting: list[str] = []
     for button in buttons:
         choice = _payload_choice(str(button.get("payload") or ""))
-        title = _words(str(button.get("title") or ""))
+        title = folded_words(str(button.get("title") or ""))
         if choice is None:
             continue
         if title == typed:
